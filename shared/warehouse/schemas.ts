@@ -1,0 +1,107 @@
+/**
+ * Every BigQuery table the code reads or writes, with its columns, partitioning and
+ * clustering. The one source of truth: the adapters write these columns, the local
+ * tables use them, and the Terraform test checks terraform/ against them.
+ */
+export type ColumnType = 'DATE' | 'STRING' | 'FLOAT64' | 'INT64' | 'TIMESTAMP' | 'BOOL';
+
+export interface Column {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly mode: 'REQUIRED' | 'NULLABLE';
+  readonly description: string;
+}
+
+export interface TableSchema {
+  /** Which dataset the table lives in: the raw (vendor data) or curated (job output) one. */
+  readonly dataset: 'raw' | 'curated';
+  readonly name: string;
+  readonly description: string;
+  readonly columns: readonly Column[];
+  /** Day partitioning on this DATE or TIMESTAMP column. */
+  readonly partitionBy: string;
+  readonly clusterBy: readonly string[];
+}
+
+const req = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'REQUIRED', description });
+const opt = (name: string, type: ColumnType, description: string): Column => ({ name, type, mode: 'NULLABLE', description });
+
+const ohlcvColumns: readonly Column[] = [
+  req('date', 'DATE', 'Trading day'),
+  req('symbol', 'STRING', 'Ticker as used in jobs, vendor suffix removed (AAPL, EURUSD, BTCUSD)'),
+  opt('open', 'FLOAT64', 'Opening price'),
+  opt('high', 'FLOAT64', 'High price'),
+  opt('low', 'FLOAT64', 'Low price'),
+  req('close', 'FLOAT64', 'Closing price, as traded'),
+  opt('adj_close', 'FLOAT64', 'Close adjusted for splits and dividends'),
+  opt('volume', 'FLOAT64', 'Traded volume'),
+  req('source', 'STRING', 'Vendor the row came from: eodhd or twelvedata'),
+  req('ingested_at', 'TIMESTAMP', 'When the row was loaded'),
+];
+
+const ohlcv = (name: string, what: string): TableSchema => ({
+  dataset: 'raw',
+  name,
+  description: `Daily OHLCV bars of ${what}, one row per symbol and date`,
+  columns: ohlcvColumns,
+  partitionBy: 'date',
+  clusterBy: ['symbol'],
+});
+
+export const TABLES = {
+  eq_ohlcv: ohlcv('eq_ohlcv', 'equities'),
+  fx_ohlcv: ohlcv('fx_ohlcv', 'currency pairs'),
+  crypto_ohlcv: ohlcv('crypto_ohlcv', 'crypto assets'),
+  corporate_actions: {
+    dataset: 'raw',
+    name: 'corporate_actions',
+    description: 'Dividends and splits, one row per symbol, date and action',
+    columns: [
+      req('date', 'DATE', 'Ex-date of the dividend or date of the split'),
+      req('symbol', 'STRING', 'Ticker, vendor suffix removed'),
+      req('action', 'STRING', 'dividend or split'),
+      opt('amount', 'FLOAT64', 'Dividend per share (null for a split)'),
+      opt('split_ratio', 'FLOAT64', 'New shares per old share (null for a dividend)'),
+      req('source', 'STRING', 'Vendor the row came from'),
+      req('ingested_at', 'TIMESTAMP', 'When the row was loaded'),
+    ],
+    partitionBy: 'date',
+    clusterBy: ['symbol'],
+  },
+  job_runs: {
+    dataset: 'curated',
+    name: 'job_runs',
+    description: 'One row per job run: its final status and where its artifacts are',
+    columns: [
+      req('job_id', 'STRING', 'The job_id of the job'),
+      req('model', 'STRING', 'Function that ran it'),
+      req('status', 'STRING', 'completed or failed'),
+      opt('started_at', 'TIMESTAMP', 'When the run started'),
+      req('finished_at', 'TIMESTAMP', 'When the run finished'),
+      opt('duration_ms', 'FLOAT64', 'Wall time of the run'),
+      opt('error_code', 'STRING', 'invalid_job, unknown_symbol, insufficient_data or internal'),
+      opt('error_message', 'STRING', 'Why the job failed'),
+      opt('result_uri', 'STRING', 'URI of result.json'),
+      opt('chart_uri', 'STRING', 'URI of chart.svg'),
+    ],
+    partitionBy: 'finished_at',
+    clusterBy: ['model', 'job_id'],
+  },
+  model_metrics: {
+    dataset: 'curated',
+    name: 'model_metrics',
+    description: 'One row per scalar metric of a completed job',
+    columns: [
+      req('job_id', 'STRING', 'The job_id of the job'),
+      req('model', 'STRING', 'Function that ran it'),
+      req('metric', 'STRING', 'Dotted path of the metric in result.json, e.g. portfolio.var.0.95'),
+      opt('symbol', 'STRING', 'Symbol the metric is about, if any'),
+      req('value', 'FLOAT64', 'The value'),
+      req('recorded_at', 'TIMESTAMP', 'When the job finished'),
+    ],
+    partitionBy: 'recorded_at',
+    clusterBy: ['job_id', 'metric'],
+  },
+} as const satisfies Record<string, TableSchema>;
+
+export type TableName = keyof typeof TABLES;

@@ -1,0 +1,27 @@
+import type { TableName } from './schemas.js';
+
+/** A row as the warehouse stores it: column name to value (dates as YYYY-MM-DD, timestamps as ISO strings). */
+export type Row = Record<string, string | number | boolean | null>;
+
+/** One row to stream in, with the id that makes a re-sent copy harmless. */
+export interface InsertRow {
+  readonly insertId: string;
+  readonly row: Row;
+}
+
+/**
+ * The data warehouse: BigQuery in the cloud, NDJSON files locally. Table names are
+ * from `schemas.ts`; which dataset each belongs to is configuration.
+ * Faults that may pass are thrown as `TransientError`.
+ */
+export interface Warehouse {
+  /** Streams rows in; a row whose insertId was already inserted is not added again. */
+  insertRows(table: TableName, rows: readonly InsertRow[]): Promise<void>;
+  /**
+   * Inserts or replaces rows keyed by `keyColumns` (a MERGE): loading the same rows twice
+   * leaves the table as after one load.
+   */
+  upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }>;
+  /** Rows of a table whose `symbol` is one of `symbols` and `date` is within [start, end]. */
+  queryBySymbols(table: TableName, symbols: readonly string[], start: string, end: string): Promise<Row[]>;
+}
