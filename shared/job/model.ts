@@ -1,0 +1,53 @@
+import type { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { PriceHistory } from '../prices/history.js';
+
+export type ModelName = 'blackscholes' | 'montecarlo' | 'markowitz' | 'ingest';
+
+/** The validated envelope of a job (see the job contract); `params` is the model's own. */
+export interface Job<P> {
+  readonly job_id: string;
+  readonly symbols: readonly string[];
+  /** Inclusive ISO dates of the price window (defaults documented in the README). */
+  readonly start: string;
+  readonly end: string;
+  readonly params: P;
+}
+
+/** One scalar of a result, as a row of the `model_metrics` table. */
+export interface Metric {
+  readonly metric: string;
+  readonly value: number;
+  readonly symbol?: string;
+}
+
+/** What a model hands back to the job runner. */
+export interface ModelOutput {
+  /** What the model actually used: calibrated drift, volatility, window, observations. */
+  readonly inputs: Record<string, unknown>;
+  /** The model-specific result of the contract. */
+  readonly result: Record<string, unknown>;
+  /** Scalars worth a row in `model_metrics`. */
+  readonly metrics: readonly Metric[];
+  /** The job's chart, an SVG document. */
+  readonly chart: string;
+}
+
+/** What a model may ask of the world while it runs. */
+export interface ModelContext {
+  /**
+   * Each symbol's own history in the job's window, in the order asked.
+   * Throws JobError `unknown_symbol` naming a symbol with no prices in the window.
+   */
+  history(symbols: readonly string[]): Promise<PriceHistory[]>;
+  readonly log: Logger;
+}
+
+/** A model function: its params schema (zod, strict) and how it runs a validated job. */
+export interface ModelDefinition<P> {
+  readonly name: ModelName;
+  readonly params: z.ZodType<P>;
+  /** Whether a job without `symbols` is valid (single-asset Monte Carlo, Black-Scholes with spot and volatility). */
+  readonly symbolsOptional: boolean;
+  run(job: Job<P>, context: ModelContext): Promise<ModelOutput>;
+}
