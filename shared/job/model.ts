@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import type { Logger } from '../log.js';
+import type { Config } from '../config.js';
 import type { PriceHistory } from '../prices/history.js';
+import type { SecretSource } from '../secrets/secretSource.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 
 export type ModelName = 'blackscholes' | 'montecarlo' | 'markowitz' | 'ingest';
 
@@ -29,8 +32,8 @@ export interface ModelOutput {
   readonly result: Record<string, unknown>;
   /** Scalars worth a row in `model_metrics`. */
   readonly metrics: readonly Metric[];
-  /** The job's chart, an SVG document. */
-  readonly chart: string;
+  /** The job's chart, an SVG document (every model but ingest has one). */
+  readonly chart?: string;
 }
 
 /** What a model may ask of the world while it runs. */
@@ -41,6 +44,12 @@ export interface ModelContext {
    */
   history(symbols: readonly string[]): Promise<PriceHistory[]>;
   readonly log: Logger;
+  /** The parsed environment (vendor base URLs, thread counts). */
+  readonly config: Config;
+  /** The warehouse (ingest loads rows through it). */
+  readonly warehouse: Warehouse;
+  /** Vendor API keys. */
+  readonly secrets: SecretSource;
 }
 
 /** A model function: its params schema (zod, strict) and how it runs a validated job. */

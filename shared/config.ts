@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * The environment, parsed once at start-up. Every variable is documented in the README;
+ * names follow the original Python worker where it had one.
+ */
+export const configSchema = z.object({
+  GCP_PROJECT: z.string().min(1).optional(),
+  /** Artifacts bucket; without it, results go to LOCAL_DATA_DIR. */
+  GCS_BUCKET: z.string().min(1).optional(),
+  BQ_DATASET_RAW: z.string().regex(/^\w+$/, 'must be a BigQuery dataset id').default('raw'),
+  BQ_DATASET_CURATED: z.string().regex(/^\w+$/, 'must be a BigQuery dataset id').default('curated'),
+  /** Read prices from FIXTURE_PRICES (and local tables) instead of BigQuery. */
+  USE_FIXTURE: flag,
+  FIXTURE_PRICES: z.string().min(1).optional(),
+  LOCAL_DATA_DIR: z.string().min(1).default('.local'),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARNING', 'ERROR']).default('INFO'),
+  /** Read vendor keys from Secret Manager (deployed) rather than the environment. */
+  USE_SECRET_MANAGER: flag,
+  EODHD_BASE_URL: z.url().default('https://eodhd.com/api'),
+  TWELVE_DATA_BASE_URL: z.url().default('https://api.twelvedata.com'),
+  /** BigQuery REST endpoint override (tests point it at a local server). */
+  BIGQUERY_API_ENDPOINT: z.url().optional(),
+  /** Threads for Monte Carlo; default: all cores. */
+  MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Parses the environment; a bad variable stops start-up with a message naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}. See the Configuration section of the README.`);
+  }
+  return parsed.data;
+}
