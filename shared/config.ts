@@ -26,6 +26,8 @@ export const configSchema = z.object({
   TWELVE_DATA_BASE_URL: z.url().default('https://api.twelvedata.com'),
   /** BigQuery REST endpoint override (tests point it at a local server). */
   BIGQUERY_API_ENDPOINT: z.url().optional(),
+  /** How long a run's claim keeps redeliveries of the same job off it; longer than the function timeout. */
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
 });

@@ -1,0 +1,90 @@
+// Bundles each function into dist/<function>/: index.js (+ chunks and workers), the fixture
+// prices, and the package.json Cloud Functions installs. Prints each bundle's size.
+import { build } from 'esbuild';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const rootPackage = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
+
+// The runtime's functions-framework must be the one the function registers with, and the
+// Google clients are loaded lazily from node_modules (their protos and JSON files are read
+// from disk at run time, which bundling breaks): they stay external and are installed by
+// Cloud Functions from the generated package.json.
+const external = ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery', '@google-cloud/secret-manager'];
+const runtimeDependencies = {
+  blackscholes: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
+  montecarlo: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
+  markowitz: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
+  ingest: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery', '@google-cloud/secret-manager'],
+};
+const extraEntries = {
+  montecarlo: { montecarloWorker: 'shared/models/montecarlo/worker.ts' },
+};
+
+// Bundled CommonJS (jstat) may call require(); give ESM output one.
+// Chunks sit beside the entry points (no subfolder) so that a URL relative to
+// import.meta.url, like the Monte Carlo worker's, resolves the same from any chunk.
+const banner = { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" };
+
+const only = process.argv.slice(2);
+const functions = (await fs.readdir(path.join(root, 'functions'))).filter((f) => only.length === 0 || only.includes(f)).sort();
+const sizes = [];
+for (const fn of functions) {
+  const outdir = path.join(root, 'dist', fn);
+  await fs.rm(outdir, { recursive: true, force: true });
+  const entryPoints = { index: path.join(root, 'functions', fn, 'index.ts') };
+  for (const [name, file] of Object.entries(extraEntries[fn] ?? {})) entryPoints[name] = path.join(root, file);
+  await build({
+    entryPoints,
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external,
+    banner,
+    chunkNames: '[name]-[hash]',
+    minifyWhitespace: false,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  await fs.mkdir(path.join(outdir, 'fixtures'), { recursive: true });
+  await fs.copyFile(path.join(root, 'fixtures', 'prices.csv'), path.join(outdir, 'fixtures', 'prices.csv'));
+  const dependencies = Object.fromEntries((runtimeDependencies[fn] ?? ['@google-cloud/functions-framework']).map((d) => [d, rootPackage.dependencies[d]]));
+  const deployPackage = { name: `${fn}-function`, version: rootPackage.version, private: true, type: 'module', main: 'index.js', engines: { node: '>=20' }, dependencies };
+  await fs.writeFile(path.join(outdir, 'package.json'), JSON.stringify(deployPackage, null, 2) + '\n');
+  const index = (await fs.stat(path.join(outdir, 'index.js'))).size;
+  sizes.push({ fn, index, total: await folderSize(outdir) });
+}
+
+// The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole process.
+await build({
+  entryPoints: { job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) },
+  outdir: path.join(root, 'dist', 'cli'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external,
+  banner,
+  chunkNames: '[name]-[hash]',
+  logLevel: 'warning',
+});
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+process.stderr.write('Built functions:\n');
+for (const s of sizes) process.stderr.write(`  dist/${s.fn.padEnd(13)} index.js ${kb(s.index).padStart(10)}   folder ${kb(s.total).padStart(10)}\n`);
+
+async function folderSize(dir) {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    total += entry.isDirectory() ? await folderSize(p) : (await fs.stat(p)).size;
+  }
+  return total;
+}

@@ -1,0 +1,41 @@
+// npm run --silent job -- <function> <job.json | ->
+// Sends one job through the function's CloudEvent handler (a Pub/Sub CloudEvent built
+// around the file), with fixture prices and local storage unless the environment says
+// otherwise; prints the result document on stdout; exits 0 completed, 1 failed, 75 when a
+// transient fault would have had Pub/Sub retry, 2 on a usage error.
+import { promises as fs } from 'node:fs';
+import { cloudEventHandler } from '../shared/job/cloudEventHandler.js';
+import { TransientError } from '../shared/job/errors.js';
+import type { ModelName } from '../shared/job/model.js';
+import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
+import { FUNCTION_NAMES, MODELS } from '../shared/models/registry.js';
+import { createServices } from '../shared/runtime.js';
+
+const [name, source] = process.argv.slice(2);
+if (!name || !source || !FUNCTION_NAMES.includes(name as ModelName)) {
+  process.stderr.write(`usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`);
+  process.exit(2);
+}
+
+const body = source === '-' ? await readStdin() : await fs.readFile(source, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
+  process.exit(2);
+});
+process.env.USE_FIXTURE ??= 'true';
+
+try {
+  const handler = cloudEventHandler(MODELS[name as ModelName], () => createServices(process.env));
+  const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
+  process.stdout.write(JSON.stringify(document, null, 2) + '\n');
+  process.exitCode = document.status === 'completed' ? 0 : 1;
+} catch (error) {
+  const transient = error instanceof TransientError;
+  process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);
+  process.exitCode = transient ? 75 : 1;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,33 @@
+import type { CloudEventV1 } from 'cloudevents';
+import { createServices } from '../runtime.js';
+import type { ResultDocument } from './documents.js';
+import type { JobServices } from './lifecycle.js';
+import { runJobEvent } from './lifecycle.js';
+import type { ModelDefinition } from './model.js';
+
+/**
+ * The CloudEvent function of a model: runs each delivery through the job lifecycle.
+ * Returns normally for every job that ends (completed or failed), so Pub/Sub acks it;
+ * throws only transient faults, so Pub/Sub redelivers.
+ * @param services how to build the adapters; by default from the environment, once.
+ */
+export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
+  return async (event: CloudEventV1<unknown>): Promise<ResultDocument> => {
+    const ready = await services();
+    try {
+      return await runJobEvent(model, { id: event.id, time: event.time, data: event.data }, ready);
+    } catch (error) {
+      ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: event.id, error });
+      throw error;
+    }
+  };
+}
+
+let cached: Promise<JobServices> | undefined;
+function sharedServices(): Promise<JobServices> {
+  cached ??= createServices().catch((error: unknown) => {
+    cached = undefined; // a bad start-up is retried on the next event, not remembered
+    throw error;
+  });
+  return cached;
+}

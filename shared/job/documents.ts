@@ -1,0 +1,61 @@
+import type { ErrorCode } from './errors.js';
+import type { ModelName } from './model.js';
+
+/** The result document of a completed job (the job contract's "Results"). */
+export interface CompletedDocument {
+  readonly job_id: string;
+  readonly model: ModelName;
+  readonly status: 'completed';
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly duration_ms: number;
+  readonly inputs: Record<string, unknown>;
+  readonly result: Record<string, unknown>;
+  readonly artifacts: { readonly result: string; readonly chart?: string };
+}
+
+/** The result document of a failed job. `job_id` is null when the message had no usable one. */
+export interface FailedDocument {
+  readonly job_id: string | null;
+  readonly model: ModelName;
+  readonly status: 'failed';
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly duration_ms: number;
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+}
+
+export type ResultDocument = CompletedDocument | FailedDocument;
+
+/** What `status.json` says while and after a job runs. */
+export interface StatusDocument {
+  readonly job_id: string | null;
+  readonly model: ModelName;
+  readonly status: 'running' | 'completed' | 'failed';
+  readonly started_at: string;
+  readonly finished_at?: string;
+  readonly duration_ms?: number;
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+/** Where a job's objects live in the bucket. */
+export interface JobObjects {
+  readonly result: string;
+  readonly status: string;
+  readonly chart: string;
+  readonly claim: string;
+}
+
+/**
+ * `jobs/<model>/<job_id>/...`; a message with no usable job_id is filed under
+ * `jobs/<model>/_rejected/<message id>/` (the message id is stable across redeliveries).
+ */
+export function jobObjects(model: ModelName, key: { jobId: string } | { messageId: string }): JobObjects {
+  const folder = 'jobId' in key ? `jobs/${model}/${key.jobId}` : `jobs/${model}/_rejected/${safeSegment(key.messageId)}`;
+  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json` };
+}
+
+function safeSegment(id: string): string {
+  const cleaned = id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
+  return cleaned === '' || /^\.+$/.test(cleaned) ? 'unknown' : cleaned;
+}

@@ -1,0 +1,36 @@
+import type { ResultDocument } from './documents.js';
+import type { Metric } from './model.js';
+import type { InsertRow } from '../warehouse/warehouse.js';
+
+/**
+ * The `job_runs` row of a job. Its insert id is the job's identity, so the row sent again
+ * after a redelivery is dropped by the warehouse instead of counted twice.
+ */
+export function jobRunRow(document: ResultDocument): InsertRow {
+  const key = document.job_id ?? document.started_at;
+  return {
+    insertId: `${document.model}/${key}`,
+    row: {
+      job_id: document.job_id ?? '',
+      model: document.model,
+      status: document.status,
+      started_at: document.started_at,
+      finished_at: document.finished_at,
+      duration_ms: document.duration_ms,
+      error_code: document.status === 'failed' ? document.error.code : null,
+      error_message: document.status === 'failed' ? document.error.message : null,
+      result_uri: document.status === 'completed' ? document.artifacts.result : null,
+      chart_uri: document.status === 'completed' ? (document.artifacts.chart ?? null) : null,
+    },
+  };
+}
+
+/** One `model_metrics` row per finite scalar, with an insert id per job, metric and symbol. */
+export function metricRows(document: ResultDocument, metrics: readonly Metric[]): InsertRow[] {
+  return metrics
+    .filter((m) => Number.isFinite(m.value))
+    .map((m) => ({
+      insertId: `${document.model}/${document.job_id}/${m.metric}/${m.symbol ?? ''}`,
+      row: { job_id: document.job_id ?? '', model: document.model, metric: m.metric, symbol: m.symbol ?? null, value: m.value, recorded_at: document.finished_at },
+    }));
+}

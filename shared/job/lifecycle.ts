@@ -1,0 +1,241 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { PriceSource } from '../prices/priceSource.js';
+import type { ObjectStore } from '../results/objectStore.js';
+import type { SecretSource } from '../secrets/secretSource.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { jobObjects, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { parseJob, salvageJobId } from './envelope.js';
+import { JobError, TransientError } from './errors.js';
+import { jobRunRow, metricRows } from './jobRows.js';
+import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
+import { decodePubsubEvent } from './pubsubEvent.js';
+
+/** Everything a job run touches, chosen from configuration at start-up. */
+export interface JobServices {
+  readonly store: ObjectStore;
+  readonly warehouse: Warehouse;
+  readonly prices: PriceSource;
+  readonly secrets: SecretSource;
+  readonly config: Config;
+  readonly log: Logger;
+  /** How long a run's claim on a job keeps other deliveries off it: longer than the function timeout. */
+  readonly leaseMs: number;
+  readonly now?: () => Date;
+}
+
+/** The CloudEvent fields the runner reads. */
+export interface IncomingEvent {
+  readonly id?: string;
+  readonly time?: string;
+  readonly data?: unknown;
+}
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * Runs one delivery of a job, from CloudEvent to stored result:
+ * decode and validate, skip if the job already has a result, claim it, compute, write the
+ * chart and metrics, commit `result.json` with a create-only write (the commit point:
+ * exactly one per job), then the warehouse rows and the final status.
+ *
+ * Returns the job's result document (a new one, or the one already committed). A bad job
+ * or a model's domain error is returned as a `failed` document; a fault that may pass
+ * (storage, warehouse, vendor) is thrown, so that Pub/Sub redelivers the message.
+ */
+export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingEvent, services: JobServices): Promise<ResultDocument> {
+  const now = services.now ?? (() => new Date());
+  const startedAt = now();
+  const clock = performance.now();
+  const log = services.log.child({ model: model.name, event_id: event.id });
+
+  let job: Job<P>;
+  let objects: JobObjects;
+  try {
+    const message = decodePubsubEvent(event.data, event.time);
+    const jobId = salvageJobId(message.document);
+    objects = jobId ? jobObjects(model.name, { jobId }) : jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
+    try {
+      job = parseJob(message.document, model, message.publishTime.toISOString().slice(0, 10));
+    } catch (error) {
+      return await rejectJob(error as JobError, jobId ?? null);
+    }
+  } catch (error) {
+    if (!(error instanceof JobError)) throw error;
+    objects = jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
+    return await rejectJob(error, null);
+  }
+
+  const jobLog = log.child({ job_id: job.job_id });
+  const existing = await readResult(services.store, objects);
+  if (existing) {
+    jobLog.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: existing.status });
+    await finishIfInterrupted(existing, objects, services, jobLog);
+    return existing;
+  }
+
+  const claim = await claimJob(services, objects, now);
+  if (!claim) {
+    throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
+  }
+  try {
+    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
+
+    let output: ModelOutput | undefined;
+    let failure: FailedDocument['error'] | undefined;
+    try {
+      output = await model.run(job, {
+        history: (symbols) => services.prices.histories(symbols, job.start, job.end),
+        log: jobLog,
+        config: services.config,
+        warehouse: services.warehouse,
+        secrets: services.secrets,
+      });
+    } catch (error) {
+      if (error instanceof TransientError) throw error;
+      if (error instanceof JobError) failure = { code: error.code, message: error.message };
+      else {
+        jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
+        failure = { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
+      }
+    }
+    const finishedAt = now();
+    const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };
+
+    let document: ResultDocument;
+    let metrics: readonly Metric[] = [];
+    if (output) {
+      if (output.chart !== undefined) await services.store.put(objects.chart, output.chart, 'image/svg+xml');
+      metrics = output.metrics;
+      await services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE);
+      document = {
+        job_id: job.job_id,
+        model: model.name,
+        status: 'completed',
+        ...timing,
+        inputs: output.inputs,
+        result: output.result,
+        artifacts: {
+          result: services.store.uri(objects.result),
+          ...(output.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
+        },
+      } satisfies CompletedDocument;
+    } else {
+      document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
+    }
+
+    const committed = await services.store.createOnly(objects.result, JSON.stringify(document, null, 2) + '\n', JSON_TYPE);
+    if (!committed) {
+      const winner = await readResult(services.store, objects);
+      jobLog.warn('Another delivery committed this job first; its result stands.');
+      if (winner) return winner;
+      throw new TransientError(`Job ${job.job_id}: result.json exists but could not be read.`);
+    }
+    await finish(document, metrics, objects, services);
+    logOutcome(jobLog, document);
+    return document;
+  } finally {
+    await services.store.deleteIf(objects.claim, claim.generation).catch((error: unknown) => {
+      jobLog.warn('Could not release the job claim; it expires by itself.', { error });
+    });
+  }
+
+  async function rejectJob(error: JobError, jobId: string | null): Promise<ResultDocument> {
+    const finishedAt = now();
+    const document: FailedDocument = {
+      job_id: jobId,
+      model: model.name,
+      status: 'failed',
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      duration_ms: round(performance.now() - clock),
+      error: { code: error.code, message: error.message },
+    };
+    const committed = await services.store.createOnly(objects.result, JSON.stringify(document, null, 2) + '\n', JSON_TYPE);
+    if (!committed) {
+      const existing = await readResult(services.store, objects);
+      if (existing) return existing;
+    }
+    await finish(document, [], objects, services);
+    logOutcome(log.child({ job_id: jobId }), document);
+    return document;
+  }
+}
+
+/** Rows and final status: everything after the commit point, safe to repeat. */
+async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices): Promise<void> {
+  await services.warehouse.insertRows('job_runs', [jobRunRow(document)]);
+  if (document.status === 'completed' && metrics.length > 0) {
+    await services.warehouse.insertRows('model_metrics', metricRows(document, metrics));
+  }
+  const status: StatusDocument = {
+    job_id: document.job_id,
+    model: document.model,
+    status: document.status,
+    started_at: document.started_at,
+    finished_at: document.finished_at,
+    duration_ms: document.duration_ms,
+    ...(document.status === 'failed' ? { error: document.error } : {}),
+  };
+  await writeStatus(services.store, objects, status);
+}
+
+/** A crash between the commit and the final status leaves status `running`: finish the job's rows and status now. */
+async function finishIfInterrupted(existing: ResultDocument, objects: JobObjects, services: JobServices, log: Logger): Promise<void> {
+  const status = await services.store.get(objects.status);
+  if (status && (JSON.parse(status.body) as StatusDocument).status === existing.status) return;
+  const storedMetrics = await services.store.get(metricsObject(objects));
+  const metrics = storedMetrics ? (JSON.parse(storedMetrics.body) as Metric[]) : [];
+  log.warn('The job was committed but not finished (a crash after the commit): writing its rows and status now.');
+  await finish(existing, metrics, objects, services);
+}
+
+async function claimJob(services: JobServices, objects: JobObjects, now: () => Date): Promise<{ generation: string } | null> {
+  const body = JSON.stringify({ run_id: randomUUID(), expires_at: new Date(now().getTime() + services.leaseMs).toISOString() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (await services.store.createOnly(objects.claim, body, JSON_TYPE)) {
+      const mine = await services.store.get(objects.claim);
+      if (mine && mine.body === body) return { generation: mine.generation };
+      return null;
+    }
+    const held = await services.store.get(objects.claim);
+    if (!held) continue; // released between our two calls: try again
+    const expiresAt = Date.parse((JSON.parse(held.body) as { expires_at?: string }).expires_at ?? '');
+    if (Number.isFinite(expiresAt) && expiresAt > now().getTime()) return null;
+    // The holder died without releasing (its lease ran out): take over, unless someone else just did.
+    if (await services.store.replaceIf(objects.claim, body, JSON_TYPE, held.generation)) {
+      const mine = await services.store.get(objects.claim);
+      if (mine && mine.body === body) return { generation: mine.generation };
+    }
+    return null;
+  }
+  return null;
+}
+
+async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
+  const stored = await store.get(objects.result);
+  return stored ? (JSON.parse(stored.body) as ResultDocument) : null;
+}
+
+async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {
+  await store.put(objects.status, JSON.stringify(status, null, 2) + '\n', JSON_TYPE);
+}
+
+function metricsObject(objects: JobObjects): string {
+  return objects.result.replace(/result\.json$/, 'metrics.json');
+}
+
+function logOutcome(log: Logger, document: ResultDocument): void {
+  if (document.status === 'completed') log.info('Job completed.', { status: 'completed', duration_ms: document.duration_ms });
+  else log.warn(`Job failed: ${document.error.message}`, { status: 'failed', error_code: document.error.code, duration_ms: document.duration_ms });
+}
+
+function digest(data: unknown): string {
+  return createHash('sha256').update(JSON.stringify(data ?? null)).digest('hex').slice(0, 32);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

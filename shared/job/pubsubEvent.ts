@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { JobError } from './errors.js';
+
+/** The part of a `google.cloud.pubsub.topic.v1.messagePublished` CloudEvent's data we read. */
+const messagePublishedSchema = z.object({
+  message: z.object({
+    data: z.string().optional(),
+    messageId: z.string().optional(),
+    publishTime: z.string().optional(),
+    attributes: z.record(z.string(), z.string()).optional(),
+  }),
+});
+
+/** What a Pub/Sub CloudEvent carries, decoded. */
+export interface DecodedMessage {
+  /** The job document, parsed from JSON (not yet validated). */
+  readonly document: unknown;
+  /** When the message was published: stable across redeliveries of the same message. */
+  readonly publishTime: Date;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Decodes the job out of a Pub/Sub CloudEvent: base64 `message.data`, UTF-8, JSON.
+ * Throws JobError `invalid_job` saying which layer is wrong.
+ * @param eventTime the CloudEvent's `time`, used when the message has no publishTime.
+ */
+export function decodePubsubEvent(data: unknown, eventTime?: string): DecodedMessage {
+  const parsed = messagePublishedSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new JobError('invalid_job', 'The event is not a Pub/Sub messagePublished event: data.message is missing or malformed.');
+  }
+  const { message } = parsed.data;
+  const encoded = (message.data ?? '').replace(/\s+/g, '');
+  if (encoded === '') throw new JobError('invalid_job', 'message.data is empty: publish the job JSON as the message body.');
+  if (!BASE64.test(encoded)) throw new JobError('invalid_job', 'message.data is not valid base64.');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(encoded, 'base64'));
+  } catch {
+    throw new JobError('invalid_job', 'message.data is not UTF-8 text once decoded from base64.');
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new JobError('invalid_job', `message.data is not JSON: ${(error as Error).message}.`);
+  }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new JobError('invalid_job', 'message.data must be a JSON object (the job), not an array or a bare value.');
+  }
+  const published = new Date(message.publishTime ?? eventTime ?? Date.now());
+  const publishTime = Number.isNaN(published.getTime()) ? new Date() : published;
+  return { document: expandDateTemplates(document as Record<string, unknown>, publishTime), publishTime };
+}
+
+/**
+ * A scheduled job cannot change its body from one day to the next, yet each day's job
+ * needs its own job_id and window. So `{date}` and `{date-Nd}` in `job_id`, `start` and
+ * `end` are replaced by the publish date (UTC), minus N days. Nothing else is touched.
+ */
+export function expandDateTemplates(document: Record<string, unknown>, publishTime: Date): Record<string, unknown> {
+  const out = { ...document };
+  for (const key of ['job_id', 'start', 'end'] as const) {
+    const value = out[key];
+    if (typeof value !== 'string' || !value.includes('{date')) continue;
+    out[key] = value.replace(/\{date(?:-(\d{1,4})d)?\}/g, (_m, days: string | undefined) => {
+      const d = new Date(publishTime.getTime() - Number(days ?? 0) * 86_400_000);
+      return d.toISOString().slice(0, 10);
+    });
+  }
+  return out;
+}

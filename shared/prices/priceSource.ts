@@ -1,0 +1,44 @@
+import { JobError } from '../job/errors.js';
+import type { PriceHistory } from './history.js';
+
+/** Where daily prices come from: BigQuery's raw table in the cloud, the fixture CSV locally. */
+export interface PriceSource {
+  /**
+   * Each symbol's history within [start, end] (inclusive ISO dates), in the order asked.
+   * Throws JobError `unknown_symbol` naming the first symbol with no prices in the window.
+   */
+  histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]>;
+}
+
+/** The columns of a daily bar that prices are read from. */
+export interface PriceRow {
+  readonly date: string;
+  readonly symbol: string;
+  readonly close: number | null;
+  readonly adj_close: number | null;
+}
+
+/**
+ * Groups bars into per-symbol histories, oldest first, one price a date: `adj_close`,
+ * falling back to `close`. Bars without a positive finite price are skipped, since a
+ * zero or missing price has no log return.
+ * @param describe names the source in the error, e.g. "the fixture prices".
+ */
+export function historiesFromRows(rows: Iterable<PriceRow>, symbols: readonly string[], start: string, end: string, describe: string): PriceHistory[] {
+  const bySymbol = new Map<string, Map<string, number>>(symbols.map((s) => [s, new Map()]));
+  for (const row of rows) {
+    const series = bySymbol.get(row.symbol);
+    if (!series || row.date < start || row.date > end) continue;
+    const price = row.adj_close ?? row.close;
+    if (price === null || !Number.isFinite(price) || price <= 0) continue;
+    series.set(row.date, price);
+  }
+  return symbols.map((symbol) => {
+    const series = bySymbol.get(symbol) as Map<string, number>;
+    if (series.size === 0) {
+      throw new JobError('unknown_symbol', `No prices for symbol "${symbol}" between ${start} and ${end} in ${describe}.`);
+    }
+    const dates = [...series.keys()].sort();
+    return { symbol, dates, prices: dates.map((d) => series.get(d) as number) };
+  });
+}

@@ -1,0 +1,73 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ObjectStore, StoredObject } from './objectStore.js';
+
+/**
+ * The bucket as a folder: objects are files under `<root>/<object name>`. Every write goes
+ * to a temporary file first, so a crash never leaves half an object; a create-only write
+ * is a hard link, which the file system makes atomically or refuses (EEXIST).
+ */
+export class LocalObjectStore implements ObjectStore {
+  constructor(private readonly root: string) {}
+
+  async createOnly(name: string, body: string): Promise<boolean> {
+    const target = this.file(name);
+    const tmp = await this.writeTemp(target, body);
+    try {
+      await fs.link(tmp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  async put(name: string, body: string): Promise<void> {
+    const target = this.file(name);
+    const tmp = await this.writeTemp(target, body);
+    await fs.rename(tmp, target);
+  }
+
+  async replaceIf(name: string, body: string, _contentType: string, generation: string): Promise<boolean> {
+    const current = await this.get(name);
+    if (!current || current.generation !== generation) return false;
+    // Not atomic against another process between the read and the rename; locally a
+    // second process taking over the same stale claim at the same instant is not a case.
+    await this.put(name, body);
+    return true;
+  }
+
+  async get(name: string): Promise<StoredObject | null> {
+    try {
+      const body = await fs.readFile(this.file(name), 'utf8');
+      return { body, generation: createHash('sha256').update(body).digest('hex') };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async deleteIf(name: string, generation: string): Promise<void> {
+    const current = await this.get(name);
+    if (current && current.generation === generation) await fs.rm(this.file(name), { force: true });
+  }
+
+  uri(name: string): string {
+    return this.file(name);
+  }
+
+  private file(name: string): string {
+    if (name.split('/').some((part) => part === '..' || part === '')) throw new Error(`Bad object name "${name}"`);
+    return path.join(this.root, ...name.split('/'));
+  }
+
+  private async writeTemp(target: string, body: string): Promise<string> {
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${randomUUID()}.tmp`;
+    await fs.writeFile(tmp, body);
+    return tmp;
+  }
+}

@@ -1,0 +1,25 @@
+/** An object as read back, with the generation that a conditional write can match. */
+export interface StoredObject {
+  readonly body: string;
+  readonly generation: string;
+}
+
+/**
+ * The artifacts bucket: Cloud Storage in the cloud, a folder locally. Object names are
+ * bucket-relative (`jobs/<model>/<job_id>/result.json`). Faults that may pass are thrown
+ * as `TransientError`.
+ */
+export interface ObjectStore {
+  /** Writes the object only if it does not exist yet; `false` if it did (nothing written). */
+  createOnly(name: string, body: string, contentType: string): Promise<boolean>;
+  /** Writes or overwrites the object. */
+  put(name: string, body: string, contentType: string): Promise<void>;
+  /** Replaces the object only if it is still at `generation`; `false` if it had changed. */
+  replaceIf(name: string, body: string, contentType: string, generation: string): Promise<boolean>;
+  /** The object, or `null` if there is none. */
+  get(name: string): Promise<StoredObject | null>;
+  /** Deletes the object if it is still at `generation` (a no-op if it is gone or changed). */
+  deleteIf(name: string, generation: string): Promise<void>;
+  /** Where a person or a notebook finds the object (`gs://...` or a file path). */
+  uri(name: string): string;
+}

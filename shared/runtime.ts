@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from './config.js';
+import type { JobServices } from './job/lifecycle.js';
+import { createLogger, type Logger } from './log.js';
+import { FixturePriceSource } from './prices/fixturePriceSource.js';
+import type { PriceRow, PriceSource } from './prices/priceSource.js';
+import { WarehousePriceSource } from './prices/warehousePriceSource.js';
+import { LocalObjectStore } from './results/localObjectStore.js';
+import type { ObjectStore } from './results/objectStore.js';
+import { EnvSecretSource } from './secrets/envSecretSource.js';
+import type { SecretSource } from './secrets/secretSource.js';
+import { LocalWarehouse } from './warehouse/localWarehouse.js';
+import type { Warehouse } from './warehouse/warehouse.js';
+
+/**
+ * Chooses every adapter from configuration. The Google clients are imported only when
+ * the configuration asks for them: locally they are never loaded, and in the cloud they
+ * load on the first event rather than at start-up.
+ */
+export async function createServices(env: NodeJS.ProcessEnv = process.env, log?: Logger): Promise<JobServices> {
+  const config = loadConfig(env);
+  const logger = log ?? createLogger(config.LOG_LEVEL);
+  const local = path.resolve(config.LOCAL_DATA_DIR);
+  const datasets = { raw: config.BQ_DATASET_RAW, curated: config.BQ_DATASET_CURATED };
+
+  let store: ObjectStore;
+  let warehouse: Warehouse;
+  let localWarehouse: LocalWarehouse | undefined;
+  if (config.GCS_BUCKET) {
+    const [{ GcsObjectStore }, { BigQueryWarehouse }] = await Promise.all([import('./results/gcsObjectStore.js'), import('./warehouse/bigQueryWarehouse.js')]);
+    store = new GcsObjectStore(config.GCS_BUCKET, config.GCP_PROJECT);
+    warehouse = new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, apiEndpoint: config.BIGQUERY_API_ENDPOINT });
+  } else {
+    store = new LocalObjectStore(path.join(local, 'bucket'));
+    warehouse = localWarehouse = new LocalWarehouse(path.join(local, 'bigquery'), datasets);
+  }
+
+  let prices: PriceSource;
+  if (config.USE_FIXTURE) {
+    const csv = config.FIXTURE_PRICES ? path.resolve(config.FIXTURE_PRICES) : defaultFixturePrices();
+    const ingested = localWarehouse;
+    prices = new FixturePriceSource(csv, ingested ? async (symbols, start, end) => (await ingested.queryBySymbols('eq_ohlcv', symbols, start, end)) as unknown as PriceRow[] : undefined);
+  } else {
+    prices = new WarehousePriceSource(warehouse);
+  }
+
+  let secrets: SecretSource = new EnvSecretSource(env);
+  if (config.USE_SECRET_MANAGER) {
+    const { SecretManagerSource } = await import('./secrets/secretManagerSource.js');
+    secrets = new SecretManagerSource(config.GCP_PROJECT, secrets);
+  }
+
+  return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000 };
+}
+
+/** The fixture CSV: beside the bundle (dist/<function>/fixtures/) or in the repo's fixtures/. */
+export function defaultFixturePrices(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.join(here, 'fixtures', 'prices.csv'), path.join(here, '..', 'fixtures', 'prices.csv'), path.resolve('fixtures', 'prices.csv')];
+  return candidates.find((c) => existsSync(c)) ?? candidates[candidates.length - 1];
+}
+
+export type { Config };

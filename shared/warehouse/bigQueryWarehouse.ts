@@ -1,0 +1,103 @@
+import { BigQuery } from '@google-cloud/bigquery';
+import { transient } from '../cloudErrors.js';
+import { TABLES, type Column, type TableName } from './schemas.js';
+import type { InsertRow, Row, Warehouse } from './warehouse.js';
+
+export interface BigQueryWarehouseOptions {
+  readonly projectId?: string;
+  readonly datasets: { raw: string; curated: string };
+  /** REST endpoint override (tests point it at a local server). */
+  readonly apiEndpoint?: string;
+  readonly client?: BigQuery;
+}
+
+/** Rows per MERGE statement: keeps each request well under BigQuery's 10 MB limit. */
+const MERGE_BATCH = 2000;
+
+/** The warehouse in BigQuery: streaming inserts with insert ids, MERGE for upserts, parameterized queries. */
+export class BigQueryWarehouse implements Warehouse {
+  private readonly client: BigQuery;
+
+  constructor(private readonly options: BigQueryWarehouseOptions) {
+    this.client =
+      options.client ??
+      new BigQuery({
+        ...(options.projectId ? { projectId: options.projectId } : {}),
+        ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      });
+  }
+
+  async insertRows(table: TableName, rows: readonly InsertRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const dataset = this.dataset(table);
+    try {
+      await this.client
+        .dataset(dataset)
+        .table(table)
+        .insert(
+          rows.map((r) => ({ insertId: r.insertId, json: r.row })),
+          { raw: true },
+        );
+    } catch (error) {
+      throw transient(`Inserting ${rows.length} rows into ${dataset}.${table}`, error);
+    }
+  }
+
+  async upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }> {
+    const columns = TABLES[table].columns;
+    const target = await this.qualified(table);
+    const names = columns.map((c) => c.name);
+    const sql =
+      `MERGE \`${target}\` AS t USING UNNEST(@rows) AS s ON ${keyColumns.map((k) => `t.${k} = s.${k}`).join(' AND ')} ` +
+      `WHEN MATCHED THEN UPDATE SET ${names.filter((n) => !keyColumns.includes(n)).map((n) => `${n} = s.${n}`).join(', ')} ` +
+      `WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')})`;
+    let inserted = 0;
+    let updated = 0;
+    for (let i = 0; i < rows.length; i += MERGE_BATCH) {
+      const batch = rows.slice(i, i + MERGE_BATCH).map((row) => Object.fromEntries(names.map((n) => [n, row[n] ?? null])));
+      try {
+        const [job] = await this.client.createQueryJob({
+          query: sql,
+          params: { rows: batch },
+          types: { rows: [Object.fromEntries(columns.map((c) => [c.name, paramType(c)]))] },
+        });
+        await job.getQueryResults();
+        const [metadata] = await job.getMetadata();
+        const stats = metadata?.statistics?.query?.dmlStats ?? {};
+        inserted += Number(stats.insertedRowCount ?? 0);
+        updated += Number(stats.updatedRowCount ?? 0);
+      } catch (error) {
+        throw transient(`Merging ${batch.length} rows into ${target}`, error);
+      }
+    }
+    return { inserted, updated };
+  }
+
+  async queryBySymbols(table: TableName, symbols: readonly string[], start: string, end: string): Promise<Row[]> {
+    const target = await this.qualified(table);
+    const names = TABLES[table].columns.map((c) => (c.type === 'DATE' ? `CAST(${c.name} AS STRING) AS ${c.name}` : c.name));
+    try {
+      const [rows] = await this.client.query({
+        query: `SELECT ${names.join(', ')} FROM \`${target}\` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end ORDER BY symbol, date`,
+        params: { symbols: [...symbols], start, end },
+        types: { symbols: ['STRING'], start: 'DATE', end: 'DATE' },
+      });
+      return rows as Row[];
+    } catch (error) {
+      throw transient(`Querying ${target}`, error);
+    }
+  }
+
+  private dataset(table: TableName): string {
+    return this.options.datasets[TABLES[table].dataset];
+  }
+
+  private async qualified(table: TableName): Promise<string> {
+    const project = this.options.projectId ?? (await this.client.getProjectId());
+    return `${project}.${this.dataset(table)}.${table}`;
+  }
+}
+
+function paramType(column: Column): string {
+  return column.type === 'FLOAT64' ? 'FLOAT64' : column.type;
+}

@@ -1,0 +1,96 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { TABLES, type TableName } from './schemas.js';
+import type { InsertRow, Row, Warehouse } from './warehouse.js';
+
+/**
+ * The warehouse as NDJSON files, `<root>/<dataset>/<table>.ndjson`, one row a line with
+ * the columns of `schemas.ts`. Insert ids are kept beside each table
+ * (`<table>.insert_ids`) so that a re-sent row is dropped exactly, as BigQuery does.
+ * Writes within one process are serialized per table; the tables are not meant to be
+ * shared by several processes at once.
+ */
+export class LocalWarehouse implements Warehouse {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly datasets: { raw: string; curated: string },
+  ) {}
+
+  /** The file holding a table's rows. */
+  tableFile(table: TableName): string {
+    return path.join(this.root, this.datasets[TABLES[table].dataset], `${table}.ndjson`);
+  }
+
+  insertRows(table: TableName, rows: readonly InsertRow[]): Promise<void> {
+    return this.serialized(table, async () => {
+      const file = this.tableFile(table);
+      const idsFile = file.replace(/\.ndjson$/, '.insert_ids');
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const seen = new Set((await readText(idsFile)).split('\n').filter(Boolean));
+      const fresh = rows.filter((r) => !seen.has(r.insertId) && (seen.add(r.insertId), true));
+      if (fresh.length === 0) return;
+      await fs.appendFile(file, fresh.map((r) => JSON.stringify(project(table, r.row)) + '\n').join(''));
+      await fs.appendFile(idsFile, fresh.map((r) => r.insertId + '\n').join(''));
+    });
+  }
+
+  upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }> {
+    return this.serialized(table, async () => {
+      const file = this.tableFile(table);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const key = (row: Row) => JSON.stringify(keyColumns.map((c) => row[c]));
+      const byKey = new Map((await this.readRows(table)).map((row) => [key(row), row]));
+      let inserted = 0;
+      let updated = 0;
+      for (const row of rows) {
+        const k = key(row);
+        if (byKey.has(k)) updated++;
+        else inserted++;
+        byKey.set(k, project(table, row));
+      }
+      const tmp = `${file}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, [...byKey.values()].map((r) => JSON.stringify(r) + '\n').join(''));
+      await fs.rename(tmp, file);
+      return { inserted, updated };
+    });
+  }
+
+  async queryBySymbols(table: TableName, symbols: readonly string[], start: string, end: string): Promise<Row[]> {
+    const wanted = new Set(symbols);
+    return (await this.readRows(table)).filter((r) => wanted.has(String(r.symbol)) && String(r.date) >= start && String(r.date) <= end);
+  }
+
+  /** Every row of a table (empty if the table has no file yet). */
+  async readRows(table: TableName): Promise<Row[]> {
+    const text = await readText(this.tableFile(table));
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Row);
+  }
+
+  private serialized<T>(table: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(table) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    this.queues.set(table, next.catch(() => undefined));
+    return next;
+  }
+}
+
+/** The row restricted to the table's columns, in schema order, missing ones as null. */
+function project(table: TableName, row: Row): Row {
+  const out: Row = {};
+  for (const column of TABLES[table].columns) out[column.name] = row[column.name] ?? null;
+  return out;
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
