@@ -9,6 +9,8 @@ export interface BigQueryWarehouseOptions {
   /** REST endpoint override (tests point it at a local server). */
   readonly apiEndpoint?: string;
   readonly client?: BigQuery;
+  /** Retries of a failed request inside the client before the fault goes to Pub/Sub (client default: 3). */
+  readonly maxRetries?: number;
 }
 
 /** Rows per MERGE statement: keeps each request well under BigQuery's 10 MB limit. */
@@ -24,6 +26,7 @@ export class BigQueryWarehouse implements Warehouse {
       new BigQuery({
         ...(options.projectId ? { projectId: options.projectId } : {}),
         ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
       });
   }
 
@@ -54,7 +57,7 @@ export class BigQueryWarehouse implements Warehouse {
     let inserted = 0;
     let updated = 0;
     for (let i = 0; i < rows.length; i += MERGE_BATCH) {
-      const batch = rows.slice(i, i + MERGE_BATCH).map((row) => Object.fromEntries(names.map((n) => [n, row[n] ?? null])));
+      const batch = rows.slice(i, i + MERGE_BATCH).map((row) => Object.fromEntries(columns.map((c) => [c.name, paramValue(c, row[c.name])])));
       try {
         const [job] = await this.client.createQueryJob({
           query: sql,
@@ -79,7 +82,7 @@ export class BigQueryWarehouse implements Warehouse {
     try {
       const [rows] = await this.client.query({
         query: `SELECT ${names.join(', ')} FROM \`${target}\` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end ORDER BY symbol, date`,
-        params: { symbols: [...symbols], start, end },
+        params: { symbols: [...symbols], start: BigQuery.date(start), end: BigQuery.date(end) },
         types: { symbols: ['STRING'], start: 'DATE', end: 'DATE' },
       });
       return rows as Row[];
@@ -99,5 +102,16 @@ export class BigQueryWarehouse implements Warehouse {
 }
 
 function paramType(column: Column): string {
-  return column.type === 'FLOAT64' ? 'FLOAT64' : column.type;
+  return column.type;
+}
+
+/**
+ * The client sends a plain string as a DATE or TIMESTAMP parameter with an empty value;
+ * it needs its own wrapper types for those.
+ */
+function paramValue(column: Column, value: Row[string] | undefined): unknown {
+  if (value === null || value === undefined) return null;
+  if (column.type === 'DATE') return BigQuery.date(String(value));
+  if (column.type === 'TIMESTAMP') return BigQuery.timestamp(String(value));
+  return value;
 }

@@ -1,0 +1,49 @@
+output "topics" {
+  description = "Job topic of each function (publish jobs here)."
+  value       = { for name, topic in google_pubsub_topic.jobs : name => topic.name }
+}
+
+output "dead_letter_topics" {
+  description = "Dead-letter topic of each function."
+  value       = { for name, topic in google_pubsub_topic.dead_letter : name => topic.name }
+}
+
+output "dead_letter_subscriptions" {
+  description = "Pull subscription holding each function's dead-lettered jobs."
+  value       = { for name, sub in google_pubsub_subscription.dead_letter : name => sub.name }
+}
+
+output "artifacts_bucket" {
+  description = "Bucket of job artifacts (the functions' GCS_BUCKET)."
+  value       = google_storage_bucket.artifacts.name
+}
+
+output "source_bucket" {
+  description = "Bucket of the function source archives."
+  value       = google_storage_bucket.function_sources.name
+}
+
+output "datasets" {
+  description = "BigQuery dataset ids: raw (prices) and curated (job output)."
+  value       = { for role, dataset in google_bigquery_dataset.dataset : role => dataset.dataset_id }
+}
+
+output "function_uris" {
+  description = "HTTPS endpoint of each function (IAM-protected; invoked by its push subscription)."
+  value       = { for name, fn in google_cloudfunctions2_function.function : name => fn.service_config[0].uri }
+}
+
+output "service_accounts" {
+  description = "Runtime service account of each function."
+  value       = { for name, sa in google_service_account.function : name => sa.email }
+}
+
+output "vendor_secrets" {
+  description = "Secret Manager secret ids of the vendor API keys (add versions with gcloud)."
+  value       = { for name, secret in google_secret_manager_secret.vendor : name => secret.secret_id }
+}
+
+output "ingest_schedules" {
+  description = "Cloud Scheduler job of each daily ingestion."
+  value       = { for name, job in google_cloud_scheduler_job.ingest : name => job.name }
+}
