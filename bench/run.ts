@@ -1,0 +1,23 @@
+// npm run bench: every benchmark, one after the other, each as its own process; prints each
+// one's report and writes the numbers to bench/.out/results.json.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.slice(2);
+const benches = ['coldStart', 'blackscholes', 'montecarlo', 'markowitz'].filter((b) => only.length === 0 || only.includes(b));
+const results: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString() };
+for (const bench of benches) {
+  const file = path.join(root, 'bench', `${bench}.ts`);
+  if (!existsSync(file)) continue;
+  console.log(`\n### ${bench}`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  process.stdout.write(run.stdout.split('\n').filter((l) => !l.startsWith('BENCH_JSON ')).join('\n'));
+  const line = run.stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+  results[bench] = line ? JSON.parse(line.slice('BENCH_JSON '.length)) : { error: `exit ${run.status}` };
+}
+mkdirSync(path.join(root, 'bench', '.out'), { recursive: true });
+writeFileSync(path.join(root, 'bench', '.out', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log(`\nNumbers written to bench/.out/results.json`);

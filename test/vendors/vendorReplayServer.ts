@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A local HTTP server that answers like EODHD (under /api) and Twelve Data (under /td) from the recorded fixtures. */
+
+const fixtureDir = new URL('../../fixtures/vendors/', import.meta.url);
+
+/** A recorded vendor response, parsed. */
+export function vendorFixture(vendor: 'eodhd' | 'twelvedata', name: string): unknown {
+  return JSON.parse(readFileSync(new URL(`${vendor}/${name}`, fixtureDir), 'utf8'));
+}
+
+function fixtureExists(vendor: 'eodhd' | 'twelvedata', name: string): boolean {
+  return existsSync(new URL(`${vendor}/${name}`, fixtureDir));
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+}
+
+export interface Reply {
+  readonly status?: number;
+  /** Sent as JSON unless a string. */
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Wait this long before answering (timeouts). */
+  readonly delayMs?: number;
+}
+
+/** Answers a request, or returns undefined to fall through to the recorded fixtures. */
+export type Route = (request: RecordedRequest, index: number) => Reply | undefined;
+
+/**
+ * The vendors as recorded: EODHD `/api/{eod,div,splits}/{SYMBOL}` from `eodhd/{endpoint}-{SYMBOL}.json`
+ * (404 "Ticker Not Found." for others), Twelve Data `/td/time_series?symbol=EUR/USD` from
+ * `twelvedata/time_series-EUR_USD.json` (the documented "symbol not found" payload for others).
+ */
+export function recordedVendors(request: RecordedRequest): Reply {
+  const eodhd = /^\/api\/(eod|div|splits)\/([^/]+)$/.exec(request.path);
+  if (eodhd) {
+    const name = `${eodhd[1]}-${decodeURIComponent(eodhd[2])}.json`;
+    return fixtureExists('eodhd', name) ? { body: vendorFixture('eodhd', name) } : { status: 404, body: 'Ticker Not Found.' };
+  }
+  if (request.path === '/td/time_series') {
+    const name = `time_series-${(request.query.symbol ?? '').replace('/', '_')}.json`;
+    if (fixtureExists('twelvedata', name)) return { body: vendorFixture('twelvedata', name) };
+    const notFound = vendorFixture('twelvedata', 'error-symbol-not-found.json') as { message: string };
+    return { status: 400, body: { ...notFound, message: notFound.message.replace('NOSUCH', request.query.symbol ?? '') } };
+  }
+  return { status: 404, body: { message: 'no such endpoint' } };
+}
+
+export interface ReplayServer {
+  /** http://127.0.0.1:port */
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** Answers before the recorded fixtures; reset with `route(undefined)`. */
+  route(route: Route | undefined): void;
+  close(): Promise<void>;
+}
+
+export async function startReplayServer(): Promise<ReplayServer> {
+  const requests: RecordedRequest[] = [];
+  let override: Route | undefined;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const request: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams) };
+    const index = requests.push(request) - 1;
+    const reply = override?.(request, index) ?? recordedVendors(request);
+    const send = () => {
+      if (res.destroyed) return;
+      const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      res.writeHead(reply.status ?? 200, {
+        'content-type': typeof reply.body === 'string' ? 'text/plain' : 'application/json',
+        ...reply.headers,
+      });
+      res.end(text);
+    };
+    if (reply.delayMs) setTimeout(send, reply.delayMs);
+    else send();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    route: (route) => {
+      override = route;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
