@@ -27,7 +27,7 @@ export interface FunctionUnderTest {
  * it over real HTTP, with local storage in a temporary folder and the fixture prices.
  */
 export async function startFunction(model: ModelDefinition<never>, env: Record<string, string> = {}): Promise<FunctionUnderTest> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'quant-test-'));
+  const dataDir = env.LOCAL_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'quant-test-'));
   const logLines: string[] = [];
   const logger = createLogger('DEBUG', (line) => logLines.push(line));
   const services = await createServices({ USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, ...env }, logger);
