@@ -136,7 +136,7 @@ describe('BigQueryWarehouse against the BigQuery REST API', () => {
   });
 
   it('a warehouse outage is a TransientError', async () => {
-    fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 500, times: 1 });
+    fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 500, times: 4 });
     const impatient = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, apiEndpoint: base, maxRetries: 0 });
     await expect(impatient.insertRows('job_runs', [{ insertId: 'a', row: { job_id: 'a' } }])).rejects.toBeInstanceOf(TransientError);
     fake.faults.length = 0;
