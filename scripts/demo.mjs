@@ -15,41 +15,6 @@ const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '
 const order = ['blackscholes', 'montecarlo', 'markowitz'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : order;
 
-let failures = 0;
-for (const fn of wanted) {
-  const jobFile = path.join(root, 'fixtures', 'jobs', `${fn}.json`);
-  if (!existsSync(path.join(root, 'dist', fn, 'index.js')) || !existsSync(jobFile)) {
-    console.log(`\n== ${fn}: not built or no fixture job, skipped`);
-    continue;
-  }
-  const job = JSON.parse(await fs.readFile(jobFile, 'utf8'));
-  job.job_id = `${job.job_id}-${stamp}`;
-  const port = await freePort();
-  const server = spawn(frameworkBin, [`--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
-    env: { ...process.env, USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARNING' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  try {
-    await waitForPort(port);
-    const started = performance.now();
-    const status = await sendCloudEvent(port, fn, job);
-    const elapsed = performance.now() - started;
-    const folder = path.join(dataDir, 'bucket', 'jobs', fn, job.job_id);
-    const document = JSON.parse(await fs.readFile(path.join(folder, 'result.json'), 'utf8'));
-    console.log(`\n== ${fn}: job ${job.job_id} -> ${document.status} (HTTP ${status}, ${elapsed.toFixed(0)} ms round trip)`);
-    if (document.status === 'completed') summaries[fn]?.(document);
-    else {
-      failures++;
-      console.log(`   error ${document.error.code}: ${document.error.message}`);
-    }
-    console.log(`   artifacts: ${path.relative(process.cwd(), folder)}/ (${(await fs.readdir(folder)).sort().join(', ')})`);
-  } finally {
-    server.kill('SIGTERM');
-  }
-}
-console.log(`\nWarehouse rows (NDJSON): ${path.relative(process.cwd(), path.join(dataDir, 'bigquery'))}/`);
-process.exitCode = failures ? 1 : 0;
-
 function sendCloudEvent(port, fn, job) {
   const messageId = randomUUID();
   const publishTime = new Date().toISOString();
@@ -127,3 +92,42 @@ async function waitForPort(port, timeoutMs = 20_000) {
   }
   throw new Error(`The functions-framework did not listen on port ${port} within ${timeoutMs} ms.`);
 }
+
+async function main() {
+let failures = 0;
+for (const fn of wanted) {
+  const jobFile = path.join(root, 'fixtures', 'jobs', `${fn}.json`);
+  if (!existsSync(path.join(root, 'dist', fn, 'index.js')) || !existsSync(jobFile)) {
+    console.log(`\n== ${fn}: not built or no fixture job, skipped`);
+    continue;
+  }
+  const job = JSON.parse(await fs.readFile(jobFile, 'utf8'));
+  job.job_id = `${job.job_id}-${stamp}`;
+  const port = await freePort();
+  const server = spawn(frameworkBin, [`--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
+    env: { ...process.env, USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARNING' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitForPort(port);
+    const started = performance.now();
+    const status = await sendCloudEvent(port, fn, job);
+    const elapsed = performance.now() - started;
+    const folder = path.join(dataDir, 'bucket', 'jobs', fn, job.job_id);
+    const document = JSON.parse(await fs.readFile(path.join(folder, 'result.json'), 'utf8'));
+    console.log(`\n== ${fn}: job ${job.job_id} -> ${document.status} (HTTP ${status}, ${elapsed.toFixed(0)} ms round trip)`);
+    if (document.status === 'completed') summaries[fn]?.(document);
+    else {
+      failures++;
+      console.log(`   error ${document.error.code}: ${document.error.message}`);
+    }
+    console.log(`   artifacts: ${path.relative(process.cwd(), folder)}/ (${(await fs.readdir(folder)).sort().join(', ')})`);
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+console.log(`\nWarehouse rows (NDJSON): ${path.relative(process.cwd(), path.join(dataDir, 'bigquery'))}/`);
+process.exitCode = failures ? 1 : 0;
+}
+
+await main();

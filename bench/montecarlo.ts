@@ -1,0 +1,101 @@
+/**
+ * Monte Carlo benchmark: 1,000,000 paths x 252 steps, one asset, whole processes.
+ * Runs this file as a child (`npx tsx bench/montecarlo.ts --child <threads>`) on 1 thread
+ * and on all cores, and `python3 bench/montecarlo_numpy.py` (vectorized numpy, chunked
+ * rows), timing each whole process from spawn to exit; peak memory is each child's own
+ * maxRSS (process.resourceUsage / getrusage). Prints a summary and a final BENCH_JSON line.
+ */
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { runMonteCarlo } from '../shared/models/montecarlo/gbmModel.js';
+
+const SIMULATIONS = Number(process.env.MC_BENCH_SIMULATIONS ?? 1_000_000);
+const STEPS = 252;
+
+async function child(threads: number): Promise<void> {
+  const start = performance.now();
+  const { result, threads: used } = await runMonteCarlo(
+    {
+      assets: [{ name: 'asset', initialPrice: 100, drift: 0.08, volatility: 0.2 }],
+      correlation: [[1]],
+      weights: [1],
+      simulations: SIMULATIONS,
+      timeSteps: STEPS,
+      horizonYears: 1,
+      seed: 42,
+      confidenceLevels: [0.95, 0.99],
+    },
+    { threads },
+  );
+  const modelSeconds = (performance.now() - start) / 1000;
+  const s = result.symbols.asset;
+  console.log(
+    JSON.stringify({
+      modelSeconds,
+      threads: used,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      mean: s.expected_terminal_price,
+      p50: s.terminal_price.percentiles.p50,
+      var95: result.portfolio.var['0.95'],
+    }),
+  );
+}
+
+interface Timed<T> { seconds: number; report: T }
+
+function timedProcess<T>(command: string, args: string[]): Timed<T> {
+  const start = performance.now();
+  const run = spawnSync(command, args, { encoding: 'utf8', cwd: fileURLToPath(new URL('..', import.meta.url)), maxBuffer: 1 << 24 });
+  const seconds = (performance.now() - start) / 1000;
+  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${run.stderr}`);
+  const lines = run.stdout.trim().split('\n');
+  return { seconds, report: JSON.parse(lines[lines.length - 1]) as T };
+}
+
+interface ChildReport { modelSeconds: number; threads: number; maxRssMb: number; mean: number; p50: number; var95: number }
+interface NumpyReport { seconds: number; max_rss_mb: number; mean: number; p50: number; var_95: number; chunk_rows: number }
+
+async function main(): Promise<void> {
+  const self = fileURLToPath(import.meta.url);
+  const cores = availableParallelism();
+  const pathSteps = SIMULATIONS * STEPS;
+  const one = timedProcess<ChildReport>('npx', ['tsx', self, '--child', '1']);
+  const all = timedProcess<ChildReport>('npx', ['tsx', self, '--child', String(cores)]);
+  const numpy = timedProcess<NumpyReport>('python3', ['bench/montecarlo_numpy.py', String(SIMULATIONS), String(STEPS)]);
+  const summary = {
+    simulations: SIMULATIONS,
+    time_steps: STEPS,
+    cores,
+    ts_1thread_process_s: one.seconds,
+    ts_1thread_model_s: one.report.modelSeconds,
+    ts_all_process_s: all.seconds,
+    ts_all_model_s: all.report.modelSeconds,
+    ts_all_threads: all.report.threads,
+    numpy_process_s: numpy.seconds,
+    numpy_script_s: numpy.report.seconds,
+    speedup_vs_numpy_1thread: numpy.seconds / one.seconds,
+    speedup_vs_numpy_all: numpy.seconds / all.seconds,
+    path_steps_per_s_1thread: pathSteps / one.report.modelSeconds,
+    path_steps_per_s_all: pathSteps / all.report.modelSeconds,
+    ts_peak_rss_mb_1thread: one.report.maxRssMb,
+    ts_peak_rss_mb_all: all.report.maxRssMb,
+    numpy_peak_rss_mb: numpy.report.max_rss_mb,
+    numpy_chunk_rows: numpy.report.chunk_rows,
+    sanity_mean_ts: one.report.mean,
+    sanity_mean_numpy: numpy.report.mean,
+    sanity_mean_exact: 100 * Math.exp(0.08),
+  };
+  console.log(`Monte Carlo ${SIMULATIONS} paths x ${STEPS} steps, one asset (${cores} cores, shared machine)`);
+  console.log(`  TypeScript 1 thread : ${one.seconds.toFixed(2)} s process (${one.report.modelSeconds.toFixed(2)} s model), peak ${one.report.maxRssMb.toFixed(0)} MB`);
+  console.log(`  TypeScript ${all.report.threads} threads: ${all.seconds.toFixed(2)} s process (${all.report.modelSeconds.toFixed(2)} s model), peak ${all.report.maxRssMb.toFixed(0)} MB`);
+  console.log(`  numpy (chunks of ${numpy.report.chunk_rows} rows): ${numpy.seconds.toFixed(2)} s process, peak ${numpy.report.max_rss_mb.toFixed(0)} MB`);
+  console.log(`  speed-up vs numpy: ${summary.speedup_vs_numpy_1thread.toFixed(1)}x (1 thread), ${summary.speedup_vs_numpy_all.toFixed(1)}x (all cores)`);
+  console.log(`  throughput: ${(summary.path_steps_per_s_1thread / 1e6).toFixed(0)} M path-steps/s (1 thread), ${(summary.path_steps_per_s_all / 1e6).toFixed(0)} M (all)`);
+  console.log(`  E[S_T]: ours ${one.report.mean.toFixed(3)}, numpy ${numpy.report.mean.toFixed(3)}, exact ${summary.sanity_mean_exact.toFixed(3)}`);
+  console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
+}
+
+const childIndex = process.argv.indexOf('--child');
+if (childIndex >= 0) void child(Number(process.argv[childIndex + 1]));
+else void main();

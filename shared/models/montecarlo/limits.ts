@@ -1,0 +1,69 @@
+import { JobError } from '../../job/errors.js';
+
+/**
+ * Paths per block. Each block draws from its own substream keyed by its index, so results
+ * depend on this constant (part of what a seed means) but never on the thread count.
+ */
+export const BLOCK_SIZE = 4096;
+
+/** Most simulations per job: memory (terminal arrays) and selection time stay bounded. */
+export const MAX_SIMULATIONS = 5_000_000;
+
+/**
+ * Most simulations x time_steps x symbols per job. bench/montecarlo.ts measured about
+ * 14 ns per path-step for the whole model on one core of the (shared) development machine
+ * (xoshiro256** + ziggurat + one multiply-add, plus statistics); 1e10 path-steps is then
+ * ~140 s single-threaded, a ~4x margin under a Cloud Function's 540 s timeout for a slower
+ * vCPU and the Cholesky work of many symbols.
+ */
+export const MAX_PATH_STEPS = 10_000_000_000;
+
+/**
+ * Most stored terminal values, simulations x (symbols + 1) doubles (each symbol's terminal
+ * price and the portfolio's terminal value): 48e6 x 8 B = 384 MiB, which with the band
+ * store and one selection copy keeps a job well inside a 2 GiB instance.
+ */
+export const MAX_TERMINAL_VALUES = 48_000_000;
+
+/** Most time steps per path (a daily grid of 40 years is 10,080). */
+export const MAX_TIME_STEPS = 100_000;
+
+/** Most band intervals: at most 51 time points (including t = 0) on the fan chart. */
+export const MAX_BAND_INTERVALS = 50;
+
+/**
+ * Float32 values kept for the interior band points (simulations x points): 32 Mi values =
+ * 128 MiB. A million paths get 33 band points instead of 51; float32's 7 digits are ample
+ * for a fan chart (VaR and the terminal statistics use the float64 terminal values).
+ */
+export const BAND_VALUE_BUDGET = 32 * 1024 * 1024;
+
+/** Below this many path-steps a job runs on the calling thread (no worker start-up cost). */
+export const INLINE_PATH_STEPS = 20_000_000;
+
+/**
+ * Rejects a job too large for one function instance.
+ * @throws JobError invalid_job naming the parameter and the limit
+ */
+export function checkSimulationLimits(simulations: number, timeSteps: number, symbols: number): void {
+  if (simulations > MAX_SIMULATIONS) {
+    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SIMULATIONS} per job.`);
+  }
+  if (timeSteps > MAX_TIME_STEPS) {
+    throw new JobError('invalid_job', `params.time_steps is ${timeSteps}; the limit is ${MAX_TIME_STEPS} per path.`);
+  }
+  const pathSteps = simulations * timeSteps * symbols;
+  if (pathSteps > MAX_PATH_STEPS) {
+    throw new JobError(
+      'invalid_job',
+      `params.simulations x params.time_steps x symbols is ${pathSteps.toExponential(2)}; the limit is ${MAX_PATH_STEPS.toExponential(0)} (a job must finish within the function timeout): lower simulations or time_steps.`,
+    );
+  }
+  const stored = simulations * (symbols + 1);
+  if (stored > MAX_TERMINAL_VALUES) {
+    throw new JobError(
+      'invalid_job',
+      `params.simulations x (symbols + 1) is ${stored}; the limit is ${MAX_TERMINAL_VALUES} stored terminal values (instance memory): lower simulations or the number of symbols.`,
+    );
+  }
+}

@@ -1,0 +1,123 @@
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { INLINE_PATH_STEPS } from './limits.js';
+import {
+  allocateBuffers,
+  blockCount,
+  simulateBlock,
+  type SimulationBuffers,
+  type SimulationPlan,
+} from './simulation.js';
+import type { WorkerInput, WorkerMessage } from './worker.js';
+
+/** Most worker threads one job starts, whatever the machine offers. */
+export const MAX_THREADS = 16;
+
+export interface RunOptions {
+  /** Requested threads; default os.availableParallelism(), capped at MAX_THREADS. */
+  readonly threads?: number;
+  /** Called with the fraction of paths done, about every 10%, and once with 1. */
+  readonly onProgress?: (fractionDone: number) => void;
+  /** The worker script; default defaultWorkerUrl(). */
+  readonly workerUrl?: URL;
+}
+
+export interface RunOutcome {
+  readonly buffers: SimulationBuffers;
+  /** Threads that simulated (1 when the job ran inline). */
+  readonly threads: number;
+}
+
+/**
+ * The worker script beside this module: `worker.ts` when running from source (vitest, tsx),
+ * `montecarloWorker.js` in a bundle, where the build writes the worker next to the
+ * function's index.js (this module's code is then inside index.js, so import.meta.url
+ * points at the bundle).
+ */
+export function defaultWorkerUrl(here: string = import.meta.url): URL {
+  return here.endsWith('.ts') ? new URL('./worker.ts', here) : new URL('./montecarloWorker.js', here);
+}
+
+/** Threads a job gets: the request (or all cores) capped by MAX_THREADS and by its blocks. */
+export function threadsFor(plan: SimulationPlan, requested?: number): number {
+  const pathSteps = plan.simulations * plan.timeSteps * plan.assets;
+  if (pathSteps < INLINE_PATH_STEPS) return 1;
+  const wanted = requested ?? availableParallelism();
+  return Math.max(1, Math.min(wanted, MAX_THREADS, blockCount(plan)));
+}
+
+/**
+ * Simulates every block of `plan`, inline or on worker threads writing shared buffers.
+ * Each block's output depends only on (seed, block index), so the buffers are bit-identical
+ * whatever the thread count or the order blocks finish in.
+ */
+export async function runSimulation(plan: SimulationPlan, options: RunOptions = {}): Promise<RunOutcome> {
+  const threads = threadsFor(plan, options.threads);
+  const blocks = blockCount(plan);
+  const progress = progressReporter(blocks, options.onProgress);
+  if (threads === 1) {
+    const buffers = allocateBuffers(plan, false);
+    for (let b = 0; b < blocks; b++) {
+      simulateBlock(plan, b, buffers);
+      progress();
+    }
+    return { buffers, threads };
+  }
+  const buffers = allocateBuffers(plan, true);
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const url = options.workerUrl ?? defaultWorkerUrl();
+  const input: WorkerInput = { plan, buffers, counter, blocks };
+  const workers = Array.from({ length: threads }, () => startWorker(url, input));
+  try {
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            let done = false;
+            worker.on('message', (message: WorkerMessage) => {
+              if (message.kind === 'block') progress();
+              else done = true;
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => {
+              if (done && code === 0) resolve();
+              else reject(new Error(`Monte Carlo worker exited with code ${code} before finishing its blocks.`));
+            });
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return { buffers, threads };
+}
+
+/**
+ * Starts a worker on `url`. A .ts worker (vitest, tsx) is loaded through tsx's CommonJS
+ * register hook from a small eval'd bootstrap: under Node 20 a worker does not inherit the
+ * parent's ESM loader hooks, and `execArgv: ['--import', 'tsx']` is not honoured when the
+ * parent itself runs under tsx. A bundled .js worker is started directly.
+ */
+function startWorker(url: URL, workerData: WorkerInput): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
+  const tsxRegister = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  const bootstrap = `require(${JSON.stringify(tsxRegister)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/** Counts finished blocks and reports each crossing of a 10% mark of paths. */
+function progressReporter(blocks: number, onProgress?: (fractionDone: number) => void): () => void {
+  let done = 0;
+  let reported = 0;
+  return () => {
+    done++;
+    if (!onProgress) return;
+    const fraction = done / blocks;
+    if (fraction >= 1 || Math.floor(fraction * 10) > Math.floor(reported * 10)) {
+      reported = fraction;
+      onProgress(fraction);
+    }
+  };
+}

@@ -1,0 +1,141 @@
+import { Xoshiro256 } from '../random/xoshiro256.js';
+import { fillStandardNormals } from '../random/ziggurat.js';
+import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
+
+/** How many portfolio paths are recorded for the chart: the first ones of block 0. */
+export const SAMPLE_PATHS = 5;
+
+/**
+ * Everything a block of paths needs, as plain data (structured-cloneable to a worker).
+ * Assets are indexed 0..assets-1; `cholesky` is the lower factor of their correlation,
+ * row-major assets x assets.
+ */
+export interface SimulationPlan {
+  readonly seed: number;
+  readonly simulations: number;
+  readonly timeSteps: number;
+  readonly horizonYears: number;
+  readonly assets: number;
+  readonly initialPrices: Float64Array;
+  readonly drift: Float64Array;
+  readonly volatility: Float64Array;
+  readonly cholesky: Float64Array;
+  readonly weights: Float64Array;
+  /** Steps of the band time points, 0 first and timeSteps last. */
+  readonly bandSteps: Int32Array;
+}
+
+/**
+ * Where blocks write. Terminal prices are asset-major (`terminalPrices[a * simulations + p]`),
+ * band values point-major for the interior band points 1..m-1
+ * (`bandValues[(j - 1) * simulations + p]`), sample paths path-major over all band points.
+ */
+export interface SimulationBuffers {
+  readonly terminalPrices: Float64Array;
+  readonly portfolioTerminal: Float64Array;
+  readonly bandValues: Float32Array;
+  readonly samplePaths: Float64Array;
+}
+
+/**
+ * Band time points: m + 1 evenly spaced steps 0 = s_0 < ... < s_m = timeSteps, with m at
+ * most MAX_BAND_INTERVALS and the interior points' float32 store within BAND_VALUE_BUDGET.
+ */
+export function bandStepsFor(timeSteps: number, simulations: number): Int32Array {
+  const byBudget = 1 + Math.floor(BAND_VALUE_BUDGET / Math.max(1, simulations));
+  const m = Math.max(1, Math.min(MAX_BAND_INTERVALS, timeSteps, byBudget));
+  return Int32Array.from({ length: m + 1 }, (_, j) => Math.round((j * timeSteps) / m));
+}
+
+/** Number of blocks a plan's paths are split into. */
+export function blockCount(plan: SimulationPlan): number {
+  return Math.ceil(plan.simulations / BLOCK_SIZE);
+}
+
+/** Allocates the output buffers, on SharedArrayBuffers when workers will write them. */
+export function allocateBuffers(plan: SimulationPlan, shared: boolean): SimulationBuffers {
+  const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
+  const n = plan.simulations;
+  const points = plan.bandSteps.length;
+  return {
+    terminalPrices: new Float64Array(new Buffer(8 * n * plan.assets)),
+    portfolioTerminal: new Float64Array(new Buffer(8 * n)),
+    bandValues: new Float32Array(new Buffer(4 * n * Math.max(0, points - 2))),
+    samplePaths: new Float64Array(new Buffer(8 * Math.min(SAMPLE_PATHS, n) * points)),
+  };
+}
+
+/**
+ * Simulates block `block` of the plan (paths block*BLOCK_SIZE onward) and writes its
+ * terminal prices, portfolio values and band values. Paths are stepped together, one time
+ * step at a time, in log space: x += (mu - sigma^2/2) dt + sigma sqrt(dt) (L z), the exact
+ * GBM transition, so E[S_T] = S_0 exp(mu T) with no discretization bias. Only the block's
+ * current log-prices are held, never simulations x time_steps.
+ */
+export function simulateBlock(plan: SimulationPlan, block: number, out: SimulationBuffers): void {
+  const k = plan.assets;
+  const sims = plan.simulations;
+  const start = block * BLOCK_SIZE;
+  const n = Math.min(BLOCK_SIZE, sims - start);
+  if (n <= 0) return;
+  const rng = Xoshiro256.forStream(plan.seed, block);
+  const dt = plan.horizonYears / plan.timeSteps;
+  const driftStep = Float64Array.from(plan.drift, (mu, a) => (mu - 0.5 * plan.volatility[a] ** 2) * dt);
+  const volStep = Float64Array.from(plan.volatility, (sigma) => sigma * Math.sqrt(dt));
+  const logs = new Float64Array(k * n); // logs[a * n + p] = ln(S_a / S_a,0) of path p
+  const z = new Float64Array(k * n);
+  const words = new Int32Array(k * n);
+  const L = plan.cholesky;
+  const bandSteps = plan.bandSteps;
+  const lastPoint = bandSteps.length - 1;
+  const samples = block === 0 ? Math.min(SAMPLE_PATHS, n) : 0;
+  const points = bandSteps.length;
+  for (let p = 0; p < samples; p++) out.samplePaths[p * points] = 1;
+  let nextPoint = 1;
+
+  for (let step = 1; step <= plan.timeSteps; step++) {
+    fillStandardNormals(rng, z, k * n, words);
+    if (k === 1) {
+      const a0 = driftStep[0];
+      const b0 = volStep[0];
+      for (let p = 0; p < n; p++) logs[p] += a0 + b0 * z[p];
+    } else {
+      // Correlated normals e = L z per path (z[p * k .. p * k + k) independent).
+      for (let p = 0; p < n; p++) {
+        const zp = p * k;
+        for (let a = 0; a < k; a++) {
+          const row = a * k;
+          let e = 0;
+          for (let j = 0; j <= a; j++) e += L[row + j] * z[zp + j];
+          logs[a * n + p] += driftStep[a] + volStep[a] * e;
+        }
+      }
+    }
+    if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
+      const offset = (nextPoint - 1) * sims + start;
+      for (let p = 0; p < n; p++) {
+        const v = portfolioValue(plan.weights, logs, k, n, p);
+        out.bandValues[offset + p] = v;
+        if (p < samples) out.samplePaths[p * points + nextPoint] = v;
+      }
+      nextPoint++;
+    }
+  }
+
+  for (let a = 0; a < k; a++) {
+    const s0 = plan.initialPrices[a];
+    for (let p = 0; p < n; p++) out.terminalPrices[a * sims + start + p] = s0 * Math.exp(logs[a * n + p]);
+  }
+  for (let p = 0; p < n; p++) {
+    const v = portfolioValue(plan.weights, logs, k, n, p);
+    out.portfolioTerminal[start + p] = v;
+    if (p < samples) out.samplePaths[p * points + lastPoint] = v;
+  }
+}
+
+/** V = sum_a w_a S_a / S_a,0 for path p: the portfolio's value per 1.0 invested at t = 0. */
+function portfolioValue(weights: Float64Array, logs: Float64Array, k: number, n: number, p: number): number {
+  let v = 0;
+  for (let a = 0; a < k; a++) v += weights[a] * Math.exp(logs[a * n + p]);
+  return v;
+}

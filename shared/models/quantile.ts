@@ -1,0 +1,102 @@
+/**
+ * Quantiles by partial selection: numpy's default definition (`method="linear"`, Hyndman &
+ * Fan type 7), computed without sorting. For probability q over n values the virtual index
+ * is h = (n - 1) q; the quantile interpolates between the order statistics x(floor h) and
+ * x(floor h + 1) exactly as numpy's `_lerp` does (a + (b - a) g below g = 0.5,
+ * b - (b - a)(1 - g) from 0.5 up), so small arrays match numpy bit for bit.
+ */
+
+type NumericArray = Float64Array | Float32Array;
+
+/** Rearranges a[lo..hi] so that a[k] is the k-th smallest, smaller left, larger right. */
+function selectInPlace(a: NumericArray, k: number, lo0: number, hi0: number): void {
+  let lo = lo0;
+  let hi = hi0;
+  while (hi > lo) {
+    if (hi - lo > 600) {
+      // Floyd & Rivest (1975) SELECT: recurse on a small sample to pick two pivots that
+      // bracket k tightly, so each pass discards nearly everything in ~n comparisons.
+      const n = hi - lo + 1;
+      const i = k - lo + 1;
+      const z = Math.log(n);
+      const s = 0.5 * Math.exp((2 * z) / 3);
+      const sd = 0.5 * Math.sqrt((z * s * (n - s)) / n) * Math.sign(i - n / 2);
+      const newLo = Math.max(lo, Math.floor(k - (i * s) / n + sd));
+      const newHi = Math.min(hi, Math.floor(k + ((n - i) * s) / n + sd));
+      selectInPlace(a, k, newLo, newHi);
+    }
+    const t = a[k];
+    let i = lo;
+    let j = hi;
+    swap(a, lo, k);
+    if (a[hi] > t) swap(a, lo, hi);
+    while (i < j) {
+      swap(a, i, j);
+      i++;
+      j--;
+      while (a[i] < t) i++;
+      while (a[j] > t) j--;
+    }
+    if (a[lo] === t) swap(a, lo, j);
+    else {
+      j++;
+      swap(a, j, hi);
+    }
+    if (j <= k) lo = j + 1;
+    if (k <= j) hi = j - 1;
+  }
+}
+
+function swap(a: NumericArray, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
+}
+
+/** The smallest of a[lo..hi]. */
+function minimum(a: NumericArray, lo: number, hi: number): number {
+  let m = a[lo];
+  for (let i = lo + 1; i <= hi; i++) if (a[i] < m) m = a[i];
+  return m;
+}
+
+/**
+ * Quantiles of `values` (numpy's default linear definition), rearranging `values` in place:
+ * pass a copy if the order matters. Probabilities are processed in increasing order so each
+ * selection only searches the part right of the previous one.
+ * @param values the data, no NaN; rearranged
+ * @param probabilities each in [0, 1]
+ * @returns the quantiles, in the order of `probabilities`
+ */
+export function quantilesInPlace(values: NumericArray, probabilities: readonly number[]): number[] {
+  const n = values.length;
+  if (n === 0) throw new RangeError('quantiles of an empty array are undefined');
+  const order = probabilities.map((_, i) => i).sort((a, b) => probabilities[a] - probabilities[b]);
+  const result = new Array<number>(probabilities.length);
+  let from = 0;
+  for (const index of order) {
+    const q = probabilities[index];
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile probability must be in [0, 1], got ${q}`);
+    const h = (n - 1) * q;
+    const below = Math.floor(h);
+    const g = h - below;
+    selectInPlace(values, below, from, n - 1);
+    from = below;
+    const a = values[below];
+    const b = below + 1 < n ? minimum(values, below + 1, n - 1) : a;
+    const d = b - a;
+    result[index] = g >= 0.5 ? b - d * (1 - g) : a + d * g;
+  }
+  return result;
+}
+
+/**
+ * Quantiles of `values` (numpy's default linear definition) on a copy; `values` is untouched.
+ * @param scratch optional array of at least values.length to copy into (reused by callers
+ *   that take quantiles of many arrays)
+ */
+export function quantiles(values: NumericArray, probabilities: readonly number[], scratch?: NumericArray): number[] {
+  const copy = scratch && scratch.length >= values.length ? scratch.subarray(0, values.length) : values.slice();
+  copy.set(values);
+  return quantilesInPlace(copy, probabilities);
+}
