@@ -1,0 +1,42 @@
+/**
+ * Cholesky factorization A = L L' of a symmetric positive definite matrix stored dense,
+ * row-major, in a Float64Array of n*n entries (only the lower triangle of A is read).
+ */
+export type CholeskyResult =
+  | { readonly ok: true; readonly lower: Float64Array }
+  | { readonly ok: false; readonly column: number };
+
+/**
+ * Pivots below this fraction of the matrix's own diagonal mean the column is (numerically)
+ * a combination of the previous ones: 1 - R^2 < 1e-12, a condition number beyond what
+ * double precision weights can be trusted for. Rank-deficient matrices give pivots of
+ * order 1e-16 relative, so this rejects them with a wide margin.
+ */
+const relativePivotTolerance = 1e-12;
+
+/**
+ * Factors a symmetric positive definite matrix.
+ * @param a n*n row-major matrix (lower triangle read).
+ * @param n dimension.
+ * @returns `{ ok: true, lower }` with L row-major (upper triangle zero), or `{ ok: false, column }`
+ *   naming the first column whose pivot is not safely positive.
+ */
+export function cholesky(a: Float64Array, n: number): CholeskyResult {
+  const l = new Float64Array(n * n);
+  // Row-by-row (Cholesky-Banachiewicz): every inner product runs over two contiguous row
+  // prefixes of L, which keeps the O(n^3/3) work cache-friendly in row-major storage.
+  for (let i = 0; i < n; i++) {
+    const rowI = i * n;
+    for (let j = 0; j < i; j++) {
+      const rowJ = j * n;
+      let s = a[rowI + j];
+      for (let k = 0; k < j; k++) s -= l[rowI + k] * l[rowJ + k];
+      l[rowI + j] = s / l[rowJ + j];
+    }
+    let d = a[rowI + i];
+    for (let k = 0; k < i; k++) d -= l[rowI + k] * l[rowI + k];
+    if (!(d > relativePivotTolerance * a[rowI + i])) return { ok: false, column: i };
+    l[rowI + i] = Math.sqrt(d);
+  }
+  return { ok: true, lower: l };
+}
