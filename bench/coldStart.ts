@@ -56,7 +56,7 @@ const cloud = {
   GCS_BUCKET: 'bench-artifacts',
   GCP_PROJECT: 'bench-project',
   STORAGE_EMULATOR_HOST: fakeBase,
-  BIGQUERY_API_ENDPOINT: fakeBase,
+  BIGQUERY_EMULATOR_HOST: fakeBase,
   LOG_LEVEL: 'ERROR',
 };
 const bs = path.join(root, 'dist', 'blackscholes');

@@ -12,7 +12,7 @@ const rootPackage = JSON.parse(await fs.readFile(path.join(root, 'package.json')
 // Google clients are loaded lazily from node_modules (their protos and JSON files are read
 // from disk at run time, which bundling breaks): they stay external and are installed by
 // Cloud Functions from the generated package.json.
-const external = ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery', '@google-cloud/secret-manager'];
+const external = ['@google-cloud/functions-framework', '@google-cloud/secret-manager'];
 const runtimeDependencies = {
   blackscholes: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
   montecarlo: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
@@ -27,6 +27,9 @@ const extraEntries = {
 // Chunks sit beside the entry points (no subfolder) so that a URL relative to
 // import.meta.url, like the Monte Carlo worker's, resolves the same from any chunk.
 const banner = { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" };
+
+// See scripts/shims/whatwgUrl.cjs.
+const alias = { 'whatwg-url': path.join(root, 'scripts', 'shims', 'whatwgUrl.cjs') };
 
 const only = process.argv.slice(2);
 const functions = (await fs.readdir(path.join(root, 'functions'))).filter((f) => only.length === 0 || only.includes(f)).sort();
@@ -45,9 +48,11 @@ for (const fn of functions) {
     platform: 'node',
     target: 'node20',
     external,
+    alias,
     banner,
     chunkNames: '[name]-[hash]',
-    minifyWhitespace: false,
+    minify: true,
+    keepNames: true,
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
@@ -71,8 +76,11 @@ await build({
   platform: 'node',
   target: 'node20',
   external,
+  alias,
   banner,
   chunkNames: '[name]-[hash]',
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
 });
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -24,8 +24,12 @@ export const configSchema = z.object({
   USE_SECRET_MANAGER: flag,
   EODHD_BASE_URL: z.url().default('https://eodhd.com/api'),
   TWELVE_DATA_BASE_URL: z.url().default('https://api.twelvedata.com'),
-  /** BigQuery REST endpoint override (tests point it at a local server). */
-  BIGQUERY_API_ENDPOINT: z.url().optional(),
+  /**
+   * A BigQuery emulator or stand-in (tests, benchmarks): its URL becomes the client's
+   * apiEndpoint and requests carry a placeholder token, as the storage client does for
+   * STORAGE_EMULATOR_HOST.
+   */
+  BIGQUERY_EMULATOR_HOST: z.url().optional(),
   /** How long a run's claim keeps redeliveries of the same job off it; longer than the function timeout. */
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Threads for Monte Carlo; default: all cores. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobError } from './errors.js';
 import type { Job, ModelDefinition } from './model.js';
 

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Logger } from '../log.js';
 import type { Config } from '../config.js';
 import type { PriceHistory } from '../prices/history.js';

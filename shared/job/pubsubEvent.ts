@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobError } from './errors.js';
 
 /** The part of a `google.cloud.pubsub.topic.v1.messagePublished` CloudEvent's data we read. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { blackscholesChartSvg } from '../charts/blackscholesChart.js';
 import { JobError } from '../job/errors.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../job/model.js';

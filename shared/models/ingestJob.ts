@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobError, TransientError } from '../job/errors.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../job/model.js';
 import { redactSecret } from '../log.js';

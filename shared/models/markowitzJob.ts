@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { markowitzChart } from '../charts/markowitzChart.js';
 import { JobError } from '../job/errors.js';
 import type { Metric, ModelDefinition } from '../job/model.js';

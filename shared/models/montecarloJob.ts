@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { montecarloChartSvg } from '../charts/montecarloChart.js';
 import { JobError } from '../job/errors.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../job/model.js';

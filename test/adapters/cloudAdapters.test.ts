@@ -72,7 +72,7 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
 });
 
 describe('BigQueryWarehouse against the BigQuery REST API', () => {
-  const warehouse = () => new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, apiEndpoint: base });
+  const warehouse = () => new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, emulatorHost: base });
 
   it('streams rows into the right dataset and table with their insert ids', async () => {
     const requests = since();
@@ -137,7 +137,7 @@ describe('BigQueryWarehouse against the BigQuery REST API', () => {
 
   it('a warehouse outage is a TransientError', async () => {
     fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 500, times: 4 });
-    const impatient = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, apiEndpoint: base, maxRetries: 0 });
+    const impatient = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, emulatorHost: base, maxRetries: 0 });
     await expect(impatient.insertRows('job_runs', [{ insertId: 'a', row: { job_id: 'a' } }])).rejects.toBeInstanceOf(TransientError);
     fake.faults.length = 0;
   }, 60_000);

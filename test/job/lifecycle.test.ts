@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobError, TransientError } from '../../shared/job/errors.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { startFunction, type FunctionUnderTest } from '../support/functionServer.js';
