@@ -8,16 +8,14 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rootPackage = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
 
-// The runtime's functions-framework must be the one the function registers with, and the
-// Google clients are loaded lazily from node_modules (their protos and JSON files are read
-// from disk at run time, which bundling breaks): they stay external and are installed by
-// Cloud Functions from the generated package.json.
+// The runtime's functions-framework must be the one the function registers with, so it
+// stays external and Cloud Functions installs it from the generated package.json. So does
+// the Secret Manager client (gRPC: it reads .proto files from disk at run time, which
+// bundling breaks). The Storage and BigQuery clients are plain REST: bundled into chunks
+// that load on the first event that needs them.
 const external = ['@google-cloud/functions-framework', '@google-cloud/secret-manager'];
 const runtimeDependencies = {
-  blackscholes: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
-  montecarlo: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
-  markowitz: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery'],
-  ingest: ['@google-cloud/functions-framework', '@google-cloud/storage', '@google-cloud/bigquery', '@google-cloud/secret-manager'],
+  ingest: ['@google-cloud/functions-framework', '@google-cloud/secret-manager'],
 };
 const extraEntries = {
   montecarlo: { montecarloWorker: 'shared/models/montecarlo/worker.ts' },

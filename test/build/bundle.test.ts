@@ -1,0 +1,94 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The deployable folders: built by the real build, started by the real functions-framework
+// CLI as Cloud Functions does (`--source dist/<fn> --target <fn>`), answering a Pub/Sub
+// CloudEvent over HTTP.
+const root = path.resolve(import.meta.dirname, '..', '..');
+const children: ChildProcess[] = [];
+
+beforeAll(() => {
+  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'blackscholes', 'montecarlo'], { cwd: root, encoding: 'utf8' });
+  expect(build.status, build.stderr).toBe(0);
+  expect(build.stderr).toMatch(/dist\/blackscholes\s+index\.js\s+[\d.]+ KiB/);
+}, 120_000);
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+async function serve(fn: string, env: Record<string, string>): Promise<number> {
+  const port = await new Promise<number>((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(p));
+    });
+  });
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'functions-framework'), [`--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+  children.push(child);
+  for (let i = 0; i < 400; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return port;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${fn} did not start`);
+}
+
+async function publish(port: number, fn: string, job: unknown): Promise<number> {
+  const id = randomUUID();
+  const response = await fetch(`http://127.0.0.1:${port}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'ce-id': id, 'ce-specversion': '1.0', 'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished', 'ce-source': `//pubsub.googleapis.com/projects/t/topics/jobs-${fn}` },
+    body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(job)).toString('base64'), messageId: id } }),
+  });
+  await response.text();
+  return response.status;
+}
+
+describe('the built functions', () => {
+  it('each deployable folder has its bundle, the fixture prices and a package.json for the runtime', async () => {
+    for (const fn of ['blackscholes', 'montecarlo']) {
+      const dir = path.join(root, 'dist', fn);
+      const manifest = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8'));
+      expect(manifest).toMatchObject({ type: 'module', main: 'index.js' });
+      expect(Object.keys(manifest.dependencies)).toContain('@google-cloud/functions-framework');
+      expect(existsSync(path.join(dir, 'fixtures', 'prices.csv'))).toBe(true);
+      // The framework is the runtime's copy, never bundled.
+      expect(await fs.readFile(path.join(dir, 'index.js'), 'utf8')).toMatch(/from\s*"@google-cloud\/functions-framework"/);
+    }
+    expect(existsSync(path.join(root, 'dist', 'montecarlo', 'montecarloWorker.js'))).toBe(true);
+  });
+
+  it('blackscholes answers a CloudEvent from its bundle', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bundle-bs-'));
+    const port = await serve('blackscholes', { USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'ERROR' });
+    expect(await publish(port, 'blackscholes', { job_id: 'bundle-bs', symbols: ['AAPL'], start: '2025-01-01', end: '2025-12-31', params: { strike: 200, time_to_expiry: 1 } })).toBeLessThan(300);
+    const result = JSON.parse(await fs.readFile(path.join(dataDir, 'bucket/jobs/blackscholes/bundle-bs/result.json'), 'utf8'));
+    expect(result).toMatchObject({ status: 'completed', result: { options: [{ spot: 212.672, strike: 200 }] } });
+  });
+
+  it('montecarlo runs its worker threads from the bundle and matches a single-thread run bit for bit', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bundle-mc-'));
+    const job = (id: string) => ({ job_id: id, params: { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 120_000, time_steps: 252, seed: 7 } });
+    const threaded = await serve('montecarlo', { USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'ERROR', MC_THREADS: '2' });
+    const single = await serve('montecarlo', { USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'ERROR', MC_THREADS: '1' });
+    expect(await publish(threaded, 'montecarlo', job('bundle-mc-2'))).toBeLessThan(300);
+    expect(await publish(single, 'montecarlo', job('bundle-mc-1'))).toBeLessThan(300);
+    const read = async (id: string) => JSON.parse(await fs.readFile(path.join(dataDir, `bucket/jobs/montecarlo/${id}/result.json`), 'utf8'));
+    const [two, one] = [await read('bundle-mc-2'), await read('bundle-mc-1')];
+    expect(two.status).toBe('completed');
+    expect(two.inputs.threads).toBe(2);
+    expect(one.inputs.threads).toBe(1);
+    expect(two.result).toEqual(one.result);
+  });
+});
