@@ -59,12 +59,14 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     try {
       job = parseJob(message.document, model, message.publishTime.toISOString().slice(0, 10));
     } catch (error) {
-      return await rejectJob(error as JobError, jobId ?? null);
+      const rejection = error instanceof JobError ? error : new JobError('internal', `Internal error while validating the job: ${(error as Error).message}`);
+      return await rejectJob(rejection, jobId ?? null);
     }
   } catch (error) {
-    if (!(error instanceof JobError)) throw error;
     objects = jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
-    return await rejectJob(error, null);
+    // Decoding touches nothing that may pass: an unexpected error here is a bug to record, not to retry.
+    const rejection = error instanceof JobError ? error : new JobError('internal', `Internal error while decoding the message: ${(error as Error).message}`);
+    return await rejectJob(rejection, null);
   }
 
   const jobLog = log.child({ job_id: job.job_id });

@@ -84,6 +84,22 @@ describe('blackscholes through the CloudEvent path', () => {
     }
   });
 
+  it('a batch of 100,000 options in one message is priced (a 20 MB message decodes)', async () => {
+    const model = blackscholesModel as ModelDefinition<never>;
+    const options = Array.from({ length: 100_000 }, (_, i) => ({ option_type: i % 2 ? 'put' : 'call', strike: 50 + (Math.floor(i / 2) % 1000) / 10, market_price: i % 7 === 0 ? 1e6 : undefined }));
+    const { document } = await runFixtureJob(model, { job_id: 'bs-100k', symbols: [], params: { spot: 100, volatility: 0.25, time_to_expiry: 1, risk_free_rate: 0.03, options } });
+    expect(document.status).toBe('completed');
+    const priced = document.result.options as Record<string, number | null>[];
+    expect(priced).toHaveLength(100_000);
+    // Put-call parity for every neighbouring pair (call 2k, put 2k+1, same strike): C - P = S - K e^{-rT}.
+    for (let k = 0; k < priced.length; k += 2) {
+      const parity = (priced[k].price as number) - (priced[k + 1].price as number) - (100 - (priced[k].strike as number) * Math.exp(-0.03));
+      if (Math.abs(parity) > 1e-9) throw new Error(`put-call parity broken at options ${k}/${k + 1}: ${parity}`);
+    }
+    // The absurd quotes got no implied volatility and did not fail the batch.
+    expect(priced[0].implied_volatility).toBeNull();
+  }, 60_000);
+
   it('a bad option is a failed invalid_job naming the field', async () => {
     const model = blackscholesModel as ModelDefinition<never>;
     const { document } = await runFixtureJob(model, { job_id: 'bs-bad', params: { spot: 100, volatility: 0.2, time_to_expiry: 1, options: [{ strike: 100 }, { strike: -5 }] } });
