@@ -65,6 +65,7 @@ for (const fn of functions) {
 }
 
 // The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole process.
+await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
 await build({
   entryPoints: { job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) },
   outdir: path.join(root, 'dist', 'cli'),
