@@ -4,11 +4,14 @@ import { historiesFromRows, type PriceRow, type PriceSource } from './priceSourc
 
 const REQUIRED_COLUMNS = ['date', 'symbol', 'close', 'adj_close'] as const;
 
-/** One symbol's bars as read from the CSV: dates (interned strings) and their closes. */
+/**
+ * One symbol's bars as read from the CSV: dates (interned strings) and their closes, with
+ * NaN for an empty cell so the arrays hold unboxed doubles.
+ */
 export interface CsvSeries {
   readonly dates: string[];
-  readonly close: (number | null)[];
-  readonly adjClose: (number | null)[];
+  readonly close: number[];
+  readonly adjClose: number[];
 }
 
 /**
@@ -29,20 +32,50 @@ export class FixturePriceSource implements PriceSource {
   async histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]> {
     this.parsed ??= fs.readFile(this.csvPath, 'utf8').then((text) => parsePriceCsv(text, this.csvPath));
     const [series, ingested] = await Promise.all([this.parsed, this.extraRows(symbols, start, end)]);
-    return historiesFromRows(rowsOf(series, symbols, start, end, ingested), symbols, start, end, `the fixture prices (${this.csvPath})`);
+    const describe = `the fixture prices (${this.csvPath})`;
+    const ingestedSymbols = new Set(ingested.map((r) => r.symbol));
+    return symbols.map((symbol) => {
+      const csv = series.get(symbol);
+      const direct = csv && !ingestedSymbols.has(symbol) ? orderedHistory(symbol, csv, start, end) : undefined;
+      return direct ?? historiesFromRows(rowsOf(csv, symbol, start, end, ingested), [symbol], start, end, describe)[0];
+    });
   }
 }
 
-function* rowsOf(series: Map<string, CsvSeries>, symbols: readonly string[], start: string, end: string, extra: readonly PriceRow[]): Generator<PriceRow> {
-  for (const symbol of symbols) {
-    const s = series.get(symbol);
-    if (!s) continue;
-    for (let i = 0; i < s.dates.length; i++) {
-      const date = s.dates[i];
-      if (date >= start && date <= end) yield { date, symbol, close: s.close[i], adj_close: s.adjClose[i] };
+/**
+ * The history straight from the columns when the file has the symbol's dates in strictly
+ * increasing order (the common case): no per-row objects. Undefined otherwise, or when the
+ * window is empty, so the general path sorts, dedupes or reports.
+ */
+function orderedHistory(symbol: string, csv: CsvSeries, start: string, end: string): PriceHistory | undefined {
+  const dates: string[] = [];
+  const prices: number[] = [];
+  let previous = '';
+  for (let i = 0; i < csv.dates.length; i++) {
+    const date = csv.dates[i];
+    if (date <= previous) return undefined;
+    previous = date;
+    if (date < start || date > end) continue;
+    const price = Number.isNaN(csv.adjClose[i]) ? csv.close[i] : csv.adjClose[i];
+    if (!Number.isFinite(price) || price <= 0) continue;
+    dates.push(date);
+    prices.push(price);
+  }
+  return dates.length > 0 ? { symbol, dates, prices } : undefined;
+}
+
+function* rowsOf(csv: CsvSeries | undefined, symbol: string, start: string, end: string, extra: readonly PriceRow[]): Generator<PriceRow> {
+  if (csv) {
+    for (let i = 0; i < csv.dates.length; i++) {
+      const date = csv.dates[i];
+      if (date >= start && date <= end) yield { date, symbol, close: nullIfNaN(csv.close[i]), adj_close: nullIfNaN(csv.adjClose[i]) };
     }
   }
-  yield* extra;
+  for (const row of extra) if (row.symbol === symbol) yield row;
+}
+
+function nullIfNaN(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
 }
 
 /**
@@ -77,14 +110,14 @@ export function parsePriceCsv(text: string, name: string): Map<string, CsvSeries
     let s = series.get(symbol);
     if (!s) series.set(symbol, (s = { dates: [], close: [], adjClose: [] }));
     s.dates.push(date);
-    s.close.push(numberOrNull(cells[index.close]));
-    s.adjClose.push(numberOrNull(cells[index.adj_close]));
+    s.close.push(numberOrNaN(cells[index.close]));
+    s.adjClose.push(numberOrNaN(cells[index.adj_close]));
   }
   return series;
 }
 
-function numberOrNull(cell: string | undefined): number | null {
-  if (cell === undefined || cell.trim() === '') return null;
+function numberOrNaN(cell: string | undefined): number {
+  if (cell === undefined || cell.trim() === '') return NaN;
   const value = Number(cell);
-  return Number.isFinite(value) ? value : null;
+  return Number.isFinite(value) ? value : NaN;
 }
