@@ -12,7 +12,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = path.resolve(process.env.LOCAL_DATA_DIR ?? path.join(root, '.local'));
 const frameworkBin = path.join(root, 'node_modules', '.bin', 'functions-framework');
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-const order = ['blackscholes', 'montecarlo', 'markowitz'];
+const order = ['blackscholes', 'montecarlo', 'markowitz', 'ingest'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : order;
 
 function sendCloudEvent(port, fn, job) {
@@ -56,6 +56,11 @@ const summaries = {
     console.log(`   portfolio: expected return ${pct(p.expected_return)}, volatility ${pct(p.volatility_of_return)}`);
     for (const c of Object.keys(p.var)) console.log(`   VaR ${c}: ${pct(p.var[c])}   CVaR ${c}: ${pct(p.cvar[c])}`);
   },
+  ingest(doc) {
+    const r = doc.result;
+    console.log(`   ${r.rows_loaded} rows into ${r.table} (${r.rows_inserted} new, ${r.rows_updated} updated), ${r.corporate_actions} corporate actions, ${r.rejected_rows.length} rejected rows`);
+    for (const [sym, s] of Object.entries(r.per_symbol)) console.log(`   ${sym}: ${s.rows} days ${s.first_date}..${s.last_date}`);
+  },
   markowitz(doc) {
     const r = doc.result;
     const show = (name, p) => {
@@ -68,6 +73,24 @@ const summaries = {
     console.log(`   covariance ${doc.inputs.covariance ?? ''}, shrinkage ${num(r.shrinkage, 4)}, frontier of ${r.frontier.length} points`);
   },
 };
+
+/** EODHD's endpoints answered from fixtures/vendors/eodhd/<endpoint>-<SYMBOL>.json. */
+async function startVendorReplay() {
+  const http = await import('node:http');
+  const server = http.createServer(async (req, res) => {
+    const match = /^\/api\/(eod|div|splits)\/([^/?]+)/.exec(req.url ?? '');
+    const file = match && path.join(root, 'fixtures', 'vendors', 'eodhd', `${match[1]}-${decodeURIComponent(match[2])}.json`);
+    if (file && existsSync(file)) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(await fs.readFile(file));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('Ticker Not Found.');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -103,9 +126,12 @@ for (const fn of wanted) {
   }
   const job = JSON.parse(await fs.readFile(jobFile, 'utf8'));
   job.job_id = `${job.job_id}-${stamp}`;
+  // The ingest demo talks to a local server replaying the recorded vendor responses.
+  const vendor = fn === 'ingest' ? await startVendorReplay() : undefined;
+  const vendorEnv = vendor ? { EODHD_BASE_URL: `${vendor.url}/api`, EODHD_API_KEY: 'demo-key' } : {};
   const port = await freePort();
   const server = spawn(frameworkBin, [`--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
-    env: { ...process.env, USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARNING' },
+    env: { ...process.env, USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARNING', ...vendorEnv },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -124,6 +150,7 @@ for (const fn of wanted) {
     console.log(`   artifacts: ${path.relative(process.cwd(), folder)}/ (${(await fs.readdir(folder)).sort().join(', ')})`);
   } finally {
     server.kill('SIGTERM');
+    vendor?.close();
   }
 }
 console.log(`\nWarehouse rows (NDJSON): ${path.relative(process.cwd(), path.join(dataDir, 'bigquery'))}/`);
