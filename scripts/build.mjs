@@ -37,7 +37,27 @@ for (const fn of functions) {
   await fs.rm(outdir, { recursive: true, force: true });
   const entryPoints = { index: path.join(root, 'functions', fn, 'index.ts') };
   for (const [name, file] of Object.entries(extraEntries[fn] ?? {})) entryPoints[name] = path.join(root, file);
-  await build({
+  await bundle(entryPoints, outdir);
+  await fs.mkdir(path.join(outdir, 'fixtures'), { recursive: true });
+  await fs.copyFile(path.join(root, 'fixtures', 'prices.csv'), path.join(outdir, 'fixtures', 'prices.csv'));
+  const dependencies = Object.fromEntries((runtimeDependencies[fn] ?? ['@google-cloud/functions-framework']).map((d) => [d, rootPackage.dependencies[d]]));
+  const deployPackage = { name: `${fn}-function`, version: rootPackage.version, private: true, type: 'module', main: 'index.js', engines: { node: '>=20' }, dependencies };
+  await fs.writeFile(path.join(outdir, 'package.json'), JSON.stringify(deployPackage, null, 2) + '\n');
+  const index = (await fs.stat(path.join(outdir, 'index.js'))).size;
+  sizes.push({ fn, index, total: await folderSize(outdir) });
+}
+
+// The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole process.
+await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
+await bundle({ job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) }, path.join(root, 'dist', 'cli'));
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+process.stderr.write('Built functions:\n');
+for (const s of sizes) process.stderr.write(`  dist/${s.fn.padEnd(13)} index.js ${kb(s.index).padStart(10)}   folder ${kb(s.total).padStart(10)}\n`);
+
+/** ESM bundles for Node 20, minified (less to parse at cold start), names kept for stack traces. */
+function bundle(entryPoints, outdir) {
+  return build({
     entryPoints,
     outdir,
     bundle: true,
@@ -51,41 +71,10 @@ for (const fn of functions) {
     chunkNames: '[name]-[hash]',
     minify: true,
     keepNames: true,
-    sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
   });
-  await fs.mkdir(path.join(outdir, 'fixtures'), { recursive: true });
-  await fs.copyFile(path.join(root, 'fixtures', 'prices.csv'), path.join(outdir, 'fixtures', 'prices.csv'));
-  const dependencies = Object.fromEntries((runtimeDependencies[fn] ?? ['@google-cloud/functions-framework']).map((d) => [d, rootPackage.dependencies[d]]));
-  const deployPackage = { name: `${fn}-function`, version: rootPackage.version, private: true, type: 'module', main: 'index.js', engines: { node: '>=20' }, dependencies };
-  await fs.writeFile(path.join(outdir, 'package.json'), JSON.stringify(deployPackage, null, 2) + '\n');
-  const index = (await fs.stat(path.join(outdir, 'index.js'))).size;
-  sizes.push({ fn, index, total: await folderSize(outdir) });
 }
-
-// The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole process.
-await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
-await build({
-  entryPoints: { job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) },
-  outdir: path.join(root, 'dist', 'cli'),
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external,
-  alias,
-  banner,
-  chunkNames: '[name]-[hash]',
-  minify: true,
-  keepNames: true,
-  logLevel: 'warning',
-});
-
-const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
-process.stderr.write('Built functions:\n');
-for (const s of sizes) process.stderr.write(`  dist/${s.fn.padEnd(13)} index.js ${kb(s.index).padStart(10)}   folder ${kb(s.total).padStart(10)}\n`);
 
 async function folderSize(dir) {
   let total = 0;
