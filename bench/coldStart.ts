@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeGoogleApis } from '../test/support/fakeGoogleApis.js';
+import { publishJob } from '../test/support/pubsubPost.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'node_modules', '.bin', 'functions-framework');
@@ -86,19 +87,7 @@ console.log(`  blackscholes, cloud clients       ${result.blackscholes_cloud_ms}
 console.log(`BENCH_JSON ${JSON.stringify({ cold_start: result })}`);
 
 function postEvent(port: number, body: unknown): Promise<number> {
-  const id = randomUUID();
-  return fetch(`http://127.0.0.1:${port}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'ce-id': id,
-      'ce-specversion': '1.0',
-      'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
-      'ce-source': '//pubsub.googleapis.com/projects/bench/topics/jobs-blackscholes',
-      'ce-time': new Date().toISOString(),
-    },
-    body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(body)).toString('base64'), messageId: id, publishTime: new Date().toISOString() } }),
-  }).then(async (r) => (await r.text(), r.status));
+  return publishJob(`http://127.0.0.1:${port}/`, body, 'jobs-blackscholes');
 }
 
 function canConnect(port: number): Promise<boolean> {

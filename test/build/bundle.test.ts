@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishJob } from '../support/pubsubPost.js';
 
 // The deployable folders: built by the real build, started by the real functions-framework
 // CLI as Cloud Functions does (`--source dist/<fn> --target <fn>`), answering a Pub/Sub
@@ -44,15 +44,8 @@ async function serve(fn: string, env: Record<string, string>): Promise<number> {
   throw new Error(`${fn} did not start`);
 }
 
-async function publish(port: number, fn: string, job: unknown): Promise<number> {
-  const id = randomUUID();
-  const response = await fetch(`http://127.0.0.1:${port}/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'ce-id': id, 'ce-specversion': '1.0', 'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished', 'ce-source': `//pubsub.googleapis.com/projects/t/topics/jobs-${fn}` },
-    body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(job)).toString('base64'), messageId: id } }),
-  });
-  await response.text();
-  return response.status;
+function publish(port: number, fn: string, job: unknown): Promise<number> {
+  return publishJob(`http://127.0.0.1:${port}/`, job, `jobs-${fn}`);
 }
 
 describe('the built functions', () => {

@@ -10,6 +10,7 @@ import type { JobServices } from '../../shared/job/lifecycle.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { createLogger } from '../../shared/log.js';
 import { createServices } from '../../shared/runtime.js';
+import { postCloudEvent, pubsubData } from './pubsubPost.js';
 
 export interface FunctionUnderTest {
   readonly services: JobServices;
@@ -37,22 +38,8 @@ export async function startFunction(model: ModelDefinition<never>, env: Record<s
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
 
-  const post = async (data: unknown, messageId: string = randomUUID()): Promise<number> => {
-    const response = await fetch(`http://127.0.0.1:${port}/`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'ce-id': messageId,
-        'ce-specversion': '1.0',
-        'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
-        'ce-source': `//pubsub.googleapis.com/projects/test/topics/jobs-${model.name}`,
-        'ce-time': new Date().toISOString(),
-      },
-      body: JSON.stringify(data),
-    });
-    await response.text();
-    return response.status;
-  };
+  const url = `http://127.0.0.1:${port}/`;
+  const post = (data: unknown, messageId: string = randomUUID()) => postCloudEvent(url, data, { id: messageId, topic: `jobs-${model.name}` });
 
   return {
     services,
@@ -61,8 +48,7 @@ export async function startFunction(model: ModelDefinition<never>, env: Record<s
     post,
     async publish(job, options = {}) {
       const messageId = options.messageId ?? randomUUID();
-      const encoded = options.raw ?? Buffer.from(JSON.stringify(job), 'utf8').toString('base64');
-      const status = await post({ message: { data: encoded, messageId, publishTime: new Date().toISOString() }, subscription: 'projects/test/subscriptions/s' }, messageId);
+      const status = await post(pubsubData(job, messageId, options.raw), messageId);
       return { status, messageId };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
