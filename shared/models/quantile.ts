@@ -100,3 +100,62 @@ export function quantiles(values: NumericArray, probabilities: readonly number[]
   copy.set(values);
   return quantilesInPlace(copy, probabilities);
 }
+
+/**
+ * The same quantiles as quantilesInPlace, for float32 data, by a two-pass radix selection
+ * that leaves `values` untouched: a histogram of the top 16 bits of each value's
+ * order-preserving key finds the bins holding the wanted order statistics, and only those
+ * bins' values are selected among. Two linear passes instead of one selection and one
+ * minimum scan per probability: the band percentiles of a million paths cost a few
+ * milliseconds. Same order statistics, same interpolation, so bit-identical results.
+ */
+export function float32Quantiles(values: Float32Array, probabilities: readonly number[]): number[] {
+  const n = values.length;
+  if (n === 0) throw new RangeError('quantiles of an empty array are undefined');
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
+  const counts = new Uint32Array(65536);
+  for (let i = 0; i < n; i++) counts[orderKey(bits[i]) >>> 16]++;
+
+  const wanted: { below: number; g: number }[] = probabilities.map((q) => {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile probability must be in [0, 1], got ${q}`);
+    const h = (n - 1) * q;
+    const below = Math.floor(h);
+    return { below, g: h - below };
+  });
+  const ranks = [...new Set(wanted.flatMap((w) => [w.below, Math.min(w.below + 1, n - 1)]))].sort((a, b) => a - b);
+
+  // Which bin each rank falls in, and how many values lie in the bins before it.
+  const binOfRank = new Map<number, { bin: number; before: number }>();
+  let bin = 0;
+  let before = 0;
+  for (const rank of ranks) {
+    while (before + counts[bin] <= rank) before += counts[bin++];
+    binOfRank.set(rank, { bin, before });
+  }
+  const bins = [...new Set([...binOfRank.values()].map((b) => b.bin))];
+  const slotOfBin = new Int32Array(65536).fill(-1);
+  const members = bins.map((b, slot) => ((slotOfBin[b] = slot), new Float32Array(counts[b])));
+  const filled = new Int32Array(bins.length);
+  for (let i = 0; i < n; i++) {
+    const slot = slotOfBin[orderKey(bits[i]) >>> 16];
+    if (slot >= 0) members[slot][filled[slot]++] = values[i];
+  }
+  const orderStatistic = new Map<number, number>();
+  for (const rank of ranks) {
+    const { bin: b, before: offset } = binOfRank.get(rank) as { bin: number; before: number };
+    const inBin = members[slotOfBin[b]];
+    selectInPlace(inBin, rank - offset, 0, inBin.length - 1);
+    orderStatistic.set(rank, inBin[rank - offset]);
+  }
+  return wanted.map(({ below, g }) => {
+    const a = orderStatistic.get(below) as number;
+    const b = orderStatistic.get(Math.min(below + 1, n - 1)) as number;
+    const d = b - a;
+    return g >= 0.5 ? b - d * (1 - g) : a + d * g;
+  });
+}
+
+/** A float32's bits mapped to an unsigned key in the order of the values (no NaN). */
+function orderKey(b: number): number {
+  return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
+}

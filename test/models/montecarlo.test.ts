@@ -5,7 +5,7 @@ import type { ModelContext } from '../../shared/job/model.js';
 import type { Config } from '../../shared/config.js';
 import type { LogFields, Logger } from '../../shared/log.js';
 import type { PriceHistory } from '../../shared/prices/history.js';
-import { quantiles } from '../../shared/models/quantile.js';
+import { float32Quantiles, quantiles } from '../../shared/models/quantile.js';
 import { runMonteCarlo, type MonteCarloSpec } from '../../shared/models/montecarlo/gbmModel.js';
 import { runSimulation } from '../../shared/models/montecarlo/parallelRunner.js';
 import { bandStepsFor, type SimulationPlan } from '../../shared/models/montecarlo/simulation.js';
@@ -31,6 +31,25 @@ describe('quantiles by selection', () => {
     const values = Float64Array.from(c.values);
     expect(quantiles(values, c.probabilities)).toEqual(c.quantiles);
     expect(Array.from(values)).toEqual(c.values); // the input is left untouched
+  });
+
+  it('float32Quantiles (radix selection) equals selection exactly, on spread, clustered, signed and tied data', () => {
+    let seed = 99;
+    const uniform = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const datasets: Record<string, Float32Array> = {
+      lognormal: Float32Array.from({ length: 200_001 }, () => Math.exp(0.3 * (uniform() - 0.5))),
+      clustered: Float32Array.from({ length: 50_000 }, () => 1 + 1e-6 * uniform()),
+      signed: Float32Array.from({ length: 30_001 }, () => 10 * (uniform() - 0.5)),
+      ties: Float32Array.from({ length: 9_999 }, (_, i) => i % 7),
+      tiny: Float32Array.of(3, 1, 2),
+      single: Float32Array.of(42),
+    };
+    const probabilities = [0.05, 0.25, 0.5, 0.75, 0.95, 0, 1, 0.999];
+    for (const [name, data] of Object.entries(datasets)) {
+      const before = data.slice();
+      expect(float32Quantiles(data, probabilities), name).toEqual(quantiles(data, probabilities));
+      expect(data, `${name} untouched`).toEqual(before);
+    }
   });
 
   it('accepts probabilities in any order', () => {

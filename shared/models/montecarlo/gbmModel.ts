@@ -2,6 +2,7 @@ import { runSimulation, type RunOptions } from './parallelRunner.js';
 import { SAMPLE_PATHS, bandStepsFor, type SimulationPlan } from './simulation.js';
 import {
   bandPercentiles,
+  bandPercentilesAt,
   fractionBelow,
   portfolioRisk,
   summarizeTerminal,
@@ -86,7 +87,7 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
     weights: Float64Array.from(spec.weights),
     bandSteps: bandStepsFor(spec.timeSteps, spec.simulations),
   };
-  const { buffers, threads } = await runSimulation(plan, options);
+  const { buffers, bandQuantiles, threads } = await runSimulation(plan, options);
   const n = spec.simulations;
   const scratch = new Float64Array(n);
 
@@ -106,12 +107,10 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
 
   const steps = plan.bandSteps;
   const last = steps.length - 1;
-  const bandScratch = new Float32Array(n);
   const dt = spec.horizonYears / spec.timeSteps;
   const bands: BandPoint[] = Array.from(steps, (step, j) => {
-    const values =
-      j === 0 ? null : j === last ? buffers.portfolioTerminal : buffers.bandValues.subarray((j - 1) * n, j * n);
-    const p = values === null ? { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 } : bandPercentiles(values, j === last ? scratch : bandScratch);
+    const p =
+      j === 0 ? { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 } : j === last ? bandPercentiles(buffers.portfolioTerminal, scratch) : bandPercentilesAt(bandQuantiles, j);
     return { step, t: step * dt, ...p };
   });
 

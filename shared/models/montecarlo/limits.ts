@@ -11,10 +11,11 @@ export const MAX_SIMULATIONS = 5_000_000;
 
 /**
  * Most simulations x time_steps x symbols per job. bench/montecarlo.ts measured about
- * 14 ns per path-step for the whole model on one core of the (shared) development machine
- * (xoshiro256** + ziggurat + one multiply-add, plus statistics); 1e10 path-steps is then
- * ~140 s single-threaded, a ~4x margin under a Cloud Function's 540 s timeout for a slower
- * vCPU and the Cholesky work of many symbols.
+ * 5 ns per path-step for the simulation on one core of the (shared) development machine
+ * (xoshiro128** + ziggurat + one multiply-add, fused; ~6 ns with the band points' exp), plus
+ * ~1 s of statistics per million paths; 1e10 path-steps is then ~60 s single-threaded, a
+ * ~9x margin under a Cloud Function's 540 s timeout for a slower vCPU and the Cholesky work
+ * of many symbols.
  */
 export const MAX_PATH_STEPS = 10_000_000_000;
 

@@ -10,6 +10,7 @@ import {
   type SimulationBuffers,
   type SimulationPlan,
 } from './simulation.js';
+import { interiorBandQuantiles } from './statistics.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 
 /** Most worker threads one job starts, whatever the machine offers. */
@@ -26,6 +27,11 @@ export interface RunOptions {
 
 export interface RunOutcome {
   readonly buffers: SimulationBuffers;
+  /**
+   * Percentiles of the interior band points (interiorBandQuantiles), computed where the
+   * paths were: on the workers, in parallel. The band values are left reordered.
+   */
+  readonly bandQuantiles: Float64Array;
   /** Threads that simulated (1 when the job ran inline). */
   readonly threads: number;
 }
@@ -57,18 +63,31 @@ export async function runSimulation(plan: SimulationPlan, options: RunOptions = 
   const threads = threadsFor(plan, options.threads);
   const blocks = blockCount(plan);
   const progress = progressReporter(blocks, options.onProgress);
+  const interior = Math.max(0, plan.bandSteps.length - 2);
   if (threads === 1) {
     const buffers = allocateBuffers(plan, false);
     for (let b = 0; b < blocks; b++) {
       simulateBlock(plan, b, buffers);
       progress();
     }
-    return { buffers, threads };
+    const bandQuantiles = new Float64Array(5 * interior);
+    for (let j = 1; j <= interior; j++) interiorBandQuantiles(buffers.bandValues, plan.simulations, j, bandQuantiles);
+    return { buffers, bandQuantiles, threads };
   }
   const buffers = allocateBuffers(plan, true);
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const url = options.workerUrl ?? defaultWorkerUrl();
-  const input: WorkerInput = { plan, buffers, counter, blocks };
+  const bandQuantiles = new Float64Array(new SharedArrayBuffer(8 * 5 * Math.max(1, interior)));
+  const input: WorkerInput = {
+    plan,
+    buffers,
+    counter,
+    blocks,
+    finished: new Int32Array(new SharedArrayBuffer(4)),
+    threads,
+    bandCounter: new Int32Array(new SharedArrayBuffer(4)),
+    bandQuantiles,
+  };
   const workers = Array.from({ length: threads }, () => startWorker(url, input));
   try {
     await Promise.all(
@@ -91,7 +110,7 @@ export async function runSimulation(plan: SimulationPlan, options: RunOptions = 
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return { buffers, threads };
+  return { buffers, bandQuantiles, threads };
 }
 
 /**

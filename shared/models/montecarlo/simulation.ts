@@ -1,5 +1,5 @@
-import { Xoshiro256 } from '../random/xoshiro256.js';
-import { fillStandardNormals } from '../random/ziggurat.js';
+import { Xoshiro128 } from '../random/xoshiro128.js';
+import { addNormalSteps, fillStandardNormals } from '../random/ziggurat.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
 
 /** How many portfolio paths are recorded for the chart: the first ones of block 0. */
@@ -78,13 +78,12 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
   const start = block * BLOCK_SIZE;
   const n = Math.min(BLOCK_SIZE, sims - start);
   if (n <= 0) return;
-  const rng = Xoshiro256.forStream(plan.seed, block);
+  const rng = Xoshiro128.forStream(plan.seed, block);
   const dt = plan.horizonYears / plan.timeSteps;
   const driftStep = Float64Array.from(plan.drift, (mu, a) => (mu - 0.5 * plan.volatility[a] ** 2) * dt);
   const volStep = Float64Array.from(plan.volatility, (sigma) => sigma * Math.sqrt(dt));
   const logs = new Float64Array(k * n); // logs[a * n + p] = ln(S_a / S_a,0) of path p
-  const z = new Float64Array(k * n);
-  const words = new Int32Array(k * n);
+  const z = new Float64Array(k === 1 ? 0 : k * n);
   const L = plan.cholesky;
   const bandSteps = plan.bandSteps;
   const lastPoint = bandSteps.length - 1;
@@ -94,12 +93,11 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
   let nextPoint = 1;
 
   for (let step = 1; step <= plan.timeSteps; step++) {
-    fillStandardNormals(rng, z, k * n, words);
     if (k === 1) {
-      const a0 = driftStep[0];
-      const b0 = volStep[0];
-      for (let p = 0; p < n; p++) logs[p] += a0 + b0 * z[p];
+      // Fused: generator word -> ziggurat normal -> log-price step, no array of normals.
+      addNormalSteps(rng, logs, n, driftStep[0], volStep[0]);
     } else {
+      fillStandardNormals(rng, z, k * n);
       // Correlated normals e = L z per path (z[p * k .. p * k + k) independent).
       for (let p = 0; p < n; p++) {
         const zp = p * k;
@@ -113,10 +111,16 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     }
     if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
       const offset = (nextPoint - 1) * sims + start;
-      for (let p = 0; p < n; p++) {
-        const v = portfolioValue(plan.weights, logs, k, n, p);
-        out.bandValues[offset + p] = v;
-        if (p < samples) out.samplePaths[p * points + nextPoint] = v;
+      if (k === 1) {
+        // Same values as portfolioValue (0 + w e^x is w e^x exactly), without its inner loop.
+        recordSingleAsset(plan.weights[0], logs, n, out.bandValues, offset);
+        for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
+      } else {
+        for (let p = 0; p < n; p++) {
+          const v = portfolioValue(plan.weights, logs, k, n, p);
+          out.bandValues[offset + p] = v;
+          if (p < samples) out.samplePaths[p * points + nextPoint] = v;
+        }
       }
       nextPoint++;
     }
@@ -131,6 +135,11 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     out.portfolioTerminal[start + p] = v;
     if (p < samples) out.samplePaths[p * points + lastPoint] = v;
   }
+}
+
+/** Band values of one asset with weight w: band[offset + p] = w e^logs[p], as float32. */
+function recordSingleAsset(w: number, logs: Float64Array, n: number, band: Float32Array, offset: number): void {
+  for (let p = 0; p < n; p++) band[offset + p] = w * Math.exp(logs[p]);
 }
 
 /** V = sum_a w_a S_a / S_a,0 for path p: the portfolio's value per 1.0 invested at t = 0. */

@@ -1,4 +1,4 @@
-import { quantiles, quantilesInPlace } from '../quantile.js';
+import { float32Quantiles, quantiles, quantilesInPlace } from '../quantile.js';
 
 /** Percentile keys of a terminal-price summary and their probabilities. */
 export const TERMINAL_PERCENTILES = { p1: 0.01, p5: 0.05, p25: 0.25, p50: 0.5, p75: 0.75, p95: 0.95, p99: 0.99 } as const;
@@ -117,6 +117,25 @@ export function portfolioRisk(terminalValues: Float64Array, confidenceLevels: re
     cvarByLevel[String(c)] = -(sum / count);
   });
   return { expected_return: mean, volatility_of_return: std, var: varByLevel, cvar: cvarByLevel };
+}
+
+/**
+ * The band percentiles of the interior band point j (values bandValues[(j-1) n .. j n)),
+ * written to out[(j - 1) * 5 ..] in BAND_PERCENTILES order. The same data give the same
+ * numbers whichever thread computes them.
+ */
+export function interiorBandQuantiles(bandValues: Float32Array, simulations: number, j: number, out: Float64Array): void {
+  const values = bandValues.subarray((j - 1) * simulations, j * simulations);
+  const q = float32Quantiles(values, BAND_PROBABILITIES);
+  for (let i = 0; i < q.length; i++) out[(j - 1) * BAND_PROBABILITIES.length + i] = q[i];
+}
+
+const BAND_PROBABILITIES = Object.values(BAND_PERCENTILES);
+
+/** The BandPercentiles of interior point j from interiorBandQuantiles' output. */
+export function bandPercentilesAt(quantiles: Float64Array, j: number): BandPercentiles {
+  const keys = Object.keys(BAND_PERCENTILES) as (keyof typeof BAND_PERCENTILES)[];
+  return Object.fromEntries(keys.map((k, i) => [k, quantiles[(j - 1) * keys.length + i]])) as BandPercentiles;
 }
 
 /** The band percentiles of one time point's values (selection on `scratch`). */

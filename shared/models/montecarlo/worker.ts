@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { simulateBlock, type SimulationBuffers, type SimulationPlan } from './simulation.js';
+import { interiorBandQuantiles } from './statistics.js';
 
 /** What the parallel runner hands each worker: the plan, shared outputs and the block counter. */
 export interface WorkerInput {
@@ -8,6 +9,13 @@ export interface WorkerInput {
   /** [next block to claim]; blocks are claimed with Atomics.add so no two workers share one. */
   readonly counter: Int32Array;
   readonly blocks: number;
+  /** [workers done simulating]: a barrier before the band statistics, which need every path. */
+  readonly finished: Int32Array;
+  readonly threads: number;
+  /** [next interior band point to claim, from 0]. */
+  readonly bandCounter: Int32Array;
+  /** Band percentiles of the interior points, 5 per point (see interiorBandQuantiles). */
+  readonly bandQuantiles: Float64Array;
 }
 
 /** Messages a worker posts: one per finished block (progress), then done. */
@@ -19,5 +27,18 @@ for (;;) {
   if (block >= input.blocks) break;
   simulateBlock(input.plan, block, input.buffers);
   parentPort?.postMessage({ kind: 'block' } satisfies WorkerMessage);
+}
+
+// Every path must be simulated before a band point's percentiles: wait for the others.
+Atomics.add(input.finished, 0, 1);
+Atomics.notify(input.finished, 0);
+for (let seen = Atomics.load(input.finished, 0); seen < input.threads; seen = Atomics.load(input.finished, 0)) {
+  Atomics.wait(input.finished, 0, seen);
+}
+const interior = input.plan.bandSteps.length - 2;
+for (;;) {
+  const point = Atomics.add(input.bandCounter, 0, 1);
+  if (point >= interior) break;
+  interiorBandQuantiles(input.buffers.bandValues, input.plan.simulations, point + 1, input.bandQuantiles);
 }
 parentPort?.postMessage({ kind: 'done' } satisfies WorkerMessage);
