@@ -278,7 +278,7 @@ describe('montecarlo job definition', () => {
     const out = await montecarloModel.run(job({ simulations: 5000, time_steps: 10, seed: 3, weights: [0.25, 0.75] }, ['AAA', 'BBB']), contextFor(histories));
     expect(out.inputs.mode).toBe('calibrated');
     expect(out.inputs.observations).toBe(199);
-    expect(out.inputs.window).toEqual({ first: '2024-01-01', last: histories[0].dates[199] });
+    expect(out.inputs.window).toEqual({ start: '2024-01-01', end: histories[0].dates[199] });
     expect((out.inputs.initial_price as Record<string, number>).BBB).toBe(histories[1].prices[199]);
     expect(Object.keys(out.result.symbols as object)).toEqual(['AAA', 'BBB']);
     expect(out.inputs.weights).toEqual({ AAA: 0.25, BBB: 0.75 });

@@ -13,7 +13,7 @@ export interface Calibration {
   readonly correlation: number[][];
   /** Daily log returns used per symbol (aligned dates - 1). */
   readonly observations: number;
-  readonly window: { readonly first: string; readonly last: string };
+  readonly window: { readonly start: string; readonly end: string };
 }
 
 /**
@@ -49,7 +49,7 @@ export function calibrateFromHistory(aligned: AlignedPrices, periodsPerYear = 25
     volatility: stats.map((s) => s.volatility),
     correlation: sampleCorrelation(logReturns),
     observations: dates.length - 1,
-    window: { first: dates[0], last: dates[dates.length - 1] },
+    window: { start: dates[0], end: dates[dates.length - 1] },
   };
 }
 
