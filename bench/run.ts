@@ -8,12 +8,25 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
 const benches = ['coldStart', 'blackscholes', 'montecarlo', 'markowitz'].filter((b) => only.length === 0 || only.includes(b));
+// The reference implementations need numpy, pandas and scikit-learn (Debian:
+// apt-get install python3-numpy python3-pandas python3-sklearn). Use the first Python that has them.
+const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(
+  (candidate) => candidate && spawnSync(candidate, ['-c', 'import numpy, pandas, sklearn'], { stdio: 'ignore' }).status === 0,
+);
+if (!python) console.warn('No Python with numpy, pandas and scikit-learn found: the comparisons with Python will fail.');
+
 const results: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString() };
 for (const bench of benches) {
   const file = path.join(root, 'bench', `${bench}.ts`);
   if (!existsSync(file)) continue;
   console.log(`\n### ${bench}`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', file], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ...(python ? { PYTHON: python } : {}) },
+  });
   process.stdout.write(run.stdout.split('\n').filter((l) => !l.startsWith('BENCH_JSON ')).join('\n'));
   const line = run.stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
   results[bench] = line ? JSON.parse(line.slice('BENCH_JSON '.length)) : { error: `exit ${run.status}` };
