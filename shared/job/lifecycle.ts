@@ -129,7 +129,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
 
     const committed = await services.store.createOnly(objects.result, JSON.stringify(document, null, 2) + '\n', JSON_TYPE);
-    if (!committed) {
+    if (committed === null) {
       const winner = await readResult(services.store, objects);
       jobLog.warn('Another delivery committed this job first; its result stands.');
       if (winner) return winner;
@@ -156,7 +156,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       error: { code: error.code, message: error.message },
     };
     const committed = await services.store.createOnly(objects.result, JSON.stringify(document, null, 2) + '\n', JSON_TYPE);
-    if (!committed) {
+    if (committed === null) {
       const existing = await readResult(services.store, objects);
       if (existing) return existing;
     }
@@ -197,21 +197,15 @@ async function finishIfInterrupted(existing: ResultDocument, objects: JobObjects
 async function claimJob(services: JobServices, objects: JobObjects, now: () => Date): Promise<{ generation: string } | null> {
   const body = JSON.stringify({ run_id: randomUUID(), expires_at: new Date(now().getTime() + services.leaseMs).toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await services.store.createOnly(objects.claim, body, JSON_TYPE)) {
-      const mine = await services.store.get(objects.claim);
-      if (mine && mine.body === body) return { generation: mine.generation };
-      return null;
-    }
+    const created = await services.store.createOnly(objects.claim, body, JSON_TYPE);
+    if (created !== null) return { generation: created };
     const held = await services.store.get(objects.claim);
     if (!held) continue; // released between our two calls: try again
     const expiresAt = Date.parse((JSON.parse(held.body) as { expires_at?: string }).expires_at ?? '');
     if (Number.isFinite(expiresAt) && expiresAt > now().getTime()) return null;
     // The holder died without releasing (its lease ran out): take over, unless someone else just did.
-    if (await services.store.replaceIf(objects.claim, body, JSON_TYPE, held.generation)) {
-      const mine = await services.store.get(objects.claim);
-      if (mine && mine.body === body) return { generation: mine.generation };
-    }
-    return null;
+    const replaced = await services.store.replaceIf(objects.claim, body, JSON_TYPE, held.generation);
+    return replaced === null ? null : { generation: replaced };
   }
   return null;
 }

@@ -18,7 +18,7 @@ export class GcsObjectStore implements ObjectStore {
     this.bucket = storage.bucket(bucketName);
   }
 
-  async createOnly(name: string, body: string, contentType: string): Promise<boolean> {
+  async createOnly(name: string, body: string, contentType: string): Promise<string | null> {
     return this.conditionalSave(name, body, contentType, 0);
   }
 
@@ -30,7 +30,7 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async replaceIf(name: string, body: string, contentType: string, generation: string): Promise<boolean> {
+  async replaceIf(name: string, body: string, contentType: string, generation: string): Promise<string | null> {
     return this.conditionalSave(name, body, contentType, Number(generation));
   }
 
@@ -61,12 +61,14 @@ export class GcsObjectStore implements ObjectStore {
     return `gs://${this.bucketName}/${name}`;
   }
 
-  private async conditionalSave(name: string, body: string, contentType: string, ifGenerationMatch: number): Promise<boolean> {
+  private async conditionalSave(name: string, body: string, contentType: string, ifGenerationMatch: number): Promise<string | null> {
     try {
-      await this.bucket.file(name).save(body, { contentType, resumable: false, preconditionOpts: { ifGenerationMatch } });
-      return true;
+      const file = this.bucket.file(name);
+      await file.save(body, { contentType, resumable: false, preconditionOpts: { ifGenerationMatch } });
+      // The upload's response metadata carries the new generation: no second request.
+      return String(file.metadata.generation);
     } catch (error) {
-      if (httpStatus(error) === 412) return false;
+      if (httpStatus(error) === 412) return null;
       throw transient(`Writing gs://${this.bucketName}/${name}`, error);
     }
   }

@@ -11,14 +11,14 @@ import type { ObjectStore, StoredObject } from './objectStore.js';
 export class LocalObjectStore implements ObjectStore {
   constructor(private readonly root: string) {}
 
-  async createOnly(name: string, body: string): Promise<boolean> {
+  async createOnly(name: string, body: string): Promise<string | null> {
     const target = this.file(name);
     const tmp = await this.writeTemp(target, body);
     try {
       await fs.link(tmp, target);
-      return true;
+      return generationOf(body);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
       throw error;
     } finally {
       await fs.rm(tmp, { force: true });
@@ -31,19 +31,19 @@ export class LocalObjectStore implements ObjectStore {
     await fs.rename(tmp, target);
   }
 
-  async replaceIf(name: string, body: string, _contentType: string, generation: string): Promise<boolean> {
+  async replaceIf(name: string, body: string, _contentType: string, generation: string): Promise<string | null> {
     const current = await this.get(name);
-    if (!current || current.generation !== generation) return false;
+    if (!current || current.generation !== generation) return null;
     // Not atomic against another process between the read and the rename; locally a
     // second process taking over the same stale claim at the same instant is not a case.
     await this.put(name, body);
-    return true;
+    return generationOf(body);
   }
 
   async get(name: string): Promise<StoredObject | null> {
     try {
       const body = await fs.readFile(this.file(name), 'utf8');
-      return { body, generation: createHash('sha256').update(body).digest('hex') };
+      return { body, generation: generationOf(body) };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -70,4 +70,9 @@ export class LocalObjectStore implements ObjectStore {
     await fs.writeFile(tmp, body);
     return tmp;
   }
+}
+
+/** A file's generation: the hash of its content (a folder has no object versions). */
+function generationOf(body: string): string {
+  return createHash('sha256').update(body).digest('hex');
 }

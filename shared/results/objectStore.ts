@@ -10,12 +10,12 @@ export interface StoredObject {
  * as `TransientError`.
  */
 export interface ObjectStore {
-  /** Writes the object only if it does not exist yet; `false` if it did (nothing written). */
-  createOnly(name: string, body: string, contentType: string): Promise<boolean>;
+  /** Writes the object only if it does not exist yet: its new generation, or null if it existed (nothing written). */
+  createOnly(name: string, body: string, contentType: string): Promise<string | null>;
   /** Writes or overwrites the object. */
   put(name: string, body: string, contentType: string): Promise<void>;
-  /** Replaces the object only if it is still at `generation`; `false` if it had changed. */
-  replaceIf(name: string, body: string, contentType: string, generation: string): Promise<boolean>;
+  /** Replaces the object only if it is still at `generation`: its new generation, or null if it had changed. */
+  replaceIf(name: string, body: string, contentType: string, generation: string): Promise<string | null>;
   /** The object, or `null` if there is none. */
   get(name: string): Promise<StoredObject | null>;
   /** Deletes the object if it is still at `generation` (a no-op if it is gone or changed). */

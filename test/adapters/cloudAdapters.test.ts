@@ -30,8 +30,9 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
   it('writes create-only objects with ifGenerationMatch=0, and the second writer loses', async () => {
     const store = new GcsObjectStore('artifacts', 'test-project');
     const requests = since();
-    expect(await store.createOnly('jobs/markowitz/j1/result.json', '{"n":1}', 'application/json')).toBe(true);
-    expect(await store.createOnly('jobs/markowitz/j1/result.json', '{"n":2}', 'application/json')).toBe(false);
+    const generation = await store.createOnly('jobs/markowitz/j1/result.json', '{"n":1}', 'application/json');
+    expect(generation).toBe(String(fake.objects.get('artifacts/jobs/markowitz/j1/result.json')?.generation));
+    expect(await store.createOnly('jobs/markowitz/j1/result.json', '{"n":2}', 'application/json')).toBeNull();
     const uploads = requests().filter((r) => r.method === 'POST');
     expect(uploads).toHaveLength(2);
     for (const upload of uploads) {
@@ -49,8 +50,8 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     await store.createOnly('jobs/x/claim.json', 'a', 'application/json');
     const read = await store.get('jobs/x/claim.json');
     expect(read?.body).toBe('a');
-    expect(await store.replaceIf('jobs/x/claim.json', 'b', 'application/json', read!.generation)).toBe(true);
-    expect(await store.replaceIf('jobs/x/claim.json', 'c', 'application/json', read!.generation)).toBe(false);
+    expect(await store.replaceIf('jobs/x/claim.json', 'b', 'application/json', read!.generation)).toBe((await store.get('jobs/x/claim.json'))?.generation);
+    expect(await store.replaceIf('jobs/x/claim.json', 'c', 'application/json', read!.generation)).toBeNull();
     const requests = since();
     await store.deleteIf('jobs/x/claim.json', read!.generation); // stale generation: kept
     expect(requests()[0]).toMatchObject({ method: 'DELETE', path: '/b/artifacts/o/jobs/x/claim.json' });
