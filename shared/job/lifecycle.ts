@@ -109,9 +109,11 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     let document: ResultDocument;
     let metrics: readonly Metric[] = [];
     if (output) {
-      if (output.chart !== undefined) await services.store.put(objects.chart, output.chart, 'image/svg+xml');
       metrics = output.metrics;
-      await services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE);
+      await Promise.all([
+        output.chart !== undefined ? services.store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
+        services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
+      ]);
       document = {
         job_id: job.job_id,
         model: model.name,
@@ -168,10 +170,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
 
 /** Rows and final status: everything after the commit point, safe to repeat. */
 async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices): Promise<void> {
-  await services.warehouse.insertRows('job_runs', [jobRunRow(document)]);
-  if (document.status === 'completed' && metrics.length > 0) {
-    await services.warehouse.insertRows('model_metrics', metricRows(document, metrics));
-  }
+  await Promise.all([
+    services.warehouse.insertRows('job_runs', [jobRunRow(document)]),
+    document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
+  ]);
   const status: StatusDocument = {
     job_id: document.job_id,
     model: document.model,
