@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ObjectStore, StoredObject } from './objectStore.js';
@@ -16,7 +16,7 @@ export class LocalObjectStore implements ObjectStore {
     const tmp = await this.writeTemp(target, body);
     try {
       await fs.link(tmp, target);
-      return generationOf(body);
+      return await this.generation(target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
       throw error;
@@ -37,13 +37,14 @@ export class LocalObjectStore implements ObjectStore {
     // Not atomic against another process between the read and the rename; locally a
     // second process taking over the same stale claim at the same instant is not a case.
     await this.put(name, body);
-    return generationOf(body);
+    return await this.generation(this.file(name));
   }
 
   async get(name: string): Promise<StoredObject | null> {
     try {
-      const body = await fs.readFile(this.file(name), 'utf8');
-      return { body, generation: generationOf(body) };
+      const file = this.file(name);
+      const generation = await this.generation(file);
+      return { body: await fs.readFile(file, 'utf8'), generation };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -59,6 +60,15 @@ export class LocalObjectStore implements ObjectStore {
     return this.file(name);
   }
 
+  /**
+   * A file's generation: its inode and modification time in nanoseconds. Every write goes
+   * through a new temporary file, so a rewrite always changes the inode.
+   */
+  private async generation(file: string): Promise<string> {
+    const stat = await fs.stat(file, { bigint: true });
+    return `${stat.ino}:${stat.mtimeNs}`;
+  }
+
   private file(name: string): string {
     if (name.split('/').some((part) => part === '..' || part === '')) throw new Error(`Bad object name "${name}"`);
     return path.join(this.root, ...name.split('/'));
@@ -70,9 +80,4 @@ export class LocalObjectStore implements ObjectStore {
     await fs.writeFile(tmp, body);
     return tmp;
   }
-}
-
-/** A file's generation: the hash of its content (a folder has no object versions). */
-function generationOf(body: string): string {
-  return createHash('sha256').update(body).digest('hex');
 }
