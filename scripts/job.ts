@@ -5,6 +5,7 @@
 // transient fault would have had Pub/Sub retry, 2 on a usage error.
 import { promises as fs } from 'node:fs';
 import { cloudEventHandler } from '../shared/job/cloudEventHandler.js';
+import { resultJson } from '../shared/job/documents.js';
 import { TransientError } from '../shared/job/errors.js';
 import type { ModelName } from '../shared/job/model.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
@@ -26,7 +27,7 @@ process.env.USE_FIXTURE ??= 'true';
 try {
   const handler = cloudEventHandler(MODELS[name as ModelName], () => createServices(process.env));
   const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
-  process.stdout.write(JSON.stringify(document, null, 2) + '\n');
+  process.stdout.write(resultJson(document));
   process.exitCode = document.status === 'completed' ? 0 : 1;
 } catch (error) {
   const transient = error instanceof TransientError;

@@ -59,3 +59,12 @@ function safeSegment(id: string): string {
   const cleaned = id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
   return cleaned === '' || /^\.+$/.test(cleaned) ? 'unknown' : cleaned;
 }
+
+/**
+ * A result document as JSON: indented for a person to read, unless it is large (a batch of
+ * 100,000 options), where indentation doubles the size and the time to write it.
+ */
+export function resultJson(document: ResultDocument): string {
+  const compact = JSON.stringify(document);
+  return (compact.length < 1_000_000 ? JSON.stringify(document, null, 2) : compact) + '\n';
+}

@@ -5,7 +5,7 @@ import type { PriceSource } from '../prices/priceSource.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { jobRunRow, metricRows } from './jobRows.js';
@@ -219,15 +219,6 @@ async function readResult(store: ObjectStore, objects: JobObjects): Promise<Resu
 
 async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {
   await store.put(objects.status, JSON.stringify(status, null, 2) + '\n', JSON_TYPE);
-}
-
-/**
- * The result document as stored: indented for a person to read, unless it is large (a
- * batch of 100,000 options), where indentation doubles the size and the time to write it.
- */
-function resultJson(document: ResultDocument): string {
-  const compact = JSON.stringify(document);
-  return (compact.length < 1_000_000 ? JSON.stringify(document, null, 2) : compact) + '\n';
 }
 
 function metricsObject(objects: JobObjects): string {
