@@ -29,11 +29,11 @@ export function markowitzChart(result: MarkowitzResult): string {
   }));
   const markers: PointMarker[] = [
     ...assets,
-    { label: 'GMV', x: result.gmv.volatility, y: result.gmv.expected_return, color: PALETTE[2], shape: 'diamond', showLabel: true },
+    { label: 'GMV', x: result.gmv.volatility, y: result.gmv.expected_return, color: PALETTE[2], shape: 'diamond', showLabel: true, labelSide: 'below-left' },
   ];
   const tangency = result.max_sharpe;
   if (tangency) {
-    markers.push({ label: 'Max Sharpe', x: tangency.volatility, y: tangency.expected_return, color: PALETTE[3], shape: 'star', showLabel: true });
+    markers.push({ label: 'Max Sharpe', x: tangency.volatility, y: tangency.expected_return, color: PALETTE[3], shape: 'star', showLabel: true, labelSide: 'below-left' });
     // The line is drawn out to the widest volatility on the chart so that it visibly
     // touches the frontier at the tangency point and runs past it.
     const widest = Math.max(tangency.volatility, ...result.frontier.map((f) => f.volatility), ...assets.map((a) => a.x));

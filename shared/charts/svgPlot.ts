@@ -29,6 +29,8 @@ export interface PointMarker {
   color?: string;
   shape?: 'circle' | 'diamond' | 'square' | 'star';
   showLabel?: boolean;
+  /** Where the label goes: up and right of the point (default), or down and left, to keep neighbours apart. */
+  labelSide?: 'above-right' | 'below-left';
 }
 
 export interface VerticalRule {
@@ -175,7 +177,9 @@ function plotGroup(spec: PlotSpec, size: Size): string {
     const color = m.color ?? PALETTE[(i + 3) % PALETTE.length];
     parts.push(markerShape(m.shape ?? 'circle', r(x(m.x)), r(y(m.y)), color, m.label));
     if (m.showLabel) {
-      parts.push(`<text x="${r(x(m.x)) + 8}" y="${r(y(m.y)) - 6}" font-size="11" fill="#222" ${FONT}>${escapeXml(m.label)}</text>`);
+      const below = m.labelSide === 'below-left';
+      const anchor = below ? ' text-anchor="end"' : '';
+      parts.push(`<text x="${r(x(m.x)) + (below ? -8 : 8)}" y="${r(y(m.y)) + (below ? 16 : -6)}"${anchor} font-size="11" font-weight="bold" fill="#222" ${FONT}>${escapeXml(m.label)}</text>`);
     }
   });
   parts.push('</g>');
