@@ -1,8 +1,8 @@
 // npm run --silent job -- <function> <job.json | ->
 // Sends one job through the function's CloudEvent handler (a Pub/Sub CloudEvent built
-// around the file), with fixture prices and local storage unless the environment says
-// otherwise; prints the result document on stdout; exits 0 completed, 1 failed, 75 when a
-// transient fault would have had Pub/Sub retry, 2 on a usage error.
+// around the file), with local storage, and fixture prices unless USE_FIXTURE=false;
+// prints the result document on stdout; exits 0 completed, 1 failed, 75 when a transient
+// fault would have had Pub/Sub retry, 2 on a usage error.
 import { promises as fs } from 'node:fs';
 import { cloudEventHandler } from '../shared/job/cloudEventHandler.js';
 import { resultJson } from '../shared/job/documents.js';
@@ -23,6 +23,8 @@ const body = source === '-' ? await readStdin() : await fs.readFile(source, 'utf
   process.exit(2);
 });
 process.env.USE_FIXTURE ??= 'true';
+// The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
+delete process.env.GCS_BUCKET;
 
 try {
   const handler = cloudEventHandler(MODELS[name as ModelName], () => createServices(process.env));
