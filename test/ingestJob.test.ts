@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { configSchema } from '../shared/config.js';
 import { JobError, TransientError } from '../shared/job/errors.js';
 import type { Job, ModelContext, ModelOutput } from '../shared/job/model.js';
@@ -7,7 +7,7 @@ import { createIngestModel, ingestModel, type IngestParams } from '../shared/mod
 import type { SecretSource } from '../shared/secrets/secretSource.js';
 import { TABLES, type TableName } from '../shared/warehouse/schemas.js';
 import type { InsertRow, Row, Warehouse } from '../shared/warehouse/warehouse.js';
-import { startReplayServer, vendorFixture, type ReplayServer } from './vendors/vendorReplayServer.js';
+import { useReplayServer, vendorFixture } from './vendors/vendorReplayServer.js';
 
 const EODHD_KEY = 'ingest-eodhd-key-7c3e9a';
 const TD_KEY = 'ingest-td-key-0b81f4';
@@ -67,15 +67,7 @@ const secrets: SecretSource = {
   },
 };
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.route(undefined);
-});
+const replay = useReplayServer();
 
 const model = createIngestModel({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
 
@@ -90,7 +82,7 @@ async function run(symbols: string[], params: Record<string, unknown>, warehouse
   const context: ModelContext = {
     history: () => Promise.reject(new Error('ingest reads no history')),
     log: capturingLogger(logs),
-    config: configSchema.parse({ EODHD_BASE_URL: `${server.url}/api`, TWELVE_DATA_BASE_URL: `${server.url}/td` }),
+    config: configSchema.parse({ EODHD_BASE_URL: `${replay.current.url}/api`, TWELVE_DATA_BASE_URL: `${replay.current.url}/td` }),
     warehouse,
     secrets,
   };
@@ -146,10 +138,10 @@ describe('ingest with EODHD', () => {
       ['NVDA', '2024-06-11', 'dividend', 0.01, null],
     ]);
     // Each symbol: /eod, /div, /splits, all with the key as api_token.
-    expect(server.requests.map((r) => r.path)).toEqual(
+    expect(replay.current.requests.map((r) => r.path)).toEqual(
       ['AAPL.US', 'MSFT.US', 'NVDA.US'].flatMap((s) => [`/api/eod/${s}`, `/api/div/${s}`, `/api/splits/${s}`]),
     );
-    for (const r of server.requests) expect(r.query.api_token).toBe(EODHD_KEY);
+    for (const r of replay.current.requests) expect(r.query.api_token).toBe(EODHD_KEY);
   });
 
   it('leaves the same rows when the same window is ingested twice', async () => {
@@ -166,7 +158,7 @@ describe('ingest with EODHD', () => {
   it('keeps only the job window and asks the vendor for exactly it', async () => {
     const warehouse = new MemoryWarehouse();
     const { output } = await run(['MSFT.US'], { corporate_actions: false }, warehouse, { start: '2024-03-01', end: '2024-03-31' });
-    expect(server.requests).toEqual([
+    expect(replay.current.requests).toEqual([
       { method: 'GET', path: '/api/eod/MSFT.US', query: { api_token: EODHD_KEY, fmt: 'json', from: '2024-03-01', to: '2024-03-31', period: 'd' } },
     ]);
     const dates = warehouse.rows('eq_ohlcv').map((r) => String(r.date));
@@ -177,7 +169,7 @@ describe('ingest with EODHD', () => {
   });
 
   it('reports malformed rows in the result and does not store them', async () => {
-    server.route((req) => (req.path === '/api/eod/AAPL.US' ? { body: vendorFixture('eodhd', 'eod-AAPL.US-defects.json') } : undefined));
+    replay.current.route((req) => (req.path === '/api/eod/AAPL.US' ? { body: vendorFixture('eodhd', 'eod-AAPL.US-defects.json') } : undefined));
     const warehouse = new MemoryWarehouse();
     const { output } = await run(['AAPL.US'], { corporate_actions: false }, warehouse);
     const rejected = output?.result.rejected_rows as { symbol: string; date: string; reason: string }[];
@@ -206,27 +198,27 @@ describe('ingest with EODHD', () => {
   });
 
   it('retries a 429 within the job and completes', async () => {
-    server.route((req, i) => (i === 0 ? { status: 429, body: { message: 'Too Many Requests' } } : undefined));
+    replay.current.route((req, i) => (i === 0 ? { status: 429, body: { message: 'Too Many Requests' } } : undefined));
     const { output, logs } = await run(['AAPL.US'], { corporate_actions: false }, new MemoryWarehouse());
     expect(output?.result.rows_loaded).toBe((vendorFixture('eodhd', 'eod-AAPL.US.json') as unknown[]).length);
-    expect(server.requests).toHaveLength(2);
+    expect(replay.current.requests).toHaveLength(2);
     expect(logs.some((l) => l.includes('retrying') && l.includes('HTTP 429'))).toBe(true);
   });
 
   it('after 5xx on every attempt, loads the symbols already fetched and throws TransientError', async () => {
-    server.route((req) => (req.path.startsWith('/api/eod/MSFT') ? { status: 503, body: 'Service Unavailable' } : undefined));
+    replay.current.route((req) => (req.path.startsWith('/api/eod/MSFT') ? { status: 503, body: 'Service Unavailable' } : undefined));
     const warehouse = new MemoryWarehouse();
     const { error } = await run(['AAPL.US', 'MSFT.US', 'NVDA.US'], { corporate_actions: false }, warehouse);
     expect(error).toBeInstanceOf(TransientError);
     expect((error as Error).message).toContain('daily bars of MSFT.US still failing after 3 attempts');
     expect(new Set(warehouse.rows('eq_ohlcv').map((r) => r.symbol))).toEqual(new Set(['AAPL']));
     // NVDA is not asked for once the vendor is failing: the redelivery will load it.
-    expect(server.requests.filter((r) => r.path.includes('NVDA'))).toEqual([]);
-    expect(server.requests.filter((r) => r.path.includes('MSFT'))).toHaveLength(3);
+    expect(replay.current.requests.filter((r) => r.path.includes('NVDA'))).toEqual([]);
+    expect(replay.current.requests.filter((r) => r.path.includes('MSFT'))).toHaveLength(3);
   });
 
   it('fails with a JobError naming EODHD_API_KEY when the key is rejected', async () => {
-    server.route(() => ({ status: 401, body: { message: 'Unauthenticated' } }));
+    replay.current.route(() => ({ status: 401, body: { message: 'Unauthenticated' } }));
     const { error } = await run(['AAPL.US'], {}, new MemoryWarehouse());
     expect(error).toBeInstanceOf(JobError);
     expect((error as JobError).code).toBe('internal');
@@ -239,8 +231,8 @@ describe('ingest with Twelve Data', () => {
     const warehouse = new MemoryWarehouse();
     const { output, error } = await run(['EUR/USD'], { source: 'twelvedata', asset_class: 'fx' }, warehouse);
     expect(error).toBeUndefined();
-    expect(server.requests).toHaveLength(1);
-    expect(server.requests[0].query).toMatchObject({ symbol: 'EUR/USD', interval: '1day', apikey: TD_KEY, start_date: '2024-01-01', end_date: '2024-07-01' });
+    expect(replay.current.requests).toHaveLength(1);
+    expect(replay.current.requests[0].query).toMatchObject({ symbol: 'EUR/USD', interval: '1day', apikey: TD_KEY, start_date: '2024-01-01', end_date: '2024-07-01' });
     const rows = warehouse.rows('fx_ohlcv');
     const values = (vendorFixture('twelvedata', 'time_series-EUR_USD.json') as { values: { datetime: string; close: string }[] }).values;
     expect(rows).toHaveLength(values.length);
@@ -253,13 +245,13 @@ describe('ingest with Twelve Data', () => {
   it('loads crypto into crypto_ohlcv as BTCUSD from a BTC-USD.CC job symbol', async () => {
     const warehouse = new MemoryWarehouse();
     const { output } = await run(['BTC-USD.CC'], { source: 'twelvedata', asset_class: 'crypto' }, warehouse);
-    expect(server.requests[0].query.symbol).toBe('BTC/USD');
+    expect(replay.current.requests[0].query.symbol).toBe('BTC/USD');
     expect(output?.result).toMatchObject({ table: 'crypto_ohlcv', per_symbol: { BTCUSD: { first_date: '2024-01-02', last_date: '2024-06-28' } } });
     expect(warehouse.rows('crypto_ohlcv').length).toBe(179);
   });
 
   it('retries a 429 error payload sent with HTTP 200, and fails unknown_symbol after loading the rest', async () => {
-    server.route((req, i) => (i === 0 ? { body: vendorFixture('twelvedata', 'error-429.json') } : undefined));
+    replay.current.route((req, i) => (i === 0 ? { body: vendorFixture('twelvedata', 'error-429.json') } : undefined));
     const warehouse = new MemoryWarehouse();
     const { error } = await run(['AAPL', 'NOSUCH', 'MSFT'], { source: 'twelvedata' }, warehouse);
     expect((error as JobError).code).toBe('unknown_symbol');
@@ -290,7 +282,7 @@ describe('ingest params', () => {
   it('reject a symbol that cannot be one, before any request', async () => {
     const { error } = await run(['AAPL', 'EURO/USD'], { asset_class: 'fx' }, new MemoryWarehouse());
     expect((error as JobError).code).toBe('invalid_job');
-    expect(server.requests).toEqual([]);
+    expect(replay.current.requests).toEqual([]);
   });
 });
 
@@ -304,23 +296,23 @@ describe('API keys', () => {
     // Vendors that echo the request (and so the key) back in their error bodies.
     const echo = (status: number) => (req: { path: string; query: Record<string, string> }) => ({ status, body: { message: `bad request ${req.path}?${new URLSearchParams(req.query)}` } });
     keep(await run(['AAPL.US', 'NOSUCH.US'], {}, new MemoryWarehouse()));
-    server.route(echo(503));
+    replay.current.route(echo(503));
     keep(await run(['AAPL.US'], {}, new MemoryWarehouse()));
-    server.route(echo(401));
+    replay.current.route(echo(401));
     keep(await run(['AAPL.US'], {}, new MemoryWarehouse()));
-    server.route(echo(400));
+    replay.current.route(echo(400));
     keep(await run(['AAPL.US'], {}, new MemoryWarehouse()));
-    server.route(echo(429));
+    replay.current.route(echo(429));
     keep(await run(['AAPL'], { source: 'twelvedata' }, new MemoryWarehouse()));
-    server.route(echo(400));
+    replay.current.route(echo(400));
     keep(await run(['AAPL'], { source: 'twelvedata' }, new MemoryWarehouse()));
-    server.route(undefined);
+    replay.current.route(undefined);
     keep(await run(['AAPL', 'NOSUCH'], { source: 'twelvedata' }, new MemoryWarehouse()));
 
     expect(everything.length).toBeGreaterThan(10);
     // The runs did reach the vendors with the keys, so their absence below is meaningful.
-    expect(server.requests.some((r) => r.query.api_token === EODHD_KEY)).toBe(true);
-    expect(server.requests.some((r) => r.query.apikey === TD_KEY)).toBe(true);
+    expect(replay.current.requests.some((r) => r.query.api_token === EODHD_KEY)).toBe(true);
+    expect(replay.current.requests.some((r) => r.query.apikey === TD_KEY)).toBe(true);
     for (const text of everything) {
       expect(text).not.toContain(EODHD_KEY);
       expect(text).not.toContain(TD_KEY);

@@ -1,34 +1,26 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobError, TransientError } from '../../shared/job/errors.js';
 import { EodhdClient } from '../../shared/vendors/eodhd.js';
 import { SymbolNotFoundError } from '../../shared/vendors/priceVendor.js';
 import { TwelveDataClient } from '../../shared/vendors/twelveData.js';
 import { VendorHttp } from '../../shared/vendors/vendorHttp.js';
-import { startReplayServer, vendorFixture, type ReplayServer } from './vendorReplayServer.js';
+import { useReplayServer, vendorFixture } from './vendorReplayServer.js';
 
 const EODHD_KEY = 'eodhd-client-key-91f2';
 const TD_KEY = 'td-client-key-44aa10';
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.route(undefined);
-});
+const replay = useReplayServer();
 
 const http = (vendor: string) => new VendorHttp({ vendor, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
-const eodhd = () => new EodhdClient({ baseUrl: `${server.url}/api/`, apiKey: EODHD_KEY, http: http('EODHD') });
-const twelveData = () => new TwelveDataClient({ baseUrl: `${server.url}/td`, apiKey: TD_KEY, http: http('Twelve Data') });
+const eodhd = () => new EodhdClient({ baseUrl: `${replay.current.url}/api/`, apiKey: EODHD_KEY, http: http('EODHD') });
+const twelveData = () => new TwelveDataClient({ baseUrl: `${replay.current.url}/td`, apiKey: TD_KEY, http: http('Twelve Data') });
 
 const caught = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
 
 describe('EodhdClient', () => {
   it('asks GET /eod/{SYMBOL} with api_token, fmt=json, from, to and period=d, and renames adjusted_close', async () => {
     const bars = await eodhd().dailyBars('AAPL.US', '2024-01-01', '2024-06-30');
-    expect(server.requests).toEqual([
+    expect(replay.current.requests).toEqual([
       { method: 'GET', path: '/api/eod/AAPL.US', query: { api_token: EODHD_KEY, fmt: 'json', from: '2024-01-01', to: '2024-06-30', period: 'd' } },
     ]);
     const recorded = vendorFixture('eodhd', 'eod-AAPL.US.json') as Record<string, unknown>[];
@@ -39,7 +31,7 @@ describe('EodhdClient', () => {
 
   it('reads dividends from /div (value) and splits from /splits (split text)', async () => {
     const actions = await eodhd().corporateActions('NVDA.US', '2024-01-01', '2024-06-30');
-    expect(server.requests.map((q) => [q.path, q.query])).toEqual([
+    expect(replay.current.requests.map((q) => [q.path, q.query])).toEqual([
       ['/api/div/NVDA.US', { api_token: EODHD_KEY, fmt: 'json', from: '2024-01-01', to: '2024-06-30' }],
       ['/api/splits/NVDA.US', { api_token: EODHD_KEY, fmt: 'json', from: '2024-01-01', to: '2024-06-30' }],
     ]);
@@ -54,37 +46,37 @@ describe('EodhdClient', () => {
     const error = await caught(eodhd().dailyBars('NOSUCH.US', '2024-01-01', '2024-06-30'));
     expect(error).toBeInstanceOf(SymbolNotFoundError);
     expect((error as SymbolNotFoundError).vendorSymbol).toBe('NOSUCH.US');
-    expect(server.requests).toHaveLength(1);
+    expect(replay.current.requests).toHaveLength(1);
   });
 
   it.each([401, 403])('turns HTTP %i into JobError internal naming EODHD_API_KEY, never its value', async (status) => {
-    server.route(() => ({ status, body: { message: `Unauthenticated token ${EODHD_KEY}` } }));
+    replay.current.route(() => ({ status, body: { message: `Unauthenticated token ${EODHD_KEY}` } }));
     const error = await caught(eodhd().dailyBars('AAPL.US', '2024-01-01', '2024-06-30'));
     expect(error).toBeInstanceOf(JobError);
     expect((error as JobError).code).toBe('internal');
     expect((error as JobError).message).toContain('EODHD_API_KEY');
     expect((error as JobError).message).not.toContain(EODHD_KEY);
-    expect(server.requests).toHaveLength(1);
+    expect(replay.current.requests).toHaveLength(1);
   });
 
   it('hands a spent daily quota (402) straight back as TransientError, without retrying in the job', async () => {
-    server.route(() => ({ status: 402, body: 'Payment Required' }));
+    replay.current.route(() => ({ status: 402, body: 'Payment Required' }));
     await expect(eodhd().dailyBars('AAPL.US', '2024-01-01', '2024-06-30')).rejects.toBeInstanceOf(TransientError);
-    expect(server.requests).toHaveLength(1);
+    expect(replay.current.requests).toHaveLength(1);
   });
 
   it('retries a 200 that is not the documented array', async () => {
-    server.route((_req, i) => (i === 0 ? { body: '<html>maintenance</html>' } : undefined));
+    replay.current.route((_req, i) => (i === 0 ? { body: '<html>maintenance</html>' } : undefined));
     const bars = await eodhd().dailyBars('MSFT.US', '2024-01-01', '2024-06-30');
     expect(bars.length).toBeGreaterThan(100);
-    expect(server.requests).toHaveLength(2);
+    expect(replay.current.requests).toHaveLength(2);
   });
 });
 
 describe('TwelveDataClient', () => {
   it('asks GET /time_series with symbol, interval=1day, start_date, end_date + 1 day, format=JSON and apikey', async () => {
     await twelveData().dailyBars('EUR/USD', '2024-01-01', '2024-06-28');
-    expect(server.requests).toEqual([
+    expect(replay.current.requests).toEqual([
       {
         method: 'GET',
         path: '/td/time_series',
@@ -100,10 +92,10 @@ describe('TwelveDataClient', () => {
   });
 
   it('retries an error payload with code 429 sent as HTTP 200, then returns the bars', async () => {
-    server.route((_req, i) => (i === 0 ? { status: 200, body: vendorFixture('twelvedata', 'error-429.json') } : undefined));
+    replay.current.route((_req, i) => (i === 0 ? { status: 200, body: vendorFixture('twelvedata', 'error-429.json') } : undefined));
     const bars = await twelveData().dailyBars('MSFT', '2024-01-01', '2024-06-28');
     expect(bars.length).toBeGreaterThan(100);
-    expect(server.requests).toHaveLength(2);
+    expect(replay.current.requests).toHaveLength(2);
   });
 
   it('turns "symbol not found" (code 400) into SymbolNotFoundError', async () => {
@@ -113,12 +105,12 @@ describe('TwelveDataClient', () => {
   });
 
   it('reads "No data is available on the specified dates" as no bars, not as an unknown symbol', async () => {
-    server.route(() => ({ body: vendorFixture('twelvedata', 'error-no-data.json') }));
+    replay.current.route(() => ({ body: vendorFixture('twelvedata', 'error-no-data.json') }));
     await expect(twelveData().dailyBars('AAPL', '2024-01-01', '2024-01-01')).resolves.toEqual([]);
   });
 
   it('turns code 401 into JobError internal naming TWELVE_DATA_API_KEY, never its value', async () => {
-    server.route(() => ({ status: 200, body: vendorFixture('twelvedata', 'error-401.json') }));
+    replay.current.route(() => ({ status: 200, body: vendorFixture('twelvedata', 'error-401.json') }));
     const error = await caught(twelveData().dailyBars('AAPL', '2024-01-01', '2024-06-28'));
     expect(error).toBeInstanceOf(JobError);
     expect((error as JobError).message).toContain('TWELVE_DATA_API_KEY');

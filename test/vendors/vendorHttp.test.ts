@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../shared/job/errors.js';
 import { VendorHttp, type ReplyVerdict, type VendorReply } from '../../shared/vendors/vendorHttp.js';
-import { startReplayServer, type ReplayServer } from './vendorReplayServer.js';
+import { startReplayServer, useReplayServer } from './vendorReplayServer.js';
 
 const KEY = 'vh-secret-key-5b1d0c';
 
-let server: ReplayServer;
-beforeAll(async () => {
-  server = await startReplayServer();
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.route(undefined);
-});
+const replay = useReplayServer();
 
 /** Accepts 200 with JSON, retries 429 and 5xx, as the clients do. */
 const judge = (reply: VendorReply): ReplyVerdict<unknown> =>
@@ -33,19 +25,19 @@ function client(overrides: { attempts?: number; timeoutMs?: number; random?: () 
   return { http, delays };
 }
 
-const urlWithKey = () => new URL(`${server.url}/x?api_token=${KEY}`);
+const urlWithKey = () => new URL(`${replay.current.url}/x?api_token=${KEY}`);
 
 describe('VendorHttp', () => {
   it('retries a 429 and returns the answer that follows', async () => {
-    server.route((_req, i) => (i === 0 ? { status: 429, body: { message: 'slow down' } } : { body: [1, 2, 3] }));
+    replay.current.route((_req, i) => (i === 0 ? { status: 429, body: { message: 'slow down' } } : { body: [1, 2, 3] }));
     const { http, delays } = client();
     await expect(http.get(urlWithKey(), 'rows', judge)).resolves.toEqual([1, 2, 3]);
-    expect(server.requests).toHaveLength(2);
+    expect(replay.current.requests).toHaveLength(2);
     expect(delays).toHaveLength(1);
   });
 
   it('backs off exponentially with equal jitter: base * 2^(n-1), half of it random', async () => {
-    server.route(() => ({ status: 503, body: 'unavailable' }));
+    replay.current.route(() => ({ status: 503, body: 'unavailable' }));
     const low = client({ random: () => 0 });
     await expect(low.http.get(urlWithKey(), 'rows', judge)).rejects.toBeInstanceOf(TransientError);
     expect(low.delays).toEqual([50, 100, 200]);
@@ -55,32 +47,32 @@ describe('VendorHttp', () => {
   });
 
   it('waits at least the Retry-After the vendor asks for, up to the ceiling', async () => {
-    server.route((_req, i) => (i === 0 ? { status: 429, body: '', headers: { 'retry-after': '0.7' } } : i === 1 ? { status: 429, body: '', headers: { 'retry-after': '30' } } : { body: [] }));
+    replay.current.route((_req, i) => (i === 0 ? { status: 429, body: '', headers: { 'retry-after': '0.7' } } : i === 1 ? { status: 429, body: '', headers: { 'retry-after': '30' } } : { body: [] }));
     const { http, delays } = client();
     await http.get(urlWithKey(), 'rows', judge);
     expect(delays).toEqual([700, 1_000]);
   });
 
   it('gives up after the last attempt with a TransientError that names the vendor and purpose but not the URL or key', async () => {
-    server.route(() => ({ status: 502, body: `<html>bad gateway for /x?api_token=${KEY}</html>` }));
+    replay.current.route(() => ({ status: 502, body: `<html>bad gateway for /x?api_token=${KEY}</html>` }));
     const { http } = client();
     const error = await http.get(urlWithKey(), 'daily bars of AAPL.US', judge).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
     const message = (error as Error).message;
     expect(message).toContain('TestVendor daily bars of AAPL.US still failing after 4 attempts (last: HTTP 502)');
     expect(message).not.toContain(KEY);
-    expect(message).not.toContain(server.url);
-    expect(server.requests).toHaveLength(4);
+    expect(message).not.toContain(replay.current.url);
+    expect(replay.current.requests).toHaveLength(4);
   });
 
   it('retries a timeout (AbortSignal.timeout) and reports it in words', async () => {
-    server.route((_req, i) => (i < 2 ? { body: [], delayMs: 500 } : { body: ['late but fine'] }));
+    replay.current.route((_req, i) => (i < 2 ? { body: [], delayMs: 500 } : { body: ['late but fine'] }));
     const { http } = client({ timeoutMs: 100 });
     await expect(http.get(urlWithKey(), 'rows', judge)).resolves.toEqual(['late but fine']);
-    expect(server.requests).toHaveLength(3);
+    expect(replay.current.requests).toHaveLength(3);
 
-    server.requests.length = 0;
-    server.route(() => ({ body: [], delayMs: 500 }));
+    replay.current.requests.length = 0;
+    replay.current.route(() => ({ body: [], delayMs: 500 }));
     const error = await client({ timeoutMs: 100, attempts: 2 }).http.get(urlWithKey(), 'rows', judge).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
     expect((error as Error).message).toContain('no answer within 100 ms');
@@ -97,16 +89,16 @@ describe('VendorHttp', () => {
   });
 
   it('throws a final verdict at once, without retrying', async () => {
-    server.route(() => ({ status: 404, body: 'Ticker Not Found.' }));
+    replay.current.route(() => ({ status: 404, body: 'Ticker Not Found.' }));
     const { http, delays } = client();
     await expect(http.get(urlWithKey(), 'rows', judge)).rejects.toThrow('HTTP 404');
-    expect(server.requests).toHaveLength(1);
+    expect(replay.current.requests).toHaveLength(1);
     expect(delays).toEqual([]);
   });
 
   it('hands a plain-text body to the judge as text and JSON as a value', async () => {
     const seen: unknown[] = [];
-    server.route((_req, i) => (i === 0 ? { status: 500, body: 'Ticker Not Found.' } : { body: { a: 1 } }));
+    replay.current.route((_req, i) => (i === 0 ? { status: 500, body: 'Ticker Not Found.' } : { body: { a: 1 } }));
     await client().http.get(urlWithKey(), 'rows', (reply) => {
       seen.push(reply.body);
       return judge(reply);

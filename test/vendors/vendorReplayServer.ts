@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 /** A local HTTP server that answers like EODHD (under /api) and Twelve Data (under /td) from the recorded fixtures. */
 
@@ -96,4 +97,21 @@ export async function startReplayServer(): Promise<ReplayServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * One replay server for a test file: started before its tests, closed after, with the
+ * recorded requests and any override cleared before each test. Read `.current` inside tests.
+ */
+export function useReplayServer(): { readonly current: ReplayServer } {
+  const holder: { current: ReplayServer } = { current: undefined as unknown as ReplayServer };
+  beforeAll(async () => {
+    holder.current = await startReplayServer();
+  });
+  afterAll(() => holder.current.close());
+  beforeEach(() => {
+    holder.current.requests.length = 0;
+    holder.current.route(undefined);
+  });
+  return holder;
 }
