@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWasm } from './buildWasm.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rootPackage = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
@@ -29,6 +30,19 @@ const banner = { js: "import { createRequire as __createRequire } from 'node:mod
 // See scripts/shims/whatwgUrl.cjs.
 const alias = { 'whatwg-url': path.join(root, 'scripts', 'shims', 'whatwgUrl.cjs') };
 
+// WebAssembly kernels (scripts/buildWasm.mjs): assembled first, then copied next to every
+// bundle folder that loads one (`new URL('./<name>.wasm', import.meta.url)`; chunks sit
+// beside the entry points, so one copy per folder serves them all).
+const wasmFiles = await buildWasm();
+async function copyWasm(outdir) {
+  const code = (await fs.readdir(outdir)).filter((f) => f.endsWith('.js'));
+  const texts = await Promise.all(code.map((f) => fs.readFile(path.join(outdir, f), 'utf8')));
+  for (const file of wasmFiles) {
+    const name = path.basename(file);
+    if (texts.some((t) => t.includes(name))) await fs.copyFile(file, path.join(outdir, name));
+  }
+}
+
 const only = process.argv.slice(2);
 const functions = (await fs.readdir(path.join(root, 'functions'))).filter((f) => only.length === 0 || only.includes(f)).sort();
 const sizes = [];
@@ -38,6 +52,7 @@ for (const fn of functions) {
   const entryPoints = { index: path.join(root, 'functions', fn, 'index.ts') };
   for (const [name, file] of Object.entries(extraEntries[fn] ?? {})) entryPoints[name] = path.join(root, file);
   await bundle(entryPoints, outdir);
+  await copyWasm(outdir);
   await fs.mkdir(path.join(outdir, 'fixtures'), { recursive: true });
   await fs.copyFile(path.join(root, 'fixtures', 'prices.csv'), path.join(outdir, 'fixtures', 'prices.csv'));
   const dependencies = Object.fromEntries((runtimeDependencies[fn] ?? ['@google-cloud/functions-framework']).map((d) => [d, rootPackage.dependencies[d]]));
@@ -50,6 +65,7 @@ for (const fn of functions) {
 // The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole process.
 await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
 await bundle({ job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) }, path.join(root, 'dist', 'cli'));
+await copyWasm(path.join(root, 'dist', 'cli'));
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 process.stderr.write('Built functions:\n');

@@ -1,11 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Xoshiro128, substreamState } from '../../shared/models/random/xoshiro128.js';
-import { addNormalSteps, fillStandardNormals, zigguratEdges } from '../../shared/models/random/ziggurat.js';
+import { zigguratEdges, zigguratTables } from '../../shared/models/random/ziggurat.js';
+import {
+  addLaneSteps,
+  addLaneStepsJs,
+  addLaneStepsWasm,
+  bandValues,
+  bandValuesJs,
+  BlockNormals,
+  blockLogs,
+  fillLaneNormals,
+  KERNEL_CHUNK,
+  normalKernelKind,
+} from '../../shared/models/random/normalStepKernel.js';
 import { normalCdf } from '../../shared/models/normal.js';
 
 interface XoshiroFixture {
   cases: { seed: number; stream: number; state: number[]; first_words: number[]; word_2000: number }[];
+  blocks: { seed: number; block: number; lanes: number[][]; slow: number[]; lane_words: number[][]; lane_word_1001: number[] }[];
   state_1234_outputs: number[];
 }
 // Made by xoshiro128_reference.py (Python integers masked to 32 bits, independent of the
@@ -70,12 +83,17 @@ describe('ziggurat normals', () => {
     expect(x[1]).toBe(3.6541528853610088);
   });
 
-  // One million variates from a fixed seed: every bound below is 5 standard errors of the
-  // statistic under exact normality, so a correct sampler fails with probability < 1e-6
-  // per check, and the seed makes the run deterministic anyway.
+  // One million variates from a fixed seed, drawn on the WebAssembly kernel (the path jobs
+  // use; the JavaScript reference is bit-identical, tested below): every bound below is 5
+  // standard errors of the statistic under exact normality, so a correct sampler fails with
+  // probability < 1e-6 per check, and the seed makes the run deterministic anyway.
   const n = 1_000_000;
   const z = new Float64Array(n);
-  fillStandardNormals(Xoshiro128.forStream(20240601, 0), z);
+  fillLaneNormals(BlockNormals.forBlock(20240601, 0), z);
+
+  it('runs on the WebAssembly SIMD kernel here (run `node scripts/buildWasm.mjs` if missing)', () => {
+    expect(normalKernelKind()).toBe('wasm-simd');
+  });
 
   it('has mean 0, variance 1, skewness 0 and excess kurtosis 0 within 5 standard errors', () => {
     let m1 = 0;
@@ -124,27 +142,132 @@ describe('ziggurat normals', () => {
     expect(Math.abs(negative - n / 2)).toBeLessThan(5 * Math.sqrt(n / 4));
   });
 
-  it('draws the same variates for the same seed, stream and count, and others for another stream', () => {
-    const draw = (stream: number) => {
+  it('draws the same variates for the same seed, block and count, and others for another block', () => {
+    const draw = (block: number) => {
       const out = new Float64Array(10_000);
-      fillStandardNormals(Xoshiro128.forStream(20240601, stream), out);
+      fillLaneNormals(BlockNormals.forBlock(20240601, block), out);
       return Array.from(out);
     };
     expect(draw(1)).toEqual(draw(1));
     expect(draw(1)).not.toEqual(draw(2));
   });
+});
 
-  it('fuses the log-space step bit for bit: addNormalSteps = fill normals, then add (rejections included)', () => {
-    const count = 50_000; // ~350 slow-path draws, so the deferred rejections are exercised
+/** Bytes of a float array, so comparisons are bit for bit (-0, NaN payloads included). */
+const bytesOf = (a: Float64Array | Float32Array) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+
+describe('four-lane block generator and the WebAssembly kernel', () => {
+  it.each(fixture.blocks)('seeds block $block of seed $seed from substreams 5 block + lane (Python reference)', (c) => {
+    const gen = BlockNormals.forBlock(c.seed, c.block);
+    for (let l = 0; l < 4; l++) expect([0, 1, 2, 3].map((k) => gen.lanes[4 * k + l] >>> 0)).toEqual(c.lanes[l]);
+    expect(Array.from(gen.slow.s, (w) => w >>> 0)).toEqual(c.slow);
+  });
+
+  it.each(fixture.blocks)('gives path 4q + l the word q of lane l, on the kernel and in JS (seed $seed, block $block)', (c) => {
+    const { thresholds, scales } = zigguratTables();
+    for (const fill of [addLaneStepsWasm, addLaneStepsJs]) {
+      const gen = BlockNormals.forBlock(c.seed, c.block);
+      const count = 4 * 1001 - 3; // 1001 words per lane, the last three discarded
+      const z = new Float64Array(count);
+      fill(gen, z, count, 0, 1);
+      let fast = 0;
+      for (let p = 0; p < 256; p++) {
+        const w = c.lane_words[p % 4][p >> 2] | 0;
+        const i = w & 0xff;
+        const j = w >> 8;
+        if ((j ^ (j >> 31)) < thresholds[i]) {
+          expect(z[p], `path ${p}`).toBe((j + 0.5) * scales[i]);
+          fast++;
+        }
+      }
+      expect(fast).toBeGreaterThan(240);
+      // Each lane has drawn exactly 1001 words: its next one is the reference's 1002nd.
+      const next = [0, 1, 2, 3].map((l) => new Xoshiro128([0, 1, 2, 3].map((k) => gen.lanes[4 * k + l])).nextUint32());
+      const expected = c.lanes.map((state) => {
+        const words = new Uint32Array(1002);
+        new Xoshiro128(state).fillUint32(words);
+        return words[1001];
+      });
+      expect(next).toEqual(expected);
+      expect(c.lane_words.map((_, l) => { const w = new Uint32Array(1001); new Xoshiro128(c.lanes[l]).fillUint32(w); return w[1000]; })).toEqual(c.lane_word_1001);
+    }
+  });
+
+  it('kernel and JS reference give bit-identical log-prices and generator states (rejections, chunks, odd counts)', () => {
+    const cases: [seed: number, block: number, count: number, steps: number][] = [
+      [1, 0, 4096, 3],
+      [42, 7, 4093, 5], // not a multiple of 4: padding lanes
+      [20240601, 300, 50_001, 2], // ~350 rejections per step, several kernel chunks
+      [2 ** 53 - 1, 1000, 1, 4],
+      [9, 2, 0, 1],
+    ];
+    let rejections = 0;
+    for (const [seed, block, count, steps] of cases) {
+      const start = Float64Array.from({ length: count }, (_, p) => Math.sin(p));
+      const a = start.slice();
+      const b = start.slice();
+      const ga = BlockNormals.forBlock(seed, block);
+      const gb = BlockNormals.forBlock(seed, block);
+      for (let s = 0; s < steps; s++) {
+        const drift = 0.0003 * (s + 1);
+        const vol = 0.0126 + 0.5 * s;
+        addLaneStepsWasm(ga, a, count, drift, vol);
+        addLaneStepsJs(gb, b, count, drift, vol);
+      }
+      expect(bytesOf(a), `seed ${seed} block ${block} count ${count}`).toEqual(bytesOf(b));
+      expect(Array.from(ga.lanes)).toEqual(Array.from(gb.lanes));
+      expect(ga.slow.nextUint32()).toBe(gb.slow.nextUint32()); // same slow-path words consumed
+      rejections += Array.from(a).filter((x, p) => x === start[p]).length;
+    }
+    // In-place on the kernel's own memory (how simulateBlock steps one asset).
+    const gc = BlockNormals.forBlock(5, 9);
+    const gd = BlockNormals.forBlock(5, 9);
+    const view = blockLogs(KERNEL_CHUNK);
+    const plain = new Float64Array(KERNEL_CHUNK);
+    for (let s = 0; s < 20; s++) {
+      addLaneSteps(gc, view, KERNEL_CHUNK, 0.0003, 0.0126);
+      addLaneStepsJs(gd, plain, KERNEL_CHUNK, 0.0003, 0.0126);
+    }
+    expect(bytesOf(view)).toEqual(bytesOf(plain));
+    expect(rejections).toBe(0); // a rejected draw is finished by the slow path, never skipped
+  });
+
+  it('fuses the log-space step bit for bit: addLaneSteps = fill normals, then add (rejections included)', () => {
+    const count = 50_000; // ~350 slow-path draws
     const start = Float64Array.from({ length: count }, (_, p) => Math.sin(p));
     const zs = new Float64Array(count);
-    const a = Xoshiro128.forStream(5, 9);
-    fillStandardNormals(a, zs);
+    const a = BlockNormals.forBlock(5, 9);
+    fillLaneNormals(a, zs);
     const expected = start.map((x, p) => x + (0.0003 + 0.0126 * zs[p]));
     const logs = start.slice();
-    const b = Xoshiro128.forStream(5, 9);
-    addNormalSteps(b, logs, count, 0.0003, 0.0126);
-    expect(Array.from(logs)).toEqual(Array.from(expected));
-    expect(b.nextUint32()).toBe(a.nextUint32()); // same words consumed
+    const b = BlockNormals.forBlock(5, 9);
+    addLaneSteps(b, logs, count, 0.0003, 0.0126);
+    expect(bytesOf(logs)).toEqual(bytesOf(expected));
+    expect(Array.from(b.lanes)).toEqual(Array.from(a.lanes));
+    expect(b.slow.nextUint32()).toBe(a.slow.nextUint32());
+  });
+
+  it('computes band values w e^x identically on the kernel and in JS, within float32 rounding of Math.exp', () => {
+    const count = 20_003;
+    const x = Float64Array.from({ length: count }, (_, p) => 6 * Math.sin(p * 1.7) ** 3);
+    x[3] = 800; x[4] = -900; x[5] = 0; x[6] = -0; x[7] = 88.7; x[8] = -103;
+    for (const w of [1, 0.37]) {
+      const a = new Float32Array(count + 5);
+      const b = new Float32Array(count + 5);
+      bandValues(w, x, count, a, 5);
+      bandValuesJs(w, x, count, b, 5);
+      expect(bytesOf(a)).toEqual(bytesOf(b));
+      let ulps = 0;
+      for (let p = 0; p < count; p++) {
+        const exact = Math.fround(w * Math.exp(x[p]));
+        const got = a[p + 5];
+        if (got !== exact) {
+          // At most one float32 step away, where Math.exp's own rounding may tip it.
+          expect(Math.abs(got - exact), `x = ${x[p]}`).toBeLessThanOrEqual(Math.abs(exact) * 2 ** -23);
+          ulps++;
+        }
+      }
+      expect(ulps).toBeLessThan(count / 1000);
+    }
   });
 });

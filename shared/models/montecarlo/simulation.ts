@@ -1,5 +1,4 @@
-import { Xoshiro128 } from '../random/xoshiro128.js';
-import { addNormalSteps, fillStandardNormals } from '../random/ziggurat.js';
+import { addLaneSteps, bandValues, blockLogs, BlockNormals, fillLaneNormals } from '../random/normalStepKernel.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
 
 /** How many portfolio paths are recorded for the chart: the first ones of block 0. */
@@ -70,7 +69,10 @@ export function allocateBuffers(plan: SimulationPlan, shared: boolean): Simulati
  * terminal prices, portfolio values and band values. Paths are stepped together, one time
  * step at a time, in log space: x += (mu - sigma^2/2) dt + sigma sqrt(dt) (L z), the exact
  * GBM transition, so E[S_T] = S_0 exp(mu T) with no discretization bias. Only the block's
- * current log-prices are held, never simulations x time_steps.
+ * current log-prices are held, never simulations x time_steps. The normals come from the
+ * block's four-lane generator (normalStepKernel.ts, keyed by seed and block index): one
+ * asset steps on the WebAssembly SIMD kernel in place, several assets draw their k n
+ * normals per step from the same generator (path p's asset j is z[p k + j]).
  */
 export function simulateBlock(plan: SimulationPlan, block: number, out: SimulationBuffers): void {
   const k = plan.assets;
@@ -78,11 +80,12 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
   const start = block * BLOCK_SIZE;
   const n = Math.min(BLOCK_SIZE, sims - start);
   if (n <= 0) return;
-  const rng = Xoshiro128.forStream(plan.seed, block);
+  const gen = BlockNormals.forBlock(plan.seed, block);
   const dt = plan.horizonYears / plan.timeSteps;
   const driftStep = Float64Array.from(plan.drift, (mu, a) => (mu - 0.5 * plan.volatility[a] ** 2) * dt);
   const volStep = Float64Array.from(plan.volatility, (sigma) => sigma * Math.sqrt(dt));
-  const logs = new Float64Array(k * n); // logs[a * n + p] = ln(S_a / S_a,0) of path p
+  // logs[a * n + p] = ln(S_a / S_a,0) of path p; one asset: a view of the kernel's memory.
+  const logs = k === 1 ? blockLogs(n) : new Float64Array(k * n);
   const z = new Float64Array(k === 1 ? 0 : k * n);
   const L = plan.cholesky;
   const bandSteps = plan.bandSteps;
@@ -95,9 +98,9 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
   for (let step = 1; step <= plan.timeSteps; step++) {
     if (k === 1) {
       // Fused: generator word -> ziggurat normal -> log-price step, no array of normals.
-      addNormalSteps(rng, logs, n, driftStep[0], volStep[0]);
+      addLaneSteps(gen, logs, n, driftStep[0], volStep[0]);
     } else {
-      fillStandardNormals(rng, z, k * n);
+      fillLaneNormals(gen, z, k * n);
       // Correlated normals e = L z per path (z[p * k .. p * k + k) independent).
       for (let p = 0; p < n; p++) {
         const zp = p * k;
@@ -112,8 +115,9 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
       const offset = (nextPoint - 1) * sims + start;
       if (k === 1) {
-        // Same values as portfolioValue (0 + w e^x is w e^x exactly), without its inner loop.
-        recordSingleAsset(plan.weights[0], logs, n, out.bandValues, offset);
+        // w e^x as float32, e^x by the kernel's polynomial (bandValues: within float32
+        // rounding of portfolioValue's Math.exp, identical on every thread and runtime).
+        bandValues(plan.weights[0], logs, n, out.bandValues, offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
         for (let p = 0; p < n; p++) {
@@ -135,11 +139,6 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     out.portfolioTerminal[start + p] = v;
     if (p < samples) out.samplePaths[p * points + lastPoint] = v;
   }
-}
-
-/** Band values of one asset with weight w: band[offset + p] = w e^logs[p], as float32. */
-function recordSingleAsset(w: number, logs: Float64Array, n: number, band: Float32Array, offset: number): void {
-  for (let p = 0; p < n; p++) band[offset + p] = w * Math.exp(logs[p]);
 }
 
 /** V = sum_a w_a S_a / S_a,0 for path p: the portfolio's value per 1.0 invested at t = 0. */

@@ -17,10 +17,9 @@ import type { Xoshiro128 } from './xoshiro128.js';
  * Using the low 8 bits for the layer is sound because xoshiro128**'s `**` scrambler leaves
  * no weak low bits (only the `+` variant has low-linear-complexity low bits).
  *
- * The generator step is written out inside the loops below (state held in locals, written
- * back once per call), so producing a variate is one generator step, one table compare and
- * one multiply with no call and no intermediate word array; the rare rejected draws are
- * finished after the loop (see fillStandardNormals for the resulting word order).
+ * This module holds the tables and the slow path; the fast path runs fused with the
+ * log-price step in normalStepKernel.ts (a WebAssembly SIMD kernel over four generator lanes,
+ * and its bit-identical JavaScript reference), which hands its rejected draws to slowNormal.
  */
 
 const LAYERS = 256;
@@ -64,7 +63,7 @@ for (let i = 0; i < LAYERS; i++) {
  * The slow path: wedge test or tail for layer `layer` (a fast-path rejection), redrawing
  * from `rng` until a variate is accepted.
  */
-function slowNormal(rng: Xoshiro128, layer: number, position: number): number {
+export function slowNormal(rng: Xoshiro128, layer: number, position: number): number {
   let i = layer;
   let j = position;
   for (;;) {
@@ -89,112 +88,15 @@ function slowNormal(rng: Xoshiro128, layer: number, position: number): number {
   }
 }
 
-/**
- * Rejected fast-path draws of the current call, handled after its loop: misses[2m] is the
- * index, misses[2m + 1] the word. Module scratch (one per thread), grown on demand.
- */
-let misses = new Int32Array(2 * 8192);
-
-function missScratch(count: number): Int32Array {
-  if (misses.length < 2 * count) misses = new Int32Array(2 * count);
-  return misses;
-}
-
-/**
- * Fills `out[0..count)` with independent standard normal variates.
- *
- * Order of the words drawn: one word per variate for all `count` variates first, then the
- * extra words of the rejected ones (~0.7%), in index order. Keeping the rare slow path out
- * of the main loop (no call, no generator write-back inside it) keeps the generator state
- * in registers; it measured ~25% faster than handling rejections inline.
- * @param rng the generator to draw from (about `count` words, a few more for rejections)
- * @param out destination
- * @param count how many (default the whole array)
- */
-export function fillStandardNormals(rng: Xoshiro128, out: Float64Array, count: number = out.length): void {
-  const miss = missScratch(count);
-  let m = 0;
-  const state = rng.s;
-  let s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
-  for (let k = 0; k < count; k++) {
-    // xoshiro128** step (see xoshiro128.ts), output w as int32.
-    const r = Math.imul(s1, 5);
-    const w = Math.imul((r << 7) | (r >>> 25), 9);
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    const i = w & 0xff;
-    const j = w >> 8;
-    if ((j ^ (j >> 31)) < thresholds[i]) out[k] = (j + 0.5) * scales[i];
-    else {
-      miss[m++] = k;
-      miss[m++] = w;
-    }
-  }
-  state[0] = s0; state[1] = s1; state[2] = s2; state[3] = s3;
-  if (m > 0) fillRejected(rng, out, m);
-}
-
-/** fillStandardNormals' rejected draws: the slow path for each, in index order. */
-function fillRejected(rng: Xoshiro128, out: Float64Array, m: number): void {
-  for (let q = 0; q < m; q += 2) {
-    const w = misses[q + 1];
-    out[misses[q]] = slowNormal(rng, w & 0xff, w >> 8);
-  }
-}
-
-/**
- * One exact log-space GBM step for `count` paths: logs[p] += drift + vol * z_p with z_p the
- * next standard normal variates, drawn exactly as fillStandardNormals draws them (the
- * result equals filling z first, then adding, bit for bit) but with no array of normals.
- * @param rng the generator to draw from
- * @param logs log-prices, updated in place
- * @param count paths
- * @param drift (mu - sigma^2 / 2) dt
- * @param vol sigma sqrt(dt)
- */
-export function addNormalSteps(rng: Xoshiro128, logs: Float64Array, count: number, drift: number, vol: number): void {
-  const miss = missScratch(count);
-  const limit = thresholds;
-  const scale = scales;
-  let m = 0;
-  const state = rng.s;
-  let s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
-  for (let p = 0; p < count; p++) {
-    const r = Math.imul(s1, 5);
-    const w = Math.imul((r << 7) | (r >>> 25), 9);
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    const i = w & 0xff;
-    const j = w >> 8;
-    if ((j ^ (j >> 31)) < limit[i]) logs[p] += drift + vol * ((j + 0.5) * scale[i]);
-    else {
-      miss[m++] = p;
-      miss[m++] = w;
-    }
-  }
-  state[0] = s0; state[1] = s1; state[2] = s2; state[3] = s3;
-  if (m > 0) addRejectedSteps(rng, logs, m, drift, vol);
-}
-
-/** addNormalSteps' rejected draws: the slow path for each, in index order. */
-function addRejectedSteps(rng: Xoshiro128, logs: Float64Array, m: number, drift: number, vol: number): void {
-  for (let q = 0; q < m; q += 2) {
-    const w = misses[q + 1];
-    logs[misses[q]] += drift + vol * slowNormal(rng, w & 0xff, w >> 8);
-  }
-}
-
 /** The layer edges (x[0..256]) for tests of the table construction. */
 export function zigguratEdges(): Float64Array {
   return edges.slice();
+}
+
+/**
+ * The fast-path tables for the fused kernels (normalStepKernel.ts): thresholds[i] and
+ * scales[i] as described above (shared arrays: read only).
+ */
+export function zigguratTables(): { readonly thresholds: Int32Array; readonly scales: Float64Array } {
+  return { thresholds, scales };
 }

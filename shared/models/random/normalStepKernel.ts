@@ -1,0 +1,290 @@
+import { readFileSync } from 'node:fs';
+import { Xoshiro128, substreamState } from './xoshiro128.js';
+import { slowNormal, zigguratTables } from './ziggurat.js';
+
+/**
+ * Fused normal steps over four generator lanes: logs[p] += drift + vol * z_p for a chunk of
+ * paths, z_p a ziggurat normal (ziggurat.ts) from xoshiro128** words, run by a WebAssembly
+ * SIMD kernel (normalStepKernel.wat; four lanes in one v128) or, where WebAssembly SIMD is
+ * unavailable, by addLaneStepsJs, its JavaScript reference. Both give bit-identical results
+ * (test/models/random.test.ts checks it), so a seed's results do not depend on which ran.
+ *
+ * The scheme, which the kernel and the reference both follow:
+ * - A block's generator (BlockNormals) has four xoshiro128** lanes and a slow-path stream.
+ *   Lane l of block b is substream 5 b + l of the seed (substreamState: SplitMix64 counters
+ *   base + (10 b + 2 l + 1) gamma and base + (10 b + 2 l + 2) gamma), the slow stream is
+ *   substream 5 b + 4 (counters 10 b + 9, 10 b + 10): ten distinct SplitMix64 inputs per
+ *   block, none shared between blocks (see xoshiro128.ts for why streams do not overlap).
+ * - A call over `count` paths draws ceil(count / 4) words from every lane; word q of lane l
+ *   goes to path 4 q + l (paths past count: drawn and discarded). Chunked calls (the kernel's
+ *   memory holds KERNEL_CHUNK paths) keep this mapping because KERNEL_CHUNK is a multiple of 4.
+ * - Fast path per word w: layer i = w & 0xff, j = w >> 8 (arithmetic); accepted when
+ *   (j ^ (j >> 31)) < thresholds[i], then logs[p] = logs[p] + (drift + vol * ((j + 0.5) * scales[i]))
+ *   in float64, exactly as written (no fused multiply-add on either side).
+ * - Rejected words leave logs[p] unchanged and are finished afterwards, in path order, by
+ *   slowNormal drawing its extra uniforms from the slow stream: logs[p] += drift + vol * z.
+ */
+
+/** Lanes per block generator (the kernel's i32x4). */
+export const LANES = 4;
+/** Substreams a block uses: its four lanes and the slow-path stream. */
+export const STREAMS_PER_BLOCK = LANES + 1;
+/** Paths the kernel's memory holds per call (a multiple of LANES). */
+export const KERNEL_CHUNK = 4096;
+
+// The kernel's memory layout, in bytes (see normalStepKernel.wat).
+const TABLE = 0;
+const STATE = 4096;
+const LOGS = 8192;
+const MISSES = 40960;
+const BAND = 73728;
+
+/**
+ * The normal generator of one block of paths: four xoshiro128** lane states and the
+ * slow-path stream (see the file comment).
+ */
+export class BlockNormals {
+  /** Lane states word-major, as the kernel's four v128: lanes[4 k + l] is word k of lane l. */
+  readonly lanes = new Int32Array(4 * LANES);
+  readonly slow: Xoshiro128;
+
+  /** @param laneStates four states of four uint32 words, none all zero */
+  constructor(laneStates: readonly (readonly number[])[], slow: Xoshiro128) {
+    if (laneStates.length !== LANES) throw new RangeError(`a block generator needs ${LANES} lane states`);
+    laneStates.forEach((state, l) => {
+      const check = new Xoshiro128(state); // validates the words
+      for (let k = 0; k < 4; k++) this.lanes[4 * k + l] = check.s[k];
+    });
+    this.slow = slow;
+  }
+
+  /** The generator of block `block` under `seed`: substreams 5 block .. 5 block + 4. */
+  static forBlock(seed: number, block: number): BlockNormals {
+    if (!Number.isSafeInteger(block) || block < 0) throw new RangeError(`block must be a non-negative safe integer, got ${block}`);
+    const first = STREAMS_PER_BLOCK * block;
+    const lanes = Array.from({ length: LANES }, (_, l) => substreamState(seed, first + l));
+    return new BlockNormals(lanes, new Xoshiro128(substreamState(seed, first + LANES)));
+  }
+}
+
+interface Kernel {
+  readonly step: (n: number, drift: number, vol: number) => number;
+  readonly bandValues: (n: number, w: number) => void;
+  readonly memory: WebAssembly.Memory;
+  readonly state: Int32Array;
+  readonly logs: Float64Array;
+  readonly misses: Int32Array;
+  readonly band: Float32Array;
+}
+
+/** This thread's kernel instance: undefined before the first use, null without SIMD support. */
+let kernel: Kernel | null | undefined;
+
+/**
+ * Loads the kernel once per thread (synchronously: module-level code of a worker and the
+ * first simulated block both need it at once), with its own memory, and writes the
+ * ziggurat tables into it. Returns null when this runtime cannot validate the module
+ * (no WebAssembly SIMD): callers then use the JavaScript reference.
+ * @throws Error when normalStepKernel.wasm is not beside this module (not assembled)
+ */
+function loadKernel(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  const url = new URL('./normalStepKernel.wasm', import.meta.url);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(url));
+  } catch (cause) {
+    throw new Error('normalStepKernel.wasm is missing beside its module: run `node scripts/buildWasm.mjs` (npm test and npm run build do).', { cause });
+  }
+  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return (kernel = null);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  const { thresholds, scales } = zigguratTables();
+  const tableF64 = new Float64Array(memory.buffer, TABLE, 2 * scales.length);
+  const tableI32 = new Int32Array(memory.buffer, TABLE, 4 * thresholds.length);
+  for (let i = 0; i < scales.length; i++) {
+    tableF64[2 * i] = scales[i];
+    tableI32[4 * i + 2] = thresholds[i];
+  }
+  // The kernel never grows its memory, so these views stay attached.
+  return (kernel = {
+    step: instance.exports.step as Kernel['step'],
+    bandValues: instance.exports.bandValues as Kernel['bandValues'],
+    memory,
+    state: new Int32Array(memory.buffer, STATE, 4 * LANES),
+    logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
+    misses: new Int32Array(memory.buffer, MISSES, 2 * KERNEL_CHUNK),
+    band: new Float32Array(memory.buffer, BAND, KERNEL_CHUNK),
+  });
+}
+
+/** Which implementation addLaneSteps uses on this thread. */
+export function normalKernelKind(): 'wasm-simd' | 'js' {
+  return loadKernel() ? 'wasm-simd' : 'js';
+}
+
+/**
+ * Log-prices for one block of `count` <= KERNEL_CHUNK paths, all 0: a view of the kernel's
+ * memory when it is loaded, so addLaneSteps updates them in place with no copy per step.
+ * The view is this thread's single scratch: valid until the next blockLogs call, and it
+ * must not be live while addLaneSteps runs on another array (which uses the same memory).
+ */
+export function blockLogs(count: number): Float64Array {
+  if (!Number.isInteger(count) || count < 0 || count > KERNEL_CHUNK) throw new RangeError(`block logs hold 0..${KERNEL_CHUNK} paths, got ${count}`);
+  const k = loadKernel();
+  if (!k) return new Float64Array(count);
+  const logs = k.logs.subarray(0, count);
+  logs.fill(0);
+  return logs;
+}
+
+/**
+ * One exact log-space GBM step for paths 0..count-1: logs[p] += drift + vol * z_p, the z_p
+ * drawn from `gen` by the lane scheme (file comment), on the kernel when loaded.
+ * @param gen the block's generator, advanced
+ * @param logs log-prices, updated in place (a blockLogs view is updated without copies)
+ * @param count paths
+ * @param drift (mu - sigma^2 / 2) dt
+ * @param vol sigma sqrt(dt)
+ */
+export function addLaneSteps(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number): void {
+  if (loadKernel()) addLaneStepsWasm(gen, logs, count, drift, vol);
+  else addLaneStepsJs(gen, logs, count, drift, vol);
+}
+
+/**
+ * Fills out[0..count) with standard normals by the lane scheme: 0 + (0 + 1 * z) is z
+ * exactly (a ziggurat variate is never -0), so this is addLaneSteps on zeros.
+ */
+export function fillLaneNormals(gen: BlockNormals, out: Float64Array, count: number = out.length): void {
+  out.fill(0, 0, count);
+  addLaneSteps(gen, out, count, 0, 1);
+}
+
+/** addLaneSteps on the WebAssembly kernel. @throws Error when the kernel is unavailable */
+export function addLaneStepsWasm(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number): void {
+  const k = loadKernel();
+  if (!k) throw new Error('the WebAssembly SIMD normal-step kernel is not available in this runtime');
+  checkCount(logs, count);
+  const inPlace = logs.buffer === k.memory.buffer && logs.byteOffset === LOGS;
+  if (inPlace && count > KERNEL_CHUNK) throw new RangeError(`a blockLogs view holds at most ${KERNEL_CHUNK} paths`);
+  k.state.set(gen.lanes);
+  for (let start = 0; start < count; start += KERNEL_CHUNK) {
+    const n = Math.min(KERNEL_CHUNK, count - start);
+    if (!inPlace) k.logs.set(logs.subarray(start, start + n));
+    const m = k.step(n, drift, vol);
+    if (m > 0) finishMisses(gen.slow, k.logs, k.misses, m, drift, vol);
+    if (!inPlace) logs.set(k.logs.subarray(0, n), start);
+  }
+  gen.lanes.set(k.state);
+}
+
+/** Rejected fast-path draws (misses[2 q] the path, misses[2 q + 1] the word), in order. */
+function finishMisses(slow: Xoshiro128, logs: Float64Array, misses: Int32Array, m: number, drift: number, vol: number): void {
+  for (let q = 0; q < 2 * m; q += 2) {
+    const w = misses[q + 1];
+    logs[misses[q]] += drift + vol * slowNormal(slow, w & 0xff, w >> 8);
+  }
+}
+
+function checkCount(logs: Float64Array, count: number): void {
+  if (!Number.isInteger(count) || count < 0 || count > logs.length) throw new RangeError(`count must be an integer in 0..${logs.length}, got ${count}`);
+}
+
+let jsMisses = new Int32Array(2 * KERNEL_CHUNK);
+
+/**
+ * The JavaScript reference of the kernel (and the fallback without WebAssembly SIMD): the
+ * lane scheme of the file comment written plainly, one lane word at a time.
+ */
+export function addLaneStepsJs(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number): void {
+  checkCount(logs, count);
+  const { thresholds, scales } = zigguratTables();
+  const st = gen.lanes;
+  if (jsMisses.length < 2 * count) jsMisses = new Int32Array(2 * count);
+  const misses = jsMisses;
+  let m = 0;
+  for (let q = 0; q < count; q += LANES) {
+    for (let l = 0; l < LANES; l++) {
+      // xoshiro128** step of lane l (see xoshiro128.ts), output w as int32.
+      let s0 = st[l], s1 = st[4 + l], s2 = st[8 + l], s3 = st[12 + l];
+      const r = Math.imul(s1, 5);
+      const w = Math.imul((r << 7) | (r >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      st[l] = s0; st[4 + l] = s1; st[8 + l] = s2; st[12 + l] = s3;
+      const p = q + l;
+      if (p >= count) continue;
+      const i = w & 0xff;
+      const j = w >> 8;
+      if ((j ^ (j >> 31)) < thresholds[i]) logs[p] += drift + vol * ((j + 0.5) * scales[i]);
+      else {
+        misses[m++] = p;
+        misses[m++] = w;
+      }
+    }
+  }
+  if (m > 0) finishMisses(gen.slow, logs, misses, m / 2, drift, vol);
+}
+
+/**
+ * Band values of one asset with weight w: out[offset + p] = float32(w e^logs[p]) for
+ * p < count, on the kernel (two lanes of float64) when loaded, else bandValuesJs; both
+ * compute e^x the same way (see bandValuesJs), so the values are identical either way.
+ */
+export function bandValues(w: number, logs: Float64Array, count: number, out: Float32Array, offset: number): void {
+  const k = loadKernel();
+  if (!k) return bandValuesJs(w, logs, count, out, offset);
+  checkCount(logs, count);
+  const inPlace = logs.buffer === k.memory.buffer && logs.byteOffset === LOGS;
+  for (let start = 0; start < count; start += KERNEL_CHUNK) {
+    const n = Math.min(KERNEL_CHUNK, count - start);
+    if (!inPlace) k.logs.set(logs.subarray(start, start + n));
+    k.bandValues(n, w);
+    out.set(k.band.subarray(0, n), offset + start);
+    if (inPlace) break;
+  }
+}
+
+const LOG2E = 1.4426950408889634;
+const LN2_HI = 6.93147180369123816490e-01;
+const LN2_LO = 1.90821492927058770002e-10;
+const bits = new Float64Array(1);
+const bitsHi = new Int32Array(bits.buffer);
+const HI = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1 ? 1 : 0; // high word index (endianness)
+
+/**
+ * The JavaScript reference of the kernel's bandValues: x clamped to [-708, 709],
+ * k = floor(x log2(e) + 0.5), r = (x - k ln2_hi) - k ln2_lo (Cody-Waite), e^r by the
+ * degree-11 Taylor polynomial in Horner form (relative error < 1e-14 for |r| <= ln2 / 2),
+ * times 2^k; then float32(w e^x). Float64 operations in the kernel's order, so the results
+ * are bit-identical to it (and within float32 rounding of Math.exp).
+ */
+export function bandValuesJs(w: number, logs: Float64Array, count: number, out: Float32Array, offset: number): void {
+  checkCount(logs, count);
+  for (let p = 0; p < count; p++) {
+    const x = Math.min(Math.max(logs[p], -708), 709);
+    const k = Math.floor(x * LOG2E + 0.5);
+    const r = x - k * LN2_HI - k * LN2_LO;
+    let e = 2.5052108385441720e-8;
+    e = e * r + 2.7557319223985888e-7;
+    e = e * r + 0.0000027557319223985893;
+    e = e * r + 0.000024801587301587302;
+    e = e * r + 0.00019841269841269841;
+    e = e * r + 0.0013888888888888889;
+    e = e * r + 0.0083333333333333332;
+    e = e * r + 0.041666666666666664;
+    e = e * r + 0.16666666666666666;
+    e = e * r + 0.5;
+    e = e * r + 1;
+    e = e * r + 1;
+    bits[0] = 0;
+    bitsHi[HI] = (k + 1023) << 20; // 2^k: exponent field k + 1023, mantissa 0
+    out[offset + p] = w * (e * bits[0]);
+  }
+}
