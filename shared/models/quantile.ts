@@ -102,19 +102,34 @@ export function quantiles(values: NumericArray, probabilities: readonly number[]
 }
 
 /**
- * The same quantiles as quantilesInPlace, for float32 data, by a two-pass radix selection
- * that leaves `values` untouched: a histogram of the top 16 bits of each value's
- * order-preserving key finds the bins holding the wanted order statistics, and only those
- * bins' values are selected among. Two linear passes instead of one selection and one
- * minimum scan per probability: the band percentiles of a million paths cost a few
+ * The same quantiles as quantilesInPlace, for float32 data, by a radix selection that
+ * leaves `values` untouched: a 65,536-bin histogram of each value's order-preserving key
+ * (over the keys' range) finds the bins holding the wanted order statistics, and only
+ * those bins' values are selected among. Three linear passes instead of one selection and
+ * one minimum scan per probability: the band percentiles of a million paths cost a few
  * milliseconds. Same order statistics, same interpolation, so bit-identical results.
  */
 export function float32Quantiles(values: Float32Array, probabilities: readonly number[]): number[] {
   const n = values.length;
   if (n === 0) throw new RangeError('quantiles of an empty array are undefined');
-  const bits = new Uint32Array(values.buffer, values.byteOffset, n);
-  const counts = new Uint32Array(65536);
-  for (let i = 0; i < n; i++) counts[orderKey(bits[i]) >>> 16]++;
+  const bits = new Int32Array(values.buffer, values.byteOffset, n);
+  // Bins span the data's own key range, so even tightly clustered values (early band
+  // points) spread over the 65,536 bins and each selection runs on a few dozen values.
+  let lowKey = 0x7fffffff;
+  let highKey = -0x80000000;
+  for (let i = 0; i < n; i++) {
+    const b = bits[i];
+    const key = b ^ ((b >> 31) & 0x7fffffff);
+    if (key < lowKey) lowKey = key;
+    if (key > highKey) highKey = key;
+  }
+  let shift = 0;
+  while ((highKey - lowKey) / 2 ** shift >= 65536) shift++;
+  const counts = new Int32Array(65536);
+  for (let i = 0; i < n; i++) {
+    const b = bits[i];
+    counts[((b ^ ((b >> 31) & 0x7fffffff)) - lowKey) >>> shift]++;
+  }
 
   const wanted: { below: number; g: number }[] = probabilities.map((q) => {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile probability must be in [0, 1], got ${q}`);
@@ -137,7 +152,8 @@ export function float32Quantiles(values: Float32Array, probabilities: readonly n
   const members = bins.map((b, slot) => ((slotOfBin[b] = slot), new Float32Array(counts[b])));
   const filled = new Int32Array(bins.length);
   for (let i = 0; i < n; i++) {
-    const slot = slotOfBin[orderKey(bits[i]) >>> 16];
+    const b = bits[i];
+    const slot = slotOfBin[((b ^ ((b >> 31) & 0x7fffffff)) - lowKey) >>> shift];
     if (slot >= 0) members[slot][filled[slot]++] = values[i];
   }
   const orderStatistic = new Map<number, number>();
@@ -155,7 +171,5 @@ export function float32Quantiles(values: Float32Array, probabilities: readonly n
   });
 }
 
-/** A float32's bits mapped to an unsigned key in the order of the values (no NaN). */
-function orderKey(b: number): number {
-  return (b & 0x80000000 ? ~b : b | 0x80000000) >>> 0;
-}
+// The key b ^ ((b >> 31) & 0x7fffffff) of a float32's bits b (read as int32) orders like
+// the values (no NaN): negative floats have their magnitude bits flipped.
