@@ -5,7 +5,7 @@ import type { ModelContext } from '../../shared/job/model.js';
 import type { Config } from '../../shared/config.js';
 import type { LogFields, Logger } from '../../shared/log.js';
 import type { PriceHistory } from '../../shared/prices/history.js';
-import { float32Quantiles, quantiles } from '../../shared/models/quantile.js';
+import { quantiles, radixQuantiles } from '../../shared/models/quantile.js';
 import { runMonteCarlo, type MonteCarloSpec } from '../../shared/models/montecarlo/gbmModel.js';
 import { runSimulation } from '../../shared/models/montecarlo/parallelRunner.js';
 import { bandStepsFor, type SimulationPlan } from '../../shared/models/montecarlo/simulation.js';
@@ -33,7 +33,7 @@ describe('quantiles by selection', () => {
     expect(Array.from(values)).toEqual(c.values); // the input is left untouched
   });
 
-  it('float32Quantiles (radix selection) equals selection exactly, on spread, clustered, signed and tied data', () => {
+  it('radixQuantiles equals selection exactly, float32 and float64, on spread, clustered, signed and tied data', () => {
     let seed = 99;
     const uniform = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
     const datasets: Record<string, Float32Array> = {
@@ -45,10 +45,12 @@ describe('quantiles by selection', () => {
       single: Float32Array.of(42),
     };
     const probabilities = [0.05, 0.25, 0.5, 0.75, 0.95, 0, 1, 0.999];
-    for (const [name, data] of Object.entries(datasets)) {
-      const before = data.slice();
-      expect(float32Quantiles(data, probabilities), name).toEqual(quantiles(data, probabilities));
-      expect(data, `${name} untouched`).toEqual(before);
+    for (const [name, single] of Object.entries(datasets)) {
+      for (const data of [single, Float64Array.from(single, (v, i) => v + (i % 3) * 1e-12 * v)]) {
+        const before = data.slice();
+        expect(radixQuantiles(data, probabilities), name).toEqual(quantiles(data, probabilities));
+        expect(data, `${name} untouched`).toEqual(before);
+      }
     }
   });
 

@@ -89,12 +89,11 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
   };
   const { buffers, bandQuantiles, threads } = await runSimulation(plan, options);
   const n = spec.simulations;
-  const scratch = new Float64Array(n);
 
   const symbols: Record<string, SymbolResult> = {};
   spec.assets.forEach((asset, a) => {
     const terminal = buffers.terminalPrices.subarray(a * n, (a + 1) * n);
-    const summary = summarizeTerminal(terminal, scratch);
+    const summary = summarizeTerminal(terminal);
     symbols[asset.name] = {
       initial_price: asset.initialPrice,
       drift: asset.drift,
@@ -110,7 +109,7 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
   const dt = spec.horizonYears / spec.timeSteps;
   const bands: BandPoint[] = Array.from(steps, (step, j) => {
     const p =
-      j === 0 ? { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 } : j === last ? bandPercentiles(buffers.portfolioTerminal, scratch) : bandPercentilesAt(bandQuantiles, j);
+      j === 0 ? { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 } : j === last ? bandPercentiles(buffers.portfolioTerminal) : bandPercentilesAt(bandQuantiles, j);
     return { step, t: step * dt, ...p };
   });
 

@@ -1,4 +1,4 @@
-import { float32Quantiles, quantiles, quantilesInPlace } from '../quantile.js';
+import { radixQuantiles } from '../quantile.js';
 
 /** Percentile keys of a terminal-price summary and their probabilities. */
 export const TERMINAL_PERCENTILES = { p1: 0.01, p5: 0.05, p25: 0.25, p50: 0.5, p75: 0.75, p95: 0.95, p99: 0.99 } as const;
@@ -62,7 +62,7 @@ export function populationStd(values: ArrayLike<number>, mean: number): number {
  * Summary of simulated terminal values: mean, population std, extremes and numpy-linear
  * percentiles (by selection on `scratch`, a reusable copy).
  */
-export function summarizeTerminal(values: Float64Array, scratch?: Float64Array): TerminalSummary {
+export function summarizeTerminal(values: Float64Array): TerminalSummary {
   const mean = compensatedMean(values);
   let min = Infinity;
   let max = -Infinity;
@@ -72,7 +72,7 @@ export function summarizeTerminal(values: Float64Array, scratch?: Float64Array):
     if (v > max) max = v;
   }
   const keys = Object.keys(TERMINAL_PERCENTILES) as (keyof typeof TERMINAL_PERCENTILES)[];
-  const q = quantiles(values, keys.map((k) => TERMINAL_PERCENTILES[k]), scratch);
+  const q = radixQuantiles(values, keys.map((k) => TERMINAL_PERCENTILES[k]));
   const percentiles = Object.fromEntries(keys.map((k, i) => [k, q[i]])) as TerminalPercentiles;
   return { mean, std: populationStd(values, mean), min, max, percentiles };
 }
@@ -97,7 +97,7 @@ export function portfolioRisk(terminalValues: Float64Array, confidenceLevels: re
   for (let i = 0; i < n; i++) returns[i] = terminalValues[i] - 1;
   const mean = compensatedMean(returns);
   const std = populationStd(returns, mean);
-  const tails = quantiles(
+  const tails = radixQuantiles(
     returns,
     confidenceLevels.map((c) => 1 - c),
   );
@@ -126,7 +126,7 @@ export function portfolioRisk(terminalValues: Float64Array, confidenceLevels: re
  */
 export function interiorBandQuantiles(bandValues: Float32Array, simulations: number, j: number, out: Float64Array): void {
   const values = bandValues.subarray((j - 1) * simulations, j * simulations);
-  const q = float32Quantiles(values, BAND_PROBABILITIES);
+  const q = radixQuantiles(values, BAND_PROBABILITIES);
   for (let i = 0; i < q.length; i++) out[(j - 1) * BAND_PROBABILITIES.length + i] = q[i];
 }
 
@@ -138,11 +138,9 @@ export function bandPercentilesAt(quantiles: Float64Array, j: number): BandPerce
   return Object.fromEntries(keys.map((k, i) => [k, quantiles[(j - 1) * keys.length + i]])) as BandPercentiles;
 }
 
-/** The band percentiles of one time point's values (selection on `scratch`). */
-export function bandPercentiles(values: Float32Array | Float64Array, scratch?: Float32Array | Float64Array): BandPercentiles {
+/** The band percentiles of one time point's values. */
+export function bandPercentiles(values: Float32Array | Float64Array): BandPercentiles {
   const keys = Object.keys(BAND_PERCENTILES) as (keyof typeof BAND_PERCENTILES)[];
-  const copy = scratch && scratch.length >= values.length ? scratch.subarray(0, values.length) : values.slice();
-  copy.set(values);
-  const q = quantilesInPlace(copy, keys.map((k) => BAND_PERCENTILES[k]));
+  const q = radixQuantiles(values, keys.map((k) => BAND_PERCENTILES[k]));
   return Object.fromEntries(keys.map((k, i) => [k, q[i]])) as BandPercentiles;
 }
