@@ -87,29 +87,34 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
     weights: Float64Array.from(spec.weights),
     bandSteps: bandStepsFor(spec.timeSteps, spec.simulations),
   };
-  const { buffers, bandQuantiles, threads } = await runSimulation(plan, options);
   const n = spec.simulations;
-
   const symbols: Record<string, SymbolResult> = {};
-  spec.assets.forEach((asset, a) => {
-    const terminal = buffers.terminalPrices.subarray(a * n, (a + 1) * n);
-    const summary = summarizeTerminal(terminal);
-    symbols[asset.name] = {
-      initial_price: asset.initialPrice,
-      drift: asset.drift,
-      volatility: asset.volatility,
-      expected_terminal_price: summary.mean,
-      terminal_price: summary,
-      probability_of_loss: fractionBelow(terminal, asset.initialPrice),
-    };
+  let portfolio: PortfolioRisk | undefined;
+  let terminalBand: BandPercentiles | undefined;
+  const { buffers, bandQuantiles, threads } = await runSimulation(plan, options, (done) => {
+    spec.assets.forEach((asset, a) => {
+      const terminal = done.terminalPrices.subarray(a * n, (a + 1) * n);
+      const summary = summarizeTerminal(terminal);
+      symbols[asset.name] = {
+        initial_price: asset.initialPrice,
+        drift: asset.drift,
+        volatility: asset.volatility,
+        expected_terminal_price: summary.mean,
+        terminal_price: summary,
+        probability_of_loss: fractionBelow(terminal, asset.initialPrice),
+      };
+    });
+    portfolio = portfolioRisk(done.portfolioTerminal, spec.confidenceLevels);
+    terminalBand = bandPercentiles(done.portfolioTerminal);
   });
+  if (!portfolio || !terminalBand) throw new Error('The simulation ended before every path was simulated.');
 
   const steps = plan.bandSteps;
   const last = steps.length - 1;
   const dt = spec.horizonYears / spec.timeSteps;
   const bands: BandPoint[] = Array.from(steps, (step, j) => {
     const p =
-      j === 0 ? { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 } : j === last ? bandPercentiles(buffers.portfolioTerminal) : bandPercentilesAt(bandQuantiles, j);
+      j === 0 ? { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 } : j === last ? (terminalBand as BandPercentiles) : bandPercentilesAt(bandQuantiles, j);
     return { step, t: step * dt, ...p };
   });
 
@@ -118,7 +123,7 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
     Array.from(buffers.samplePaths.subarray(p * points, (p + 1) * points)),
   );
   return {
-    result: { symbols, portfolio: portfolioRisk(buffers.portfolioTerminal, spec.confidenceLevels), bands, sample_paths },
+    result: { symbols, portfolio, bands, sample_paths },
     threads,
   };
 }

@@ -25,6 +25,12 @@ export interface RunOptions {
   readonly workerUrl?: URL;
 }
 
+/**
+ * Work on the terminal values for the main thread, run as soon as every path is simulated:
+ * with workers, while they compute the band percentiles.
+ */
+export type TerminalWork = (buffers: SimulationBuffers) => void;
+
 export interface RunOutcome {
   readonly buffers: SimulationBuffers;
   /**
@@ -59,22 +65,34 @@ export function threadsFor(plan: SimulationPlan, requested?: number): number {
  * Each block's output depends only on (seed, block index), so the buffers are bit-identical
  * whatever the thread count or the order blocks finish in.
  */
-export async function runSimulation(plan: SimulationPlan, options: RunOptions = {}): Promise<RunOutcome> {
+export async function runSimulation(plan: SimulationPlan, options: RunOptions = {}, terminalWork: TerminalWork = () => {}): Promise<RunOutcome> {
   const threads = threadsFor(plan, options.threads);
   const blocks = blockCount(plan);
-  const progress = progressReporter(blocks, options.onProgress);
+  let simulated = 0;
+  let terminalFailure: unknown;
+  const reportProgress = progressReporter(blocks, options.onProgress);
+  const progress = () => {
+    reportProgress();
+    if (++simulated !== blocks) return;
+    // Runs inside a worker's message event: keep a failure for the caller, not the event loop.
+    try {
+      terminalWork(buffers);
+    } catch (error) {
+      terminalFailure = error;
+    }
+  };
   const interior = Math.max(0, plan.bandSteps.length - 2);
+  const buffers = allocateBuffers(plan, threads > 1);
   if (threads === 1) {
-    const buffers = allocateBuffers(plan, false);
     for (let b = 0; b < blocks; b++) {
       simulateBlock(plan, b, buffers);
       progress();
     }
+    if (terminalFailure) throw terminalFailure;
     const bandQuantiles = new Float64Array(5 * interior);
     for (let j = 1; j <= interior; j++) interiorBandQuantiles(buffers.bandValues, plan.simulations, j, bandQuantiles);
     return { buffers, bandQuantiles, threads };
   }
-  const buffers = allocateBuffers(plan, true);
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const url = options.workerUrl ?? defaultWorkerUrl();
   const bandQuantiles = new Float64Array(new SharedArrayBuffer(8 * 5 * Math.max(1, interior)));
@@ -110,6 +128,7 @@ export async function runSimulation(plan: SimulationPlan, options: RunOptions = 
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+  if (terminalFailure) throw terminalFailure;
   return { buffers, bandQuantiles, threads };
 }
 
