@@ -36,13 +36,13 @@ export const MAX_TIME_STEPS = 100_000;
 export const MAX_BAND_INTERVALS = 50;
 
 /**
- * Float32 values kept for the interior band points (simulations x points): 24 Mi values =
- * 96 MiB. A million paths get 27 band points (every ~10 trading days of a year) instead of
- * 51: each point costs a pass over every path's value, and a fan chart needs no more;
+ * Float32 values kept for the interior band points (simulations x points): 20 Mi values =
+ * 80 MiB. A million paths get 22 band points (every ~12 trading days of a year) instead of
+ * 51: each point costs passes over every path's value, and a fan chart needs no more;
  * float32's 7 digits are ample for it (VaR and the terminal statistics use the float64
  * terminal values).
  */
-export const BAND_VALUE_BUDGET = 24 * 1024 * 1024;
+export const BAND_VALUE_BUDGET = 20 * 1024 * 1024;
 
 /** Below this many path-steps a job runs on the calling thread (no worker start-up cost). */
 export const INLINE_PATH_STEPS = 20_000_000;
