@@ -9,6 +9,7 @@ import { resultJson } from '../shared/job/documents.js';
 import { TransientError } from '../shared/job/errors.js';
 import type { ModelName } from '../shared/job/model.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
+import { prewarmWorkers } from '../shared/models/montecarlo/parallelRunner.js';
 import { FUNCTION_NAMES, MODELS } from '../shared/models/registry.js';
 import { createServices } from '../shared/runtime.js';
 
@@ -17,6 +18,9 @@ if (!name || !source || !FUNCTION_NAMES.includes(name as ModelName)) {
   process.stderr.write(`usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`);
   process.exit(2);
 }
+
+// A Monte Carlo job's worker threads load while the job is read and validated.
+if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
 
 const body = source === '-' ? await readStdin() : await fs.readFile(source, 'utf8').catch((error: NodeJS.ErrnoException) => {
   process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);

@@ -105,31 +105,62 @@ export async function runSimulation(plan: SimulationPlan, options: RunOptions = 
     threads,
     bandCounter: new Int32Array(new SharedArrayBuffer(4)),
     bandQuantiles,
+    job: ++jobCount,
   };
-  const workers = Array.from({ length: threads }, () => startWorker(url, input));
-  try {
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve, reject) => {
-            let done = false;
-            worker.on('message', (message: WorkerMessage) => {
-              if (message.kind === 'block') progress();
-              else done = true;
-            });
-            worker.on('error', reject);
-            worker.on('exit', (code) => {
-              if (done && code === 0) resolve();
-              else reject(new Error(`Monte Carlo worker exited with code ${code} before finishing its blocks.`));
-            });
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+  const workers = pooledWorkers(url, threads);
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          const onMessage = (message: WorkerMessage) => {
+            if (message.job !== input.job) return;
+            if (message.kind === 'block') progress();
+            else settle(resolve);
+          };
+          const onError = (error: Error) => settle(() => reject(error));
+          const onExit = (code: number) => settle(() => reject(new Error(`Monte Carlo worker exited with code ${code} before finishing its blocks.`)));
+          const settle = (then: () => void) => {
+            worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+            worker.unref();
+            then();
+          };
+          worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+          worker.ref(); // a job in flight keeps the process alive
+          worker.postMessage(input);
+        }),
+    ),
+  );
   if (terminalFailure) throw terminalFailure;
   return { buffers, bandQuantiles, threads };
+}
+
+let jobCount = 0;
+const pools = new Map<string, Worker[]>();
+
+/**
+ * The first `count` workers of the pool for `url`, started if missing. Workers live for the
+ * process (unref'd, so they never keep it alive): a warm function instance pays their
+ * start-up and the JIT of their code once, not per job. A worker that dies leaves the pool.
+ */
+function pooledWorkers(url: URL, count: number): Worker[] {
+  const pool = pools.get(url.href) ?? [];
+  pools.set(url.href, pool);
+  while (pool.length < count) {
+    const worker = startWorker(url);
+    worker.unref();
+    worker.on('exit', () => pool.splice(pool.indexOf(worker) >>> 0, 1));
+    worker.on('error', () => undefined); // reported to the job that was running
+    pool.push(worker);
+  }
+  return pool.slice(0, count);
+}
+
+/**
+ * Starts the worker threads a large job will use, so that they load while the process does
+ * other start-up work. Called by the montecarlo function when it loads.
+ */
+export function prewarmWorkers(threads?: number, url: URL = defaultWorkerUrl()): void {
+  pooledWorkers(url, Math.max(1, Math.min(threads ?? availableParallelism(), MAX_THREADS)));
 }
 
 /**
@@ -138,11 +169,11 @@ export async function runSimulation(plan: SimulationPlan, options: RunOptions = 
  * parent's ESM loader hooks, and `execArgv: ['--import', 'tsx']` is not honoured when the
  * parent itself runs under tsx. A bundled .js worker is started directly.
  */
-function startWorker(url: URL, workerData: WorkerInput): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
+function startWorker(url: URL): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url);
   const tsxRegister = createRequire(import.meta.url).resolve('tsx/cjs/api');
   const bootstrap = `require(${JSON.stringify(tsxRegister)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true });
 }
 
 /** Counts finished blocks and reports each crossing of a 10% mark of paths. */
