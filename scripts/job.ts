@@ -10,7 +10,7 @@ import { TransientError } from '../shared/job/errors.js';
 import type { ModelName } from '../shared/job/model.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers } from '../shared/models/montecarlo/parallelRunner.js';
-import { FUNCTION_NAMES, MODELS } from '../shared/models/registry.js';
+import { FUNCTION_NAMES, MODEL_LOADERS } from '../shared/models/registry.js';
 import { createServices } from '../shared/runtime.js';
 
 const [name, source] = process.argv.slice(2);
@@ -31,7 +31,7 @@ process.env.USE_FIXTURE ??= 'true';
 delete process.env.GCS_BUCKET;
 
 try {
-  const handler = cloudEventHandler(MODELS[name as ModelName], () => createServices(process.env));
+  const handler = cloudEventHandler(await MODEL_LOADERS[name as ModelName](), () => createServices(process.env));
   const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
   process.stdout.write(resultJson(document));
   process.exitCode = document.status === 'completed' ? 0 : 1;
