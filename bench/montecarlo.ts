@@ -18,6 +18,7 @@ import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runMonteCarlo } from '../shared/models/montecarlo/gbmModel.js';
+import { bandStepsFor } from '../shared/models/montecarlo/simulation.js';
 
 const SIMULATIONS = Number(process.env.MC_BENCH_SIMULATIONS ?? 1_000_000);
 const STEPS = 252;
@@ -106,7 +107,9 @@ async function main(): Promise<void> {
   const one = timedProcess<ChildReport>(process.execPath, ['--import', 'tsx', self, '--child', '1']);
   const all = timedProcess<ChildReport>(process.execPath, ['--import', 'tsx', self, '--child', String(cores)]);
   const job = await wholeJob(cores);
-  const numpy = timedProcess<NumpyReport>(process.env.PYTHON ?? 'python3', ['bench/montecarlo_numpy.py', String(SIMULATIONS), String(STEPS)]);
+  // numpy computes the band percentiles at as many time points as ours keeps.
+  const interiorBandPoints = bandStepsFor(STEPS, SIMULATIONS).length - 2;
+  const numpy = timedProcess<NumpyReport>(process.env.PYTHON ?? 'python3', ['bench/montecarlo_numpy.py', String(SIMULATIONS), String(STEPS), String(interiorBandPoints)]);
   const summary = {
     simulations: SIMULATIONS,
     time_steps: STEPS,

@@ -5,7 +5,9 @@ standard_normal((rows, steps)), cumsum the log increments, exp, then percentiles
 processed in chunks of CHUNK paths; each chunk keeps the terminal prices and the values at
 the band time points, and percentiles, VaR and CVaR are taken over all paths at the end.
 
-Usage: python3 bench/montecarlo_numpy.py [simulations] [time_steps]
+Usage: python3 bench/montecarlo_numpy.py [simulations] [time_steps] [band_points]
+(band_points: the interior band time points ours keeps for that many paths, so both
+compute the same statistics.)
 Prints one JSON line: {"seconds": ..., "max_rss_mb": ..., ...}.
 """
 import json
@@ -22,7 +24,8 @@ sims = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 steps = int(sys.argv[2]) if len(sys.argv) > 2 else 252
 s0, mu, sigma, T = 100.0, 0.08, 0.2, 1.0
 dt = T / steps
-band_steps = np.unique(np.round(np.linspace(0, steps, 34)).astype(int))[1:]  # 33 points, as ours for 1e6 paths
+intervals = int(sys.argv[3]) + 1 if len(sys.argv) > 3 else 33
+band_steps = np.unique(np.round(np.linspace(0, steps, intervals + 1)).astype(int))[1:]  # interior points and the horizon
 rng = np.random.default_rng(42)
 terminal = np.empty(sims)
 bands = np.empty((len(band_steps), sims), dtype=np.float32)
