@@ -13,6 +13,7 @@ import {
   fillLaneNormals,
   KERNEL_CHUNK,
   normalKernelKind,
+  setKernelSlowPathForTesting,
 } from '../../shared/models/random/normalStepKernel.js';
 import { normalCdf } from '../../shared/models/normal.js';
 
@@ -230,6 +231,52 @@ describe('four-lane block generator and the WebAssembly kernel', () => {
     }
     expect(bytesOf(view)).toEqual(bytesOf(plain));
     expect(rejections).toBe(0); // a rejected draw is finished by the slow path, never skipped
+  });
+
+  it('finishes rejected draws in the kernel exactly as slowNormal does, on every fallback route', () => {
+    // Default: the parabola bounds decide, the kernel's exp the rare rest, Math.log the tail.
+    // Then every wedge draw through the kernel's exp (its 1e-12 margin must give Math.exp's
+    // decisions), then every such draw handed to JavaScript (the mid-list hand-over).
+    const count = 100_000; // ~1,500 rejections per step
+    const routes = [
+      { parabolas: true, nearTie: 1e-12 },
+      { parabolas: false, nearTie: 1e-12 },
+      { parabolas: false, nearTie: 1e300 },
+    ];
+    try {
+      for (const route of routes) {
+        setKernelSlowPathForTesting(route);
+        const a = new Float64Array(count);
+        const b = new Float64Array(count);
+        const ga = BlockNormals.forBlock(77, 3);
+        const gb = BlockNormals.forBlock(77, 3);
+        for (let s = 0; s < 3; s++) {
+          addLaneStepsWasm(ga, a, count, 0.0003, 1 + s);
+          addLaneStepsJs(gb, b, count, 0.0003, 1 + s);
+        }
+        expect(bytesOf(a), JSON.stringify(route)).toEqual(bytesOf(b));
+        expect(ga.slow.nextUint32()).toBe(gb.slow.nextUint32());
+      }
+    } finally {
+      setKernelSlowPathForTesting({ parabolas: true, nearTie: 1e-12 });
+    }
+  });
+
+  it('keeps the values of a fixed seed (pinned before the slow path moved into the kernel)', () => {
+    for (const fill of [addLaneStepsWasm, addLaneStepsJs]) {
+      const gen = BlockNormals.forBlock(20240601, 11);
+      const count = 10_001;
+      const logs = new Float64Array(count);
+      for (let s = 0; s < 60; s++) fill(gen, logs, count, 0.0003, 0.0126 + 0.3 * (s % 3));
+      let h = 0x811c9dc5; // FNV-1a of the bytes
+      for (const byte of new Uint8Array(logs.buffer)) h = Math.imul(h ^ byte, 0x01000193);
+      expect((h >>> 0).toString(16)).toBe('a2b2225f');
+      expect([0, 1, 777, 5003, 10000].map((p) => logs[p])).toEqual([
+        0.23297811443900907, -2.264586197421926, 0.1382341798636745, -2.819000714560175, -0.48040253580877634,
+      ]);
+      expect(gen.slow.nextUint32()).toBe(441239941);
+      expect(Array.from(gen.lanes.subarray(0, 4))).toEqual([637784200, -1296046526, 596556563, -351703336]);
+    }
   });
 
   it('fuses the log-space step bit for bit: addLaneSteps = fill normals, then add (rejections included)', () => {

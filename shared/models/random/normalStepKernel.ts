@@ -23,6 +23,9 @@ import { slowNormal, zigguratTables } from './ziggurat.js';
  *   in float64, exactly as written (no fused multiply-add on either side).
  * - Rejected words leave logs[p] unchanged and are finished afterwards, in path order, by
  *   slowNormal drawing its extra uniforms from the slow stream: logs[p] += drift + vol * z.
+ *   On the kernel its finish export does this (the same draws and arithmetic, decisions of
+ *   the wedge test identical to Math.exp's; see normalStepKernel.wat), about 17 ns per
+ *   rejection against ~45 ns for the JavaScript slow path.
  */
 
 /** Lanes per block generator (the kernel's i32x4). */
@@ -38,6 +41,12 @@ const STATE = 4096;
 const LOGS = 8192;
 const MISSES = 40960;
 const BAND = 73728;
+const HEIGHTS = 90112;
+const SLOW = 92672;
+const TIE_MARGIN = 92688;
+const WEDGE = 94208;
+/** The kernel's near-tie margin (relative) for its exponential against Math.exp. */
+const NEAR_TIE = 1e-12;
 
 /**
  * The normal generator of one block of paths: four xoshiro128** lane states and the
@@ -70,11 +79,14 @@ export class BlockNormals {
 interface Kernel {
   readonly step: (n: number, drift: number, vol: number) => number;
   readonly bandValues: (n: number, w: number) => void;
+  readonly finish: (q: number, m: number, drift: number, vol: number) => number;
   readonly memory: WebAssembly.Memory;
   readonly state: Int32Array;
   readonly logs: Float64Array;
   readonly misses: Int32Array;
   readonly band: Float32Array;
+  readonly slow: Int32Array;
+  readonly tieMargin: Float64Array;
 }
 
 /** This thread's kernel instance: undefined before the first use, null without SIMD support. */
@@ -97,9 +109,13 @@ function loadKernel(): Kernel | null {
     throw new Error('normalStepKernel.wasm is missing beside its module: run `node scripts/buildWasm.mjs` (npm test and npm run build do).', { cause });
   }
   if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return (kernel = null);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+  // Math.log itself, so the kernel's tail values are JavaScript's bit for bit.
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { math: { log: Math.log } });
   const memory = instance.exports.memory as WebAssembly.Memory;
-  const { thresholds, scales } = zigguratTables();
+  const { thresholds, scales, heights } = zigguratTables();
+  new Float64Array(memory.buffer, HEIGHTS, heights.length).set(heights);
+  new Float64Array(memory.buffer, WEDGE, WEDGE_STRIDE * scales.length).set(wedgeParabolas(scales));
+  new Float64Array(memory.buffer, TIE_MARGIN, 1)[0] = NEAR_TIE;
   const tableF64 = new Float64Array(memory.buffer, TABLE, 2 * scales.length);
   const tableI32 = new Int32Array(memory.buffer, TABLE, 4 * thresholds.length);
   for (let i = 0; i < scales.length; i++) {
@@ -110,12 +126,78 @@ function loadKernel(): Kernel | null {
   return (kernel = {
     step: instance.exports.step as Kernel['step'],
     bandValues: instance.exports.bandValues as Kernel['bandValues'],
+    finish: instance.exports.finish as Kernel['finish'],
     memory,
     state: new Int32Array(memory.buffer, STATE, 4 * LANES),
     logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
     misses: new Int32Array(memory.buffer, MISSES, 2 * KERNEL_CHUNK),
     band: new Float32Array(memory.buffer, BAND, KERNEL_CHUNK),
+    slow: new Int32Array(memory.buffer, SLOW, 4),
+    tieMargin: new Float64Array(memory.buffer, TIE_MARGIN, 1),
   });
+}
+
+/** Samples per layer for wedgeParabolas' gap bounds. */
+const WEDGE_SAMPLES = 64;
+/** Absolute slack of wedgeParabolas' bounds: far above float rounding (< 1e-15 on values <= 1). */
+const WEDGE_SLACK = 1e-13;
+/** Float64 slots per layer in the kernel's wedge table. */
+const WEDGE_STRIDE = 8;
+
+/**
+ * The kernel's wedge shortcut. For each layer i >= 1, over t in [x[i+1], x[i]] (widened by
+ * 1e-9), the parabola P(u) = p0 + u (p1 + u p2), u = t - m, through f at both edges and the
+ * midpoint m, f(t) = exp(-t^2 / 2), and bounds lo < f(t) - P(t - m) < hi. A uniform height
+ * y at |x| is then under the curve when y - P(|x| - m) < lo and above it when > hi, whatever
+ * rounding Math.exp has (its error, < 2e-15 with that of -x^2 / 2, is far inside
+ * WEDGE_SLACK); only draws in the band between, ~0.1% of wedge draws, need the exponential.
+ * The gap's extremes come from WEDGE_SAMPLES + 1 samples (P evaluated as the kernel does),
+ * widened by the most a function with |g''| <= M can exceed its samples between two of them,
+ * M delta^2 / 8, with g'' = -f'' - 2 p2 and |f''| <= 1, plus WEDGE_SLACK.
+ * Layout: m, p0, p1, p2, lo, hi per layer, WEDGE_STRIDE slots apart (layer 0 unused: its
+ * misses sample the tail).
+ */
+function wedgeParabolas(scales: Float64Array): Float64Array {
+  const out = new Float64Array(WEDGE_STRIDE * scales.length);
+  const f = (t: number) => Math.exp(-0.5 * t * t);
+  const edge = (i: number) => (i < scales.length ? scales[i] * 8388608 : 0);
+  for (let i = 1; i < scales.length; i++) {
+    const a = Math.max(0, edge(i + 1) - 1e-9);
+    const b = edge(i) + 1e-9;
+    const m = (a + b) / 2;
+    const half = (b - a) / 2;
+    const p0 = f(m);
+    const p1 = (f(b) - f(a)) / (2 * half);
+    const p2 = ((f(a) + f(b)) / 2 - p0) / (half * half);
+    let lo = Infinity;
+    let hi = -Infinity;
+    const delta = (b - a) / WEDGE_SAMPLES;
+    for (let k = 0; k <= WEDGE_SAMPLES; k++) {
+      const u = a + k * delta - m;
+      const g = f(u + m) - (p0 + u * (p1 + u * p2));
+      lo = Math.min(lo, g);
+      hi = Math.max(hi, g);
+    }
+    const pad = ((1 + 2 * Math.abs(p2)) * delta * delta) / 8 + WEDGE_SLACK;
+    out.set([m, p0, p1, p2, lo - pad, hi + pad], WEDGE_STRIDE * i);
+  }
+  return out;
+}
+
+/**
+ * Testing only: with `parabolas` false every wedge draw skips the parabola shortcut and goes
+ * to the kernel's exponential; `nearTie` is the relative margin within which the kernel
+ * hands a draw to JavaScript (a huge one hands over every draw that reaches the
+ * exponential). setKernelSlowPathForTesting({ parabolas: true, nearTie: 1e-12 }) restores
+ * the defaults. No effect without the kernel.
+ */
+export function setKernelSlowPathForTesting(options: { readonly parabolas: boolean; readonly nearTie: number }): void {
+  const k = loadKernel();
+  if (!k) return;
+  const table = new Float64Array(k.memory.buffer, WEDGE, WEDGE_STRIDE * 256);
+  table.set(wedgeParabolas(zigguratTables().scales));
+  if (!options.parabolas) for (let i = 1; i < 256; i++) table.set([-Infinity, Infinity], WEDGE_STRIDE * i + 4);
+  k.tieMargin[0] = options.nearTie;
 }
 
 /** Which implementation addLaneSteps uses on this thread. */
@@ -173,7 +255,7 @@ export function addLaneStepsWasm(gen: BlockNormals, logs: Float64Array, count: n
     const n = Math.min(KERNEL_CHUNK, count - start);
     if (!inPlace) k.logs.set(logs.subarray(start, start + n));
     const m = k.step(n, drift, vol);
-    if (m > 0) finishMisses(gen.slow, k.logs, k.misses, m, drift, vol);
+    if (m > 0) finishMissesWasm(k, gen.slow, m, drift, vol);
     if (!inPlace) logs.set(k.logs.subarray(0, n), start);
   }
   gen.lanes.set(k.state);
@@ -185,6 +267,24 @@ function finishMisses(slow: Xoshiro128, logs: Float64Array, misses: Int32Array, 
     const w = misses[q + 1];
     logs[misses[q]] += drift + vol * slowNormal(slow, w & 0xff, w >> 8);
   }
+}
+
+/**
+ * finishMisses on the kernel: its finish runs the slow path over the miss list with the
+ * slow stream's state copied into its memory, and hands back any miss it cannot decide
+ * bit-identically (a near tie of its exp with Math.exp: essentially never), which
+ * slowNormal finishes from the word the kernel left for it.
+ */
+function finishMissesWasm(k: Kernel, slow: Xoshiro128, m: number, drift: number, vol: number): void {
+  const { logs, misses } = k;
+  k.slow.set(slow.s);
+  for (let q = k.finish(0, m, drift, vol); q < m; q = k.finish(q + 1, m, drift, vol)) {
+    slow.s.set(k.slow);
+    const w = misses[2 * q + 1];
+    logs[misses[2 * q]] += drift + vol * slowNormal(slow, w & 0xff, w >> 8);
+    k.slow.set(slow.s);
+  }
+  slow.s.set(k.slow);
 }
 
 function checkCount(logs: Float64Array, count: number): void {

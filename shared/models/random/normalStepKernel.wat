@@ -12,11 +12,33 @@
 ;;   8192   logs, float64[4096] (the chunk being stepped)
 ;;   40960  misses, int32 pairs (path index, word) of rejected fast-path draws, index order
 ;;   73728  band values, float32[4096] (bandValues' output)
+;;   90112  ziggurat heights f(x[i]) = exp(-x[i]^2 / 2), float64[257] (written once by the loader)
+;;   92672  slow-path stream state, four i32 words (finish's generator, copied in and out)
+;;   94208  wedge parabolas, 256 layers x 64 bytes: f64 m, p0, p1, p2, lo, hi at +0..+40
+;;          (written once by the loader; see normalStepKernel.ts wedgeParabolas)
 ;;
 ;; step(n, drift, vol) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
 ;; padding lanes past n are drawn and discarded) and returns the number of misses. A
 ;; rejected lane leaves its path unchanged (bitselect keeps the old value); the caller
 ;; finishes it with the slow path.
+;;
+;; finish(q, m, drift, vol) finishes misses q..m-1 in order with the ziggurat's slow path
+;; (ziggurat.ts slowNormal, op for op, so bit-identical to it), drawing from the slow stream
+;; whose state the caller copies to 92672 and back: wedge test
+;; heights[i] + u (heights[i+1] - heights[i]) < exp(-x^2 / 2) with u from two words as
+;; Xoshiro128.nextDouble, a new word on rejection; the tail of the base layer with the
+;; imported Math.log (import "math" "log"), so its values are JavaScript's bit for bit.
+;; JavaScript's wedge test uses Math.exp, which wasm cannot reproduce bit for bit; the
+;; kernel instead decides nearly every draw by a parabola whose gap to the density over the
+;; layer is bounded with slack 1e-13 (table at 94208), far wider than Math.exp's error, and
+;; the rest (~0.1% of wedge draws) by a Cody-Waite reduction and the degree-13 Taylor
+;; polynomial (relative error < 1e-14 on [-6.7, 0]) when the two sides differ by more than
+;; the margin at 92688 (1e-12 relative): Math.exp is within one ulp of exact, so either way
+;; the decision is Math.exp's. A near tie inside that margin (essentially never) stops the
+;; loop before that attempt draws anything: the miss's current word (j << 8 | i) is written
+;; over its word in the miss list and the index of the miss returned; the caller finishes
+;; it with slowNormal from that word and calls again from the next miss. Returns m when
+;; all are done.
 ;;
 ;; bandValues(n, w) writes band[p] = float32(w * exp(logs[p])) for p < n (n rounded up to
 ;; a multiple of 8), exp by Cody-Waite reduction x = k ln2 + r, |r| <= ln2 / 2, and the degree-11
@@ -25,7 +47,44 @@
 ;; infinity anyway for weights near 1). normalStepKernel.ts bandValuesJs is the same
 ;; computation, op for op.
 (module
+  (import "math" "log" (func $log (param f64) (result f64)))
   (memory (export "memory") 2)
+
+  ;; Xoshiro128.nextDouble on the slow stream's state in memory (92672), for the rare tail.
+  (func $slowDouble (result f64)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $r i32) (local $t i32) (local $hi i32) (local $lo i32)
+    (local.set $s0 (i32.load offset=92672 (i32.const 0)))
+    (local.set $s1 (i32.load offset=92676 (i32.const 0)))
+    (local.set $s2 (i32.load offset=92680 (i32.const 0)))
+    (local.set $s3 (i32.load offset=92684 (i32.const 0)))
+    (local.set $r (i32.mul (local.get $s1) (i32.const 5)))
+    (local.set $hi (i32.mul (i32.rotl (local.get $r) (i32.const 7)) (i32.const 9)))
+    (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+    (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+    (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+    (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+    (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+    (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+    (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+    (local.set $r (i32.mul (local.get $s1) (i32.const 5)))
+    (local.set $lo (i32.mul (i32.rotl (local.get $r) (i32.const 7)) (i32.const 9)))
+    (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+    (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+    (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+    (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+    (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+    (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+    (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+    (i32.store offset=92672 (i32.const 0) (local.get $s0))
+    (i32.store offset=92676 (i32.const 0) (local.get $s1))
+    (i32.store offset=92680 (i32.const 0) (local.get $s2))
+    (i32.store offset=92684 (i32.const 0) (local.get $s3))
+    (f64.mul
+      (f64.add
+        (f64.mul (f64.convert_i32_u (i32.shr_u (local.get $hi) (i32.const 5))) (f64.const 67108864))
+        (f64.convert_i32_u (i32.shr_u (local.get $lo) (i32.const 6))))
+      (f64.const 0x1p-53)))
 
   (func (export "step") (param $n i32) (param $drift f64) (param $vol f64) (result i32)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
@@ -149,6 +208,163 @@
     (v128.store offset=4128 (i32.const 0) (local.get $s2))
     (v128.store offset=4144 (i32.const 0) (local.get $s3))
     (i32.shr_u (local.get $m) (i32.const 1)))
+
+  (func (export "finish") (param $q i32) (param $m i32) (param $drift f64) (param $vol f64) (result i32)
+    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+    (local $w i32) (local $i i32) (local $j i32) (local $a i32) (local $r i32) (local $t i32)
+    (local $x f64) (local $u f64) (local $y f64) (local $z f64) (local $k f64) (local $e f64) (local $d f64)
+    (local $h i32) (local $ptr i32)
+    (local.set $s0 (i32.load offset=92672 (i32.const 0)))
+    (local.set $s1 (i32.load offset=92676 (i32.const 0)))
+    (local.set $s2 (i32.load offset=92680 (i32.const 0)))
+    (local.set $s3 (i32.load offset=92684 (i32.const 0)))
+    (block $stop
+      (loop $miss
+        (br_if $stop (i32.ge_s (local.get $q) (local.get $m)))
+        (local.set $ptr (i32.shl (local.get $q) (i32.const 3)))
+        (local.set $w (i32.load offset=40964 (local.get $ptr)))
+        (block $accepted
+          (loop $try
+            ;; x = (j + 0.5) * scale[i]; the fast test again (a redrawn word may pass it).
+            (local.set $i (i32.and (local.get $w) (i32.const 255)))
+            (local.set $j (i32.shr_s (local.get $w) (i32.const 8)))
+            (local.set $a (i32.shl (local.get $i) (i32.const 4)))
+            (local.set $x
+              (f64.mul
+                (f64.add (f64.convert_i32_s (local.get $j)) (f64.const 0.5))
+                (f64.load (local.get $a))))
+            (br_if $accepted
+              (i32.lt_s
+                (i32.xor (local.get $j) (i32.shr_s (local.get $j) (i32.const 31)))
+                (i32.load offset=8 (local.get $a))))
+            ;; Base layer: the tail beyond r (Marsaglia 1964) with the imported Math.log,
+            ;; x = -ln(1 - u1) / r accepted when -2 ln(1 - u2) >= x^2; z = +-(r + x).
+            (if (i32.eqz (local.get $i))
+              (then
+                (i32.store offset=92672 (i32.const 0) (local.get $s0))
+                (i32.store offset=92676 (i32.const 0) (local.get $s1))
+                (i32.store offset=92680 (i32.const 0) (local.get $s2))
+                (i32.store offset=92684 (i32.const 0) (local.get $s3))
+                (loop $tail
+                  (local.set $x
+                    (f64.div
+                      (f64.neg (call $log (f64.sub (f64.const 1) (call $slowDouble))))
+                      (f64.const 3.6541528853610088)))
+                  (local.set $y (f64.neg (call $log (f64.sub (f64.const 1) (call $slowDouble)))))
+                  (br_if $tail (f64.lt (f64.add (local.get $y) (local.get $y)) (f64.mul (local.get $x) (local.get $x)))))
+                (local.set $s0 (i32.load offset=92672 (i32.const 0)))
+                (local.set $s1 (i32.load offset=92676 (i32.const 0)))
+                (local.set $s2 (i32.load offset=92680 (i32.const 0)))
+                (local.set $s3 (i32.load offset=92684 (i32.const 0)))
+                (local.set $x (f64.add (f64.const 3.6541528853610088) (local.get $x)))
+                (if (i32.lt_s (local.get $j) (i32.const 0))
+                  (then (local.set $x (f64.neg (local.get $x)))))
+                (br $accepted)))
+            (local.set $b0 (local.get $s0)) (local.set $b1 (local.get $s1))
+            (local.set $b2 (local.get $s2)) (local.set $b3 (local.get $s3))
+            ;; u = nextDouble(): 27 bits of one word, 26 of the next, / 2^53 (exactly: times 2^-53).
+            (local.set $r (i32.mul (local.get $s1) (i32.const 5)))
+            (local.set $a (i32.mul (i32.rotl (local.get $r) (i32.const 7)) (i32.const 9)))
+            (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+            (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+            (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+            (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+            (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+            (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+            (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+            (local.set $u (f64.mul (f64.convert_i32_u (i32.shr_u (local.get $a) (i32.const 5))) (f64.const 67108864)))
+            (local.set $r (i32.mul (local.get $s1) (i32.const 5)))
+            (local.set $a (i32.mul (i32.rotl (local.get $r) (i32.const 7)) (i32.const 9)))
+            (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+            (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+            (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+            (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+            (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+            (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+            (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+            (local.set $u
+              (f64.mul
+                (f64.add (local.get $u) (f64.convert_i32_u (i32.shr_u (local.get $a) (i32.const 6))))
+                (f64.const 0x1p-53)))
+            ;; y = heights[i] + u * (heights[i + 1] - heights[i]).
+            (local.set $h (i32.shl (local.get $i) (i32.const 3)))
+            (local.set $y (f64.load offset=90112 (local.get $h)))
+            (local.set $y
+              (f64.add (local.get $y)
+                (f64.mul (local.get $u) (f64.sub (f64.load offset=90120 (local.get $h)) (local.get $y)))))
+            ;; Nearly every draw is decided by the parabola P(u) = p0 + u (p1 + u p2), u = |x| - m,
+            ;; whose gap to the density over the layer is bounded (normalStepKernel.ts
+            ;; wedgeParabolas): d = y - P above hi rejects, below lo accepts; in between
+            ;; (~0.1% of wedge draws) the exponential decides.
+            (local.set $a (i32.shl (local.get $i) (i32.const 6)))
+            (local.set $z (f64.sub (f64.abs (local.get $x)) (f64.load offset=94208 (local.get $a))))
+            (local.set $d
+              (f64.sub (local.get $y)
+                (f64.add (f64.load offset=94216 (local.get $a))
+                  (f64.mul (local.get $z)
+                    (f64.add (f64.load offset=94224 (local.get $a))
+                      (f64.mul (local.get $z) (f64.load offset=94232 (local.get $a))))))))
+            (br_if $accepted (f64.lt (local.get $d) (f64.load offset=94240 (local.get $a))))
+            (if (f64.le (local.get $d) (f64.load offset=94248 (local.get $a)))
+              (then
+            ;; e ~ exp(z), z = -0.5 * x * x (as JavaScript evaluates it): z = k ln2 + r.
+            (local.set $z (f64.mul (f64.mul (f64.const -0.5) (local.get $x)) (local.get $x)))
+            (local.set $k (f64.floor (f64.add (f64.mul (local.get $z) (f64.const 1.4426950408889634)) (f64.const 0.5))))
+            (local.set $z
+              (f64.sub
+                (f64.sub (local.get $z) (f64.mul (local.get $k) (f64.const 6.93147180369123816490e-01)))
+                (f64.mul (local.get $k) (f64.const 1.90821492927058770002e-10))))
+            (local.set $e (f64.const 1.6059043836821613e-10))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 2.08767569878681e-09)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 2.505210838544172e-08)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 2.755731922398589e-07)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 2.7557319223985893e-06)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 2.48015873015873e-05)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 0.0001984126984126984)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 0.001388888888888889)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 0.008333333333333333)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 0.041666666666666664)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 0.16666666666666666)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 0.5)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 1)))
+            (local.set $e (f64.add (f64.mul (local.get $e) (local.get $z)) (f64.const 1)))
+            (local.set $e
+              (f64.mul (local.get $e)
+                (f64.reinterpret_i64
+                  (i64.shl (i64.add (i64.trunc_f64_s (local.get $k)) (i64.const 1023)) (i64.const 52)))))
+            ;; Decide only outside the 1e-12 band; a near tie goes to JavaScript, undrawn.
+            (local.set $d (f64.sub (local.get $y) (local.get $e)))
+            (if (f64.le (f64.abs (local.get $d)) (f64.mul (local.get $e) (f64.load offset=92688 (i32.const 0))))
+              (then
+                (local.set $s0 (local.get $b0)) (local.set $s1 (local.get $b1))
+                (local.set $s2 (local.get $b2)) (local.set $s3 (local.get $b3))
+                (i32.store offset=40964 (local.get $ptr) (local.get $w))
+                (br $stop)))
+            (br_if $accepted (f64.lt (local.get $d) (f64.const 0)))))
+            ;; Rejected: a new word, w = nextUint32() | 0.
+            (local.set $r (i32.mul (local.get $s1) (i32.const 5)))
+            (local.set $w (i32.mul (i32.rotl (local.get $r) (i32.const 7)) (i32.const 9)))
+            (local.set $t (i32.shl (local.get $s1) (i32.const 9)))
+            (local.set $s2 (i32.xor (local.get $s2) (local.get $s0)))
+            (local.set $s3 (i32.xor (local.get $s3) (local.get $s1)))
+            (local.set $s1 (i32.xor (local.get $s1) (local.get $s2)))
+            (local.set $s0 (i32.xor (local.get $s0) (local.get $s3)))
+            (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
+            (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
+            (br $try)))
+        ;; logs[p] = logs[p] + (drift + vol * x).
+        (local.set $a (i32.shl (i32.load offset=40960 (local.get $ptr)) (i32.const 3)))
+        (f64.store offset=8192 (local.get $a)
+          (f64.add (f64.load offset=8192 (local.get $a))
+            (f64.add (local.get $drift) (f64.mul (local.get $vol) (local.get $x)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $miss)))
+    (i32.store offset=92672 (i32.const 0) (local.get $s0))
+    (i32.store offset=92676 (i32.const 0) (local.get $s1))
+    (i32.store offset=92680 (i32.const 0) (local.get $s2))
+    (i32.store offset=92684 (i32.const 0) (local.get $s3))
+    (local.get $q))
 
   (func (export "bandValues") (param $n i32) (param $w f64)
     (local $p i32) (local $a i32) (local $wv v128)

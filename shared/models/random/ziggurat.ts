@@ -19,7 +19,8 @@ import type { Xoshiro128 } from './xoshiro128.js';
  *
  * This module holds the tables and the slow path; the fast path runs fused with the
  * log-price step in normalStepKernel.ts (a WebAssembly SIMD kernel over four generator lanes,
- * and its bit-identical JavaScript reference), which hands its rejected draws to slowNormal.
+ * and its bit-identical JavaScript reference), which hands its rejected draws to slowNormal
+ * (the kernel runs its own op-for-op copy of it, normalStepKernel.wat finish).
  */
 
 const LAYERS = 256;
@@ -94,9 +95,10 @@ export function zigguratEdges(): Float64Array {
 }
 
 /**
- * The fast-path tables for the fused kernels (normalStepKernel.ts): thresholds[i] and
- * scales[i] as described above (shared arrays: read only).
+ * The tables for the fused kernels (normalStepKernel.ts): the fast path's thresholds[i] and
+ * scales[i] as described above, and the slow path's heights[i] = f(x[i]) for i = 0..256
+ * (shared arrays: read only).
  */
-export function zigguratTables(): { readonly thresholds: Int32Array; readonly scales: Float64Array } {
-  return { thresholds, scales };
+export function zigguratTables(): { readonly thresholds: Int32Array; readonly scales: Float64Array; readonly heights: Float64Array } {
+  return { thresholds, scales, heights };
 }
