@@ -11,22 +11,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { seededUniform } from '../test/support/seededRandom.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'bench', '.out');
 mkdirSync(out, { recursive: true });
 const python = process.env.PYTHON ?? 'python3';
-
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Business days from 2015-01-01, enough for `count`. */
 function businessDays(count: number): string[] {
@@ -42,7 +32,7 @@ function businessDays(count: number): string[] {
 function writeCase(assets: number, days: number): { csv: string; job: string; longOnlyJob: string } {
   const csv = path.join(out, `prices_${assets}x${days}.csv`);
   const dates = businessDays(days);
-  const u = uniform(assets * 7919 + days);
+  const u = seededUniform(assets * 7919 + days);
   const z = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   const symbols = Array.from({ length: assets }, (_, k) => `S${String(k).padStart(4, '0')}`);
   if (!existsSync(csv)) {

@@ -3,6 +3,7 @@ import { solveBoundedQp, type BoundedQp, type BoundedQpSolution } from '../../sh
 import { longOnlyEfficientSet, longOnlyMinimumVariance } from '../../shared/models/markowitz/longOnly.js';
 import { quadraticForm } from '../../shared/models/linalg/matrixVector.js';
 import { cholesky } from '../../shared/models/linalg/cholesky.js';
+import { seededNormal, seededUniform } from '../support/seededRandom.js';
 
 function lowerFactor(s: Float64Array, p: number): Float64Array {
   const f = cholesky(s, p);
@@ -10,26 +11,10 @@ function lowerFactor(s: Float64Array, p: number): Float64Array {
   return f.lower;
 }
 
-/** Deterministic uniform [0, 1) (mulberry32), so that every run tests the same problems. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normal(u: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
-}
-
 /** A factor-model covariance B B' + D (annualized scale, PD) and expected returns. */
 function problem(p: number, seed: number) {
-  const u = uniform(seed);
-  const z = normal(u);
+  const u = seededUniform(seed);
+  const z = seededNormal(u);
   const factors = 3;
   // A strong common (market) factor and uneven specific risk: the unconstrained GMV then
   // shorts the high-beta, high-specific-risk assets, so bounds bind.
