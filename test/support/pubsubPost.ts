@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MESSAGE_PUBLISHED } from '../../shared/job/pubsubCloudEvent.js';
 
 /**
  * POSTs a Pub/Sub `messagePublished` CloudEvent in binary mode, as Eventarc delivers it,
@@ -11,7 +12,7 @@ export async function postCloudEvent(url: string, data: unknown, options: { id?:
       'content-type': 'application/json',
       'ce-id': options.id ?? randomUUID(),
       'ce-specversion': '1.0',
-      'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
+      'ce-type': MESSAGE_PUBLISHED,
       'ce-source': `//pubsub.googleapis.com/projects/test/topics/${options.topic ?? 'jobs'}`,
       'ce-time': new Date().toISOString(),
     },
