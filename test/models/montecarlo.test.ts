@@ -139,6 +139,23 @@ describe('bands and sample paths', () => {
     }
   });
 
+  it('follow the lognormal quantiles of S_t / S_0 at every time point (one asset, log store)', async () => {
+    const c = readFixture<{ cases: LognormalCase[] }>('lognormal_reference.json').cases[0];
+    const n = 100_000;
+    const { result } = await runMonteCarlo(baseSpec(c, n, 252, 7));
+    const probabilities = { p5: 0.05, p25: 0.25, p50: 0.5, p75: 0.75, p95: 0.95 } as const;
+    for (const band of result.bands.slice(1)) {
+      const sd = c.volatility * Math.sqrt(band.t);
+      for (const [key, q] of Object.entries(probabilities) as [keyof typeof probabilities, number][]) {
+        const z = inverseNormalCdf(q);
+        const exact = (c.drift - 0.5 * c.volatility ** 2) * band.t + sd * z;
+        // Standard error of a sample quantile, in log space: sqrt(q (1 - q) / n) / phi(z) sd.
+        const se = (Math.sqrt((q * (1 - q)) / n) / normalPdf(z)) * sd;
+        expect(Math.abs(Math.log(band[key]) - exact), `${key} at step ${band.step}`).toBeLessThan(4 * se + 1e-7);
+      }
+    }
+  });
+
   it('keep at most the band budget of float32 values for a million paths', () => {
     const steps = bandStepsFor(252, 1_000_000);
     expect(steps[0]).toBe(0);
@@ -162,7 +179,7 @@ describe('correlated assets', () => {
       volatility: Float64Array.of(0.2, 0.3, 0.5), cholesky: correlationFactor(rho, ['A', 'B', 'C']),
       weights: Float64Array.of(0.5, 0.3, 0.2), bandSteps: bandStepsFor(5, sims),
     };
-    const { buffers } = await runSimulation(plan);
+    const { buffers } = await runSimulation(plan, [0.95]);
     const logs = [0, 1, 2].map((a) => Float64Array.from(buffers.terminalPrices.subarray(a * sims, (a + 1) * sims), (s) => Math.log(s / plan.initialPrices[a])));
     const corr = (x: Float64Array, y: Float64Array) => {
       const mx = x.reduce((s, v) => s + v, 0) / sims;

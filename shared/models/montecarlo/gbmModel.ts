@@ -1,15 +1,6 @@
 import { runSimulation, type RunOptions } from './parallelRunner.js';
 import { SAMPLE_PATHS, bandStepsFor, type SimulationPlan } from './simulation.js';
-import {
-  bandPercentiles,
-  bandPercentilesAt,
-  fractionBelow,
-  portfolioRisk,
-  summarizeTerminal,
-  type BandPercentiles,
-  type PortfolioRisk,
-  type TerminalSummary,
-} from './statistics.js';
+import type { BandPercentiles, PortfolioRisk, TerminalSummary } from './statistics.js';
 import { correlationFactor } from './correlationFactor.js';
 
 /** One simulated asset's GBM parameters (annual drift mu and volatility sigma). */
@@ -88,33 +79,26 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
     bandSteps: bandStepsFor(spec.timeSteps, spec.simulations),
   };
   const n = spec.simulations;
+  const { buffers, statistics, threads } = await runSimulation(plan, spec.confidenceLevels, options);
   const symbols: Record<string, SymbolResult> = {};
-  let portfolio: PortfolioRisk | undefined;
-  let terminalBand: BandPercentiles | undefined;
-  const { buffers, bandQuantiles, threads } = await runSimulation(plan, options, (done) => {
-    spec.assets.forEach((asset, a) => {
-      const terminal = done.terminalPrices.subarray(a * n, (a + 1) * n);
-      const summary = summarizeTerminal(terminal);
-      symbols[asset.name] = {
-        initial_price: asset.initialPrice,
-        drift: asset.drift,
-        volatility: asset.volatility,
-        expected_terminal_price: summary.mean,
-        terminal_price: summary,
-        probability_of_loss: fractionBelow(terminal, asset.initialPrice),
-      };
-    });
-    portfolio = portfolioRisk(done.portfolioTerminal, spec.confidenceLevels);
-    terminalBand = bandPercentiles(done.portfolioTerminal);
+  spec.assets.forEach((asset, a) => {
+    const { terminal, probabilityOfLoss } = statistics.assets[a];
+    symbols[asset.name] = {
+      initial_price: asset.initialPrice,
+      drift: asset.drift,
+      volatility: asset.volatility,
+      expected_terminal_price: terminal.mean,
+      terminal_price: terminal,
+      probability_of_loss: probabilityOfLoss,
+    };
   });
-  if (!portfolio || !terminalBand) throw new Error('The simulation ended before every path was simulated.');
 
   const steps = plan.bandSteps;
   const last = steps.length - 1;
   const dt = spec.horizonYears / spec.timeSteps;
+  const start: BandPercentiles = { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 };
   const bands: BandPoint[] = Array.from(steps, (step, j) => {
-    const p =
-      j === 0 ? { p5: 1, p25: 1, p50: 1, p75: 1, p95: 1 } : j === last ? (terminalBand as BandPercentiles) : bandPercentilesAt(bandQuantiles, j);
+    const p = j === 0 ? start : j === last ? statistics.portfolio.band : statistics.interiorBands[j - 1];
     return { step, t: step * dt, ...p };
   });
 
@@ -123,7 +107,7 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
     Array.from(buffers.samplePaths.subarray(p * points, (p + 1) * points)),
   );
   return {
-    result: { symbols, portfolio, bands, sample_paths },
+    result: { symbols, portfolio: statistics.portfolio.risk, bands, sample_paths },
     threads,
   };
 }

@@ -4,20 +4,22 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { INLINE_PATH_STEPS } from './limits.js';
 import {
-  allocateBuffers,
-  blockCount,
-  simulateBlock,
-  type SimulationBuffers,
-  type SimulationPlan,
-} from './simulation.js';
-import { interiorBandQuantiles } from './statistics.js';
-import type { WorkerInput, WorkerMessage } from './worker.js';
+  BLOCKS_ABORTED,
+  BLOCKS_DONE,
+  COUNTERS,
+  runClaimedStatistics,
+  simulateClaimedBlocks,
+  type SharedJob,
+} from './sharedJob.js';
+import { allocateBuffers, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
+import { readStatistics, statisticsLayout, warmUpStatistics, type JobStatistics } from './statisticsTasks.js';
+import type { WorkerMessage } from './worker.js';
 
 /** Most worker threads one job starts, whatever the machine offers. */
 export const MAX_THREADS = 16;
 
 export interface RunOptions {
-  /** Requested threads; default os.availableParallelism(), capped at MAX_THREADS. */
+  /** Requested threads, the calling one included; default os.availableParallelism(), capped at MAX_THREADS. */
   readonly threads?: number;
   /** Called with the fraction of paths done, about every 10%, and once with 1. */
   readonly onProgress?: (fractionDone: number) => void;
@@ -25,19 +27,10 @@ export interface RunOptions {
   readonly workerUrl?: URL;
 }
 
-/**
- * Work on the terminal values for the main thread, run as soon as every path is simulated:
- * with workers, while they compute the band percentiles.
- */
-export type TerminalWork = (buffers: SimulationBuffers) => void;
-
 export interface RunOutcome {
   readonly buffers: SimulationBuffers;
-  /**
-   * Percentiles of the interior band points (interiorBandQuantiles), computed where the
-   * paths were: on the workers, in parallel. The band values are left reordered.
-   */
-  readonly bandQuantiles: Float64Array;
+  /** The job's statistics (statisticsTasks.ts), computed by every thread that simulated. */
+  readonly statistics: JobStatistics;
   /** Threads that simulated (1 when the job ran inline). */
   readonly threads: number;
 }
@@ -61,77 +54,85 @@ export function threadsFor(plan: SimulationPlan, requested?: number): number {
 }
 
 /**
- * Simulates every block of `plan`, inline or on worker threads writing shared buffers.
- * Each block's output depends only on (seed, block index), so the buffers are bit-identical
- * whatever the thread count or the order blocks finish in.
+ * Simulates every block of `plan`, inline or on this thread and `threads - 1` pooled
+ * workers writing shared buffers, then computes the statistics (terminal summaries at
+ * `confidenceLevels`, band percentiles) as tasks the same threads take. Each block's output
+ * depends only on (seed, block index), and each task's only on the buffers, so the results
+ * are bit-identical whatever the thread count or the order blocks finish in. With workers,
+ * this thread claims blocks and tasks like them (its event loop is busy meanwhile: a
+ * function instance runs one job at a time).
  */
-export async function runSimulation(plan: SimulationPlan, options: RunOptions = {}, terminalWork: TerminalWork = () => {}): Promise<RunOutcome> {
+export async function runSimulation(plan: SimulationPlan, confidenceLevels: readonly number[], options: RunOptions = {}): Promise<RunOutcome> {
   const threads = threadsFor(plan, options.threads);
   const blocks = blockCount(plan);
-  let simulated = 0;
-  let terminalFailure: unknown;
-  const reportProgress = progressReporter(blocks, options.onProgress);
-  const progress = () => {
-    reportProgress();
-    if (++simulated !== blocks) return;
-    // Runs inside a worker's message event: keep a failure for the caller, not the event loop.
-    try {
-      terminalWork(buffers);
-    } catch (error) {
-      terminalFailure = error;
-    }
-  };
-  const interior = Math.max(0, plan.bandSteps.length - 2);
-  const buffers = allocateBuffers(plan, threads > 1);
-  if (threads === 1) {
-    for (let b = 0; b < blocks; b++) {
-      simulateBlock(plan, b, buffers);
-      progress();
-    }
-    if (terminalFailure) throw terminalFailure;
-    const bandQuantiles = new Float64Array(5 * interior);
-    for (let j = 1; j <= interior; j++) interiorBandQuantiles(buffers.bandValues, plan.simulations, j, bandQuantiles);
-    return { buffers, bandQuantiles, threads };
-  }
-  const counter = new Int32Array(new SharedArrayBuffer(4));
-  const url = options.workerUrl ?? defaultWorkerUrl();
-  const bandQuantiles = new Float64Array(new SharedArrayBuffer(8 * 5 * Math.max(1, interior)));
-  const input: WorkerInput = {
+  const shared = threads > 1;
+  const layout = statisticsLayout(plan, confidenceLevels.length);
+  const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
+  const job: SharedJob = {
     plan,
-    buffers,
-    counter,
+    buffers: allocateBuffers(plan, shared),
+    counters: new Int32Array(new Buffer(4 * COUNTERS)),
     blocks,
-    finished: new Int32Array(new SharedArrayBuffer(4)),
-    threads,
-    bandCounter: new Int32Array(new SharedArrayBuffer(4)),
-    bandQuantiles,
+    confidenceLevels: Float64Array.from(confidenceLevels),
+    layout,
+    statistics: new Float64Array(new Buffer(8 * layout.length)),
     job: ++jobCount,
   };
-  const workers = pooledWorkers(url, threads);
-  await Promise.all(
-    workers.map(
-      (worker) =>
-        new Promise<void>((resolve, reject) => {
-          const onMessage = (message: WorkerMessage) => {
-            if (message.job !== input.job) return;
-            if (message.kind === 'block') progress();
-            else settle(resolve);
-          };
-          const onError = (error: Error) => settle(() => reject(error));
-          const onExit = (code: number) => settle(() => reject(new Error(`Monte Carlo worker exited with code ${code} before finishing its blocks.`)));
-          const settle = (then: () => void) => {
-            worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-            worker.unref();
-            then();
-          };
-          worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-          worker.ref(); // a job in flight keeps the process alive
-          worker.postMessage(input);
-        }),
-    ),
-  );
-  if (terminalFailure) throw terminalFailure;
-  return { buffers, bandQuantiles, threads };
+  const reportProgress = progressReporter(blocks, options.onProgress);
+  const blocksDone = () => Math.min(blocks, Atomics.load(job.counters, BLOCKS_DONE));
+  const outcome = (): RunOutcome => ({ buffers: job.buffers, statistics: readStatistics(layout, confidenceLevels, job.statistics), threads });
+  if (!shared) {
+    simulateClaimedBlocks(job, () => reportProgress(blocksDone()));
+    runClaimedStatistics(job);
+    return outcome();
+  }
+
+  let allSimulated: () => void = () => {};
+  const simulated = new Promise<void>((resolve) => (allSimulated = resolve));
+  const onBlock = () => {
+    const done = blocksDone();
+    reportProgress(done);
+    if (done === blocks) allSimulated();
+  };
+  const workers = pooledWorkers(options.workerUrl ?? defaultWorkerUrl(), threads - 1);
+  const finished = Promise.all(workers.map((worker) => runOnWorker(worker, job, onBlock)));
+  try {
+    simulateClaimedBlocks(job, onBlock);
+    // A worker may still be finishing a block; a failed worker rejects `finished`.
+    await Promise.race([simulated, finished]);
+    runClaimedStatistics(job);
+    await finished;
+  } catch (error) {
+    // Release workers waiting for blocks that will never be simulated.
+    Atomics.add(job.counters, BLOCKS_DONE, BLOCKS_ABORTED);
+    Atomics.notify(job.counters, BLOCKS_DONE);
+    throw error;
+  }
+  return outcome();
+}
+
+/**
+ * Hands `job` to a pooled worker: resolves when it has finished its blocks and band points,
+ * rejects if it fails or exits. `onBlock` runs for each block it reports.
+ */
+function runOnWorker(worker: Worker, job: SharedJob, onBlock: () => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onMessage = (message: WorkerMessage) => {
+      if (message.job !== job.job) return;
+      if (message.kind === 'block') onBlock();
+      else settle(resolve);
+    };
+    const onError = (error: Error) => settle(() => reject(error));
+    const onExit = (code: number) => settle(() => reject(new Error(`Monte Carlo worker exited with code ${code} before finishing its blocks.`)));
+    const settle = (then: () => void) => {
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      worker.unref();
+      then();
+    };
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.ref(); // a job in flight keeps the process alive
+    worker.postMessage(job);
+  });
 }
 
 let jobCount = 0;
@@ -156,11 +157,13 @@ function pooledWorkers(url: URL, count: number): Worker[] {
 }
 
 /**
- * Starts the worker threads a large job will use, so that they load while the process does
- * other start-up work. Called by the montecarlo function when it loads.
+ * Starts the worker threads a large job will use (one fewer than its threads: the calling
+ * thread simulates too), so that they load while the process does other start-up work.
+ * Called by the montecarlo function when it loads.
  */
 export function prewarmWorkers(threads?: number, url: URL = defaultWorkerUrl()): void {
-  pooledWorkers(url, Math.max(1, Math.min(threads ?? availableParallelism(), MAX_THREADS)));
+  pooledWorkers(url, Math.max(1, Math.min(threads ?? availableParallelism(), MAX_THREADS)) - 1);
+  warmUpStatistics();
 }
 
 /**
@@ -176,13 +179,14 @@ function startWorker(url: URL): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
-/** Counts finished blocks and reports each crossing of a 10% mark of paths. */
-function progressReporter(blocks: number, onProgress?: (fractionDone: number) => void): () => void {
-  let done = 0;
+/**
+ * Reports each crossing of a 10% mark of paths, given the number of blocks done so far
+ * (from any thread, so calls may repeat a count), and 1 once when all are done.
+ */
+function progressReporter(blocks: number, onProgress?: (fractionDone: number) => void): (done: number) => void {
   let reported = 0;
-  return () => {
-    done++;
-    if (!onProgress) return;
+  return (done) => {
+    if (!onProgress || reported >= 1) return;
     const fraction = done / blocks;
     if (fraction >= 1 || Math.floor(fraction * 10) > Math.floor(reported * 10)) {
       reported = fraction;

@@ -1,4 +1,4 @@
-import { addLaneSteps, bandValues, blockLogs, BlockNormals, fillLaneNormals } from '../random/normalStepKernel.js';
+import { addLaneSteps, blockLogs, BlockNormals, fillLaneNormals } from '../random/normalStepKernel.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
 
 /** How many portfolio paths are recorded for the chart: the first ones of block 0. */
@@ -28,6 +28,8 @@ export interface SimulationPlan {
  * Where blocks write. Terminal prices are asset-major (`terminalPrices[a * simulations + p]`),
  * band values point-major for the interior band points 1..m-1
  * (`bandValues[(j - 1) * simulations + p]`), sample paths path-major over all band points.
+ * Band values are the portfolio values V, or their logarithms ln(V / w) when
+ * bandsHoldLogs(plan).
  */
 export interface SimulationBuffers {
   readonly terminalPrices: Float64Array;
@@ -44,6 +46,22 @@ export function bandStepsFor(timeSteps: number, simulations: number): Int32Array
   const byBudget = 1 + Math.floor(BAND_VALUE_BUDGET / Math.max(1, simulations));
   const m = Math.max(1, Math.min(MAX_BAND_INTERVALS, timeSteps, byBudget));
   return Int32Array.from({ length: m + 1 }, (_, j) => Math.round((j * timeSteps) / m));
+}
+
+/**
+ * Whether a plan's band store holds ln(V / w) rather than V: one asset with weight w > 0,
+ * where V = w e^x is increasing in the log-price x, so V's order statistics are w e^x of
+ * x's. The float64 log-prices are then stored as they are (to float32) with no exponential
+ * per path and band point; the percentiles take e^x of the few order statistics they need
+ * (bandQuantilesOf).
+ */
+export function bandsHoldLogs(plan: SimulationPlan): boolean {
+  return plan.assets === 1 && plan.weights[0] > 0;
+}
+
+/** The weight w of a log band store (interiorBandQuantiles' logWeight), else undefined. */
+export function bandLogWeight(plan: SimulationPlan): number | undefined {
+  return bandsHoldLogs(plan) ? plan.weights[0] : undefined;
 }
 
 /** Number of blocks a plan's paths are split into. */
@@ -114,10 +132,8 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     }
     if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
       const offset = (nextPoint - 1) * sims + start;
-      if (k === 1) {
-        // w e^x as float32, e^x by the kernel's polynomial (bandValues: within float32
-        // rounding of portfolioValue's Math.exp, identical on every thread and runtime).
-        bandValues(plan.weights[0], logs, n, out.bandValues, offset);
+      if (bandsHoldLogs(plan)) {
+        out.bandValues.set(logs.subarray(0, n), offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
         for (let p = 0; p < n; p++) {

@@ -1,4 +1,4 @@
-import { radixQuantiles } from '../quantile.js';
+import { lerpQuantile, orderStatistics, quantilePosition, radixQuantiles } from '../quantile.js';
 
 /** Percentile keys of a terminal-price summary and their probabilities. */
 export const TERMINAL_PERCENTILES = { p1: 0.01, p5: 0.05, p25: 0.25, p50: 0.5, p75: 0.75, p95: 0.95, p99: 0.99 } as const;
@@ -84,63 +84,98 @@ export function fractionBelow(values: Float64Array, threshold: number): number {
   return count / values.length;
 }
 
+/** The portfolio's statistics at the horizon: its risk figures and its fan-chart percentiles. */
+export interface PortfolioSummary {
+  readonly risk: PortfolioRisk;
+  readonly band: BandPercentiles;
+}
+
 /**
- * Portfolio return statistics from terminal values V_T (V_0 = 1). VaR at confidence c is
- * minus the numpy-linear (1 - c)-quantile of R = V_T - 1; CVaR is minus the mean of the
- * returns at or below that quantile (the empirical expected shortfall; with ties or
- * interpolation it averages the floor((1-c)n)-ish worst returns). Both are fractions of the
- * initial value lost; a negative value means even that tail gains.
+ * Portfolio statistics from terminal values V_T (V_0 = 1). VaR at confidence c is minus
+ * the numpy-linear (1 - c)-quantile of R = V_T - 1; CVaR is minus the mean of the returns
+ * at or below that quantile (the empirical expected shortfall; with ties or interpolation
+ * it averages the floor((1-c)n)-ish worst returns). Both are fractions of the initial value
+ * lost; a negative value means even that tail gains. The band is V_T's percentiles.
+ * R is never stored: R_i = V_i - 1 rounded is non-decreasing in V_i, so R's order
+ * statistics are V's minus 1, and one radix selection on V gives both the VaR and the band
+ * order statistics, exactly as numpy would get them from an array of R.
  */
-export function portfolioRisk(terminalValues: Float64Array, confidenceLevels: readonly number[]): PortfolioRisk {
+export function portfolioSummary(terminalValues: Float64Array, confidenceLevels: readonly number[]): PortfolioSummary {
   const n = terminalValues.length;
-  const returns = new Float64Array(n);
-  for (let i = 0; i < n; i++) returns[i] = terminalValues[i] - 1;
-  const mean = compensatedMean(returns);
-  const std = populationStd(returns, mean);
-  const tails = radixQuantiles(
-    returns,
-    confidenceLevels.map((c) => 1 - c),
-  );
-  const varByLevel: Record<string, number> = {};
-  const cvarByLevel: Record<string, number> = {};
-  confidenceLevels.forEach((c, i) => {
-    const q = tails[i];
-    let sum = 0;
-    let count = 0;
-    for (let p = 0; p < n; p++) {
-      if (returns[p] <= q) {
-        sum += returns[p];
-        count++;
+  let sum = 0;
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    const r = terminalValues[i] - 1;
+    const t = sum + r;
+    c += Math.abs(sum) >= Math.abs(r) ? sum - t + r : r - t + sum;
+    sum = t;
+  }
+  const mean = (sum + c) / n;
+  let squares = 0;
+  c = 0;
+  for (let i = 0; i < n; i++) {
+    const d = terminalValues[i] - 1 - mean;
+    const y = d * d - c;
+    const t = squares + y;
+    c = t - squares - y;
+    squares = t;
+  }
+  const tails = confidenceLevels.map((level) => quantilePosition(n, 1 - level));
+  const bands = BAND_PROBABILITIES.map((q) => quantilePosition(n, q));
+  const stats = orderStatistics(terminalValues, [...tails, ...bands].flatMap((p) => [p.below, p.above]));
+  const tailQuantiles = tails.map((p, i) => lerpQuantile(stats[2 * i] - 1, stats[2 * i + 1] - 1, p.g));
+  const bandQuantiles = bands.map((p, i) => lerpQuantile(stats[2 * (tails.length + i)], stats[2 * (tails.length + i) + 1], p.g));
+
+  // Expected shortfall of every level in one pass: only returns below the highest tail
+  // quantile (a few percent) reach the inner loop.
+  const highest = Math.max(...tailQuantiles);
+  const tailSums = new Float64Array(tails.length);
+  const tailCounts = new Float64Array(tails.length);
+  for (let i = 0; i < n; i++) {
+    const r = terminalValues[i] - 1;
+    if (r > highest) continue;
+    for (let l = 0; l < tailQuantiles.length; l++) {
+      if (r <= tailQuantiles[l]) {
+        tailSums[l] += r;
+        tailCounts[l]++;
       }
     }
-    varByLevel[String(c)] = -q;
-    cvarByLevel[String(c)] = -(sum / count);
+  }
+  const varByLevel: Record<string, number> = {};
+  const cvarByLevel: Record<string, number> = {};
+  confidenceLevels.forEach((level, l) => {
+    varByLevel[String(level)] = -tailQuantiles[l];
+    cvarByLevel[String(level)] = -(tailSums[l] / tailCounts[l]);
   });
-  return { expected_return: mean, volatility_of_return: std, var: varByLevel, cvar: cvarByLevel };
+  return {
+    risk: { expected_return: mean, volatility_of_return: Math.sqrt(squares / n), var: varByLevel, cvar: cvarByLevel },
+    band: bandPercentilesFrom(bandQuantiles),
+  };
 }
 
 /**
  * The band percentiles of the interior band point j (values bandValues[(j-1) n .. j n)),
- * written to out[(j - 1) * 5 ..] in BAND_PERCENTILES order. The same data give the same
- * numbers whichever thread computes them.
+ * written to out[at ..] in BAND_PERCENTILES order. When the store holds log-values
+ * ln(V / w) (`logWeight` = w, see bandsHoldLogs), the order statistics found among them
+ * are mapped to V = w e^x before numpy's interpolation.
  */
-export function interiorBandQuantiles(bandValues: Float32Array, simulations: number, j: number, out: Float64Array): void {
-  const values = bandValues.subarray((j - 1) * simulations, j * simulations);
-  const q = radixQuantiles(values, BAND_PROBABILITIES);
-  for (let i = 0; i < q.length; i++) out[(j - 1) * BAND_PROBABILITIES.length + i] = q[i];
+export function interiorBandQuantiles(bandValues: Float32Array, simulations: number, j: number, out: Float64Array, at: number, logWeight?: number): void {
+  // Widened into this thread's scratch array: orderStatistics works on float64 only.
+  if (bandScratch.length < simulations) bandScratch = new Float64Array(simulations);
+  const values = bandScratch.subarray(0, simulations);
+  values.set(bandValues.subarray((j - 1) * simulations, j * simulations));
+  const positions = BAND_PROBABILITIES.map((q) => quantilePosition(simulations, q));
+  const stats = orderStatistics(values, positions.flatMap((p) => [p.below, p.above]));
+  const value = logWeight === undefined ? (x: number) => x : (x: number) => logWeight * Math.exp(x);
+  positions.forEach((p, i) => {
+    out[at + i] = lerpQuantile(value(stats[2 * i]), value(stats[2 * i + 1]), p.g);
+  });
 }
 
 const BAND_PROBABILITIES = Object.values(BAND_PERCENTILES);
+let bandScratch = new Float64Array(0);
 
-/** The BandPercentiles of interior point j from interiorBandQuantiles' output. */
-export function bandPercentilesAt(quantiles: Float64Array, j: number): BandPercentiles {
+function bandPercentilesFrom(quantiles: ArrayLike<number>): BandPercentiles {
   const keys = Object.keys(BAND_PERCENTILES) as (keyof typeof BAND_PERCENTILES)[];
-  return Object.fromEntries(keys.map((k, i) => [k, quantiles[(j - 1) * keys.length + i]])) as BandPercentiles;
-}
-
-/** The band percentiles of one time point's values. */
-export function bandPercentiles(values: Float32Array | Float64Array): BandPercentiles {
-  const keys = Object.keys(BAND_PERCENTILES) as (keyof typeof BAND_PERCENTILES)[];
-  const q = radixQuantiles(values, keys.map((k) => BAND_PERCENTILES[k]));
-  return Object.fromEntries(keys.map((k, i) => [k, q[i]])) as BandPercentiles;
+  return Object.fromEntries(keys.map((k, i) => [k, quantiles[i]])) as BandPercentiles;
 }

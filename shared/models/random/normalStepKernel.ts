@@ -40,7 +40,6 @@ const TABLE = 0;
 const STATE = 4096;
 const LOGS = 8192;
 const MISSES = 40960;
-const BAND = 73728;
 const HEIGHTS = 90112;
 const SLOW = 92672;
 const TIE_MARGIN = 92688;
@@ -78,13 +77,11 @@ export class BlockNormals {
 
 interface Kernel {
   readonly step: (n: number, drift: number, vol: number) => number;
-  readonly bandValues: (n: number, w: number) => void;
   readonly finish: (q: number, m: number, drift: number, vol: number) => number;
   readonly memory: WebAssembly.Memory;
   readonly state: Int32Array;
   readonly logs: Float64Array;
   readonly misses: Int32Array;
-  readonly band: Float32Array;
   readonly slow: Int32Array;
   readonly tieMargin: Float64Array;
 }
@@ -125,13 +122,11 @@ function loadKernel(): Kernel | null {
   // The kernel never grows its memory, so these views stay attached.
   return (kernel = {
     step: instance.exports.step as Kernel['step'],
-    bandValues: instance.exports.bandValues as Kernel['bandValues'],
     finish: instance.exports.finish as Kernel['finish'],
     memory,
     state: new Int32Array(memory.buffer, STATE, 4 * LANES),
     logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
     misses: new Int32Array(memory.buffer, MISSES, 2 * KERNEL_CHUNK),
-    band: new Float32Array(memory.buffer, BAND, KERNEL_CHUNK),
     slow: new Int32Array(memory.buffer, SLOW, 4),
     tieMargin: new Float64Array(memory.buffer, TIE_MARGIN, 1),
   });
@@ -330,61 +325,4 @@ export function addLaneStepsJs(gen: BlockNormals, logs: Float64Array, count: num
     }
   }
   if (m > 0) finishMisses(gen.slow, logs, misses, m / 2, drift, vol);
-}
-
-/**
- * Band values of one asset with weight w: out[offset + p] = float32(w e^logs[p]) for
- * p < count, on the kernel (two lanes of float64) when loaded, else bandValuesJs; both
- * compute e^x the same way (see bandValuesJs), so the values are identical either way.
- */
-export function bandValues(w: number, logs: Float64Array, count: number, out: Float32Array, offset: number): void {
-  const k = loadKernel();
-  if (!k) return bandValuesJs(w, logs, count, out, offset);
-  checkCount(logs, count);
-  const inPlace = logs.buffer === k.memory.buffer && logs.byteOffset === LOGS;
-  for (let start = 0; start < count; start += KERNEL_CHUNK) {
-    const n = Math.min(KERNEL_CHUNK, count - start);
-    if (!inPlace) k.logs.set(logs.subarray(start, start + n));
-    k.bandValues(n, w);
-    out.set(k.band.subarray(0, n), offset + start);
-    if (inPlace) break;
-  }
-}
-
-const LOG2E = 1.4426950408889634;
-const LN2_HI = 6.93147180369123816490e-01;
-const LN2_LO = 1.90821492927058770002e-10;
-const bits = new Float64Array(1);
-const bitsHi = new Int32Array(bits.buffer);
-const HI = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1 ? 1 : 0; // high word index (endianness)
-
-/**
- * The JavaScript reference of the kernel's bandValues: x clamped to [-708, 709],
- * k = floor(x log2(e) + 0.5), r = (x - k ln2_hi) - k ln2_lo (Cody-Waite), e^r by the
- * degree-11 Taylor polynomial in Horner form (relative error < 1e-14 for |r| <= ln2 / 2),
- * times 2^k; then float32(w e^x). Float64 operations in the kernel's order, so the results
- * are bit-identical to it (and within float32 rounding of Math.exp).
- */
-export function bandValuesJs(w: number, logs: Float64Array, count: number, out: Float32Array, offset: number): void {
-  checkCount(logs, count);
-  for (let p = 0; p < count; p++) {
-    const x = Math.min(Math.max(logs[p], -708), 709);
-    const k = Math.floor(x * LOG2E + 0.5);
-    const r = x - k * LN2_HI - k * LN2_LO;
-    let e = 2.5052108385441720e-8;
-    e = e * r + 2.7557319223985888e-7;
-    e = e * r + 0.0000027557319223985893;
-    e = e * r + 0.000024801587301587302;
-    e = e * r + 0.00019841269841269841;
-    e = e * r + 0.0013888888888888889;
-    e = e * r + 0.0083333333333333332;
-    e = e * r + 0.041666666666666664;
-    e = e * r + 0.16666666666666666;
-    e = e * r + 0.5;
-    e = e * r + 1;
-    e = e * r + 1;
-    bits[0] = 0;
-    bitsHi[HI] = (k + 1023) << 20; // 2^k: exponent field k + 1023, mantissa 0
-    out[offset + p] = w * (e * bits[0]);
-  }
 }

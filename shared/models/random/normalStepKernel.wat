@@ -11,7 +11,6 @@
 ;;   4096   generator state, four v128: word k of lane l at 4096 + 16 k + 4 l
 ;;   8192   logs, float64[4096] (the chunk being stepped)
 ;;   40960  misses, int32 pairs (path index, word) of rejected fast-path draws, index order
-;;   73728  band values, float32[4096] (bandValues' output)
 ;;   90112  ziggurat heights f(x[i]) = exp(-x[i]^2 / 2), float64[257] (written once by the loader)
 ;;   92672  slow-path stream state, four i32 words (finish's generator, copied in and out)
 ;;   94208  wedge parabolas, 256 layers x 64 bytes: f64 m, p0, p1, p2, lo, hi at +0..+40
@@ -40,12 +39,6 @@
 ;; it with slowNormal from that word and calls again from the next miss. Returns m when
 ;; all are done.
 ;;
-;; bandValues(n, w) writes band[p] = float32(w * exp(logs[p])) for p < n (n rounded up to
-;; a multiple of 8), exp by Cody-Waite reduction x = k ln2 + r, |r| <= ln2 / 2, and the degree-11
-;; Taylor polynomial of e^r (relative error < 1e-14, far below float32's 6e-8), scaled by
-;; 2^k built from its bits; x is clamped to [-708, 709] (both ends give float32 0 or
-;; infinity anyway for weights near 1). normalStepKernel.ts bandValuesJs is the same
-;; computation, op for op.
 (module
   (import "math" "log" (func $log (param f64) (result f64)))
   (memory (export "memory") 2)
@@ -365,93 +358,4 @@
     (i32.store offset=92680 (i32.const 0) (local.get $s2))
     (i32.store offset=92684 (i32.const 0) (local.get $s3))
     (local.get $q))
-
-  (func (export "bandValues") (param $n i32) (param $w f64)
-    (local $p i32) (local $a i32) (local $wv v128)
-    (local $x0 v128) (local $k0 v128) (local $r0 v128) (local $e0 v128)
-    (local $x1 v128) (local $k1 v128) (local $r1 v128) (local $e1 v128)
-    (local $x2 v128) (local $k2 v128) (local $r2 v128) (local $e2 v128)
-    (local $x3 v128) (local $k3 v128) (local $r3 v128) (local $e3 v128)
-    (local.set $wv (f64x2.splat (local.get $w)))
-    (block $done
-      (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
-      (loop $next
-        ;; Eight values per iteration in four independent chains (the Horner chain is
-        ;; latency-bound); step u handles paths p + 2u, p + 2u + 1.
-        (local.set $a (i32.shl (local.get $p) (i32.const 3)))
-        (local.set $x0 (f64x2.min (f64x2.max (v128.load offset=8192 (local.get $a)) (v128.const f64x2 -708 -708)) (v128.const f64x2 709 709)))
-        (local.set $x1 (f64x2.min (f64x2.max (v128.load offset=8208 (local.get $a)) (v128.const f64x2 -708 -708)) (v128.const f64x2 709 709)))
-        (local.set $x2 (f64x2.min (f64x2.max (v128.load offset=8224 (local.get $a)) (v128.const f64x2 -708 -708)) (v128.const f64x2 709 709)))
-        (local.set $x3 (f64x2.min (f64x2.max (v128.load offset=8240 (local.get $a)) (v128.const f64x2 -708 -708)) (v128.const f64x2 709 709)))
-        (local.set $k0 (f64x2.floor (f64x2.add (f64x2.mul (local.get $x0) (v128.const f64x2 1.4426950408889634 1.4426950408889634)) (v128.const f64x2 0.5 0.5))))
-        (local.set $k1 (f64x2.floor (f64x2.add (f64x2.mul (local.get $x1) (v128.const f64x2 1.4426950408889634 1.4426950408889634)) (v128.const f64x2 0.5 0.5))))
-        (local.set $k2 (f64x2.floor (f64x2.add (f64x2.mul (local.get $x2) (v128.const f64x2 1.4426950408889634 1.4426950408889634)) (v128.const f64x2 0.5 0.5))))
-        (local.set $k3 (f64x2.floor (f64x2.add (f64x2.mul (local.get $x3) (v128.const f64x2 1.4426950408889634 1.4426950408889634)) (v128.const f64x2 0.5 0.5))))
-        (local.set $r0 (f64x2.sub (f64x2.sub (local.get $x0) (f64x2.mul (local.get $k0) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))) (f64x2.mul (local.get $k0) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
-        (local.set $r1 (f64x2.sub (f64x2.sub (local.get $x1) (f64x2.mul (local.get $k1) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))) (f64x2.mul (local.get $k1) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
-        (local.set $r2 (f64x2.sub (f64x2.sub (local.get $x2) (f64x2.mul (local.get $k2) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))) (f64x2.mul (local.get $k2) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
-        (local.set $r3 (f64x2.sub (f64x2.sub (local.get $x3) (f64x2.mul (local.get $k3) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))) (f64x2.mul (local.get $k3) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10))))
-        ;; Horner, highest degree first: e = ((c11 r + c10) r + c9) ... r + c0, c_i = 1 / i!.
-        (local.set $e0 (v128.const f64x2 2.5052108385441720e-8 2.5052108385441720e-8))
-        (local.set $e1 (v128.const f64x2 2.5052108385441720e-8 2.5052108385441720e-8))
-        (local.set $e2 (v128.const f64x2 2.5052108385441720e-8 2.5052108385441720e-8))
-        (local.set $e3 (v128.const f64x2 2.5052108385441720e-8 2.5052108385441720e-8))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 2.7557319223985888e-7 2.7557319223985888e-7)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 2.7557319223985888e-7 2.7557319223985888e-7)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 2.7557319223985888e-7 2.7557319223985888e-7)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 2.7557319223985888e-7 2.7557319223985888e-7)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.0000027557319223985893 0.0000027557319223985893)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.0000027557319223985893 0.0000027557319223985893)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.0000027557319223985893 0.0000027557319223985893)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.0000027557319223985893 0.0000027557319223985893)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.000024801587301587302 0.000024801587301587302)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.000024801587301587302 0.000024801587301587302)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.000024801587301587302 0.000024801587301587302)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.000024801587301587302 0.000024801587301587302)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.00019841269841269841 0.00019841269841269841)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.00019841269841269841 0.00019841269841269841)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.00019841269841269841 0.00019841269841269841)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.00019841269841269841 0.00019841269841269841)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.0013888888888888889 0.0013888888888888889)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.0013888888888888889 0.0013888888888888889)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.0013888888888888889 0.0013888888888888889)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.0013888888888888889 0.0013888888888888889)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.0083333333333333332 0.0083333333333333332)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.0083333333333333332 0.0083333333333333332)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.0083333333333333332 0.0083333333333333332)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.0083333333333333332 0.0083333333333333332)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.041666666666666664 0.041666666666666664)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.041666666666666664 0.041666666666666664)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.041666666666666664 0.041666666666666664)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.041666666666666664 0.041666666666666664)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.16666666666666666 0.16666666666666666)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.16666666666666666 0.16666666666666666)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.16666666666666666 0.16666666666666666)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.16666666666666666 0.16666666666666666)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 0.5 0.5)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 0.5 0.5)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 0.5 0.5)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 0.5 0.5)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 1 1)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 1 1)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 1 1)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 1 1)))
-        (local.set $e0 (f64x2.add (f64x2.mul (local.get $e0) (local.get $r0)) (v128.const f64x2 1 1)))
-        (local.set $e1 (f64x2.add (f64x2.mul (local.get $e1) (local.get $r1)) (v128.const f64x2 1 1)))
-        (local.set $e2 (f64x2.add (f64x2.mul (local.get $e2) (local.get $r2)) (v128.const f64x2 1 1)))
-        (local.set $e3 (f64x2.add (f64x2.mul (local.get $e3) (local.get $r3)) (v128.const f64x2 1 1)))
-        ;; times 2^k, built from its bits (k + 1023) << 52; then float32(w e).
-        (v128.store64_lane offset=73728 0 (i32.shl (local.get $p) (i32.const 2))
-          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $wv) (f64x2.mul (local.get $e0)
-            (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k0))) (v128.const i64x2 1023 1023)) (i32.const 52))))))
-        (v128.store64_lane offset=73736 0 (i32.shl (local.get $p) (i32.const 2))
-          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $wv) (f64x2.mul (local.get $e1)
-            (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k1))) (v128.const i64x2 1023 1023)) (i32.const 52))))))
-        (v128.store64_lane offset=73744 0 (i32.shl (local.get $p) (i32.const 2))
-          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $wv) (f64x2.mul (local.get $e2)
-            (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k2))) (v128.const i64x2 1023 1023)) (i32.const 52))))))
-        (v128.store64_lane offset=73752 0 (i32.shl (local.get $p) (i32.const 2))
-          (f32x4.demote_f64x2_zero (f64x2.mul (local.get $wv) (f64x2.mul (local.get $e3)
-            (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k3))) (v128.const i64x2 1023 1023)) (i32.const 52))))))
-        (local.set $p (i32.add (local.get $p) (i32.const 8)))
-        (br_if $next (i32.lt_s (local.get $p) (local.get $n)))))))
+)
