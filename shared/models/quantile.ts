@@ -163,7 +163,7 @@ export function orderStatistics(values: Float64Array, ranks: readonly number[], 
     if (v > hi) hi = v;
   }
   const scale = (BINS - 2) / (hi - lo);
-  if (n < RADIX_MIN_VALUES || depth >= MAX_DEPTH || !(scale > 0 && scale < Infinity)) return selectedRanks(Float64Array.from(values), ranks);
+  if (n < RADIX_MIN_VALUES || depth >= MAX_DEPTH || !(scale > 0 && scale < Infinity)) return selectRanks(Float64Array.from(values), ranks);
   // Bin 0 holds values below lo, bins 1..BINS-2 the sampled range, the last those above.
   const last = BINS - 1;
   const counts = new Int32Array(BINS);
@@ -206,14 +206,14 @@ export function orderStatistics(values: Float64Array, ranks: readonly number[], 
     const inBin = members.subarray(first[b], first[b] + counts[b]);
     const wanted = ranks.map((rank, i) => ({ rank, i })).filter(({ rank }) => placed.get(rank)?.bin === b);
     const local = wanted.map(({ rank }) => rank - (placed.get(rank) as { before: number }).before);
-    const stats = inBin.length > RADIX_MIN_VALUES ? orderStatistics(inBin, local, depth + 1) : selectedRanks(inBin, local);
+    const stats = inBin.length > RADIX_MIN_VALUES ? orderStatistics(inBin, local, depth + 1) : selectRanks(inBin, local);
     wanted.forEach(({ i }, j) => (result[i] = stats[j]));
   }
   return result;
 }
 
 /** The order statistics of `ranks` by selection, rearranging `values`. */
-function selectedRanks(values: Float64Array, ranks: readonly number[]): Float64Array {
+export function selectRanks(values: Float64Array, ranks: readonly number[]): Float64Array {
   return Float64Array.from(ranks, (rank) => {
     selectInPlace(values, rank, 0, values.length - 1);
     return values[rank];

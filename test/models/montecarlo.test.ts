@@ -10,6 +10,7 @@ import { runMonteCarlo, type MonteCarloSpec } from '../../shared/models/montecar
 import { runSimulation } from '../../shared/models/montecarlo/parallelRunner.js';
 import { bandStepsFor, type SimulationPlan } from '../../shared/models/montecarlo/simulation.js';
 import { correlationFactor } from '../../shared/models/montecarlo/correlationFactor.js';
+import { bandBracketsFor } from '../../shared/models/montecarlo/bandBrackets.js';
 import { MAX_PATH_STEPS, MAX_SIMULATIONS } from '../../shared/models/montecarlo/limits.js';
 import { montecarloModel, type MonteCarloParams } from '../../shared/models/montecarloJob.js';
 import { inverseNormalCdf, normalPdf } from '../../shared/models/normal.js';
@@ -233,6 +234,37 @@ describe('reproducibility', () => {
     expect(threaded.threads).toBe(2);
     expect(threaded.result).toEqual(inline.result);
     expect(JSON.stringify(threaded.result)).toBe(JSON.stringify(inline.result));
+  });
+
+  it('gives the same band percentiles from the brackets as from a band store, on 1 and 2 threads', async () => {
+    // 120,000 paths: above MIN_BRACKETED_SIMULATIONS, so the default run uses brackets.
+    const large = baseSpec(c, 120_000, 200, 5);
+    const withStore = await runMonteCarlo(large, { threads: 1, bandBrackets: false });
+    expect(await runMonteCarlo(large, { threads: 1 })).toEqual(withStore);
+    expect((await runMonteCarlo(large, { threads: 2 })).result).toEqual(withStore.result);
+  });
+
+  it('simulates again with a band store when the brackets miss, with the same results', async () => {
+    const plan: SimulationPlan = {
+      seed: 3, simulations: 120_000, timeSteps: 20, horizonYears: 1, assets: 1,
+      initialPrices: Float64Array.of(100), drift: Float64Array.of(0.08), volatility: Float64Array.of(0.2),
+      cholesky: Float64Array.of(1), weights: Float64Array.of(1), bandSteps: bandStepsFor(20, 120_000),
+    };
+    // Brackets placed for a volatility of 0.05 cannot hold the quantiles of a 0.2 one.
+    const missed = { ...plan, bandLaw: { drift: 0.08, volatility: 0.05 } };
+    const spec = bandBracketsFor(120_000, 0.08, 0.05, [0.5], [0.05, 0.25, 0.5, 0.75, 0.95]);
+    expect(spec).toBeDefined();
+    let progressCalls = 0;
+    const outcome = await runSimulation(missed, [0.95], { threads: 1, onProgress: () => progressCalls++ });
+    const reference = await runSimulation(plan, [0.95], { threads: 1, bandBrackets: false });
+    const bracketed = await runSimulation(plan, [0.95], { threads: 1 });
+    expect(bracketed.buffers.brackets).toBeDefined(); // well-placed brackets: no rerun
+    expect(bracketed.buffers.bandValues).toHaveLength(0);
+    expect(bracketed.statistics).toEqual(reference.statistics);
+    expect(outcome.buffers.brackets).toBeUndefined(); // the rerun's buffers: a band store
+    expect(outcome.statistics).toEqual(reference.statistics);
+    expect(progressCalls).toBeGreaterThan(10); // two simulations reported
+    for (const band of outcome.statistics.interiorBands) expect(Object.values(band).every(Number.isFinite)).toBe(true);
   });
 
   it('gives different results for different seeds', async () => {

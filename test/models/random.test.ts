@@ -6,8 +6,11 @@ import {
   addLaneSteps,
   addLaneStepsJs,
   addLaneStepsWasm,
+  BAND_EDGES,
   BlockNormals,
   blockLogs,
+  classifyBands,
+  classifyBandsJs,
   fillLaneNormals,
   KERNEL_CHUNK,
   normalKernelKind,
@@ -292,4 +295,32 @@ describe('four-lane block generator and the WebAssembly kernel', () => {
     expect(b.slow.nextUint32()).toBe(a.slow.nextUint32());
   });
 
+  it('classifies band values against bracket edges identically on the kernel and in JS', () => {
+    for (const count of [4096, 4093, 3, 0]) {
+      const logs = blockLogs(count);
+      for (let p = 0; p < count; p++) logs[p] = 0.3 * Math.sin(p * 0.37) ** 3;
+      const edges = Float32Array.from([-0.2, -0.19, -0.05, -0.04, 0, 0.001, 0.04, 0.05, 0.19, 0.2]);
+      // Values exactly on an edge (as float32) must fall the same way on both sides.
+      if (count > 10) for (let i = 0; i < BAND_EDGES; i++) logs[i] = edges[i];
+      const run = (classify: typeof classifyBands, source: Float64Array) => {
+        const atOrAbove = new Int32Array(BAND_EDGES);
+        const values = new Float32Array(4096);
+        const brackets = new Uint8Array(4096);
+        const m = classify(source, count, edges, atOrAbove, values, brackets);
+        return { atOrAbove: Array.from(atOrAbove), values: Array.from(values.subarray(0, m)), brackets: Array.from(brackets.subarray(0, m)) };
+      };
+      const kernel = run(classifyBands, logs);
+      const js = run(classifyBandsJs, logs.slice());
+      expect(kernel).toEqual(js);
+      // Independent count: v >= e_i on the float32 rounding, and bracket k = [e_2k, e_2k+1).
+      for (let i = 0; i < BAND_EDGES; i++) {
+        let n = 0;
+        for (let p = 0; p < count; p++) if (Math.fround(logs[p]) >= edges[i]) n++;
+        expect(kernel.atOrAbove[i], `edge ${i}, count ${count}`).toBe(n);
+      }
+      const inside = Array.from(logs, (x) => Math.fround(x)).filter((v) => [0, 1, 2, 3, 4].some((k) => v >= edges[2 * k] && v < edges[2 * k + 1]));
+      expect(kernel.values).toEqual(inside);
+    }
+  });
 });
+

@@ -12,7 +12,7 @@ import {
   type SharedJob,
 } from './sharedJob.js';
 import { allocateBuffers, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
-import { readStatistics, statisticsLayout, warmUpStatistics, type JobStatistics } from './statisticsTasks.js';
+import { readStatistics, statisticsLayout, type JobStatistics } from './statisticsTasks.js';
 import type { WorkerMessage } from './worker.js';
 
 /** Most worker threads one job starts, whatever the machine offers. */
@@ -25,6 +25,11 @@ export interface RunOptions {
   readonly onProgress?: (fractionDone: number) => void;
   /** The worker script; default defaultWorkerUrl(). */
   readonly workerUrl?: URL;
+  /**
+   * Band brackets instead of a band store for one-asset jobs (allocateBuffers); default
+   * true. The results are the same either way.
+   */
+  readonly bandBrackets?: boolean;
 }
 
 export interface RunOutcome {
@@ -70,7 +75,7 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
   const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
   const job: SharedJob = {
     plan,
-    buffers: allocateBuffers(plan, shared),
+    buffers: allocateBuffers(plan, shared, options.bandBrackets ?? true),
     counters: new Int32Array(new Buffer(4 * COUNTERS)),
     blocks,
     confidenceLevels: Float64Array.from(confidenceLevels),
@@ -80,7 +85,15 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
   };
   const reportProgress = progressReporter(blocks, options.onProgress);
   const blocksDone = () => Math.min(blocks, Atomics.load(job.counters, BLOCKS_DONE));
-  const outcome = (): RunOutcome => ({ buffers: job.buffers, statistics: readStatistics(layout, confidenceLevels, job.statistics), threads });
+  // Brackets that missed leave NaN band percentiles (interiorBandQuantiles): a 1e-15 event
+  // for the law they assume, so simulating again, with a band store, costs nothing on average.
+  const outcome = (): RunOutcome | Promise<RunOutcome> => {
+    const statistics = readStatistics(layout, confidenceLevels, job.statistics);
+    if (job.buffers.brackets && statistics.interiorBands.some((band) => Object.values(band).some(Number.isNaN))) {
+      return runSimulation(plan, confidenceLevels, { ...options, bandBrackets: false });
+    }
+    return { buffers: job.buffers, statistics, threads };
+  };
   if (!shared) {
     simulateClaimedBlocks(job, () => reportProgress(blocksDone()));
     runClaimedStatistics(job);
@@ -163,7 +176,6 @@ function pooledWorkers(url: URL, count: number): Worker[] {
  */
 export function prewarmWorkers(threads?: number, url: URL = defaultWorkerUrl()): void {
   pooledWorkers(url, Math.max(1, Math.min(threads ?? availableParallelism(), MAX_THREADS)) - 1);
-  warmUpStatistics();
 }
 
 /**

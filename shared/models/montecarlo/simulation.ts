@@ -1,5 +1,7 @@
 import { addLaneSteps, blockLogs, BlockNormals, fillLaneNormals } from '../random/normalStepKernel.js';
+import { allocateBracketBuffers, bandBracketsFor, recordBlockBand, type BandBrackets, type BracketBuffers } from './bandBrackets.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
+import { BAND_PERCENTILES } from './statistics.js';
 
 /** How many portfolio paths are recorded for the chart: the first ones of block 0. */
 export const SAMPLE_PATHS = 5;
@@ -22,6 +24,11 @@ export interface SimulationPlan {
   readonly weights: Float64Array;
   /** Steps of the band time points, 0 first and timeSteps last. */
   readonly bandSteps: Int32Array;
+  /**
+   * The law the band brackets assume (default: the asset's own drift and volatility).
+   * Only tests set it, to make the brackets miss and exercise the fallback.
+   */
+  readonly bandLaw?: { readonly drift: number; readonly volatility: number };
 }
 
 /**
@@ -36,6 +43,8 @@ export interface SimulationBuffers {
   readonly portfolioTerminal: Float64Array;
   readonly bandValues: Float32Array;
   readonly samplePaths: Float64Array;
+  /** Region counts and bracket values of a log store's band points (bandBrackets.ts). */
+  readonly brackets?: { readonly spec: BandBrackets; readonly buffers: BracketBuffers };
 }
 
 /**
@@ -69,15 +78,24 @@ export function blockCount(plan: SimulationPlan): number {
   return Math.ceil(plan.simulations / BLOCK_SIZE);
 }
 
-/** Allocates the output buffers, on SharedArrayBuffers when workers will write them. */
-export function allocateBuffers(plan: SimulationPlan, shared: boolean): SimulationBuffers {
+/**
+ * Allocates the output buffers, on SharedArrayBuffers when workers will write them. With
+ * `bracketed` (the default) a one-asset plan large enough gets band brackets
+ * (bandBrackets.ts) and no band store: its band percentiles come from the brackets, and
+ * in the rare case they cannot, the job is simulated again with a store (runSimulation).
+ */
+export function allocateBuffers(plan: SimulationPlan, shared: boolean, bracketed = true): SimulationBuffers {
   const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
   const n = plan.simulations;
   const points = plan.bandSteps.length;
+  const law = plan.bandLaw ?? { drift: plan.drift[0], volatility: plan.volatility[0] };
+  const bandTimes = Array.from(plan.bandSteps.subarray(1, -1), (step) => (step * plan.horizonYears) / plan.timeSteps);
+  const spec = bracketed && bandsHoldLogs(plan) ? bandBracketsFor(n, law.drift, law.volatility, bandTimes, Object.values(BAND_PERCENTILES)) : undefined;
   return {
+    ...(spec && { brackets: { spec, buffers: allocateBracketBuffers(spec, blockCount(plan), shared) } }),
     terminalPrices: new Float64Array(new Buffer(8 * n * plan.assets)),
     portfolioTerminal: new Float64Array(new Buffer(8 * n)),
-    bandValues: new Float32Array(new Buffer(4 * n * Math.max(0, points - 2))),
+    bandValues: new Float32Array(new Buffer(spec ? 0 : 4 * n * Math.max(0, points - 2))),
     samplePaths: new Float64Array(new Buffer(8 * Math.min(SAMPLE_PATHS, n) * points)),
   };
 }
@@ -133,7 +151,8 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
       const offset = (nextPoint - 1) * sims + start;
       if (bandsHoldLogs(plan)) {
-        out.bandValues.set(logs.subarray(0, n), offset);
+        if (out.brackets) recordBlockBand(out.brackets.spec, out.brackets.buffers, block, nextPoint, logs, n);
+        else out.bandValues.set(logs.subarray(0, n), offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
         for (let p = 0; p < n; p++) {
@@ -146,15 +165,23 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     }
   }
 
-  for (let a = 0; a < k; a++) {
-    const s0 = plan.initialPrices[a];
-    for (let p = 0; p < n; p++) out.terminalPrices[a * sims + start + p] = s0 * Math.exp(logs[a * n + p]);
+  if (k === 1) {
+    // One exponential per path: portfolioValue is 0 + w e^x, the same number.
+    const s0 = plan.initialPrices[0];
+    const w = plan.weights[0];
+    for (let p = 0; p < n; p++) {
+      const e = Math.exp(logs[p]);
+      out.terminalPrices[start + p] = s0 * e;
+      out.portfolioTerminal[start + p] = 0 + w * e;
+    }
+  } else {
+    for (let a = 0; a < k; a++) {
+      const s0 = plan.initialPrices[a];
+      for (let p = 0; p < n; p++) out.terminalPrices[a * sims + start + p] = s0 * Math.exp(logs[a * n + p]);
+    }
+    for (let p = 0; p < n; p++) out.portfolioTerminal[start + p] = portfolioValue(plan.weights, logs, k, n, p);
   }
-  for (let p = 0; p < n; p++) {
-    const v = portfolioValue(plan.weights, logs, k, n, p);
-    out.portfolioTerminal[start + p] = v;
-    if (p < samples) out.samplePaths[p * points + lastPoint] = v;
-  }
+  for (let p = 0; p < samples; p++) out.samplePaths[p * points + lastPoint] = out.portfolioTerminal[start + p];
 }
 
 /** V = sum_a w_a S_a / S_a,0 for path p: the portfolio's value per 1.0 invested at t = 0. */

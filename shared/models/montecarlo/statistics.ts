@@ -157,19 +157,40 @@ export function portfolioSummary(terminalValues: Float64Array, confidenceLevels:
  * The band percentiles of the interior band point j (values bandValues[(j-1) n .. j n)),
  * written to out[at ..] in BAND_PERCENTILES order. When the store holds log-values
  * ln(V / w) (`logWeight` = w, see bandsHoldLogs), the order statistics found among them
- * are mapped to V = w e^x before numpy's interpolation.
+ * are mapped to V = w e^x before numpy's interpolation. `bracketed` may supply the order
+ * statistics without a pass over the store (bandBrackets.ts); when it cannot, they are
+ * selected from the store, or, when there is no store, written as NaN.
  */
-export function interiorBandQuantiles(bandValues: Float32Array, simulations: number, j: number, out: Float64Array, at: number, logWeight?: number): void {
-  // Widened into this thread's scratch array: orderStatistics works on float64 only.
-  if (bandScratch.length < simulations) bandScratch = new Float64Array(simulations);
-  const values = bandScratch.subarray(0, simulations);
-  values.set(bandValues.subarray((j - 1) * simulations, j * simulations));
+export function interiorBandQuantiles(
+  bandValues: Float32Array,
+  simulations: number,
+  j: number,
+  out: Float64Array,
+  at: number,
+  logWeight?: number,
+  bracketed?: (ranks: number[]) => Float64Array | undefined,
+): void {
   const positions = BAND_PROBABILITIES.map((q) => quantilePosition(simulations, q));
-  const stats = orderStatistics(values, positions.flatMap((p) => [p.below, p.above]));
+  const ranks = positions.flatMap((p) => [p.below, p.above]);
+  const stats = bracketed?.(ranks) ?? (bandValues.length > 0 ? storeOrderStatistics(bandValues, simulations, j, ranks) : undefined);
+  if (!stats) {
+    // Brackets that missed and no store to fall back on: the caller simulates again with one.
+    out.fill(NaN, at, at + BAND_PROBABILITIES.length);
+    return;
+  }
   const value = logWeight === undefined ? (x: number) => x : (x: number) => logWeight * Math.exp(x);
   positions.forEach((p, i) => {
     out[at + i] = lerpQuantile(value(stats[2 * i]), value(stats[2 * i + 1]), p.g);
   });
+}
+
+/** Order statistics of band point j by radix selection over the whole store. */
+function storeOrderStatistics(bandValues: Float32Array, simulations: number, j: number, ranks: number[]): Float64Array {
+  // Widened into this thread's scratch array: orderStatistics works on float64 only.
+  if (bandScratch.length < simulations) bandScratch = new Float64Array(simulations);
+  const values = bandScratch.subarray(0, simulations);
+  values.set(bandValues.subarray((j - 1) * simulations, j * simulations));
+  return orderStatistics(values, ranks);
 }
 
 const BAND_PROBABILITIES = Object.values(BAND_PERCENTILES);

@@ -1,4 +1,5 @@
-import { bandLogWeight, type SimulationBuffers, type SimulationPlan } from './simulation.js';
+import { bracketedOrderStatistics } from './bandBrackets.js';
+import { bandLogWeight, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
 import {
   BAND_PERCENTILES,
   TERMINAL_PERCENTILES,
@@ -99,7 +100,9 @@ export function runStatisticsTask(
     );
   } else {
     const j = task - layout.assets;
-    interiorBandQuantiles(buffers.bandValues, n, j, out, bandOffset(layout, j), bandLogWeight(plan));
+    const brackets = buffers.brackets;
+    const bracketed = brackets && ((ranks: number[]) => bracketedOrderStatistics(brackets.spec, brackets.buffers, blockCount(plan), n, j, ranks));
+    interiorBandQuantiles(buffers.bandValues, n, j, out, bandOffset(layout, j), bandLogWeight(plan), bracketed);
   }
 }
 
@@ -144,38 +147,4 @@ export function readStatistics(layout: StatisticsLayout, confidenceLevels: Array
 
 function bandAt(out: Float64Array, at: number): BandPercentiles {
   return Object.fromEntries(BAND_KEYS.map((k, i) => [k, out[at + i]])) as BandPercentiles;
-}
-
-/**
- * Runs every statistics task once on a small synthetic job, so that V8 has compiled their
- * loops before a real job needs them: a function's first pass over a million values
- * otherwise runs largely in the interpreter while the optimizing compiler catches up.
- * Called by an idle worker when it starts, and by the function when it loads.
- */
-export function warmUpStatistics(): void {
-  const n = 16_384;
-  const plan: SimulationPlan = {
-    seed: 0,
-    simulations: n,
-    timeSteps: 2,
-    horizonYears: 1,
-    assets: 1,
-    initialPrices: Float64Array.of(1),
-    drift: Float64Array.of(0),
-    volatility: Float64Array.of(0.2),
-    cholesky: Float64Array.of(1),
-    weights: Float64Array.of(1),
-    bandSteps: Int32Array.of(0, 1, 2),
-  };
-  // Any spread values serve: a low-discrepancy sequence mapped to a lognormal-like shape.
-  const terminal = Float64Array.from({ length: n }, (_, i) => Math.exp(0.2 * Math.tan(Math.PI * (((i * 0.6180339887498949) % 1) - 0.5)) * 0.1));
-  const buffers: SimulationBuffers = {
-    terminalPrices: terminal,
-    portfolioTerminal: terminal,
-    bandValues: Float32Array.from(terminal, Math.log),
-    samplePaths: new Float64Array(0),
-  };
-  const layout = statisticsLayout(plan, 2);
-  const out = new Float64Array(layout.length);
-  for (let task = 0; task < layout.tasks; task++) runStatisticsTask(task, plan, buffers, [0.95, 0.99], layout, out);
 }

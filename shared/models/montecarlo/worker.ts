@@ -1,14 +1,11 @@
 import { parentPort } from 'node:worker_threads';
-import { warmUpStatistics } from './statisticsTasks.js';
 import { BLOCKS_ABORTED, BLOCKS_DONE, runClaimedStatistics, simulateClaimedBlocks, type SharedJob } from './sharedJob.js';
 
 /** Messages a worker posts: one per finished block (progress), then done, for each job. */
 export type WorkerMessage = { readonly kind: 'block' | 'done'; readonly job: number };
 
 // A pooled worker: it lives as long as the process and takes one job message at a time.
-// While it waits for its first, it gets the statistics code compiled.
 parentPort?.on('message', (input: SharedJob) => run(input));
-if (parentPort) warmUpStatistics();
 
 function run(input: SharedJob): void {
   simulateClaimedBlocks(input, () => parentPort?.postMessage({ kind: 'block', job: input.job } satisfies WorkerMessage));

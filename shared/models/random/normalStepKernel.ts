@@ -40,6 +40,10 @@ const TABLE = 0;
 const STATE = 4096;
 const LOGS = 8192;
 const MISSES = 40960;
+const EDGES = 73728;
+const AT_OR_ABOVE = 73792;
+const BRACKETED = 110592;
+const BRACKET_OF = 126976;
 const HEIGHTS = 90112;
 const SLOW = 92672;
 const TIE_MARGIN = 92688;
@@ -78,12 +82,17 @@ export class BlockNormals {
 interface Kernel {
   readonly step: (n: number, drift: number, vol: number) => number;
   readonly finish: (q: number, m: number, drift: number, vol: number) => number;
+  readonly classifyBands: (n: number) => number;
   readonly memory: WebAssembly.Memory;
   readonly state: Int32Array;
   readonly logs: Float64Array;
   readonly misses: Int32Array;
   readonly slow: Int32Array;
   readonly tieMargin: Float64Array;
+  readonly edges: Float32Array;
+  readonly atOrAbove: Int32Array;
+  readonly bracketed: Float32Array;
+  readonly bracketOf: Uint8Array;
 }
 
 /** This thread's kernel instance: undefined before the first use, null without SIMD support. */
@@ -123,12 +132,17 @@ function loadKernel(): Kernel | null {
   return (kernel = {
     step: instance.exports.step as Kernel['step'],
     finish: instance.exports.finish as Kernel['finish'],
+    classifyBands: instance.exports.classifyBands as Kernel['classifyBands'],
     memory,
     state: new Int32Array(memory.buffer, STATE, 4 * LANES),
     logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
     misses: new Int32Array(memory.buffer, MISSES, 2 * KERNEL_CHUNK),
     slow: new Int32Array(memory.buffer, SLOW, 4),
     tieMargin: new Float64Array(memory.buffer, TIE_MARGIN, 1),
+    edges: new Float32Array(memory.buffer, EDGES, BAND_EDGES),
+    atOrAbove: new Int32Array(memory.buffer, AT_OR_ABOVE, BAND_EDGES),
+    bracketed: new Float32Array(memory.buffer, BRACKETED, KERNEL_CHUNK),
+    bracketOf: new Uint8Array(memory.buffer, BRACKET_OF, KERNEL_CHUNK),
   });
 }
 
@@ -325,4 +339,60 @@ export function addLaneStepsJs(gen: BlockNormals, logs: Float64Array, count: num
     }
   }
   if (m > 0) finishMisses(gen.slow, logs, misses, m / 2, drift, vol);
+}
+
+/** Edges classifyBands takes: five brackets [e2k, e2k+1). */
+export const BAND_EDGES = 10;
+
+/**
+ * Classifies the float32 roundings v of logs[0..count) (the values a float32 band store
+ * holds) against ten increasing float32 edges: adds to atOrAbove[i] the number of v >= e_i,
+ * and appends each v inside a bracket (v >= e2k and not v >= e2k+1) to bracketed[], its
+ * bracket k to bracketOf[], in path order. On the kernel when `logs` is its block view
+ * (blockLogs), else classifyBandsJs; the results are the same either way.
+ * @returns the number of values appended
+ */
+export function classifyBands(
+  logs: Float64Array,
+  count: number,
+  edges: Float32Array,
+  atOrAbove: Int32Array,
+  bracketed: Float32Array,
+  bracketOf: Uint8Array,
+): number {
+  checkCount(logs, count);
+  const k = loadKernel();
+  if (!k || logs.buffer !== k.memory.buffer || logs.byteOffset !== LOGS) return classifyBandsJs(logs, count, edges, atOrAbove, bracketed, bracketOf);
+  const whole = count - (count % 4);
+  k.edges.set(edges);
+  k.atOrAbove.fill(0);
+  const m = k.classifyBands(whole);
+  for (let i = 0; i < BAND_EDGES; i++) atOrAbove[i] += k.atOrAbove[i];
+  bracketed.set(k.bracketed.subarray(0, m));
+  bracketOf.set(k.bracketOf.subarray(0, m));
+  return m + classifyBandsJs(logs.subarray(whole, count), count - whole, edges, atOrAbove, bracketed.subarray(m), bracketOf.subarray(m));
+}
+
+/** classifyBands in JavaScript: the same comparisons on the same float32 values. */
+export function classifyBandsJs(
+  logs: Float64Array,
+  count: number,
+  edges: Float32Array,
+  atOrAbove: Int32Array,
+  bracketed: Float32Array,
+  bracketOf: Uint8Array,
+): number {
+  checkCount(logs, count);
+  let m = 0;
+  for (let p = 0; p < count; p++) {
+    const v = Math.fround(logs[p]);
+    for (let i = 0; i < BAND_EDGES; i++) if (v >= edges[i]) atOrAbove[i]++;
+    for (let b = 0; b < BAND_EDGES / 2; b++) {
+      if (v >= edges[2 * b] && !(v >= edges[2 * b + 1])) {
+        bracketed[m] = v;
+        bracketOf[m++] = b;
+      }
+    }
+  }
+  return m;
 }
