@@ -33,8 +33,10 @@ delete process.env.GCS_BUCKET;
 try {
   const handler = cloudEventHandler(await MODEL_LOADERS[name as ModelName](), () => createServices(process.env));
   const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
-  process.stdout.write(resultJson(document));
-  process.exitCode = document.status === 'completed' ? 0 : 1;
+  const code = document.status === 'completed' ? 0 : 1;
+  // Exit once stdout has flushed: the pooled Monte Carlo workers need no orderly wind-down
+  // (the result is committed), and waiting for them to tear down costs tens of ms.
+  process.stdout.write(resultJson(document), () => process.exit(code));
 } catch (error) {
   const transient = error instanceof TransientError;
   process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);

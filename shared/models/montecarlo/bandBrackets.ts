@@ -147,7 +147,8 @@ export function bracketedOrderStatistics(
         const slot = (block * points + (j - 1)) * BRACKETS + b;
         const count = out.filled[slot];
         if (count > capacity) return undefined;
-        for (let q = 0; q < count; q++) inBracket[at++] = out.values[slot * capacity + q];
+        inBracket.set(out.values.subarray(slot * capacity, slot * capacity + count), at);
+        at += count;
       }
       gathered.set(b, inBracket);
     }
