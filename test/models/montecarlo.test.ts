@@ -11,6 +11,8 @@ import { runSimulation } from '../../shared/models/montecarlo/parallelRunner.js'
 import { bandStepsFor, type SimulationPlan } from '../../shared/models/montecarlo/simulation.js';
 import { correlationFactor } from '../../shared/models/montecarlo/correlationFactor.js';
 import { bandBracketsFor } from '../../shared/models/montecarlo/bandBrackets.js';
+import { combineBlockMoments, MOMENT_FIELDS, recordBlockMoments } from '../../shared/models/montecarlo/blockMoments.js';
+import { BLOCK_SIZE } from '../../shared/models/montecarlo/limits.js';
 import { MAX_PATH_STEPS, MAX_SIMULATIONS } from '../../shared/models/montecarlo/limits.js';
 import { montecarloModel, type MonteCarloParams } from '../../shared/models/montecarloJob.js';
 import { inverseNormalCdf, normalPdf } from '../../shared/models/normal.js';
@@ -119,6 +121,27 @@ describe('single-asset GBM against the lognormal closed form (scipy, lognormal_r
     // An Euler scheme would bias the mean by O(dt); the exact transition has none at any step count.
     expect(Math.abs(one.expected_terminal_price - c.mean)).toBeLessThan((4 * c.std) / Math.sqrt(n));
     expect(Math.abs(many.expected_terminal_price - c.mean)).toBeLessThan((4 * c.std) / Math.sqrt(50_000));
+  });
+});
+
+describe('block moments', () => {
+  it('combine per-block sums into the two-pass mean and std, and exact extremes and counts', () => {
+    // 10,001 values in 3 blocks (the last short), spread over orders of magnitude around 1e3.
+    const n = 2 * BLOCK_SIZE + 1809;
+    const values = Float64Array.from({ length: n }, (_, i) => 1000 + 300 * Math.sin(i * 1.3) ** 5 + 1e-3 * (i % 7));
+    const shift = 1;
+    const out = new Float64Array(3 * MOMENT_FIELDS);
+    for (let b = 0; b < 3; b++) recordBlockMoments(values.subarray(b * BLOCK_SIZE, Math.min(n, (b + 1) * BLOCK_SIZE)), shift, 1000, out, b * MOMENT_FIELDS);
+    const m = combineBlockMoments(out, n, MOMENT_FIELDS, 0);
+    // Reference: a plain two-pass mean and std over all values.
+    const x = Array.from(values, (v) => v - shift);
+    const mean = x.reduce((s, v) => s + v, 0) / n;
+    const std = Math.sqrt(x.reduce((s, v) => s + (v - mean) ** 2, 0) / n);
+    expect(Math.abs(m.mean - mean) / mean).toBeLessThan(1e-14);
+    expect(Math.abs(m.std - std) / std).toBeLessThan(1e-12);
+    expect(m.min).toBe(Math.min(...x));
+    expect(m.max).toBe(Math.max(...x));
+    expect(m.below).toBe(values.filter((v) => v < 1000).length);
   });
 });
 

@@ -1,5 +1,6 @@
 import { addLaneSteps, blockLogs, BlockNormals, fillLaneNormals } from '../random/normalStepKernel.js';
 import { allocateBracketBuffers, bandBracketsFor, recordBlockBand, type BandBrackets, type BracketBuffers } from './bandBrackets.js';
+import { MOMENT_FIELDS, recordBlockMoments } from './blockMoments.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
 import { BAND_PERCENTILES } from './statistics.js';
 
@@ -43,6 +44,12 @@ export interface SimulationBuffers {
   readonly portfolioTerminal: Float64Array;
   readonly bandValues: Float32Array;
   readonly samplePaths: Float64Array;
+  /**
+   * Per block, for each asset's terminal prices (below = under its initial price) and then
+   * the portfolio's returns V - 1, MOMENT_FIELDS numbers (blockMoments.ts): block b, series
+   * s at (b * (assets + 1) + s) * MOMENT_FIELDS.
+   */
+  readonly blockMoments: Float64Array;
   /** Region counts and bracket values of a log store's band points (bandBrackets.ts). */
   readonly brackets?: { readonly spec: BandBrackets; readonly buffers: BracketBuffers };
 }
@@ -97,6 +104,7 @@ export function allocateBuffers(plan: SimulationPlan, shared: boolean, bracketed
     portfolioTerminal: new Float64Array(new Buffer(8 * n)),
     bandValues: new Float32Array(new Buffer(spec ? 0 : 4 * n * Math.max(0, points - 2))),
     samplePaths: new Float64Array(new Buffer(8 * Math.min(SAMPLE_PATHS, n) * points)),
+    blockMoments: new Float64Array(new Buffer(8 * blockCount(plan) * (plan.assets + 1) * MOMENT_FIELDS)),
   };
 }
 
@@ -182,6 +190,12 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     for (let p = 0; p < n; p++) out.portfolioTerminal[start + p] = portfolioValue(plan.weights, logs, k, n, p);
   }
   for (let p = 0; p < samples; p++) out.samplePaths[p * points + lastPoint] = out.portfolioTerminal[start + p];
+  const series = (block * (k + 1)) * MOMENT_FIELDS;
+  for (let a = 0; a < k; a++) {
+    const prices = out.terminalPrices.subarray(a * sims + start, a * sims + start + n);
+    recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, series + a * MOMENT_FIELDS);
+  }
+  recordBlockMoments(out.portfolioTerminal.subarray(start, start + n), 1, -Infinity, out.blockMoments, series + k * MOMENT_FIELDS);
 }
 
 /** V = sum_a w_a S_a / S_a,0 for path p: the portfolio's value per 1.0 invested at t = 0. */

@@ -1,3 +1,4 @@
+import type { Moments } from './blockMoments.js';
 import { lerpQuantile, orderStatistics, quantilePosition, radixQuantiles } from '../quantile.js';
 
 /** Percentile keys of a terminal-price summary and their probabilities. */
@@ -29,59 +30,14 @@ export interface PortfolioRisk {
 }
 
 /**
- * Mean by Neumaier's compensated sum: a million terms summed naively lose ~1e-10
- * relative, which would show in the 4-standard-error tests of long horizons.
+ * Summary of simulated terminal values: mean, population std and extremes from the blocks'
+ * moments (blockMoments.ts), and numpy-linear percentiles by radix selection.
  */
-export function compensatedMean(values: ArrayLike<number>): number {
-  let sum = 0;
-  let c = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    const t = sum + v;
-    c += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-    sum = t;
-  }
-  return (sum + c) / values.length;
-}
-
-/** Population standard deviation (ddof = 0, numpy's np.std default), two-pass around `mean`. */
-export function populationStd(values: ArrayLike<number>, mean: number): number {
-  let squares = 0;
-  let c = 0;
-  for (let i = 0; i < values.length; i++) {
-    const d = values[i] - mean;
-    const y = d * d - c;
-    const t = squares + y;
-    c = t - squares - y;
-    squares = t;
-  }
-  return Math.sqrt(squares / values.length);
-}
-
-/**
- * Summary of simulated terminal values: mean, population std, extremes and numpy-linear
- * percentiles (by selection on `scratch`, a reusable copy).
- */
-export function summarizeTerminal(values: Float64Array): TerminalSummary {
-  const mean = compensatedMean(values);
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+export function summarizeTerminal(values: Float64Array, moments: Moments): TerminalSummary {
   const keys = Object.keys(TERMINAL_PERCENTILES) as (keyof typeof TERMINAL_PERCENTILES)[];
   const q = radixQuantiles(values, keys.map((k) => TERMINAL_PERCENTILES[k]));
   const percentiles = Object.fromEntries(keys.map((k, i) => [k, q[i]])) as TerminalPercentiles;
-  return { mean, std: populationStd(values, mean), min, max, percentiles };
-}
-
-/** Fraction of values strictly below `threshold` (P[S_T < S_0] for a terminal array). */
-export function fractionBelow(values: Float64Array, threshold: number): number {
-  let count = 0;
-  for (let i = 0; i < values.length; i++) if (values[i] < threshold) count++;
-  return count / values.length;
+  return { mean: moments.mean, std: moments.std, min: moments.min, max: moments.max, percentiles };
 }
 
 /** The portfolio's statistics at the horizon: its risk figures and its fan-chart percentiles. */
@@ -95,31 +51,14 @@ export interface PortfolioSummary {
  * the numpy-linear (1 - c)-quantile of R = V_T - 1; CVaR is minus the mean of the returns
  * at or below that quantile (the empirical expected shortfall; with ties or interpolation
  * it averages the floor((1-c)n)-ish worst returns). Both are fractions of the initial value
- * lost; a negative value means even that tail gains. The band is V_T's percentiles.
+ * lost; a negative value means even that tail gains. The band is V_T's percentiles; the
+ * mean and spread of R come from the blocks' moments (`returns`).
  * R is never stored: R_i = V_i - 1 rounded is non-decreasing in V_i, so R's order
  * statistics are V's minus 1, and one radix selection on V gives both the VaR and the band
  * order statistics, exactly as numpy would get them from an array of R.
  */
-export function portfolioSummary(terminalValues: Float64Array, confidenceLevels: readonly number[]): PortfolioSummary {
+export function portfolioSummary(terminalValues: Float64Array, confidenceLevels: readonly number[], returns: Moments): PortfolioSummary {
   const n = terminalValues.length;
-  let sum = 0;
-  let c = 0;
-  for (let i = 0; i < n; i++) {
-    const r = terminalValues[i] - 1;
-    const t = sum + r;
-    c += Math.abs(sum) >= Math.abs(r) ? sum - t + r : r - t + sum;
-    sum = t;
-  }
-  const mean = (sum + c) / n;
-  let squares = 0;
-  c = 0;
-  for (let i = 0; i < n; i++) {
-    const d = terminalValues[i] - 1 - mean;
-    const y = d * d - c;
-    const t = squares + y;
-    c = t - squares - y;
-    squares = t;
-  }
   const tails = confidenceLevels.map((level) => quantilePosition(n, 1 - level));
   const bands = BAND_PROBABILITIES.map((q) => quantilePosition(n, q));
   const stats = orderStatistics(terminalValues, [...tails, ...bands].flatMap((p) => [p.below, p.above]));
@@ -148,7 +87,7 @@ export function portfolioSummary(terminalValues: Float64Array, confidenceLevels:
     cvarByLevel[String(level)] = -(tailSums[l] / tailCounts[l]);
   });
   return {
-    risk: { expected_return: mean, volatility_of_return: Math.sqrt(squares / n), var: varByLevel, cvar: cvarByLevel },
+    risk: { expected_return: returns.mean, volatility_of_return: returns.std, var: varByLevel, cvar: cvarByLevel },
     band: bandPercentilesFrom(bandQuantiles),
   };
 }

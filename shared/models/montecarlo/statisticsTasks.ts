@@ -1,9 +1,9 @@
 import { bracketedOrderStatistics } from './bandBrackets.js';
+import { combineBlockMoments, MOMENT_FIELDS } from './blockMoments.js';
 import { bandLogWeight, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
 import {
   BAND_PERCENTILES,
   TERMINAL_PERCENTILES,
-  fractionBelow,
   interiorBandQuantiles,
   portfolioSummary,
   summarizeTerminal,
@@ -79,15 +79,13 @@ export function runStatisticsTask(
 ): void {
   const n = plan.simulations;
   if (task < layout.assets) {
-    const terminal = buffers.terminalPrices.subarray(task * n, (task + 1) * n);
-    const s = summarizeTerminal(terminal);
-    out.set(
-      [s.mean, s.std, s.min, s.max, ...TERMINAL_KEYS.map((k) => s.percentiles[k]), fractionBelow(terminal, plan.initialPrices[task])],
-      task * ASSET_FIELDS,
-    );
+    const moments = combineBlockMoments(buffers.blockMoments, n, (plan.assets + 1) * MOMENT_FIELDS, task * MOMENT_FIELDS);
+    const s = summarizeTerminal(buffers.terminalPrices.subarray(task * n, (task + 1) * n), moments);
+    out.set([s.mean, s.std, s.min, s.max, ...TERMINAL_KEYS.map((k) => s.percentiles[k]), moments.below / n], task * ASSET_FIELDS);
   } else if (task === layout.assets) {
     const levels = Array.from(confidenceLevels);
-    const { risk, band } = portfolioSummary(buffers.portfolioTerminal, levels);
+    const returns = combineBlockMoments(buffers.blockMoments, n, (plan.assets + 1) * MOMENT_FIELDS, plan.assets * MOMENT_FIELDS);
+    const { risk, band } = portfolioSummary(buffers.portfolioTerminal, levels, returns);
     out.set(
       [
         risk.expected_return,
