@@ -16,9 +16,9 @@ export const MAX_SIMULATIONS = 5_000_000;
  * 2.5 ns per path-step for the simulation on one core of the (shared) development machine
  * (xoshiro128** + ziggurat + one multiply-add, fused, on the four-lane WebAssembly SIMD
  * kernel, slow path included; 5.5 ns in plain JavaScript, the fallback without SIMD), plus
- * ~1 s of statistics per million paths; 1e10 path-steps is then ~60 s single-threaded, a
- * ~9x margin under a Cloud Function's 540 s timeout for a slower vCPU and the Cholesky work
- * of many symbols.
+ * ~0.1 s of statistics per million paths; 1e10 path-steps is then ~30 s single-threaded
+ * on the kernel and ~60 s for several symbols (they step in JavaScript), a ~9x margin under
+ * a Cloud Function's 540 s timeout for a slower vCPU and the Cholesky work of many symbols.
  */
 export const MAX_PATH_STEPS = 10_000_000_000;
 
@@ -38,9 +38,11 @@ export const MAX_BAND_INTERVALS = 50;
 /**
  * Float32 values kept for the interior band points (simulations x points): 20 Mi values =
  * 80 MiB. A million paths get 22 band points (every ~12 trading days of a year) instead of
- * 51: each point costs passes over every path's value, and a fan chart needs no more;
+ * 51: each point costs a pass over every path's value, and a fan chart needs no more;
  * float32's 7 digits are ample for it (VaR and the terminal statistics use the float64
- * terminal values).
+ * terminal values). One-asset jobs count their band values against brackets instead of
+ * storing them (bandBrackets.ts) but keep the same points, so that the store they fall
+ * back on gives the same result.
  */
 export const BAND_VALUE_BUDGET = 20 * 1024 * 1024;
 
