@@ -302,15 +302,20 @@ describe('four-lane block generator and the WebAssembly kernel', () => {
       const edges = Float32Array.from([-0.2, -0.19, -0.05, -0.04, 0, 0.001, 0.04, 0.05, 0.19, 0.2]);
       // Values exactly on an edge (as float32) must fall the same way on both sides.
       if (count > 10) for (let i = 0; i < BAND_EDGES; i++) logs[i] = edges[i];
-      const run = (classify: typeof classifyBands, source: Float64Array) => {
-        const atOrAbove = new Int32Array(BAND_EDGES);
+      // Edges and counts at offsets, as the band brackets keep them per point and block.
+      const edgeTable = Float32Array.from([9, 9, 9, ...edges]);
+      const run = (kernelView: boolean) => {
+        const atOrAbove = new Int32Array(BAND_EDGES + 5);
         const values = new Float32Array(4096);
         const brackets = new Uint8Array(4096);
-        const m = classify(source, count, edges, atOrAbove, values, brackets);
-        return { atOrAbove: Array.from(atOrAbove), values: Array.from(values.subarray(0, m)), brackets: Array.from(brackets.subarray(0, m)) };
+        const m = kernelView
+          ? classifyBands(logs, count, edgeTable, 3, atOrAbove, 5, values, brackets)
+          : classifyBandsJs(logs.slice(), 0, count, edgeTable, 3, atOrAbove, 5, values, brackets, 0);
+        expect(Array.from(atOrAbove.subarray(0, 5))).toEqual([0, 0, 0, 0, 0]);
+        return { atOrAbove: Array.from(atOrAbove.subarray(5)), values: Array.from(values.subarray(0, m)), brackets: Array.from(brackets.subarray(0, m)) };
       };
-      const kernel = run(classifyBands, logs);
-      const js = run(classifyBandsJs, logs.slice());
+      const kernel = run(true);
+      const js = run(false);
       expect(kernel).toEqual(js);
       // Independent count: v >= e_i on the float32 rounding, and bracket k = [e_2k, e_2k+1).
       for (let i = 0; i < BAND_EDGES; i++) {

@@ -99,14 +99,13 @@ const bracketOf = new Uint8Array(BLOCK_SIZE);
  */
 export function recordBlockBand(brackets: BandBrackets, out: BracketBuffers, block: number, j: number, logs: Float64Array, n: number): void {
   const slot = block * brackets.points + (j - 1);
-  const edges = brackets.edges.subarray((j - 1) * BAND_EDGES, j * BAND_EDGES);
-  const atOrAbove = out.atOrAbove.subarray(slot * BAND_EDGES, (slot + 1) * BAND_EDGES);
-  const m = classifyBands(logs, n, edges, atOrAbove, bracketed, bracketOf);
+  const m = classifyBands(logs, n, brackets.edges, (j - 1) * BAND_EDGES, out.atOrAbove, slot * BAND_EDGES, bracketed, bracketOf);
   const { capacity } = brackets;
+  const { filled, values } = out;
   for (let q = 0; q < m; q++) {
     const at = slot * BRACKETS + bracketOf[q];
-    const filled = out.filled[at]++;
-    if (filled < capacity) out.values[at * capacity + filled] = bracketed[q];
+    const count = filled[at]++;
+    if (count < capacity) values[at * capacity + count] = bracketed[q];
   }
 }
 

@@ -346,53 +346,62 @@ export const BAND_EDGES = 10;
 
 /**
  * Classifies the float32 roundings v of logs[0..count) (the values a float32 band store
- * holds) against ten increasing float32 edges: adds to atOrAbove[i] the number of v >= e_i,
- * and appends each v inside a bracket (v >= e2k and not v >= e2k+1) to bracketed[], its
- * bracket k to bracketOf[], in path order. On the kernel when `logs` is its block view
- * (blockLogs), else classifyBandsJs; the results are the same either way.
+ * holds) against ten increasing float32 edges, edges[e..e+10): adds to atOrAbove[a + i] the
+ * number of v >= e_i, and appends each v inside a bracket (v >= e2k and not v >= e2k+1) to
+ * bracketed[], its bracket k to bracketOf[], in path order. On the kernel when `logs` is
+ * its block view (blockLogs), else classifyBandsJs; the results are the same either way.
  * @returns the number of values appended
  */
 export function classifyBands(
   logs: Float64Array,
   count: number,
   edges: Float32Array,
+  e: number,
   atOrAbove: Int32Array,
+  a: number,
   bracketed: Float32Array,
   bracketOf: Uint8Array,
 ): number {
   checkCount(logs, count);
   const k = loadKernel();
-  if (!k || logs.buffer !== k.memory.buffer || logs.byteOffset !== LOGS) return classifyBandsJs(logs, count, edges, atOrAbove, bracketed, bracketOf);
+  if (!k || logs.buffer !== k.memory.buffer || logs.byteOffset !== LOGS) return classifyBandsJs(logs, 0, count, edges, e, atOrAbove, a, bracketed, bracketOf, 0);
   const whole = count - (count % 4);
-  k.edges.set(edges);
-  k.atOrAbove.fill(0);
+  for (let i = 0; i < BAND_EDGES; i++) k.edges[i] = edges[e + i];
   const m = k.classifyBands(whole);
-  for (let i = 0; i < BAND_EDGES; i++) atOrAbove[i] += k.atOrAbove[i];
-  bracketed.set(k.bracketed.subarray(0, m));
-  bracketOf.set(k.bracketOf.subarray(0, m));
-  return m + classifyBandsJs(logs.subarray(whole, count), count - whole, edges, atOrAbove, bracketed.subarray(m), bracketOf.subarray(m));
+  for (let i = 0; i < BAND_EDGES; i++) atOrAbove[a + i] += k.atOrAbove[i];
+  for (let q = 0; q < m; q++) {
+    bracketed[q] = k.bracketed[q];
+    bracketOf[q] = k.bracketOf[q];
+  }
+  return whole === count ? m : classifyBandsJs(logs, whole, count, edges, e, atOrAbove, a, bracketed, bracketOf, m);
 }
 
-/** classifyBands in JavaScript: the same comparisons on the same float32 values. */
+/**
+ * classifyBands in JavaScript over logs[from..to), appending from bracketed[m]: the same
+ * comparisons on the same float32 values. @returns the new number of values appended
+ */
 export function classifyBandsJs(
   logs: Float64Array,
-  count: number,
+  from: number,
+  to: number,
   edges: Float32Array,
+  e: number,
   atOrAbove: Int32Array,
+  a: number,
   bracketed: Float32Array,
   bracketOf: Uint8Array,
+  m: number,
 ): number {
-  checkCount(logs, count);
-  let m = 0;
-  for (let p = 0; p < count; p++) {
+  let appended = m;
+  for (let p = from; p < to; p++) {
     const v = Math.fround(logs[p]);
-    for (let i = 0; i < BAND_EDGES; i++) if (v >= edges[i]) atOrAbove[i]++;
+    for (let i = 0; i < BAND_EDGES; i++) if (v >= edges[e + i]) atOrAbove[a + i]++;
     for (let b = 0; b < BAND_EDGES / 2; b++) {
-      if (v >= edges[2 * b] && !(v >= edges[2 * b + 1])) {
-        bracketed[m] = v;
-        bracketOf[m++] = b;
+      if (v >= edges[e + 2 * b] && !(v >= edges[e + 2 * b + 1])) {
+        bracketed[appended] = v;
+        bracketOf[appended++] = b;
       }
     }
   }
-  return m;
+  return appended;
 }

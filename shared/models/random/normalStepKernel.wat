@@ -44,7 +44,7 @@
 ;; all are done.
 ;;
 ;; classifyBands(n) takes the float32 roundings v of logs[0..n) (n a multiple of 4) and
-;; ten increasing float32 edges e0..e9 (five brackets [e2k, e2k+1)): it adds to count i the
+;; ten increasing float32 edges e0..e9 (five brackets [e2k, e2k+1)): it writes to count i the
 ;; number of v >= e_i, and appends each v inside a bracket (v >= e2k and not v >= e2k+1)
 ;; to the bracketed list with its bracket k, in path order; returns how many it appended.
 ;; normalStepKernel.ts classifyBandsJs is the same computation.
@@ -369,24 +369,13 @@
     (local.get $q))
 
   (func (export "classifyBands") (param $n i32) (result i32)
+    ;; Counts accumulate as -1 per hit in i16 lanes, two edges per v128 (lanes 0-3 edge 2i,
+    ;; 4-7 edge 2i + 1; at most n / 4 <= 1024 per lane); the edges are splatted from memory
+    ;; each time round, which keeps the loop within the 16 vector registers.
     (local $p i32) (local $m i32) (local $v v128) (local $in v128) (local $lower v128)
-    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128)
-    (local $e5 v128) (local $e6 v128) (local $e7 v128) (local $e8 v128) (local $e9 v128)
     (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128) (local $g4 v128)
     (local $g5 v128) (local $g6 v128) (local $g7 v128) (local $g8 v128) (local $g9 v128)
-    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128)
-    (local $c5 v128) (local $c6 v128) (local $c7 v128) (local $c8 v128) (local $c9 v128)
-    (local $lane i32)
-    (local.set $e0 (v128.load32_splat offset=73728 (i32.const 0)))
-    (local.set $e1 (v128.load32_splat offset=73732 (i32.const 0)))
-    (local.set $e2 (v128.load32_splat offset=73736 (i32.const 0)))
-    (local.set $e3 (v128.load32_splat offset=73740 (i32.const 0)))
-    (local.set $e4 (v128.load32_splat offset=73744 (i32.const 0)))
-    (local.set $e5 (v128.load32_splat offset=73748 (i32.const 0)))
-    (local.set $e6 (v128.load32_splat offset=73752 (i32.const 0)))
-    (local.set $e7 (v128.load32_splat offset=73756 (i32.const 0)))
-    (local.set $e8 (v128.load32_splat offset=73760 (i32.const 0)))
-    (local.set $e9 (v128.load32_splat offset=73764 (i32.const 0)))
+    (local $c01 v128) (local $c23 v128) (local $c45 v128) (local $c67 v128) (local $c89 v128)
     (block $done
       (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
       (loop $next
@@ -395,27 +384,22 @@
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
             (f32x4.demote_f64x2_zero (v128.load offset=8192 (i32.shl (local.get $p) (i32.const 3))))
             (f32x4.demote_f64x2_zero (v128.load offset=8208 (i32.shl (local.get $p) (i32.const 3))))))
-        ;; g_i = (v >= e_i) as -1 / 0 per lane; counts c_i -= g_i.
-        (local.set $g0 (f32x4.ge (local.get $v) (local.get $e0)))
-        (local.set $g1 (f32x4.ge (local.get $v) (local.get $e1)))
-        (local.set $g2 (f32x4.ge (local.get $v) (local.get $e2)))
-        (local.set $g3 (f32x4.ge (local.get $v) (local.get $e3)))
-        (local.set $g4 (f32x4.ge (local.get $v) (local.get $e4)))
-        (local.set $g5 (f32x4.ge (local.get $v) (local.get $e5)))
-        (local.set $g6 (f32x4.ge (local.get $v) (local.get $e6)))
-        (local.set $g7 (f32x4.ge (local.get $v) (local.get $e7)))
-        (local.set $g8 (f32x4.ge (local.get $v) (local.get $e8)))
-        (local.set $g9 (f32x4.ge (local.get $v) (local.get $e9)))
-        (local.set $c0 (i32x4.sub (local.get $c0) (local.get $g0)))
-        (local.set $c1 (i32x4.sub (local.get $c1) (local.get $g1)))
-        (local.set $c2 (i32x4.sub (local.get $c2) (local.get $g2)))
-        (local.set $c3 (i32x4.sub (local.get $c3) (local.get $g3)))
-        (local.set $c4 (i32x4.sub (local.get $c4) (local.get $g4)))
-        (local.set $c5 (i32x4.sub (local.get $c5) (local.get $g5)))
-        (local.set $c6 (i32x4.sub (local.get $c6) (local.get $g6)))
-        (local.set $c7 (i32x4.sub (local.get $c7) (local.get $g7)))
-        (local.set $c8 (i32x4.sub (local.get $c8) (local.get $g8)))
-        (local.set $c9 (i32x4.sub (local.get $c9) (local.get $g9)))
+        ;; g_i = (v >= e_i) as -1 / 0 per lane.
+        (local.set $g0 (f32x4.ge (local.get $v) (v128.load32_splat offset=73728 (i32.const 0))))
+        (local.set $g1 (f32x4.ge (local.get $v) (v128.load32_splat offset=73732 (i32.const 0))))
+        (local.set $g2 (f32x4.ge (local.get $v) (v128.load32_splat offset=73736 (i32.const 0))))
+        (local.set $g3 (f32x4.ge (local.get $v) (v128.load32_splat offset=73740 (i32.const 0))))
+        (local.set $g4 (f32x4.ge (local.get $v) (v128.load32_splat offset=73744 (i32.const 0))))
+        (local.set $g5 (f32x4.ge (local.get $v) (v128.load32_splat offset=73748 (i32.const 0))))
+        (local.set $g6 (f32x4.ge (local.get $v) (v128.load32_splat offset=73752 (i32.const 0))))
+        (local.set $g7 (f32x4.ge (local.get $v) (v128.load32_splat offset=73756 (i32.const 0))))
+        (local.set $g8 (f32x4.ge (local.get $v) (v128.load32_splat offset=73760 (i32.const 0))))
+        (local.set $g9 (f32x4.ge (local.get $v) (v128.load32_splat offset=73764 (i32.const 0))))
+        (local.set $c01 (i16x8.sub (local.get $c01) (i16x8.narrow_i32x4_s (local.get $g0) (local.get $g1))))
+        (local.set $c23 (i16x8.sub (local.get $c23) (i16x8.narrow_i32x4_s (local.get $g2) (local.get $g3))))
+        (local.set $c45 (i16x8.sub (local.get $c45) (i16x8.narrow_i32x4_s (local.get $g4) (local.get $g5))))
+        (local.set $c67 (i16x8.sub (local.get $c67) (i16x8.narrow_i32x4_s (local.get $g6) (local.get $g7))))
+        (local.set $c89 (i16x8.sub (local.get $c89) (i16x8.narrow_i32x4_s (local.get $g8) (local.get $g9))))
         ;; Inside bracket k: g_2k and not g_2k+1.
         (local.set $in
           (v128.or
@@ -451,21 +435,26 @@
                 (local.set $m (i32.add (local.get $m) (i32.const 1)))))))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br_if $next (i32.lt_s (local.get $p) (local.get $n)))))
-    ;; Add the four lanes of each count to the totals at 73792.
-    (i32.store offset=73792 (i32.const 0) (i32.add (i32.load offset=73792 (i32.const 0)) (call $laneSum (local.get $c0))))
-    (i32.store offset=73796 (i32.const 0) (i32.add (i32.load offset=73796 (i32.const 0)) (call $laneSum (local.get $c1))))
-    (i32.store offset=73800 (i32.const 0) (i32.add (i32.load offset=73800 (i32.const 0)) (call $laneSum (local.get $c2))))
-    (i32.store offset=73804 (i32.const 0) (i32.add (i32.load offset=73804 (i32.const 0)) (call $laneSum (local.get $c3))))
-    (i32.store offset=73808 (i32.const 0) (i32.add (i32.load offset=73808 (i32.const 0)) (call $laneSum (local.get $c4))))
-    (i32.store offset=73812 (i32.const 0) (i32.add (i32.load offset=73812 (i32.const 0)) (call $laneSum (local.get $c5))))
-    (i32.store offset=73816 (i32.const 0) (i32.add (i32.load offset=73816 (i32.const 0)) (call $laneSum (local.get $c6))))
-    (i32.store offset=73820 (i32.const 0) (i32.add (i32.load offset=73820 (i32.const 0)) (call $laneSum (local.get $c7))))
-    (i32.store offset=73824 (i32.const 0) (i32.add (i32.load offset=73824 (i32.const 0)) (call $laneSum (local.get $c8))))
-    (i32.store offset=73828 (i32.const 0) (i32.add (i32.load offset=73828 (i32.const 0)) (call $laneSum (local.get $c9))))
+    ;; The counts at 73792: edge 2i from lanes 0-3 of c(2i)(2i+1), edge 2i + 1 from lanes 4-7.
+    (i32.store offset=73792 (i32.const 0) (call $lowSum (local.get $c01)))
+    (i32.store offset=73796 (i32.const 0) (call $highSum (local.get $c01)))
+    (i32.store offset=73800 (i32.const 0) (call $lowSum (local.get $c23)))
+    (i32.store offset=73804 (i32.const 0) (call $highSum (local.get $c23)))
+    (i32.store offset=73808 (i32.const 0) (call $lowSum (local.get $c45)))
+    (i32.store offset=73812 (i32.const 0) (call $highSum (local.get $c45)))
+    (i32.store offset=73816 (i32.const 0) (call $lowSum (local.get $c67)))
+    (i32.store offset=73820 (i32.const 0) (call $highSum (local.get $c67)))
+    (i32.store offset=73824 (i32.const 0) (call $lowSum (local.get $c89)))
+    (i32.store offset=73828 (i32.const 0) (call $highSum (local.get $c89)))
     (local.get $m))
 
-  (func $laneSum (param $x v128) (result i32)
+  ;; Sums of i16 lanes 0-3 and 4-7 (each at most 1024, so no overflow).
+  (func $lowSum (param $x v128) (result i32)
     (i32.add
-      (i32.add (i32x4.extract_lane 0 (local.get $x)) (i32x4.extract_lane 1 (local.get $x)))
-      (i32.add (i32x4.extract_lane 2 (local.get $x)) (i32x4.extract_lane 3 (local.get $x)))))
+      (i32.add (i16x8.extract_lane_s 0 (local.get $x)) (i16x8.extract_lane_s 1 (local.get $x)))
+      (i32.add (i16x8.extract_lane_s 2 (local.get $x)) (i16x8.extract_lane_s 3 (local.get $x)))))
+  (func $highSum (param $x v128) (result i32)
+    (i32.add
+      (i32.add (i16x8.extract_lane_s 4 (local.get $x)) (i16x8.extract_lane_s 5 (local.get $x)))
+      (i32.add (i16x8.extract_lane_s 6 (local.get $x)) (i16x8.extract_lane_s 7 (local.get $x)))))
 )
