@@ -26,10 +26,11 @@ export interface RunOptions {
   /** The worker script; default defaultWorkerUrl(). */
   readonly workerUrl?: URL;
   /**
-   * Band brackets instead of a band store for one-asset jobs (allocateBuffers); default
-   * true. The results are the same either way.
+   * Brackets instead of stores for large one-asset jobs (allocateBuffers); default true.
+   * The results are the same either way (the expected shortfall to ~1e-15 relative: its
+   * sum runs in another order).
    */
-  readonly bandBrackets?: boolean;
+  readonly brackets?: boolean;
 }
 
 export interface RunOutcome {
@@ -75,7 +76,7 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
   const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
   const job: SharedJob = {
     plan,
-    buffers: allocateBuffers(plan, shared, options.bandBrackets ?? true),
+    buffers: allocateBuffers(plan, shared, options.brackets === false ? null : { confidenceLevels }),
     counters: new Int32Array(new Buffer(4 * COUNTERS)),
     blocks,
     confidenceLevels: Float64Array.from(confidenceLevels),
@@ -85,14 +86,13 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
   };
   const reportProgress = progressReporter(blocks, options.onProgress);
   const blocksDone = () => Math.min(blocks, Atomics.load(job.counters, BLOCKS_DONE));
-  // Brackets that missed leave NaN band percentiles (interiorBandQuantiles): a 1e-15 event
-  // for the law they assume, so simulating again, with a band store, costs nothing on average.
+  // Brackets that missed leave NaN statistics (statisticsTasks.ts): a 1e-15 event for the
+  // law they assume, so simulating again, with stores, costs nothing on average.
   const outcome = (): RunOutcome | Promise<RunOutcome> => {
-    const statistics = readStatistics(layout, confidenceLevels, job.statistics);
-    if (job.buffers.brackets && statistics.interiorBands.some((band) => Object.values(band).some(Number.isNaN))) {
-      return runSimulation(plan, confidenceLevels, { ...options, bandBrackets: false });
+    if ((job.buffers.brackets || job.buffers.terminal) && job.statistics.some(Number.isNaN)) {
+      return runSimulation(plan, confidenceLevels, { ...options, brackets: false });
     }
-    return { buffers: job.buffers, statistics, threads };
+    return { buffers: job.buffers, statistics: readStatistics(layout, confidenceLevels, job.statistics), threads };
   };
   if (!shared) {
     simulateClaimedBlocks(job, () => reportProgress(blocksDone()));

@@ -2,7 +2,14 @@ import { addLaneSteps, blockLogs, BlockNormals, fillLaneNormals } from '../rando
 import { allocateBracketBuffers, bandBracketsFor, recordBlockBand, type BandBrackets, type BracketBuffers } from './bandBrackets.js';
 import { MOMENT_FIELDS, recordBlockMoments } from './blockMoments.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
-import { BAND_PERCENTILES } from './statistics.js';
+import { BAND_PERCENTILES, TERMINAL_PERCENTILES } from './statistics.js';
+import {
+  allocateTerminalBracketBuffers,
+  recordBlockTerminal,
+  terminalBracketsFor,
+  type TerminalBracketBuffers,
+  type TerminalBrackets,
+} from './terminalBrackets.js';
 
 /** How many portfolio paths are recorded for the chart: the first ones of block 0. */
 export const SAMPLE_PATHS = 5;
@@ -50,6 +57,8 @@ export interface SimulationBuffers {
    * s at (b * (assets + 1) + s) * MOMENT_FIELDS.
    */
   readonly blockMoments: Float64Array;
+  /** Region counts, return sums and bracket values of one asset's horizon (terminalBrackets.ts). */
+  readonly terminal?: { readonly spec: TerminalBrackets; readonly buffers: TerminalBracketBuffers };
   /** Region counts and bracket values of a log store's band points (bandBrackets.ts). */
   readonly brackets?: { readonly spec: BandBrackets; readonly buffers: BracketBuffers };
 }
@@ -86,27 +95,40 @@ export function blockCount(plan: SimulationPlan): number {
 }
 
 /**
- * Allocates the output buffers, on SharedArrayBuffers when workers will write them. With
- * `bracketed` (the default) a one-asset plan large enough gets band brackets
- * (bandBrackets.ts) and no band store: its band percentiles come from the brackets, and
- * in the rare case they cannot, the job is simulated again with a store (runSimulation).
+ * Allocates the output buffers, on SharedArrayBuffers when workers will write them. Given
+ * the job's confidence levels (`brackets`), a one-asset plan large enough gets brackets
+ * instead of stores: band brackets (bandBrackets.ts) and terminal brackets
+ * (terminalBrackets.ts), and neither a band store nor terminal arrays. Its percentiles come
+ * from the brackets; in the rare case they cannot, the job is simulated again with stores
+ * (runSimulation). `brackets` null: stores only.
  */
-export function allocateBuffers(plan: SimulationPlan, shared: boolean, bracketed = true): SimulationBuffers {
+export function allocateBuffers(plan: SimulationPlan, shared: boolean, brackets: { readonly confidenceLevels: readonly number[] } | null): SimulationBuffers {
   const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
   const n = plan.simulations;
   const points = plan.bandSteps.length;
+  const blocks = blockCount(plan);
   const law = plan.bandLaw ?? { drift: plan.drift[0], volatility: plan.volatility[0] };
+  const logStore = brackets !== null && bandsHoldLogs(plan);
   const bandTimes = Array.from(plan.bandSteps.subarray(1, -1), (step) => (step * plan.horizonYears) / plan.timeSteps);
-  const spec = bracketed && bandsHoldLogs(plan) ? bandBracketsFor(n, law.drift, law.volatility, bandTimes, Object.values(BAND_PERCENTILES)) : undefined;
+  const bandProbabilities = Object.values(BAND_PERCENTILES);
+  const band = logStore ? bandBracketsFor(n, law.drift, law.volatility, bandTimes, bandProbabilities) : undefined;
+  const wanted = [...Object.values(TERMINAL_PERCENTILES), ...bandProbabilities, ...(brackets?.confidenceLevels ?? []).map((c) => 1 - c)];
+  const terminal = logStore ? terminalBracketsFor(n, law.drift, law.volatility, plan.horizonYears, wanted) : undefined;
   return {
-    ...(spec && { brackets: { spec, buffers: allocateBracketBuffers(spec, blockCount(plan), shared) } }),
-    terminalPrices: new Float64Array(new Buffer(8 * n * plan.assets)),
-    portfolioTerminal: new Float64Array(new Buffer(8 * n)),
-    bandValues: new Float32Array(new Buffer(spec ? 0 : 4 * n * Math.max(0, points - 2))),
+    ...(band && { brackets: { spec: band, buffers: allocateBracketBuffers(band, blocks, shared) } }),
+    ...(terminal && { terminal: { spec: terminal, buffers: allocateTerminalBracketBuffers(terminal, blocks, shared) } }),
+    terminalPrices: new Float64Array(new Buffer(terminal ? 0 : 8 * n * plan.assets)),
+    portfolioTerminal: new Float64Array(new Buffer(terminal ? 0 : 8 * n)),
+    bandValues: new Float32Array(new Buffer(band ? 0 : 4 * n * Math.max(0, points - 2))),
     samplePaths: new Float64Array(new Buffer(8 * Math.min(SAMPLE_PATHS, n) * points)),
-    blockMoments: new Float64Array(new Buffer(8 * blockCount(plan) * (plan.assets + 1) * MOMENT_FIELDS)),
+    blockMoments: new Float64Array(new Buffer(8 * blocks * (plan.assets + 1) * MOMENT_FIELDS)),
   };
 }
+
+// This thread's room for one block's terminal prices and portfolio values when the job
+// keeps no terminal arrays (terminal brackets).
+const blockPrices = new Float64Array(BLOCK_SIZE);
+const blockValues = new Float64Array(BLOCK_SIZE);
 
 /**
  * Simulates block `block` of the plan (paths block*BLOCK_SIZE onward) and writes its
@@ -177,25 +199,49 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     // One exponential per path: portfolioValue is 0 + w e^x, the same number.
     const s0 = plan.initialPrices[0];
     const w = plan.weights[0];
+    const terminal = out.terminal;
+    const prices = terminal ? blockPrices.subarray(0, n) : out.terminalPrices.subarray(start, start + n);
+    const values = terminal ? blockValues.subarray(0, n) : out.portfolioTerminal.subarray(start, start + n);
     for (let p = 0; p < n; p++) {
       const e = Math.exp(logs[p]);
-      out.terminalPrices[start + p] = s0 * e;
-      out.portfolioTerminal[start + p] = 0 + w * e;
+      prices[p] = s0 * e;
+      values[p] = 0 + w * e;
     }
+    if (terminal) recordBlockTerminal(terminal.spec, terminal.buffers, block, logs, values, n);
+    recordTerminalMoments(out, block, 0, 1, prices, values, s0, samples, points);
   } else {
     for (let a = 0; a < k; a++) {
       const s0 = plan.initialPrices[a];
       for (let p = 0; p < n; p++) out.terminalPrices[a * sims + start + p] = s0 * Math.exp(logs[a * n + p]);
     }
     for (let p = 0; p < n; p++) out.portfolioTerminal[start + p] = portfolioValue(plan.weights, logs, k, n, p);
+    for (let a = 0; a < k; a++) {
+      const prices = out.terminalPrices.subarray(a * sims + start, a * sims + start + n);
+      recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, (block * (k + 1) + a) * MOMENT_FIELDS);
+    }
+    recordTerminalMoments(out, block, k, k, null, out.portfolioTerminal.subarray(start, start + n), 0, samples, points);
   }
-  for (let p = 0; p < samples; p++) out.samplePaths[p * points + lastPoint] = out.portfolioTerminal[start + p];
-  const series = (block * (k + 1)) * MOMENT_FIELDS;
-  for (let a = 0; a < k; a++) {
-    const prices = out.terminalPrices.subarray(a * sims + start, a * sims + start + n);
-    recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, series + a * MOMENT_FIELDS);
-  }
-  recordBlockMoments(out.portfolioTerminal.subarray(start, start + n), 1, -Infinity, out.blockMoments, series + k * MOMENT_FIELDS);
+}
+
+/**
+ * Block moments of one asset's prices (unless null) and of the portfolio's returns, and the
+ * sample paths' last point.
+ */
+function recordTerminalMoments(
+  out: SimulationBuffers,
+  block: number,
+  asset: number,
+  assets: number,
+  prices: Float64Array | null,
+  values: Float64Array,
+  initialPrice: number,
+  samples: number,
+  points: number,
+): void {
+  const series = block * (assets + 1) * MOMENT_FIELDS;
+  if (prices) recordBlockMoments(prices, 0, initialPrice, out.blockMoments, series + asset * MOMENT_FIELDS);
+  recordBlockMoments(values, 1, -Infinity, out.blockMoments, series + assets * MOMENT_FIELDS);
+  for (let p = 0; p < samples; p++) out.samplePaths[p * points + points - 1] = values[p];
 }
 
 /** V = sum_a w_a S_a / S_a,0 for path p: the portfolio's value per 1.0 invested at t = 0. */

@@ -30,14 +30,57 @@ export interface PortfolioRisk {
 }
 
 /**
- * Summary of simulated terminal values: mean, population std and extremes from the blocks'
- * moments (blockMoments.ts), and numpy-linear percentiles by radix selection.
+ * Where a summary takes its order statistics from: the stored values (radix selection,
+ * storeSource) or the blocks' brackets (terminalBrackets.ts). Undefined when they cannot be
+ * had (brackets that missed); the summary is then undefined too.
  */
-export function summarizeTerminal(values: Float64Array, moments: Moments): TerminalSummary {
+export type OrderStatisticsOf = (ranks: number[]) => Float64Array | undefined;
+
+/**
+ * Summary of simulated terminal values: mean, population std and extremes from the blocks'
+ * moments (blockMoments.ts), and numpy-linear percentiles from `orderStatisticsOf` over n.
+ */
+export function summarizeTerminal(orderStatisticsOf: OrderStatisticsOf, n: number, moments: Moments): TerminalSummary | undefined {
   const keys = Object.keys(TERMINAL_PERCENTILES) as (keyof typeof TERMINAL_PERCENTILES)[];
-  const q = radixQuantiles(values, keys.map((k) => TERMINAL_PERCENTILES[k]));
-  const percentiles = Object.fromEntries(keys.map((k, i) => [k, q[i]])) as TerminalPercentiles;
+  const positions = keys.map((k) => quantilePosition(n, TERMINAL_PERCENTILES[k]));
+  const stats = orderStatisticsOf(positions.flatMap((p) => [p.below, p.above]));
+  if (!stats) return undefined;
+  const percentiles = Object.fromEntries(keys.map((k, i) => [k, lerpQuantile(stats[2 * i], stats[2 * i + 1], positions[i].g)])) as TerminalPercentiles;
   return { mean: moments.mean, std: moments.std, min: moments.min, max: moments.max, percentiles };
+}
+
+/** Order statistics of stored values by radix selection. */
+export function storeSource(values: Float64Array): OrderStatisticsOf {
+  return (ranks) => orderStatistics(values, ranks);
+}
+
+/**
+ * Sum and count of the returns R = V - 1 at or below each quantile q_l, given the rank of
+ * the order statistic just below each (see portfolioSummary); undefined when unavailable.
+ */
+export type ReturnsUpTo = (quantiles: number[], ranks: number[]) => { sum: number; count: number }[] | undefined;
+
+/**
+ * ReturnsUpTo over stored portfolio values: one pass for every level at once; only returns
+ * below the highest quantile (a few percent) reach the inner loop.
+ */
+export function storeReturnsUpTo(terminalValues: Float64Array): ReturnsUpTo {
+  return (quantiles) => {
+    const highest = Math.max(...quantiles);
+    const sums = new Float64Array(quantiles.length);
+    const counts = new Float64Array(quantiles.length);
+    for (let i = 0; i < terminalValues.length; i++) {
+      const r = terminalValues[i] - 1;
+      if (r > highest) continue;
+      for (let l = 0; l < quantiles.length; l++) {
+        if (r <= quantiles[l]) {
+          sums[l] += r;
+          counts[l]++;
+        }
+      }
+    }
+    return quantiles.map((_, l) => ({ sum: sums[l], count: counts[l] }));
+  };
 }
 
 /** The portfolio's statistics at the horizon: its risk figures and its fan-chart percentiles. */
@@ -57,29 +100,23 @@ export interface PortfolioSummary {
  * statistics are V's minus 1, and one radix selection on V gives both the VaR and the band
  * order statistics, exactly as numpy would get them from an array of R.
  */
-export function portfolioSummary(terminalValues: Float64Array, confidenceLevels: readonly number[], returns: Moments): PortfolioSummary {
-  const n = terminalValues.length;
+export function portfolioSummary(
+  orderStatisticsOf: OrderStatisticsOf,
+  returnsUpTo: ReturnsUpTo,
+  n: number,
+  confidenceLevels: readonly number[],
+  returns: Moments,
+): PortfolioSummary | undefined {
   const tails = confidenceLevels.map((level) => quantilePosition(n, 1 - level));
   const bands = BAND_PROBABILITIES.map((q) => quantilePosition(n, q));
-  const stats = orderStatistics(terminalValues, [...tails, ...bands].flatMap((p) => [p.below, p.above]));
+  const stats = orderStatisticsOf([...tails, ...bands].flatMap((p) => [p.below, p.above]));
+  if (!stats) return undefined;
   const tailQuantiles = tails.map((p, i) => lerpQuantile(stats[2 * i] - 1, stats[2 * i + 1] - 1, p.g));
   const bandQuantiles = bands.map((p, i) => lerpQuantile(stats[2 * (tails.length + i)], stats[2 * (tails.length + i) + 1], p.g));
-
-  // Expected shortfall of every level in one pass: only returns below the highest tail
-  // quantile (a few percent) reach the inner loop.
-  const highest = Math.max(...tailQuantiles);
-  const tailSums = new Float64Array(tails.length);
-  const tailCounts = new Float64Array(tails.length);
-  for (let i = 0; i < n; i++) {
-    const r = terminalValues[i] - 1;
-    if (r > highest) continue;
-    for (let l = 0; l < tailQuantiles.length; l++) {
-      if (r <= tailQuantiles[l]) {
-        tailSums[l] += r;
-        tailCounts[l]++;
-      }
-    }
-  }
+  const shortfall = returnsUpTo(tailQuantiles, tails.map((p) => p.below));
+  if (!shortfall) return undefined;
+  const tailSums = shortfall.map((t) => t.sum);
+  const tailCounts = shortfall.map((t) => t.count);
   const varByLevel: Record<string, number> = {};
   const cvarByLevel: Record<string, number> = {};
   confidenceLevels.forEach((level, l) => {

@@ -1,12 +1,17 @@
 import { bracketedOrderStatistics } from './bandBrackets.js';
 import { combineBlockMoments, MOMENT_FIELDS } from './blockMoments.js';
+import { TerminalRegions } from './terminalBrackets.js';
 import { bandLogWeight, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
 import {
   BAND_PERCENTILES,
   TERMINAL_PERCENTILES,
   interiorBandQuantiles,
   portfolioSummary,
+  storeReturnsUpTo,
+  storeSource,
   summarizeTerminal,
+  type OrderStatisticsOf,
+  type ReturnsUpTo,
   type BandPercentiles,
   type PortfolioSummary,
   type TerminalPercentiles,
@@ -78,30 +83,59 @@ export function runStatisticsTask(
   out: Float64Array,
 ): void {
   const n = plan.simulations;
+  const stride = (plan.assets + 1) * MOMENT_FIELDS;
+  const terminal = buffers.terminal;
+  // One asset with terminal brackets: order statistics of x_T, mapped to S or V (the same
+  // expressions simulateBlock evaluates); else the stored values.
+  const regions = terminal && new TerminalRegions(terminal.spec, terminal.buffers, blockCount(plan));
+  const fromBrackets = (valueOf: (x: number) => number): OrderStatisticsOf => (ranks) => {
+    const stats = new Float64Array(ranks.length);
+    for (let i = 0; i < ranks.length; i++) {
+      const x = regions?.orderStatistic(ranks[i]);
+      if (x === undefined) return undefined;
+      stats[i] = valueOf(x);
+    }
+    return stats;
+  };
   if (task < layout.assets) {
-    const moments = combineBlockMoments(buffers.blockMoments, n, (plan.assets + 1) * MOMENT_FIELDS, task * MOMENT_FIELDS);
-    const s = summarizeTerminal(buffers.terminalPrices.subarray(task * n, (task + 1) * n), moments);
-    out.set([s.mean, s.std, s.min, s.max, ...TERMINAL_KEYS.map((k) => s.percentiles[k]), moments.below / n], task * ASSET_FIELDS);
+    const moments = combineBlockMoments(buffers.blockMoments, n, stride, task * MOMENT_FIELDS);
+    const s0 = plan.initialPrices[task];
+    const source = regions ? fromBrackets((x) => s0 * Math.exp(x)) : storeSource(buffers.terminalPrices.subarray(task * n, (task + 1) * n));
+    const s = summarizeTerminal(source, n, moments);
+    const numbers = s ? [s.mean, s.std, s.min, s.max, ...TERMINAL_KEYS.map((k) => s.percentiles[k]), moments.below / n] : new Array<number>(ASSET_FIELDS).fill(NaN);
+    out.set(numbers, task * ASSET_FIELDS);
   } else if (task === layout.assets) {
     const levels = Array.from(confidenceLevels);
-    const returns = combineBlockMoments(buffers.blockMoments, n, (plan.assets + 1) * MOMENT_FIELDS, plan.assets * MOMENT_FIELDS);
-    const { risk, band } = portfolioSummary(buffers.portfolioTerminal, levels, returns);
-    out.set(
-      [
-        risk.expected_return,
-        risk.volatility_of_return,
-        ...levels.map((c) => risk.var[String(c)]),
-        ...levels.map((c) => risk.cvar[String(c)]),
-        ...BAND_KEYS.map((k) => band[k]),
-      ],
-      portfolioOffset(layout),
-    );
+    const returns = combineBlockMoments(buffers.blockMoments, n, stride, plan.assets * MOMENT_FIELDS);
+    const w = plan.weights[0];
+    const valueOf = (x: number) => 0 + w * Math.exp(x);
+    const summary = regions
+      ? portfolioSummary(fromBrackets(valueOf), bracketReturnsUpTo(regions, (x) => valueOf(x) - 1), n, levels, returns)
+      : portfolioSummary(storeSource(buffers.portfolioTerminal), storeReturnsUpTo(buffers.portfolioTerminal), n, levels, returns);
+    const numbers = summary
+      ? [
+          summary.risk.expected_return,
+          summary.risk.volatility_of_return,
+          ...levels.map((c) => summary.risk.var[String(c)]),
+          ...levels.map((c) => summary.risk.cvar[String(c)]),
+          ...BAND_KEYS.map((k) => summary.band[k]),
+        ]
+      : new Array<number>(portfolioFields(levels.length)).fill(NaN);
+    out.set(numbers, portfolioOffset(layout));
   } else {
     const j = task - layout.assets;
     const brackets = buffers.brackets;
     const bracketed = brackets && ((ranks: number[]) => bracketedOrderStatistics(brackets.spec, brackets.buffers, blockCount(plan), n, j, ranks));
     interiorBandQuantiles(buffers.bandValues, n, j, out, bandOffset(layout, j), bandLogWeight(plan), bracketed);
   }
+}
+
+/** ReturnsUpTo from terminal brackets (each quantile's lower order statistic's bracket). */
+function bracketReturnsUpTo(regions: TerminalRegions, returnOf: (x: number) => number): ReturnsUpTo {
+  return (quantiles, ranks) => {
+    const tails = quantiles.map((q, l) => regions.returnsUpTo(ranks[l], q, returnOf));
+    return tails.every((t) => t !== undefined) ? (tails as { sum: number; count: number }[]) : undefined;
+  };
 }
 
 /** One asset's statistics as read back from the task output. */
