@@ -11,6 +11,7 @@ import { runSimulation } from '../../shared/models/montecarlo/parallelRunner.js'
 import { bandStepsFor, type SimulationPlan } from '../../shared/models/montecarlo/simulation.js';
 import { correlationFactor } from '../../shared/models/montecarlo/correlationFactor.js';
 import { bandBracketsFor } from '../../shared/models/montecarlo/bandBrackets.js';
+import { terminalBracketsFor } from '../../shared/models/montecarlo/terminalBrackets.js';
 import { combineBlockMoments, MOMENT_FIELDS, recordBlockMoments } from '../../shared/models/montecarlo/blockMoments.js';
 import { BLOCK_SIZE } from '../../shared/models/montecarlo/limits.js';
 import { MAX_PATH_STEPS, MAX_SIMULATIONS } from '../../shared/models/montecarlo/limits.js';
@@ -121,6 +122,26 @@ describe('single-asset GBM against the lognormal closed form (scipy, lognormal_r
     // An Euler scheme would bias the mean by O(dt); the exact transition has none at any step count.
     expect(Math.abs(one.expected_terminal_price - c.mean)).toBeLessThan((4 * c.std) / Math.sqrt(n));
     expect(Math.abs(many.expected_terminal_price - c.mean)).toBeLessThan((4 * c.std) / Math.sqrt(50_000));
+  });
+});
+
+describe('terminal brackets', () => {
+  it('merge brackets of coinciding or close quantiles and keep the bin regions in order', () => {
+    const spec = terminalBracketsFor(1_000_000, 0.08, 0.2, 1, [0.05, 0.05, 0.5, 0.5001, 0.95, 0.01, 0.99])!;
+    // 0.05 twice and 0.5 / 0.5001 (1e-4 apart, brackets +-1e-3 wide) each make one bracket.
+    expect(spec.brackets).toBe(5);
+    expect(spec.regions).toBe(11);
+    for (let bin = 1; bin < spec.regionOfBin.length; bin++) expect(spec.regionOfBin[bin]).toBeGreaterThanOrEqual(spec.regionOfBin[bin - 1]);
+    expect(spec.regionOfBin[0]).toBe(1); // the first bin starts at the lowest bracket edge
+    expect(spec.regionOfBin.at(-1)).toBe(9);
+    // The median bracket in x: mean (mu - sigma^2/2) T = 0.06 lies inside it.
+    const medianBin = Math.floor((0.06 - spec.low) * spec.scale);
+    expect(spec.regionOfBin[medianBin]).toBe(5);
+  });
+
+  it('are not used for small jobs or without volatility', () => {
+    expect(terminalBracketsFor(99_999, 0.08, 0.2, 1, [0.5])).toBeUndefined();
+    expect(terminalBracketsFor(1_000_000, 0.08, 0, 1, [0.5])).toBeUndefined();
   });
 });
 

@@ -208,6 +208,8 @@ export class TerminalRegions {
    * Sum and count of the returns at or below `q`, where the order statistic of rank `rank`
    * (at or below q, and the next one above it) lies inside a bracket: the regions below the
    * bracket whole, and the bracket's own returns up to q (`returnOf` maps x to V - 1).
+   * Returns of later regions are taken to exceed q: one equal to it would need a log-price
+   * within ~1e-16 of one in the bracket yet in another bin.
    */
   returnsUpTo(rank: number, q: number, returnOf: (x: number) => number): { sum: number; count: number } | undefined {
     const { region, before } = this.place(rank);
