@@ -4,14 +4,16 @@ import { BLOCK_SIZE } from './limits.js';
  * Mean, spread, extremes and a count below a threshold of a simulated series, gathered per
  * block while the block's values are in cache and combined afterwards in block order, so
  * the statistics tasks make no pass of their own over a million values, and the numbers do
- * not depend on which thread simulated which block. Per block: Neumaier's compensated sum,
- * min, max, the count below the threshold, and the compensated sum of squared deviations
- * from the block's own mean; blocks combine by Chan, Golub and LeVeque's pairwise update
+ * not depend on which thread simulated which block. Per block: the sum, min, max, the count
+ * below the threshold, and the sum of squared deviations from the block's own mean, each
+ * over at most 4096 values in a few independent accumulators (relative error under 1e-13
+ * even in the worst case, and no long dependency chain to wait on); blocks combine by
+ * Neumaier's compensated sum and Chan, Golub and LeVeque's pairwise update
  * M2 = sum M2_b + sum n_b (mean_b - mean)^2, as accurate as two passes over all values.
  */
 
-/** Numbers recorded per block and series: sum, compensation, min, max, below, M2. */
-export const MOMENT_FIELDS = 6;
+/** Numbers recorded per block and series: sum, min, max, below, M2. */
+export const MOMENT_FIELDS = 5;
 
 export interface Moments {
   readonly mean: number;
@@ -29,37 +31,46 @@ export interface Moments {
  */
 export function recordBlockMoments(values: Float64Array, shift: number, threshold: number, out: Float64Array, at: number): void {
   const n = values.length;
-  let sum = 0;
-  let c = 0;
+  let s0 = 0;
+  let s1 = 0;
   let min = Infinity;
   let max = -Infinity;
   let below = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (v < threshold) below++;
+    below += v < threshold ? 1 : 0;
     const x = v - shift;
     if (x < min) min = x;
     if (x > max) max = x;
-    const t = sum + x;
-    c += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
-    sum = t;
+    if (i & 1) s1 += x;
+    else s0 += x;
   }
-  const mean = (sum + c) / n;
+  const sum = s0 + s1;
+  const mean = sum / n;
+  let m0 = 0;
+  let m1 = 0;
   let m2 = 0;
-  let e = 0;
-  for (let i = 0; i < n; i++) {
+  let m3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const d0 = values[i] - shift - mean;
+    const d1 = values[i + 1] - shift - mean;
+    const d2 = values[i + 2] - shift - mean;
+    const d3 = values[i + 3] - shift - mean;
+    m0 += d0 * d0;
+    m1 += d1 * d1;
+    m2 += d2 * d2;
+    m3 += d3 * d3;
+  }
+  for (; i < n; i++) {
     const d = values[i] - shift - mean;
-    const y = d * d - e;
-    const t = m2 + y;
-    e = t - m2 - y;
-    m2 = t;
+    m0 += d * d;
   }
   out[at] = sum;
-  out[at + 1] = c;
-  out[at + 2] = min;
-  out[at + 3] = max;
-  out[at + 4] = below;
-  out[at + 5] = m2;
+  out[at + 1] = min;
+  out[at + 2] = max;
+  out[at + 3] = below;
+  out[at + 4] = m0 + m1 + (m2 + m3);
 }
 
 /**
@@ -75,22 +86,21 @@ export function combineBlockMoments(out: Float64Array, simulations: number, stri
   let below = 0;
   for (let b = 0; b < blocks; b++) {
     const o = b * stride + at;
-    for (const x of [out[o], out[o + 1]]) {
-      const t = sum + x;
-      c += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
-      sum = t;
-    }
-    min = Math.min(min, out[o + 2]);
-    max = Math.max(max, out[o + 3]);
-    below += out[o + 4];
+    const x = out[o];
+    const t = sum + x;
+    c += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
+    sum = t;
+    min = Math.min(min, out[o + 1]);
+    max = Math.max(max, out[o + 2]);
+    below += out[o + 3];
   }
   const mean = (sum + c) / simulations;
   let m2 = 0;
   for (let b = 0; b < blocks; b++) {
     const o = b * stride + at;
     const n = Math.min(BLOCK_SIZE, simulations - b * BLOCK_SIZE);
-    const d = (out[o] + out[o + 1]) / n - mean;
-    m2 += out[o + 5] + n * d * d;
+    const d = out[o] / n - mean;
+    m2 += out[o + 4] + n * d * d;
   }
   return { mean, std: Math.sqrt(m2 / simulations), min, max, below };
 }
