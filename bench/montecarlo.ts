@@ -3,7 +3,9 @@
  * Runs this file as a child (`node --import tsx bench/montecarlo.ts --child <threads>`) on
  * 1 thread and on all cores, and `python3 bench/montecarlo_numpy.py` (vectorized numpy,
  * chunked rows), timing each whole process from spawn to exit; peak memory is each child's
- * own maxRSS (process.resourceUsage / getrusage). Prints a summary and a final BENCH_JSON line.
+ * own maxRSS (process.resourceUsage / getrusage). The whole job (the bundled CLI) and numpy
+ * then run in alternation, MC_BENCH_ROUNDS rounds (default 3), and the ratio is of their
+ * medians. Prints a summary and a final BENCH_JSON line.
  *
  * The children run as one `node --import tsx` process, like python3 is one process: `npx tsx`
  * would add ~0.5 s of package-runner start-up (npx resolving the bin, then tsx's CLI
@@ -106,10 +108,20 @@ async function main(): Promise<void> {
   const pathSteps = SIMULATIONS * STEPS;
   const one = timedProcess<ChildReport>(process.execPath, ['--import', 'tsx', self, '--child', '1']);
   const all = timedProcess<ChildReport>(process.execPath, ['--import', 'tsx', self, '--child', String(cores)]);
-  const job = await wholeJob(cores);
+  // The whole job and numpy alternate, three rounds, and each side's median counts: one
+  // noisy round on a shared machine would otherwise swing the ratio by 10-20%.
+  const rounds = Number(process.env.MC_BENCH_ROUNDS ?? 3);
+  const jobs: { seconds: number; peakMb: number }[] = [];
+  const numpys: Timed<NumpyReport>[] = [];
   // numpy computes the band percentiles at as many time points as ours keeps.
   const interiorBandPoints = bandStepsFor(STEPS, SIMULATIONS).length - 2;
-  const numpy = timedProcess<NumpyReport>(process.env.PYTHON ?? 'python3', ['bench/montecarlo_numpy.py', String(SIMULATIONS), String(STEPS), String(interiorBandPoints)]);
+  for (let round = 0; round < rounds; round++) {
+    const job = await wholeJob(cores);
+    if (job) jobs.push(job);
+    numpys.push(timedProcess<NumpyReport>(process.env.PYTHON ?? 'python3', ['bench/montecarlo_numpy.py', String(SIMULATIONS), String(STEPS), String(interiorBandPoints)]));
+  }
+  const job = jobs.length > 0 ? median(jobs, (j) => j.seconds) : undefined;
+  const numpy = median(numpys, (n) => n.seconds);
   const summary = {
     simulations: SIMULATIONS,
     time_steps: STEPS,
@@ -119,7 +131,10 @@ async function main(): Promise<void> {
     ts_all_process_s: all.seconds,
     ts_all_model_s: all.report.modelSeconds,
     ts_all_threads: all.report.threads,
+    rounds,
     whole_job_process_s: job?.seconds,
+    whole_job_process_s_all: jobs.map((j) => j.seconds),
+    numpy_process_s_all: numpys.map((n) => n.seconds),
     whole_job_peak_rss_mb: job?.peakMb,
     speedup_vs_numpy_whole_job: job ? numpy.seconds / job.seconds : undefined,
     numpy_process_s: numpy.seconds,
@@ -139,12 +154,18 @@ async function main(): Promise<void> {
   console.log(`Monte Carlo ${SIMULATIONS} paths x ${STEPS} steps, one asset (${cores} cores, shared machine)`);
   console.log(`  TypeScript 1 thread : ${one.seconds.toFixed(2)} s process (${one.report.modelSeconds.toFixed(2)} s model), peak ${one.report.maxRssMb.toFixed(0)} MB`);
   console.log(`  TypeScript ${all.report.threads} threads: ${all.seconds.toFixed(2)} s process (${all.report.modelSeconds.toFixed(2)} s model), peak ${all.report.maxRssMb.toFixed(0)} MB`);
-  if (job) console.log(`  whole job (node dist/cli/job.js, ${cores} threads, CloudEvent to result.json): ${job.seconds.toFixed(2)} s, peak ${job.peakMb.toFixed(0)} MB`);
-  console.log(`  numpy (chunks of ${numpy.report.chunk_rows} rows): ${numpy.seconds.toFixed(2)} s process, peak ${numpy.report.max_rss_mb.toFixed(0)} MB`);
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+  if (job) console.log(`  whole job (node dist/cli/job.js, ${cores} threads, CloudEvent to result.json): ${job.seconds.toFixed(2)} s (median of ${list(jobs.map((j) => j.seconds))}), peak ${job.peakMb.toFixed(0)} MB`);
+  console.log(`  numpy (chunks of ${numpy.report.chunk_rows} rows): ${numpy.seconds.toFixed(2)} s process (median of ${list(numpys.map((n) => n.seconds))}), peak ${numpy.report.max_rss_mb.toFixed(0)} MB`);
   console.log(`  speed-up vs numpy: ${summary.speedup_vs_numpy_1thread.toFixed(1)}x (1 thread), ${summary.speedup_vs_numpy_all.toFixed(1)}x (all cores)${job ? `, ${(numpy.seconds / job.seconds).toFixed(1)}x (whole job)` : ''}`);
   console.log(`  throughput: ${(summary.path_steps_per_s_1thread / 1e6).toFixed(0)} M path-steps/s (1 thread), ${(summary.path_steps_per_s_all / 1e6).toFixed(0)} M (all)`);
   console.log(`  E[S_T]: ours ${one.report.mean.toFixed(3)}, numpy ${numpy.report.mean.toFixed(3)}, exact ${summary.sanity_mean_exact.toFixed(3)}`);
   console.log(`BENCH_JSON ${JSON.stringify(summary)}`);
+}
+
+/** The middle element by `key` (the upper middle of an even count). */
+function median<T>(items: T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)];
 }
 
 const childIndex = process.argv.indexOf('--child');
