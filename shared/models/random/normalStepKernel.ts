@@ -40,6 +40,7 @@ const TABLE = 0;
 const STATE = 4096;
 const LOGS = 8192;
 const MISSES = 40960;
+const MISSED_LOGS = 131072;
 const EDGES = 73728;
 const AT_OR_ABOVE = 73792;
 const BRACKETED = 110592;
@@ -87,6 +88,8 @@ interface Kernel {
   readonly state: Int32Array;
   readonly logs: Float64Array;
   readonly misses: Int32Array;
+  /** Each miss's log-price from before the step (the kernel writes a provisional one in its place). */
+  readonly missedLogs: Float64Array;
   readonly slow: Int32Array;
   readonly tieMargin: Float64Array;
   readonly edges: Float32Array;
@@ -137,6 +140,7 @@ function loadKernel(): Kernel | null {
     state: new Int32Array(memory.buffer, STATE, 4 * LANES),
     logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
     misses: new Int32Array(memory.buffer, MISSES, 2 * KERNEL_CHUNK),
+    missedLogs: new Float64Array(memory.buffer, MISSED_LOGS, KERNEL_CHUNK),
     slow: new Int32Array(memory.buffer, SLOW, 4),
     tieMargin: new Float64Array(memory.buffer, TIE_MARGIN, 1),
     edges: new Float32Array(memory.buffer, EDGES, BAND_EDGES),
@@ -290,7 +294,7 @@ function finishMissesWasm(k: Kernel, slow: Xoshiro128, m: number, drift: number,
   for (let q = k.finish(0, m, drift, vol); q < m; q = k.finish(q + 1, m, drift, vol)) {
     slow.s.set(k.slow);
     const w = misses[2 * q + 1];
-    logs[misses[2 * q]] += drift + vol * slowNormal(slow, w & 0xff, w >> 8);
+    logs[misses[2 * q]] = k.missedLogs[q] + (drift + vol * slowNormal(slow, w & 0xff, w >> 8));
     k.slow.set(slow.s);
   }
   slow.s.set(k.slow);

@@ -19,11 +19,13 @@
 ;;          (written once by the loader; see normalStepKernel.ts wedgeParabolas)
 ;;   110592 bracketed values, float32[4096], and 126976 their brackets, uint8[4096]
 ;;          (classifyBands' output)
+;;   131072 the log-prices before the step of the misses, float64[4096], miss order
 ;;
 ;; step(n, drift, vol) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
 ;; padding lanes past n are drawn and discarded) and returns the number of misses. A
-;; rejected lane leaves its path unchanged (bitselect keeps the old value); the caller
-;; finishes it with the slow path.
+;; rejected lane's path is written like the others, with a value that finish replaces: the
+;; miss list keeps its log-price from before the step (stored with the miss, rather than
+;; selected lane by lane on every store), and the caller finishes it with the slow path.
 ;;
 ;; finish(q, m, drift, vol) finishes misses q..m-1 in order with the ziggurat's slow path
 ;; (ziggurat.ts slowNormal, op for op, so bit-identical to it), drawing from the slow stream
@@ -50,7 +52,7 @@
 ;; normalStepKernel.ts classifyBandsJs is the same computation.
 (module
   (import "math" "log" (func $log (param f64) (result f64)))
-  (memory (export "memory") 2)
+  (memory (export "memory") 3)
 
   ;; Xoshiro128.nextDouble on the slow stream's state in memory (92672), for the rare tail.
   (func $slowDouble (result f64)
@@ -91,7 +93,7 @@
   (func (export "step") (param $n i32) (param $drift f64) (param $vol f64) (result i32)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $r v128) (local $w v128) (local $t v128) (local $j v128) (local $li v128)
-    (local $thr v128) (local $acc v128) (local $sc v128) (local $old v128) (local $new v128)
+    (local $thr v128) (local $acc v128) (local $sc v128) (local $old v128) (local $old2 v128)
     (local $dv v128) (local $vv v128)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $p i32) (local $m i32) (local $ptr i32) (local $bm i32)
@@ -144,22 +146,20 @@
         (local.set $sc (v128.load64_zero (local.get $a0)))
         (local.set $sc (v128.load64_lane 1 (local.get $a1) (local.get $sc)))
         (local.set $old (v128.load offset=8192 (local.get $ptr)))
-        (local.set $new
+        (v128.store offset=8192 (local.get $ptr)
           (f64x2.add (local.get $old)
             (f64x2.add (local.get $dv)
               (f64x2.mul (local.get $vv)
                 (f64x2.mul
                   (f64x2.add (f64x2.convert_low_i32x4_s (local.get $j)) (v128.const f64x2 0.5 0.5))
                   (local.get $sc))))))
-        (v128.store offset=8192 (local.get $ptr)
-          (v128.bitselect (local.get $new) (local.get $old) (i64x2.extend_low_i32x4_s (local.get $acc))))
 
         ;; Lanes 2, 3.
         (local.set $sc (v128.load64_zero (local.get $a2)))
         (local.set $sc (v128.load64_lane 1 (local.get $a3) (local.get $sc)))
-        (local.set $old (v128.load offset=8208 (local.get $ptr)))
-        (local.set $new
-          (f64x2.add (local.get $old)
+        (local.set $old2 (v128.load offset=8208 (local.get $ptr)))
+        (v128.store offset=8208 (local.get $ptr)
+          (f64x2.add (local.get $old2)
             (f64x2.add (local.get $dv)
               (f64x2.mul (local.get $vv)
                 (f64x2.mul
@@ -168,10 +168,9 @@
                       (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $j) (local.get $j)))
                     (v128.const f64x2 0.5 0.5))
                   (local.get $sc))))))
-        (v128.store offset=8208 (local.get $ptr)
-          (v128.bitselect (local.get $new) (local.get $old) (i64x2.extend_high_i32x4_s (local.get $acc))))
 
-        ;; Rejections (~0.7% of lanes): record (path, word) in lane order for paths < n.
+        ;; Rejections (~1.2% of lanes): record (path, word) and the path's log-price before the
+        ;; step (at 131072 + 8 miss) in lane order, for paths < n.
         (local.set $bm (i32x4.bitmask (local.get $acc)))
         (if (i32.ne (local.get $bm) (i32.const 15))
           (then
@@ -179,6 +178,7 @@
               (then
                 (i32.store offset=40960 (i32.shl (local.get $m) (i32.const 2)) (local.get $p))
                 (i32.store offset=40964 (i32.shl (local.get $m) (i32.const 2)) (i32x4.extract_lane 0 (local.get $w)))
+                (f64.store offset=131072 (i32.shl (local.get $m) (i32.const 2)) (f64x2.extract_lane 0 (local.get $old)))
                 (local.set $m (i32.add (local.get $m) (i32.const 2)))))
             (if (i32.and
                   (i32.eqz (i32.and (local.get $bm) (i32.const 2)))
@@ -186,6 +186,7 @@
               (then
                 (i32.store offset=40960 (i32.shl (local.get $m) (i32.const 2)) (i32.add (local.get $p) (i32.const 1)))
                 (i32.store offset=40964 (i32.shl (local.get $m) (i32.const 2)) (i32x4.extract_lane 1 (local.get $w)))
+                (f64.store offset=131072 (i32.shl (local.get $m) (i32.const 2)) (f64x2.extract_lane 1 (local.get $old)))
                 (local.set $m (i32.add (local.get $m) (i32.const 2)))))
             (if (i32.and
                   (i32.eqz (i32.and (local.get $bm) (i32.const 4)))
@@ -193,6 +194,7 @@
               (then
                 (i32.store offset=40960 (i32.shl (local.get $m) (i32.const 2)) (i32.add (local.get $p) (i32.const 2)))
                 (i32.store offset=40964 (i32.shl (local.get $m) (i32.const 2)) (i32x4.extract_lane 2 (local.get $w)))
+                (f64.store offset=131072 (i32.shl (local.get $m) (i32.const 2)) (f64x2.extract_lane 0 (local.get $old2)))
                 (local.set $m (i32.add (local.get $m) (i32.const 2)))))
             (if (i32.and
                   (i32.eqz (i32.and (local.get $bm) (i32.const 8)))
@@ -200,6 +202,7 @@
               (then
                 (i32.store offset=40960 (i32.shl (local.get $m) (i32.const 2)) (i32.add (local.get $p) (i32.const 3)))
                 (i32.store offset=40964 (i32.shl (local.get $m) (i32.const 2)) (i32x4.extract_lane 3 (local.get $w)))
+                (f64.store offset=131072 (i32.shl (local.get $m) (i32.const 2)) (f64x2.extract_lane 1 (local.get $old2)))
                 (local.set $m (i32.add (local.get $m) (i32.const 2)))))))
 
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
@@ -355,10 +358,10 @@
             (local.set $s2 (i32.xor (local.get $s2) (local.get $t)))
             (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
             (br $try)))
-        ;; logs[p] = logs[p] + (drift + vol * x).
+        ;; logs[p] = (log-price before the step) + (drift + vol * x).
         (local.set $a (i32.shl (i32.load offset=40960 (local.get $ptr)) (i32.const 3)))
         (f64.store offset=8192 (local.get $a)
-          (f64.add (f64.load offset=8192 (local.get $a))
+          (f64.add (f64.load offset=131072 (local.get $ptr))
             (f64.add (local.get $drift) (f64.mul (local.get $vol) (local.get $x)))))
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br $miss)))
