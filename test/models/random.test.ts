@@ -295,6 +295,26 @@ describe('four-lane block generator and the WebAssembly kernel', () => {
     expect(b.slow.nextUint32()).toBe(a.slow.nextUint32());
   });
 
+  it('runs several steps in one call exactly as one call per step (kernel and JS, one chunk and several)', () => {
+    for (const count of [4096, 9001]) {
+      const once = Float64Array.from({ length: count }, (_, p) => Math.cos(p));
+      const each = once.slice();
+      const js = once.slice();
+      const a = BlockNormals.forBlock(77, 3);
+      const b = BlockNormals.forBlock(77, 3);
+      const c = BlockNormals.forBlock(77, 3);
+      addLaneStepsWasm(a, once, count, 0.0004, 0.9, 7); // a large vol: plenty of slow-path draws
+      for (let s = 0; s < 7; s++) addLaneStepsWasm(b, each, count, 0.0004, 0.9);
+      addLaneStepsJs(c, js, count, 0.0004, 0.9, 7);
+      expect(bytesOf(once)).toEqual(bytesOf(each));
+      expect(bytesOf(js)).toEqual(bytesOf(each));
+      expect(Array.from(a.lanes)).toEqual(Array.from(b.lanes));
+      const next = b.slow.nextUint32();
+      expect(a.slow.nextUint32()).toBe(next);
+      expect(c.slow.nextUint32()).toBe(next);
+    }
+  });
+
   it('classifies band values against bracket edges identically on the kernel and in JS', () => {
     for (const count of [4096, 4093, 3, 0]) {
       const logs = blockLogs(count);

@@ -163,8 +163,11 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
 
   for (let step = 1; step <= plan.timeSteps; step++) {
     if (k === 1) {
-      // Fused: generator word -> ziggurat normal -> log-price step, no array of normals.
-      addLaneSteps(gen, logs, n, driftStep[0], volStep[0]);
+      // Fused: generator word -> ziggurat normal -> log-price step, no array of normals; all
+      // the steps up to the next band point (or the horizon) in one call.
+      const until = nextPoint < lastPoint ? bandSteps[nextPoint] : plan.timeSteps;
+      addLaneSteps(gen, logs, n, driftStep[0], volStep[0], until - step + 1);
+      step = until;
     } else {
       fillLaneNormals(gen, z, k * n);
       // Correlated normals e = L z per path (z[p * k .. p * k + k) independent).

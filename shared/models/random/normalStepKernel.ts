@@ -242,9 +242,9 @@ export function blockLogs(count: number): Float64Array {
  * @param drift (mu - sigma^2 / 2) dt
  * @param vol sigma sqrt(dt)
  */
-export function addLaneSteps(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number): void {
-  if (loadKernel()) addLaneStepsWasm(gen, logs, count, drift, vol);
-  else addLaneStepsJs(gen, logs, count, drift, vol);
+export function addLaneSteps(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number, steps = 1): void {
+  if (loadKernel()) addLaneStepsWasm(gen, logs, count, drift, vol, steps);
+  else addLaneStepsJs(gen, logs, count, drift, vol, steps);
 }
 
 /**
@@ -257,21 +257,26 @@ export function fillLaneNormals(gen: BlockNormals, out: Float64Array, count: num
 }
 
 /** addLaneSteps on the WebAssembly kernel. @throws Error when the kernel is unavailable */
-export function addLaneStepsWasm(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number): void {
+export function addLaneStepsWasm(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number, steps = 1): void {
   const k = loadKernel();
   if (!k) throw new Error('the WebAssembly SIMD normal-step kernel is not available in this runtime');
   checkCount(logs, count);
   const inPlace = logs.buffer === k.memory.buffer && logs.byteOffset === LOGS;
   if (inPlace && count > KERNEL_CHUNK) throw new RangeError(`a blockLogs view holds at most ${KERNEL_CHUNK} paths`);
+  // Both generator states stay in the kernel's memory for all the steps of the call.
   k.state.set(gen.lanes);
-  for (let start = 0; start < count; start += KERNEL_CHUNK) {
-    const n = Math.min(KERNEL_CHUNK, count - start);
-    if (!inPlace) k.logs.set(logs.subarray(start, start + n));
-    const m = k.step(n, drift, vol);
-    if (m > 0) finishMissesWasm(k, gen.slow, m, drift, vol);
-    if (!inPlace) logs.set(k.logs.subarray(0, n), start);
+  k.slow.set(gen.slow.s);
+  for (let step = 0; step < steps; step++) {
+    for (let start = 0; start < count; start += KERNEL_CHUNK) {
+      const n = Math.min(KERNEL_CHUNK, count - start);
+      if (!inPlace) k.logs.set(logs.subarray(start, start + n));
+      const m = k.step(n, drift, vol);
+      if (m > 0) finishMissesWasm(k, gen.slow, m, drift, vol);
+      if (!inPlace) logs.set(k.logs.subarray(0, n), start);
+    }
   }
   gen.lanes.set(k.state);
+  gen.slow.s.set(k.slow);
 }
 
 /** Rejected fast-path draws (misses[2 q] the path, misses[2 q + 1] the word), in order. */
@@ -284,20 +289,19 @@ function finishMisses(slow: Xoshiro128, logs: Float64Array, misses: Int32Array, 
 
 /**
  * finishMisses on the kernel: its finish runs the slow path over the miss list with the
- * slow stream's state copied into its memory, and hands back any miss it cannot decide
+ * slow stream's state in its memory (the caller copies it in and out), and hands back any
+ * miss it cannot decide
  * bit-identically (a near tie of its exp with Math.exp: essentially never), which
  * slowNormal finishes from the word the kernel left for it.
  */
 function finishMissesWasm(k: Kernel, slow: Xoshiro128, m: number, drift: number, vol: number): void {
   const { logs, misses } = k;
-  k.slow.set(slow.s);
   for (let q = k.finish(0, m, drift, vol); q < m; q = k.finish(q + 1, m, drift, vol)) {
     slow.s.set(k.slow);
     const w = misses[2 * q + 1];
     logs[misses[2 * q]] = k.missedLogs[q] + (drift + vol * slowNormal(slow, w & 0xff, w >> 8));
     k.slow.set(slow.s);
   }
-  slow.s.set(k.slow);
 }
 
 function checkCount(logs: Float64Array, count: number): void {
@@ -310,7 +314,11 @@ let jsMisses = new Int32Array(2 * KERNEL_CHUNK);
  * The JavaScript reference of the kernel (and the fallback without WebAssembly SIMD): the
  * lane scheme of the file comment written plainly, one lane word at a time.
  */
-export function addLaneStepsJs(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number): void {
+export function addLaneStepsJs(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number, steps = 1): void {
+  for (let step = 0; step < steps; step++) addLaneStepJs(gen, logs, count, drift, vol);
+}
+
+function addLaneStepJs(gen: BlockNormals, logs: Float64Array, count: number, drift: number, vol: number): void {
   checkCount(logs, count);
   const { thresholds, scales } = zigguratTables();
   const st = gen.lanes;
