@@ -118,7 +118,7 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
   const bars = loaded.flatMap((o) => o.bars);
   const actions = loaded.flatMap((o) => o.actions);
   const counts = await upsertInBatches(context, table, ['symbol', 'date'], bars, options.batchSize);
-  const actionCounts = await upsertInBatches(context, CORPORATE_ACTIONS_TABLE, ['symbol', 'date', 'action'], actions, options.batchSize);
+  await upsertInBatches(context, CORPORATE_ACTIONS_TABLE, ['symbol', 'date', 'action'], actions, options.batchSize);
   log.info(`Loaded ${bars.length} rows into ${table}`, { table, inserted: counts.inserted, updated: counts.updated, corporate_actions: actions.length });
 
   const loadedNote = `${loaded.length} other symbol${loaded.length === 1 ? ' was' : 's were'} loaded (${bars.length} rows into ${table})`;
