@@ -327,6 +327,19 @@ describe('reproducibility', () => {
     for (const band of outcome.statistics.interiorBands) expect(Object.values(band).every(Number.isFinite)).toBe(true);
   });
 
+  it('fails the job, rather than hanging, when a worker dies, and the next job runs', async () => {
+    const plan: SimulationPlan = {
+      seed: 8, simulations: 40_000, timeSteps: 504, horizonYears: 1, assets: 1,
+      initialPrices: Float64Array.of(100), drift: Float64Array.of(0.05), volatility: Float64Array.of(0.3),
+      cholesky: Float64Array.of(1), weights: Float64Array.of(1), bandSteps: bandStepsFor(504, 40_000),
+    };
+    const workerUrl = new URL('../support/exitingWorker.mjs', import.meta.url);
+    await expect(runSimulation(plan, [0.95], { threads: 2, workerUrl })).rejects.toThrow(/exited with code 3/);
+    const next = await runSimulation(plan, [0.95], { threads: 2 });
+    expect(next.threads).toBe(2);
+    expect(next.statistics.assets[0].terminal.mean).toBeGreaterThan(0);
+  });
+
   it('gives different results for different seeds', async () => {
     const a = await runMonteCarlo(baseSpec(c, 5000, 10, 1));
     const b = await runMonteCarlo(baseSpec(c, 5000, 10, 2));

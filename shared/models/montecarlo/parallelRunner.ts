@@ -116,16 +116,18 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
     runClaimedStatistics(job);
     await finished;
   } catch (error) {
-    // Release workers waiting for blocks that will never be simulated.
+    // Release workers waiting for blocks that will never be simulated; the job has failed,
+    // so what they do next (or a later failure of theirs) no longer matters.
     Atomics.add(job.counters, BLOCKS_DONE, BLOCKS_ABORTED);
     Atomics.notify(job.counters, BLOCKS_DONE);
+    finished.catch(() => undefined);
     throw error;
   }
   return outcome();
 }
 
 /**
- * Hands `job` to a pooled worker: resolves when it has finished its blocks and band points,
+ * Hands `job` to a pooled worker: resolves when it has finished its blocks and statistics tasks,
  * rejects if it fails or exits. `onBlock` runs for each block it reports.
  */
 function runOnWorker(worker: Worker, job: SharedJob, onBlock: () => void): Promise<void> {
