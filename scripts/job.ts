@@ -9,7 +9,7 @@ import { resultJson } from '../shared/job/documents.js';
 import { TransientError } from '../shared/job/errors.js';
 import type { ModelName } from '../shared/job/model.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
-import { prewarmWorkers } from '../shared/models/montecarlo/parallelRunner.js';
+import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
 import { FUNCTION_NAMES, MODEL_LOADERS } from '../shared/models/registry.js';
 import { createServices } from '../shared/runtime.js';
 
@@ -34,9 +34,10 @@ try {
   const handler = cloudEventHandler(await MODEL_LOADERS[name as ModelName](), () => createServices(process.env));
   const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
   const code = document.status === 'completed' ? 0 : 1;
-  // Exit once stdout has flushed: the pooled Monte Carlo workers need no orderly wind-down
-  // (the result is committed), and waiting for them to tear down costs tens of ms.
-  process.stdout.write(resultJson(document), () => process.exit(code));
+  // The job is committed: the Monte Carlo workers stop while the result is printed, and the
+  // process exits once stdout has flushed, rather than waiting for their teardown at exit.
+  const stopped = stopWorkers();
+  process.stdout.write(resultJson(document), () => void stopped.finally(() => process.exit(code)));
 } catch (error) {
   const transient = error instanceof TransientError;
   process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);

@@ -181,6 +181,17 @@ export function prewarmWorkers(threads?: number, url: URL = defaultWorkerUrl()):
 }
 
 /**
+ * Stops every pooled worker (they restart on the next job). For one-shot processes such as
+ * the command-line runner: stopping them while the result is written spares the wait for
+ * their teardown at exit.
+ */
+export function stopWorkers(): Promise<void> {
+  const all = [...pools.values()].flat();
+  pools.clear();
+  return Promise.all(all.map((worker) => worker.terminate())).then(() => undefined);
+}
+
+/**
  * Starts a worker on `url`. A .ts worker (vitest, tsx) is loaded through tsx's CommonJS
  * register hook from a small eval'd bootstrap: under Node 20 a worker does not inherit the
  * parent's ESM loader hooks, and `execArgv: ['--import', 'tsx']` is not honoured when the
