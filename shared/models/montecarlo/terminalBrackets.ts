@@ -1,4 +1,5 @@
 import { inverseNormalCdf, normalCdf, normalPdf } from '../normal.js';
+import { selectRanks } from '../quantile.js';
 import { BLOCK_SIZE } from './limits.js';
 
 /**
@@ -150,7 +151,7 @@ export function recordBlockTerminal(spec: TerminalBrackets, out: TerminalBracket
 /** The blocks' regions summed: sizes, and where each rank falls. */
 export class TerminalRegions {
   private readonly sizes: Float64Array;
-  private readonly sorted = new Map<number, Float64Array | null>();
+  private readonly gathered = new Map<number, Float64Array | null>();
 
   constructor(
     private readonly spec: TerminalBrackets,
@@ -172,13 +173,12 @@ export class TerminalRegions {
   }
 
   /**
-   * The values of bracket region `region`, sorted (a bracket holds ~1% of the paths; the
-   * engine's native sort beats a selection that has not been compiled yet), or null when
-   * it is not a bracket or a block's share overflowed its room.
+   * The values of bracket region `region` (~1% of the paths), gathered in block order, or
+   * null when it is not a bracket or a block's share overflowed its room.
    */
   bracketValues(region: number): Float64Array | null {
     if (!(region & 1)) return null;
-    const cached = this.sorted.get(region);
+    const cached = this.gathered.get(region);
     if (cached !== undefined) return cached;
     const b = region >> 1;
     const { capacity, brackets } = this.spec;
@@ -192,16 +192,19 @@ export class TerminalRegions {
       values.set(this.out.values.subarray(slot * capacity, slot * capacity + Math.min(count, capacity)), at);
       at += count;
     }
-    const result = overflow ? null : values.sort();
-    this.sorted.set(region, result);
+    const result = overflow ? null : values;
+    this.gathered.set(region, result);
     return result;
   }
 
-  /** The order statistic of rank `rank`, or undefined when it is not inside a bracket. */
+  /**
+   * The order statistic of rank `rank`, or undefined when it is not inside a bracket: a
+   * selection among the bracket's values (which it rearranges; they stay the same values).
+   */
   orderStatistic(rank: number): number | undefined {
     const { region, before } = this.place(rank);
     const values = this.bracketValues(region);
-    return values ? values[rank - before] : undefined;
+    return values ? selectRanks(values, [rank - before])[0] : undefined;
   }
 
   /**
@@ -232,9 +235,10 @@ export class TerminalRegions {
     let count = before;
     for (const x of values) {
       const r = returnOf(x);
-      if (r > q) break;
-      add(r);
-      count++;
+      if (r <= q) {
+        add(r);
+        count++;
+      }
     }
     return { sum: sum + c, count };
   }
