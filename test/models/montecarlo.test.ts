@@ -306,22 +306,22 @@ describe('reproducibility', () => {
       cholesky: Float64Array.of(1), weights: Float64Array.of(1), bandSteps: bandStepsFor(20, 120_000),
     };
     // Brackets placed for a volatility of 0.05 cannot hold the quantiles of a 0.2 one.
-    const missed = { ...plan, bandLaw: { drift: 0.08, volatility: 0.05 } };
+    const missed = { ...plan, bracketLaw: { drift: 0.08, volatility: 0.05 } };
     expect(bandBracketsFor(120_000, 0.08, 0.05, [0.5], [0.05, 0.25, 0.5, 0.75, 0.95])).toBeDefined();
     let progressCalls = 0;
     const outcome = await runSimulation(missed, [0.95], { threads: 1, onProgress: () => progressCalls++ });
     const reference = await runSimulation(plan, [0.95], { threads: 1, brackets: false });
     const bracketed = await runSimulation(plan, [0.95], { threads: 1 });
-    expect(bracketed.buffers.brackets).toBeDefined(); // well-placed brackets: no rerun
-    expect(bracketed.buffers.terminal).toBeDefined();
+    expect(bracketed.buffers.bandBrackets).toBeDefined(); // well-placed brackets: no rerun
+    expect(bracketed.buffers.terminalBrackets).toBeDefined();
     expect(bracketed.buffers.bandValues).toHaveLength(0);
     expect(bracketed.buffers.terminalPrices).toHaveLength(0);
     expect(bracketed.statistics.interiorBands).toEqual(reference.statistics.interiorBands);
     expect(bracketed.statistics.assets).toEqual(reference.statistics.assets);
     expect(bracketed.statistics.portfolio.band).toEqual(reference.statistics.portfolio.band);
     expect(bracketed.statistics.portfolio.risk.var).toEqual(reference.statistics.portfolio.risk.var);
-    expect(outcome.buffers.brackets).toBeUndefined(); // the rerun's buffers: stores
-    expect(outcome.buffers.terminal).toBeUndefined();
+    expect(outcome.buffers.bandBrackets).toBeUndefined(); // the rerun's buffers: stores
+    expect(outcome.buffers.terminalBrackets).toBeUndefined();
     expect(outcome.statistics).toEqual(reference.statistics);
     expect(progressCalls).toBeGreaterThan(10); // two simulations reported
     for (const band of outcome.statistics.interiorBands) expect(Object.values(band).every(Number.isFinite)).toBe(true);

@@ -89,7 +89,7 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
   // Brackets that missed leave NaN statistics (statisticsTasks.ts): a 1e-15 event for the
   // law they assume, so simulating again, with stores, costs nothing on average.
   const outcome = (): RunOutcome | Promise<RunOutcome> => {
-    if ((job.buffers.brackets || job.buffers.terminal) && job.statistics.some(Number.isNaN)) {
+    if ((job.buffers.bandBrackets || job.buffers.terminalBrackets) && job.statistics.some(Number.isNaN)) {
       return runSimulation(plan, confidenceLevels, { ...options, brackets: false });
     }
     return { buffers: job.buffers, statistics: readStatistics(layout, confidenceLevels, job.statistics), threads };

@@ -33,10 +33,10 @@ export interface SimulationPlan {
   /** Steps of the band time points, 0 first and timeSteps last. */
   readonly bandSteps: Int32Array;
   /**
-   * The law the band brackets assume (default: the asset's own drift and volatility).
+   * The law the brackets assume (default: the asset's own drift and volatility).
    * Only tests set it, to make the brackets miss and exercise the fallback.
    */
-  readonly bandLaw?: { readonly drift: number; readonly volatility: number };
+  readonly bracketLaw?: { readonly drift: number; readonly volatility: number };
 }
 
 /**
@@ -58,9 +58,9 @@ export interface SimulationBuffers {
    */
   readonly blockMoments: Float64Array;
   /** Region counts, return sums and bracket values of one asset's horizon (terminalBrackets.ts). */
-  readonly terminal?: { readonly spec: TerminalBrackets; readonly buffers: TerminalBracketBuffers };
+  readonly terminalBrackets?: { readonly spec: TerminalBrackets; readonly buffers: TerminalBracketBuffers };
   /** Region counts and bracket values of a log store's band points (bandBrackets.ts). */
-  readonly brackets?: { readonly spec: BandBrackets; readonly buffers: BracketBuffers };
+  readonly bandBrackets?: { readonly spec: BandBrackets; readonly buffers: BracketBuffers };
 }
 
 /**
@@ -78,7 +78,7 @@ export function bandStepsFor(timeSteps: number, simulations: number): Int32Array
  * where V = w e^x is increasing in the log-price x, so V's order statistics are w e^x of
  * x's. The float64 log-prices are then stored as they are (to float32) with no exponential
  * per path and band point; the percentiles take e^x of the few order statistics they need
- * (bandQuantilesOf).
+ * (interiorBandQuantiles).
  */
 export function bandsHoldLogs(plan: SimulationPlan): boolean {
   return plan.assets === 1 && plan.weights[0] > 0;
@@ -107,7 +107,7 @@ export function allocateBuffers(plan: SimulationPlan, shared: boolean, brackets:
   const n = plan.simulations;
   const points = plan.bandSteps.length;
   const blocks = blockCount(plan);
-  const law = plan.bandLaw ?? { drift: plan.drift[0], volatility: plan.volatility[0] };
+  const law = plan.bracketLaw ?? { drift: plan.drift[0], volatility: plan.volatility[0] };
   const logStore = brackets !== null && bandsHoldLogs(plan);
   const bandTimes = Array.from(plan.bandSteps.subarray(1, -1), (step) => (step * plan.horizonYears) / plan.timeSteps);
   const bandProbabilities = Object.values(BAND_PERCENTILES);
@@ -115,8 +115,8 @@ export function allocateBuffers(plan: SimulationPlan, shared: boolean, brackets:
   const wanted = [...Object.values(TERMINAL_PERCENTILES), ...bandProbabilities, ...(brackets?.confidenceLevels ?? []).map((c) => 1 - c)];
   const terminal = logStore ? terminalBracketsFor(n, law.drift, law.volatility, plan.horizonYears, wanted) : undefined;
   return {
-    ...(band && { brackets: { spec: band, buffers: allocateBracketBuffers(band, blocks, shared) } }),
-    ...(terminal && { terminal: { spec: terminal, buffers: allocateTerminalBracketBuffers(terminal, blocks, shared) } }),
+    ...(band && { bandBrackets: { spec: band, buffers: allocateBracketBuffers(band, blocks, shared) } }),
+    ...(terminal && { terminalBrackets: { spec: terminal, buffers: allocateTerminalBracketBuffers(terminal, blocks, shared) } }),
     terminalPrices: new Float64Array(new Buffer(terminal ? 0 : 8 * n * plan.assets)),
     portfolioTerminal: new Float64Array(new Buffer(terminal ? 0 : 8 * n)),
     bandValues: new Float32Array(new Buffer(band ? 0 : 4 * n * Math.max(0, points - 2))),
@@ -184,7 +184,7 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
       const offset = (nextPoint - 1) * sims + start;
       if (bandsHoldLogs(plan)) {
-        if (out.brackets) recordBlockBand(out.brackets.spec, out.brackets.buffers, block, nextPoint, logs, n);
+        if (out.bandBrackets) recordBlockBand(out.bandBrackets.spec, out.bandBrackets.buffers, block, nextPoint, logs, n);
         else out.bandValues.set(logs.subarray(0, n), offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
@@ -202,7 +202,7 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     // One exponential per path: portfolioValue is 0 + w e^x, the same number.
     const s0 = plan.initialPrices[0];
     const w = plan.weights[0];
-    const terminal = out.terminal;
+    const terminal = out.terminalBrackets;
     const prices = terminal ? blockPrices.subarray(0, n) : out.terminalPrices.subarray(start, start + n);
     const values = terminal ? blockValues.subarray(0, n) : out.portfolioTerminal.subarray(start, start + n);
     for (let p = 0; p < n; p++) {

@@ -84,10 +84,10 @@ export function runStatisticsTask(
 ): void {
   const n = plan.simulations;
   const stride = (plan.assets + 1) * MOMENT_FIELDS;
-  const terminal = buffers.terminal;
+  const terminal = buffers.terminalBrackets;
   // One asset with terminal brackets: order statistics of x_T, mapped to S or V (the same
   // expressions simulateBlock evaluates); else the stored values.
-  const regions = terminal && new TerminalRegions(terminal.spec, terminal.buffers, blockCount(plan));
+  const regions = terminal && task <= layout.assets ? new TerminalRegions(terminal.spec, terminal.buffers, blockCount(plan)) : undefined;
   const fromBrackets = (valueOf: (x: number) => number): OrderStatisticsOf => (ranks) => {
     const stats = new Float64Array(ranks.length);
     for (let i = 0; i < ranks.length; i++) {
@@ -124,7 +124,7 @@ export function runStatisticsTask(
     out.set(numbers, portfolioOffset(layout));
   } else {
     const j = task - layout.assets;
-    const brackets = buffers.brackets;
+    const brackets = buffers.bandBrackets;
     const bracketed = brackets && ((ranks: number[]) => bracketedOrderStatistics(brackets.spec, brackets.buffers, blockCount(plan), n, j, ranks));
     interiorBandQuantiles(buffers.bandValues, n, j, out, bandOffset(layout, j), bandLogWeight(plan), bracketed);
   }
