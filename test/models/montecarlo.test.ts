@@ -327,6 +327,23 @@ describe('reproducibility', () => {
     for (const band of outcome.statistics.interiorBands) expect(Object.values(band).every(Number.isFinite)).toBe(true);
   });
 
+  it('reports progress about every 10% of paths from the threads together, ending at 1', async () => {
+    const plan: SimulationPlan = {
+      seed: 4, simulations: 100_000, timeSteps: 200, horizonYears: 1, assets: 1,
+      initialPrices: Float64Array.of(100), drift: Float64Array.of(0.05), volatility: Float64Array.of(0.3),
+      cholesky: Float64Array.of(1), weights: Float64Array.of(1), bandSteps: bandStepsFor(200, 100_000),
+    };
+    const fractions: number[] = [];
+    await runSimulation(plan, [0.95], { threads: 2, onProgress: (f) => fractions.push(f) });
+    expect(fractions.at(-1)).toBe(1);
+    expect(fractions.length).toBeGreaterThanOrEqual(5);
+    expect(fractions.length).toBeLessThanOrEqual(11);
+    for (let i = 1; i < fractions.length; i++) {
+      expect(fractions[i]).toBeGreaterThan(fractions[i - 1]);
+      expect(Math.floor(fractions[i] * 10)).toBeGreaterThan(Math.floor(fractions[i - 1] * 10));
+    }
+  });
+
   it('fails the job, rather than hanging, when a worker dies, and the next job runs', async () => {
     const plan: SimulationPlan = {
       seed: 8, simulations: 40_000, timeSteps: 504, horizonYears: 1, assets: 1,
