@@ -1,7 +1,8 @@
-import { inverseNormalCdf, normalCdf, normalPdf } from '../normal.js';
+import { normalCdf } from '../normal.js';
 import { selectRanks } from '../quantile.js';
 import { BAND_EDGES, classifyBands } from '../random/normalStepKernel.js';
 import { BLOCK_SIZE } from './limits.js';
+import { bracketCapacity, MIN_BRACKETED_SIMULATIONS, quantileBracket } from './quantileBrackets.js';
 
 /**
  * Band percentiles of one asset without a pass over the band store afterwards.
@@ -19,11 +20,7 @@ import { BLOCK_SIZE } from './limits.js';
  * write only their own slots, so the result never depends on the threads.
  */
 
-/** Half-width of a bracket, in standard errors of the sample quantile. */
-const BRACKET_STANDARD_ERRORS = 8;
 const BRACKETS = BAND_EDGES / 2;
-/** Below this many paths the store is small and the full selection as fast. */
-export const MIN_BRACKETED_SIMULATIONS = 100_000;
 
 export interface BandBrackets {
   /** Interior band points. */
@@ -60,11 +57,7 @@ export function bandBracketsFor(
   if (simulations < MIN_BRACKETED_SIMULATIONS || !(volatility > 0) || probabilities.length !== BRACKETS) return undefined;
   const sorted = [...probabilities].sort((a, b) => a - b);
   // Bracket k in units of the point's standard deviation: z_k +- half-width.
-  const z = sorted.flatMap((p) => {
-    const zp = inverseNormalCdf(p);
-    const half = (BRACKET_STANDARD_ERRORS * Math.sqrt((p * (1 - p)) / simulations)) / normalPdf(zp);
-    return [zp - half, zp + half];
-  });
+  const z = sorted.flatMap((p) => quantileBracket(p, simulations));
   const edges = new Float32Array(bandTimes.length * BAND_EDGES);
   bandTimes.forEach((t, j) => {
     const mean = (drift - 0.5 * volatility ** 2) * t;
@@ -75,7 +68,7 @@ export function bandBracketsFor(
   let widest = 0;
   for (let b = 0; b < BRACKETS; b++) widest = Math.max(widest, normalCdf(z[2 * b + 1]) - normalCdf(z[2 * b]));
   const mean = BLOCK_SIZE * widest;
-  return { points: bandTimes.length, edges, capacity: Math.ceil(mean + 10 * Math.sqrt(mean) + 16) };
+  return { points: bandTimes.length, edges, capacity: bracketCapacity(mean) };
 }
 
 export function allocateBracketBuffers(brackets: BandBrackets, blocks: number, shared: boolean): BracketBuffers {

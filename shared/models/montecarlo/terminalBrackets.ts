@@ -1,6 +1,7 @@
-import { inverseNormalCdf, normalCdf, normalPdf } from '../normal.js';
+import { normalCdf, normalPdf } from '../normal.js';
 import { selectRanks } from '../quantile.js';
 import { BLOCK_SIZE } from './limits.js';
+import { bracketCapacity, MIN_BRACKETED_SIMULATIONS, quantileBracket } from './quantileBrackets.js';
 
 /**
  * One asset's terminal statistics without storing a million terminal values.
@@ -22,9 +23,6 @@ import { BLOCK_SIZE } from './limits.js';
  */
 
 const BINS = 4096;
-const BRACKET_STANDARD_ERRORS = 8;
-/** Below this many paths the stores are small and the full selection as fast. */
-export const MIN_BRACKETED_TERMINAL_SIMULATIONS = 100_000;
 
 export interface TerminalBrackets {
   /** x at the start of bin 0, and bins per unit of x. */
@@ -62,18 +60,14 @@ export function terminalBracketsFor(
   horizonYears: number,
   probabilities: readonly number[],
 ): TerminalBrackets | undefined {
-  if (simulations < MIN_BRACKETED_TERMINAL_SIMULATIONS || !(volatility > 0) || !(horizonYears > 0)) return undefined;
+  if (simulations < MIN_BRACKETED_SIMULATIONS || !(volatility > 0) || !(horizonYears > 0)) return undefined;
   const mean = (drift - 0.5 * volatility ** 2) * horizonYears;
   const sd = volatility * Math.sqrt(horizonYears);
   // Brackets in z, merged where they touch (several results ask for the same quantile).
   const intervals = [...new Set(probabilities)]
     .filter((p) => p > 0 && p < 1)
     .sort((a, b) => a - b)
-    .map((p) => {
-      const z = inverseNormalCdf(p);
-      const half = (BRACKET_STANDARD_ERRORS * Math.sqrt((p * (1 - p)) / simulations)) / normalPdf(z);
-      return [z - half, z + half];
-    });
+    .map((p) => quantileBracket(p, simulations));
   const merged: number[][] = [];
   for (const [from, to] of intervals) {
     const last = merged.at(-1);
@@ -106,7 +100,7 @@ export function terminalBracketsFor(
     regionOfBin,
     regions: 2 * merged.length + 1,
     brackets: merged.length,
-    capacity: Math.ceil(perBlock + 10 * Math.sqrt(perBlock) + 16),
+    capacity: bracketCapacity(perBlock),
   };
 }
 

@@ -40,15 +40,15 @@ const TABLE = 0;
 const STATE = 4096;
 const LOGS = 8192;
 const MISSES = 40960;
-const MISSED_LOGS = 131072;
 const EDGES = 73728;
 const AT_OR_ABOVE = 73792;
-const BRACKETED = 110592;
-const BRACKET_OF = 126976;
 const HEIGHTS = 90112;
 const SLOW = 92672;
 const TIE_MARGIN = 92688;
 const WEDGE = 94208;
+const BRACKETED = 110592;
+const BRACKET_OF = 126976;
+const MISSED_LOGS = 131072;
 /** The kernel's near-tie margin (relative) for its exponential against Math.exp. */
 const NEAR_TIE = 1e-12;
 
