@@ -33,7 +33,7 @@ export async function runChecks(checks: readonly Check[], onOutcome: (outcome: C
       outcomes = await check.run();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      outcomes = [fail(check.name, `could not be checked: ${oneLine(reason)}`, 'check the credentials (gcloud auth application-default login) and the project, then run the doctor again')];
+      outcomes = [fail(check.name, `could not be checked: ${oneLine(reason)}`, 'fix what the error says and run the doctor again (against a project: check gcloud auth application-default login, GCP_PROJECT and your roles)')];
     }
     for (const outcome of outcomes) {
       all.push(outcome);

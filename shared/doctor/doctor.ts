@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { BigQuery } from '@google-cloud/bigquery';
-import type { PubSub } from '@google-cloud/pubsub';
+import type { ClientConfig, PubSub } from '@google-cloud/pubsub';
 import { FUNCTION_NAMES } from '../registry.js';
 import { LocalObjectStore } from '../results/localObjectStore.js';
 import { EnvSecretSource } from '../secrets/envSecretSource.js';
@@ -124,7 +124,10 @@ async function localDoctor(config: DoctorConfig, env: NodeJS.ProcessEnv, now: ()
 /** The Pub/Sub checks against the project, or the emulator; backlogs by metrics in the cloud, by peeking on the emulator. */
 async function pubsubOf(config: DoctorConfig, project: string, options: DoctorOptions): Promise<{ checks: Check[]; close: () => Promise<void> }> {
   const [{ PubSub }, { GooglePubsubInspector, PeekBacklogReader }] = await Promise.all([import('@google-cloud/pubsub'), import('./googlePubsubInspector.js')]);
-  const client: PubSub = new PubSub({ projectId: project });
+  // With the emulator, a fixed token: otherwise the client looks for Google credentials and a metadata server first.
+  // The cast bridges two copies of google-auth-library (ours and google-gax's); the client only asks it for headers.
+  const emulatorCredentials = config.PUBSUB_EMULATOR_HOST ? { authClient: (await import('../warehouse/bigQueryWarehouse.js')).emulatorAuth() as unknown as NonNullable<ClientConfig['authClient']> } : {};
+  const client: PubSub = new PubSub({ projectId: project, ...emulatorCredentials });
   const where = config.PUBSUB_EMULATOR_HOST ? `the emulator at ${config.PUBSUB_EMULATOR_HOST} (project ${project})` : `project ${project}`;
   let backlogs: BacklogReader;
   let peek: InstanceType<typeof PeekBacklogReader> | undefined;
