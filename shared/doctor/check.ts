@@ -1,3 +1,5 @@
+import { httpStatus } from '../cloudErrors.js';
+
 /** How one check ended: `ok`, `fail` (exit status 1) or `skip` (does not apply here, with the reason). */
 export type CheckStatus = 'ok' | 'fail' | 'skip';
 
@@ -32,7 +34,8 @@ export async function runChecks(checks: readonly Check[], onOutcome: (outcome: C
     try {
       outcomes = await check.run();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const status = httpStatus(error);
+      const reason = `${status ? `HTTP ${status}: ` : ''}${error instanceof Error ? error.message : String(error)}`;
       outcomes = [fail(check.name, `could not be checked: ${oneLine(reason)}`, 'fix what the error says and run the doctor again (against a project: check gcloud auth application-default login, GCP_PROJECT and your roles)')];
     }
     for (const outcome of outcomes) {

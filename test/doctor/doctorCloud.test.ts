@@ -172,7 +172,7 @@ describe('npm run doctor against the project (REST stand-in)', () => {
     answer({});
     fake.faults.push({ match: (r) => r.method === 'POST' && /\/(jobs|queries)$/.test(r.path), status: 403, times: 10 });
     const outcomes = await doctor();
-    expect(line(outcomes, 'prices')).toMatch(/^FAIL prices: could not be checked: .* -> check the credentials/);
+    expect(line(outcomes, 'prices')).toBe('FAIL prices: could not be checked: HTTP 403: injected fault -> fix what the error says and run the doctor again (against a project: check gcloud auth application-default login, GCP_PROJECT and your roles)');
     fake.faults.length = 0;
   });
 
