@@ -13,8 +13,8 @@ import { configSchema } from '../shared/config.js';
 import { parseJob } from '../shared/job/envelope.js';
 import { decodePubsubEvent } from '../shared/job/pubsubEvent.js';
 import { ingestModel } from '../shared/ingest/job.js';
-import { TABLES } from '../shared/warehouse/schemas.js';
-import { TERRAFORM_SCHEMAS_DIR, terraformSchemaFiles } from '../scripts/terraformSchemas.js';
+import { PRICE_TABLES, PRICES_VIEW, TABLES } from '../shared/warehouse/schemas.js';
+import { TERRAFORM_SCHEMAS_DIR, terraformSchemaFiles, terraformViewFiles } from '../scripts/terraformSchemas.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const terraformDir = join(repoRoot, 'terraform');
@@ -504,5 +504,49 @@ describe('terraform: module hygiene', () => {
 
   it('holds no absolute path of a machine', () => {
     for (const [file, text] of Object.entries(tf.texts)) expect(text, file).not.toMatch(/(^|["\s])\/(home|Users|work|tmp)\//m);
+  });
+});
+
+describe('terraform: the prices view matches shared/warehouse/schemas.ts', () => {
+  const file = `${PRICES_VIEW.name}.sql.tftpl`;
+
+  it('the committed view SQL is what scripts/terraformSchemas.ts generates from PRICES_VIEW now', () => {
+    const expected = terraformViewFiles();
+    expect(Object.keys(expected)).toEqual([file]);
+    expect(readFileSync(join(TERRAFORM_SCHEMAS_DIR, file), 'utf8'), `${file} is stale; run: npx tsx scripts/terraformSchemas.ts`).toBe(expected[file]);
+  });
+
+  it('the SQL reads each price table of the raw dataset with its asset class and the view\'s columns, in order', () => {
+    const sql = readFileSync(join(TERRAFORM_SCHEMAS_DIR, file), 'utf8');
+    const branches = sql.trim().split('\nUNION ALL\n');
+    expect(branches).toHaveLength(Object.keys(PRICE_TABLES).length);
+    const columns = PRICES_VIEW.columns.map((c) => c.name);
+    Object.entries(PRICE_TABLES).forEach(([assetClass, table], i) => {
+      const match = /^SELECT '(\w+)' AS asset_class, (.+) FROM `\$\{project\}\.\$\{dataset\}\.(\w+)`$/.exec(branches[i]);
+      expect(match, branches[i]).not.toBeNull();
+      expect(match![1]).toBe(assetClass);
+      expect(['asset_class', ...match![2].split(', ')]).toEqual(columns);
+      expect(match![3]).toBe(table);
+      expect(TABLES[table].dataset).toBe(PRICES_VIEW.dataset);
+      // The view's columns are the table's (after asset_class), so a table change reaches the view.
+      expect(columns.slice(1)).toEqual(TABLES[table].columns.map((c) => c.name));
+    });
+  });
+
+  it('pricesView.tf creates the view in the raw dataset from that template, standard SQL, after the tables', () => {
+    const view = resource('google_bigquery_table', 'prices_view');
+    expect(view).toMatchObject({
+      dataset_id: `\${google_bigquery_dataset.dataset["${PRICES_VIEW.dataset}"].dataset_id}`,
+      table_id: PRICES_VIEW.name,
+      description: PRICES_VIEW.description,
+      depends_on: ['${google_bigquery_table.table}'],
+    });
+    expect(view).not.toHaveProperty('schema');
+    expect(view).not.toHaveProperty('time_partitioning');
+    const definition = block(view, 'view');
+    expect(definition.use_legacy_sql).toBe(false);
+    expect(String(definition.query).replace(/\s+/g, ' ')).toBe(
+      `\${templatefile("\${path.module}/schemas/${file}", { project = var.project dataset = google_bigquery_dataset.dataset["raw"].dataset_id })}`,
+    );
   });
 });

@@ -16,8 +16,8 @@ export interface CsvSeries {
 
 /**
  * Prices from a CSV with header `date,symbol,open,high,low,close,adj_close,volume`
- * (FIXTURE_PRICES), plus any rows that a local `ingest` loaded: those come from
- * `extraRows` and win over the CSV for the same symbol and date.
+ * (FIXTURE_PRICES), plus any rows that a local `ingest` loaded, of any asset class: those
+ * come from `extraRows` (the local `prices` view) and win over the CSV for the same symbol and date.
  * The file is parsed once per instance into per-symbol columns: a few bytes a bar, so a
  * 1000-symbol, 10-year file fits a function's memory.
  */
@@ -32,7 +32,7 @@ export class FixturePriceSource implements PriceSource {
   async histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]> {
     this.parsed ??= fs.readFile(this.csvPath, 'utf8').then((text) => parsePriceCsv(text, this.csvPath));
     const [series, ingested] = await Promise.all([this.parsed, this.extraRows(symbols, start, end)]);
-    const describe = `the fixture prices (${this.csvPath})`;
+    const describe = `the fixture prices (${this.csvPath}) or the locally ingested tables`;
     const ingestedSymbols = new Set(ingested.map((r) => r.symbol));
     return symbols.map((symbol) => {
       const csv = series.get(symbol);

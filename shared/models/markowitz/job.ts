@@ -121,6 +121,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
         long_only: params.long_only,
         risk_free_rate: params.risk_free_rate,
         periods_per_year: params.periods_per_year,
+        asset_classes: Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null])),
         frontier_points: params.frontier_points,
       },
       result: result as unknown as Record<string, unknown>,
