@@ -46,7 +46,7 @@ export function historiesFromRows(rows: Iterable<PriceRow>, symbols: readonly st
   }
   for (const [symbol, seen] of classes) {
     if (seen.size > 1) {
-      const tables = [...seen].map((c) => PRICE_TABLES[c]);
+      const tables = (Object.keys(PRICE_TABLES) as AssetClass[]).filter((c) => seen.has(c)).map((c) => PRICE_TABLES[c]);
       throw new JobError(
         'invalid_job',
         `Symbol "${symbol}" has prices in ${tables.join(' and ')} between ${start} and ${end}: one symbol must name one asset; delete the wrong table's rows or rename one of them.`,
