@@ -158,6 +158,27 @@ describe('every asset class feeds every model, locally', () => {
     expect(Object.fromEntries(MIXED.map((s) => [s, inputs.symbols[s].asset_class]))).toEqual({ AAPL: 'equity', BTCUSD: 'crypto', EURUSD: 'fx' });
   });
 
+  it('the same from the recorded Twelve Data formats (no adjusted close: prices are closes)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'multi-asset-td-'));
+    const env = { LOCAL_DATA_DIR: dir, TWELVE_DATA_BASE_URL: `${vendor.url}/td`, TWELVE_DATA_API_KEY: 'multi-asset-td-key-0123456789' };
+    const ingest = await startFunction(ingestModel as ModelDefinition<never>, env);
+    const markowitz = await startFunction(markowitzModel as ModelDefinition<never>, env);
+    open.push(ingest, markowitz);
+    const read = async (model: string, id: string) => JSON.parse(await fs.readFile(path.join(dir, 'bucket', 'jobs', model, id, 'result.json'), 'utf8'));
+    for (const [symbol, assetClass] of [['AAPL', 'equity'], ['EUR/USD', 'fx'], ['BTC/USD', 'crypto']] as const) {
+      const id = `td-${assetClass}`;
+      await ingest.publish({ job_id: id, symbols: [symbol], start: START, end: END, params: { source: 'twelvedata', asset_class: assetClass } });
+      expect((await read('ingest', id)).status).toBe('completed');
+    }
+    await markowitz.publish({ ...jobs.markowitz, job_id: 'td-mixed-mk' });
+    const document = await read('markowitz', 'td-mixed-mk');
+    expect(document.status, JSON.stringify(document)).toBe('completed');
+    const tdDates = (name: string) => new Set((vendorFixture('twelvedata', `time_series-${name}.json`) as { values: { datetime: string }[] }).values.map((v) => v.datetime));
+    const [aapl, eur, btc] = ['AAPL', 'EUR_USD', 'BTC_USD'].map(tdDates);
+    const common = [...aapl].filter((d) => eur.has(d) && btc.has(d));
+    expect(document.inputs).toMatchObject({ asset_classes: { AAPL: 'equity', BTCUSD: 'crypto', EURUSD: 'fx' }, common_dates: common.length, dropped_dates: btc.size - common.length });
+  });
+
   it('a symbol stored in two asset classes fails invalid_job naming it and both tables, never a silent pick', async () => {
     const warehouse = new LocalWarehouse(path.join(dataDir, 'bigquery'), { raw: 'raw', curated: 'curated' });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'multi-asset-dup-'));
@@ -219,6 +240,7 @@ describe('every asset class feeds every model, through the cloud adapters', () =
     expect(params.symbols.arrayValues?.map((v) => v.value)).toEqual(symbols);
     expect([params.start.value, params.end.value]).toEqual([START, END]);
     // Same rows, same numbers as locally (thread counts aside, which never change the numbers).
+    if (document.status !== 'completed') throw new Error('unreachable: checked above');
     const { threads: _t, ...cloudInputs } = document.inputs as Record<string, unknown>;
     const { threads: _l, ...localInputs } = local[key].inputs as Record<string, unknown>;
     expect(cloudInputs).toEqual(localInputs);

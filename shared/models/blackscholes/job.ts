@@ -11,6 +11,7 @@
 import * as z from 'zod';
 import { blackscholesChartSvg } from './chart.js';
 import { JobError } from '../../job/errors.js';
+import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import type { PriceHistory } from '../../prices/history.js';
 import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer, type OptionType } from './blackscholes.js';
@@ -45,7 +46,7 @@ const paramsSchema = z
      * Annualization of a historical volatility, job-wide (a property of the price data, not of
      * an option): 252 trading days as Monte Carlo and Markowitz; 365 for a coin traded every day.
      */
-    periods_per_year: z.number().positive().max(100_000).default(252),
+    periods_per_year: periodsPerYearParam,
   })
   .strict();
 

@@ -15,6 +15,7 @@ import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { montecarloChartSvg } from './chart.js';
 import { JobError } from '../../job/errors.js';
+import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import { alignOnCommonDates } from '../../prices/history.js';
 import { calibrateFromHistory, type Calibration } from './calibration.js';
@@ -32,7 +33,7 @@ const paramsSchema = z
     /** Default: time_steps / periods_per_year (one step per period of the price data). */
     horizon_years: z.number().positive().max(100).optional(),
     /** Annualization of the daily history, as Markowitz's: 252 trading days; 365 for crypto alone. */
-    periods_per_year: z.number().positive().max(100_000).default(252),
+    periods_per_year: periodsPerYearParam,
     /** Default: drawn from crypto and reported in inputs.seed. */
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     initial_price: z.number().positive().optional(),
