@@ -13,6 +13,7 @@ import { configSchema } from '../shared/config.js';
 import { parseJob } from '../shared/job/envelope.js';
 import { decodePubsubEvent } from '../shared/job/pubsubEvent.js';
 import { ingestModel } from '../shared/ingest/job.js';
+import { OHLCV_TABLE } from '../shared/ingest/ohlcvRow.js';
 import { PRICE_TABLES, PRICES_VIEW, TABLES } from '../shared/warehouse/schemas.js';
 import { TERRAFORM_SCHEMAS_DIR, terraformSchemaFiles, terraformViewFiles } from '../scripts/terraformSchemas.js';
 
@@ -531,6 +532,10 @@ describe('terraform: the prices view matches shared/warehouse/schemas.ts', () =>
       // The view's columns are the table's (after asset_class), so a table change reaches the view.
       expect(columns.slice(1)).toEqual(TABLES[table].columns.map((c) => c.name));
     });
+  });
+
+  it('ingest loads each asset class into the table the view reads it from', () => {
+    expect(OHLCV_TABLE).toEqual(PRICE_TABLES);
   });
 
   it('pricesView.tf creates the view in the raw dataset from that template, standard SQL, after the tables', () => {
