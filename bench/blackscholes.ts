@@ -14,9 +14,9 @@ import { createRequire } from 'node:module';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/log.js';
 import type { ModelContext } from '../shared/job/model.js';
-import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer } from '../shared/models/blackscholes.js';
-import { blackscholesModel, type BlackScholesParams } from '../shared/models/blackscholesJob.js';
-import { impliedVolatility } from '../shared/models/impliedVolatility.js';
+import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer } from '../shared/models/blackscholes/blackscholes.js';
+import { blackscholesModel, type BlackScholesParams } from '../shared/models/blackscholes/job.js';
+import { impliedVolatility } from '../shared/models/blackscholes/impliedVolatility.js';
 
 const N = 100_000;
 const jStat = createRequire(import.meta.url)('jstat') as { normal: { cdf(x: number, m: number, s: number): number } };

@@ -1,8 +1,8 @@
 // Throughput of vendor-row validation (zod) in ingestion, against a hand-written check of
 // the same rules, to show what the schema costs per row. Run: npx tsx bench/ingestStandardize.ts
 import { readFileSync } from 'node:fs';
-import type { CandidateBar } from '../shared/vendors/ohlcvRow.js';
-import { standardizeBars } from '../shared/vendors/standardize.js';
+import type { CandidateBar } from '../shared/ingest/ohlcvRow.js';
+import { standardizeBars } from '../shared/ingest/standardize.js';
 
 type EodRow = { date: string; open: number; high: number; low: number; close: number; adjusted_close: number; volume: number };
 const recorded = JSON.parse(readFileSync(new URL('../fixtures/vendors/eodhd/eod-AAPL.US.json', import.meta.url), 'utf8')) as EodRow[];

@@ -9,7 +9,7 @@ import { loadConfig } from '../shared/config.js';
 import { JobError } from '../shared/job/errors.js';
 import type { ModelContext } from '../shared/job/model.js';
 import { createLogger } from '../shared/log.js';
-import { markowitzModel } from '../shared/models/markowitzJob.js';
+import { markowitzModel } from '../shared/models/markowitz/job.js';
 import type { PriceHistory } from '../shared/prices/history.js';
 
 const [csvPath, jobPath] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 // Assembles the WebAssembly kernels from their committed WAT source with wabt (the
-// WebAssembly Binary Toolkit's npm port): shared/models/random/normalStepKernel.wat ->
+// WebAssembly Binary Toolkit's npm port): shared/numerics/random/normalStepKernel.wat ->
 // normalStepKernel.wasm beside it (gitignored). Run by `npm test` (pretest) and by
 // scripts/build.mjs, which also copies the .wasm next to the bundles.
 import { promises as fs } from 'node:fs';
@@ -10,7 +10,7 @@ import wabtInit from 'wabt';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The kernels: WAT source -> .wasm output, relative to the repository root. */
-export const wasmKernels = [{ source: 'shared/models/random/normalStepKernel.wat', output: 'shared/models/random/normalStepKernel.wasm' }];
+export const wasmKernels = [{ source: 'shared/numerics/random/normalStepKernel.wat', output: 'shared/numerics/random/normalStepKernel.wasm' }];
 
 /** Assembles every kernel; returns the absolute paths of the .wasm files written. */
 export async function buildWasm() {

@@ -7,14 +7,13 @@ import { promises as fs } from 'node:fs';
 import { cloudEventHandler } from '../shared/job/cloudEventHandler.js';
 import { resultJson } from '../shared/job/documents.js';
 import { TransientError } from '../shared/job/errors.js';
-import type { ModelName } from '../shared/job/model.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
-import { FUNCTION_NAMES, MODEL_LOADERS } from '../shared/models/registry.js';
+import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName } from '../shared/registry.js';
 import { createServices } from '../shared/runtime.js';
 
 const [name, source] = process.argv.slice(2);
-if (!name || !source || !FUNCTION_NAMES.includes(name as ModelName)) {
+if (!name || !source || !isFunctionName(name)) {
   process.stderr.write(`usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`);
   process.exit(2);
 }
@@ -31,7 +30,7 @@ process.env.USE_FIXTURE ??= 'true';
 delete process.env.GCS_BUCKET;
 
 try {
-  const handler = cloudEventHandler(await MODEL_LOADERS[name as ModelName](), () => createServices(process.env));
+  const handler = cloudEventHandler(await MODEL_LOADERS[name](), () => createServices(process.env));
   const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
   const code = document.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the

@@ -110,8 +110,9 @@ variable "function_overrides" {
   default = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.function_overrides) : contains(["blackscholes", "montecarlo", "markowitz", "ingest"], name)])
-    error_message = "function_overrides keys must be function names: blackscholes, montecarlo, markowitz, ingest."
+    # Refers to the one list of functions (functions.tf), so adding a model edits only that map.
+    condition     = alltrue([for name in keys(var.function_overrides) : contains(keys(local.function_settings), name)])
+    error_message = "function_overrides keys must be function names (the keys of local.function_settings in functions.tf)."
   }
 
   validation {

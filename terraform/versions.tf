@@ -1,6 +1,7 @@
 terraform {
-  # optional() object attributes with defaults need 1.3; check blocks need 1.5.
-  required_version = ">= 1.5"
+  # optional() object attributes with defaults need 1.3; check blocks need 1.5; a variable
+  # validation that refers to a local (function_overrides) needs 1.9.
+  required_version = ">= 1.9"
 
   required_providers {
     google = {

@@ -1,5 +1,5 @@
 import { cloudEvent } from '@google-cloud/functions-framework';
 import { cloudEventHandler } from '../../shared/job/cloudEventHandler.js';
-import { markowitzModel } from '../../shared/models/markowitzJob.js';
+import { markowitzModel } from '../../shared/models/markowitz/job.js';
 
 cloudEvent('markowitz', cloudEventHandler(markowitzModel));

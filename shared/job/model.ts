@@ -5,7 +5,8 @@ import type { PriceHistory } from '../prices/history.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
-export type ModelName = 'blackscholes' | 'montecarlo' | 'markowitz' | 'ingest';
+/** A function's name: one of `FUNCTION_NAMES` in `shared/registry.ts`, which is the one list of them. */
+export type ModelName = string;
 
 /** The validated envelope of a job (see the job contract); `params` is the model's own. */
 export interface Job<P> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJobEvent, type JobServices } from '../../shared/job/lifecycle.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { createLogger } from '../../shared/log.js';
-import { blackscholesModel } from '../../shared/models/blackscholesJob.js';
+import { blackscholesModel } from '../../shared/models/blackscholes/job.js';
 import { createServices } from '../../shared/runtime.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
 import { pubsubData } from '../support/pubsubPost.js';

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ModelDefinition } from '../../shared/job/model.js';
-import { ingestModel } from '../../shared/models/ingestJob.js';
-import { markowitzModel } from '../../shared/models/markowitzJob.js';
+import { ingestModel } from '../../shared/ingest/job.js';
+import { markowitzModel } from '../../shared/models/markowitz/job.js';
 import { startFunction, type FunctionUnderTest } from '../support/functionServer.js';
-import { startReplayServer, type ReplayServer } from '../vendors/vendorReplayServer.js';
+import { startReplayServer, type ReplayServer } from '../ingest/vendorReplayServer.js';
 
 // On a laptop: ingest prices from the (replayed) vendor into the local tables, then a
 // markowitz job reads them back through the fixture price source.

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blackscholesModel } from '../../shared/models/blackscholesJob.js';
-import { markowitzModel } from '../../shared/models/markowitzJob.js';
-import { montecarloModel } from '../../shared/models/montecarloJob.js';
+import { blackscholesModel } from '../../shared/models/blackscholes/job.js';
+import { markowitzModel } from '../../shared/models/markowitz/job.js';
+import { montecarloModel } from '../../shared/models/montecarlo/job.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { startFunction, type FunctionUnderTest } from '../support/functionServer.js';
 

@@ -1,5 +1,5 @@
-import { choleskySolve } from '../linalg/triangularSolve.js';
-import { dot } from '../linalg/matrixVector.js';
+import { choleskySolve } from '../../numerics/linalg/triangularSolve.js';
+import { dot } from '../../numerics/linalg/matrixVector.js';
 import { frontierTargets, portfolio, type EfficientSet, type RiskReturn } from './portfolio.js';
 
 /**

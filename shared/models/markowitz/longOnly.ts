@@ -1,4 +1,4 @@
-import { choleskySolve } from '../linalg/triangularSolve.js';
+import { choleskySolve } from '../../numerics/linalg/triangularSolve.js';
 import { boundedQpSolver, type BoundedQpSolution } from './activeSetQp.js';
 import { frontierTargets, portfolio, type EfficientSet, type Portfolio, type RiskReturn } from './portfolio.js';
 

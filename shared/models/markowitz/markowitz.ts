@@ -1,5 +1,5 @@
 import { JobError } from '../../job/errors.js';
-import { cholesky } from '../linalg/cholesky.js';
+import { cholesky } from '../../numerics/linalg/cholesky.js';
 import { closedFormEfficientSet } from './closedForm.js';
 import { ledoitWolfCovariance, sampleCovariance } from './covariance.js';
 import { longOnlyEfficientSet } from './longOnly.js';

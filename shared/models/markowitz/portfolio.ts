@@ -1,4 +1,4 @@
-import { dot, quadraticForm } from '../linalg/matrixVector.js';
+import { dot, quadraticForm } from '../../numerics/linalg/matrixVector.js';
 
 /** A point of the mean-volatility plane (annualized, as fractions). */
 export interface RiskReturn {

@@ -1,6 +1,6 @@
-import { normalCdf } from '../normal.js';
-import { selectRanks } from '../quantile.js';
-import { BAND_EDGES, classifyBands } from '../random/normalStepKernel.js';
+import { normalCdf } from '../../numerics/normal.js';
+import { selectRanks } from '../../numerics/quantile.js';
+import { BAND_EDGES, classifyBands } from '../../numerics/random/normalStepKernel.js';
 import { BLOCK_SIZE } from './limits.js';
 import { bracketCapacity, MIN_BRACKETED_SIMULATIONS, quantileBracket } from './quantileBrackets.js';
 

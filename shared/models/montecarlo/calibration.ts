@@ -1,6 +1,6 @@
 import { JobError } from '../../job/errors.js';
 import type { AlignedPrices } from '../../prices/history.js';
-import { annualizedLogReturnStats } from '../historicalVolatility.js';
+import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
 
 /** GBM parameters of several symbols estimated from their aligned daily history. */
 export interface Calibration {

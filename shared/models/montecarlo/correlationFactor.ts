@@ -1,5 +1,5 @@
 import { JobError } from '../../job/errors.js';
-import { cholesky } from '../linalg/cholesky.js';
+import { cholesky } from '../../numerics/linalg/cholesky.js';
 
 /**
  * The lower Cholesky factor L (row-major) of a correlation matrix, so that L z has that

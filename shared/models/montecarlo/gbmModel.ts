@@ -58,7 +58,7 @@ export interface MonteCarloOutcome {
 /**
  * Simulates correlated GBM paths and summarizes terminal prices, portfolio risk and
  * percentile bands of the portfolio value. Bit-identical for a seed whatever the threads.
- * @param spec validated parameters (see montecarloJob.ts for validation and limits)
+ * @param spec validated parameters (see job.ts for validation and limits)
  * @param options threads, progress callback, worker script
  * @throws JobError invalid_job when the correlation is degenerate
  */

@@ -1,4 +1,4 @@
-import { inverseNormalCdf, normalPdf } from '../normal.js';
+import { inverseNormalCdf, normalPdf } from '../../numerics/normal.js';
 
 /**
  * The rules both kinds of brackets follow (bandBrackets.ts, terminalBrackets.ts): where a

@@ -1,4 +1,4 @@
-import { addLaneSteps, blockLogs, BlockNormals, fillLaneNormals } from '../random/normalStepKernel.js';
+import { addLaneSteps, blockLogs, BlockNormals, fillLaneNormals } from '../../numerics/random/normalStepKernel.js';
 import { allocateBracketBuffers, bandBracketsFor, recordBlockBand, type BandBrackets, type BracketBuffers } from './bandBrackets.js';
 import { MOMENT_FIELDS, recordBlockMoments } from './blockMoments.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';

@@ -1,5 +1,5 @@
 import type { Moments } from './blockMoments.js';
-import { lerpQuantile, orderStatistics, quantilePosition } from '../quantile.js';
+import { lerpQuantile, orderStatistics, quantilePosition } from '../../numerics/quantile.js';
 
 /** Percentile keys of a terminal-price summary and their probabilities. */
 export const TERMINAL_PERCENTILES = { p1: 0.01, p5: 0.05, p25: 0.25, p50: 0.5, p75: 0.75, p95: 0.95, p99: 0.99 } as const;

@@ -1,5 +1,5 @@
-import { normalCdf, normalPdf } from '../normal.js';
-import { selectRanks } from '../quantile.js';
+import { normalCdf, normalPdf } from '../../numerics/normal.js';
+import { selectRanks } from '../../numerics/quantile.js';
 import { BLOCK_SIZE } from './limits.js';
 import { bracketCapacity, MIN_BRACKETED_SIMULATIONS, quantileBracket } from './quantileBrackets.js';
 

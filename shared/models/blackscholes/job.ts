@@ -1,0 +1,240 @@
+/**
+ * @module Black-Scholes (`blackscholes`): European option prices, Greeks and implied volatility.
+ *
+ * The folder: `blackscholes.ts` prices one option under the generalized (Merton) formula in
+ * normalised-Black form and returns its Greeks with QuantLib's conventions; `impliedVolatility.ts`
+ * inverts it after Jaeckel's "Let's Be Rational"; `result.ts` is the shape of `result.options`;
+ * `chart.ts` draws value and delta against spot; this file is the job: the params schema
+ * (per-option fields over job-wide defaults), resolution of spot and volatility from a symbol's
+ * history, and the result document. Reference values: `test/fixtures/blackscholes/` (mpmath).
+ */
+import * as z from 'zod';
+import { blackscholesChartSvg } from './chart.js';
+import { JobError } from '../../job/errors.js';
+import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
+import type { PriceHistory } from '../../prices/history.js';
+import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer, type OptionType } from './blackscholes.js';
+import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
+import { impliedVolatility } from './impliedVolatility.js';
+import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
+
+/** A Pub/Sub message holds 10 MB, about 100,000 options; this leaves room and bounds memory. */
+export const MAX_OPTIONS = 250_000;
+/** Options whose price and implied volatility become `model_metrics` rows (the rest stay in the result). */
+export const METRIC_OPTIONS = 100;
+
+const optionFields = {
+  option_type: z.enum(['call', 'put']).optional(),
+  spot: z.number().finite().positive().optional(),
+  strike: z.number().finite().positive().optional(),
+  time_to_expiry: z.number().finite().positive().max(1000).optional(),
+  risk_free_rate: z.number().finite().min(-1).max(1).optional(),
+  dividend_yield: z.number().finite().min(-1).max(1).optional(),
+  volatility: z.number().finite().positive().max(100).optional(),
+  market_price: z.number().finite().min(0).optional(),
+  symbol: z.string().min(1).optional(),
+};
+
+const optionSchema = z.object(optionFields).strict();
+
+const paramsSchema = z
+  .object({ ...optionFields, options: z.array(optionSchema).min(1).max(MAX_OPTIONS).optional() })
+  .strict();
+
+export type BlackScholesParams = z.infer<typeof paramsSchema>;
+type OptionParams = z.infer<typeof optionSchema>;
+
+interface SymbolInputs {
+  last_price: number;
+  last_date: string;
+  window: { start: string; end: string };
+  historical_volatility?: number;
+  observations?: number;
+}
+
+/**
+ * The `blackscholes` job: prices, Greeks and implied volatilities of a batch of European
+ * options (generalized Black-Scholes-Merton). Each option's fields are its own, else the
+ * defaults in `params`, else the contract's; a missing spot is the symbol's last price and a
+ * missing volatility (without a market price) its historical volatility, each history loaded once.
+ */
+export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
+  name: 'blackscholes',
+  params: paramsSchema,
+  symbolsOptional: true,
+  async run(job: Job<BlackScholesParams>, context: ModelContext): Promise<ModelOutput> {
+    const { options: overrides, ...defaults } = job.params;
+    const list: readonly OptionParams[] = overrides ?? [defaults];
+    const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
+
+    // First pass: check what needs history, per symbol.
+    const needsSpot = new Set<string>();
+    const needsVolatility = new Set<string>();
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      const symbol = o.symbol ?? defaults.symbol;
+      if (symbol !== undefined && !job.symbols.includes(symbol)) {
+        const listed = job.symbols.length > 0 ? `one of ${job.symbols.join(', ')}` : 'listed in symbols (the job has none)';
+        throw new JobError('invalid_job', `${fieldName(i, 'symbol')} is "${symbol}" but must be ${listed}.`);
+      }
+      const resolvedSymbol = symbol ?? job.symbols[0];
+      for (const key of ['strike', 'time_to_expiry'] as const) {
+        if (o[key] === undefined && defaults[key] === undefined) {
+          throw new JobError('invalid_job', `${fieldName(i, key)} is required: give it in the option or as a default in params.`);
+        }
+      }
+      const spotMissing = o.spot === undefined && defaults.spot === undefined;
+      const volatilityMissing =
+        o.volatility === undefined && defaults.volatility === undefined && o.market_price === undefined && defaults.market_price === undefined;
+      if ((spotMissing || volatilityMissing) && resolvedSymbol === undefined) {
+        const key = spotMissing ? 'spot' : 'volatility';
+        const from = spotMissing ? 'last price' : 'historical volatility';
+        throw new JobError(
+          'invalid_job',
+          `${fieldName(i, key)} is required when the job has no symbols: give it, or list a symbol to use its ${from}${key === 'volatility' ? ' (or give market_price to imply it)' : ''}.`,
+        );
+      }
+      if (spotMissing) needsSpot.add(resolvedSymbol as string);
+      if (volatilityMissing) needsVolatility.add(resolvedSymbol as string);
+    }
+
+    const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, context);
+
+    const results: BlackScholesOptionResult[] = new Array(list.length);
+    // Reused across the batch: the only per-option allocation is the result entry.
+    const terms: { -readonly [K in keyof BlackScholesInputs]: BlackScholesInputs[K] } = {
+      optionType: 'call', spot: 0, strike: 0, timeToExpiry: 0, riskFreeRate: 0, dividendYield: 0, volatility: 0,
+    };
+    const valuation: BlackScholesValuationBuffer = { price: 0, delta: 0, gamma: 0, theta: 0, vega: 0, rho: 0 };
+    for (let i = 0; i < list.length; i++) {
+      const o = list[i];
+      const symbol = o.symbol ?? defaults.symbol ?? job.symbols[0] ?? null;
+      const fromHistory = symbol === null ? undefined : symbolInputs.get(symbol);
+      const optionType = o.option_type ?? defaults.option_type ?? 'call';
+      const spot = o.spot ?? defaults.spot ?? (fromHistory as SymbolInputs).last_price;
+      const strike = (o.strike ?? defaults.strike) as number;
+      const timeToExpiry = (o.time_to_expiry ?? defaults.time_to_expiry) as number;
+      const riskFreeRate = o.risk_free_rate ?? defaults.risk_free_rate ?? 0;
+      const dividendYield = o.dividend_yield ?? defaults.dividend_yield ?? 0;
+      const marketPrice = o.market_price ?? defaults.market_price;
+      const givenVolatility = o.volatility ?? defaults.volatility;
+      terms.optionType = optionType;
+      terms.spot = spot;
+      terms.strike = strike;
+      terms.timeToExpiry = timeToExpiry;
+      terms.riskFreeRate = riskFreeRate;
+      terms.dividendYield = dividendYield;
+
+      let volatility: number | null;
+      let source: VolatilitySource;
+      let implied: number | null | undefined;
+      let impliedError: string | undefined;
+      if (marketPrice !== undefined) {
+        const iv = impliedVolatility({ ...terms, price: marketPrice });
+        if (iv.ok) implied = iv.volatility;
+        else {
+          implied = null;
+          impliedError = iv.reason;
+        }
+      }
+      if (givenVolatility !== undefined) {
+        volatility = givenVolatility;
+        source = 'params';
+      } else if (marketPrice !== undefined) {
+        volatility = implied ?? null;
+        source = 'implied';
+      } else {
+        volatility = (fromHistory as SymbolInputs).historical_volatility as number;
+        source = 'historical';
+      }
+      const priced = volatility !== null;
+      if (priced) {
+        terms.volatility = volatility as number;
+        blackScholes(terms, valuation);
+      }
+      const out: BlackScholesOptionResult = {
+        option_type: optionType,
+        symbol,
+        spot,
+        strike,
+        time_to_expiry: timeToExpiry,
+        risk_free_rate: riskFreeRate,
+        dividend_yield: dividendYield,
+        volatility,
+        volatility_source: source,
+        price: priced ? valuation.price : null,
+        delta: priced ? valuation.delta : null,
+        gamma: priced ? valuation.gamma : null,
+        theta: priced ? valuation.theta : null,
+        vega: priced ? valuation.vega : null,
+        rho: priced ? valuation.rho : null,
+      };
+      if (marketPrice !== undefined) {
+        out.market_price = marketPrice;
+        out.implied_volatility = implied ?? null;
+        if (impliedError !== undefined) out.implied_volatility_error = impliedError;
+      }
+      results[i] = out;
+    }
+
+    const result: BlackScholesResult = { options: results };
+    return {
+      inputs: { option_count: results.length, symbols: Object.fromEntries(symbolInputs) },
+      result: result as unknown as Record<string, unknown>,
+      metrics: optionMetrics(results),
+      chart: blackscholesChartSvg(results),
+    };
+  },
+};
+
+/** Last price (and historical volatility where needed) of each symbol, one history request for all. */
+async function loadSymbolInputs(
+  symbols: readonly string[],
+  needsVolatility: ReadonlySet<string>,
+  context: ModelContext,
+): Promise<Map<string, SymbolInputs>> {
+  const out = new Map<string, SymbolInputs>();
+  if (symbols.length === 0) return out;
+  const histories: PriceHistory[] = await context.history(symbols);
+  for (const h of histories) {
+    const n = h.prices.length;
+    if (n === 0) throw new JobError('insufficient_data', `${h.symbol} has no prices in the job's window.`);
+    const entry: SymbolInputs = {
+      last_price: h.prices[n - 1],
+      last_date: h.dates[n - 1],
+      window: { start: h.dates[0], end: h.dates[n - 1] },
+    };
+    if (needsVolatility.has(h.symbol)) {
+      // A sample standard deviation needs two returns, i.e. three prices.
+      if (n < 3) {
+        throw new JobError(
+          'insufficient_data',
+          `${h.symbol} has ${n} price${n === 1 ? '' : 's'} in the window, too few for a historical volatility (at least 3); widen start/end or give volatility.`,
+        );
+      }
+      const stats = annualizedLogReturnStats(h.prices);
+      entry.historical_volatility = stats.volatility;
+      entry.observations = stats.observations;
+    }
+    out.set(h.symbol, entry);
+  }
+  return out;
+}
+
+/**
+ * `options.<i>.price` and `options.<i>.implied_volatility` for the first METRIC_OPTIONS options
+ * (a batch of 100,000 would otherwise write 200,000 rows), plus `option_count`.
+ */
+function optionMetrics(results: readonly BlackScholesOptionResult[]): Metric[] {
+  const metrics: Metric[] = [{ metric: 'option_count', value: results.length }];
+  const n = Math.min(results.length, METRIC_OPTIONS);
+  for (let i = 0; i < n; i++) {
+    const r = results[i];
+    const symbol = r.symbol === null ? {} : { symbol: r.symbol };
+    if (r.price !== null && Number.isFinite(r.price)) metrics.push({ metric: `options.${i}.price`, value: r.price, ...symbol });
+    if (typeof r.implied_volatility === 'number') {
+      metrics.push({ metric: `options.${i}.implied_volatility`, value: r.implied_volatility, ...symbol });
+    }
+  }
+  return metrics;
+}

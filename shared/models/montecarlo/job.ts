@@ -1,0 +1,194 @@
+/**
+ * @module Monte Carlo (`montecarlo`): Geometric Brownian Motion paths of one asset or a
+ * correlated portfolio, with VaR/CVaR and percentile bands.
+ *
+ * The folder: `calibration.ts` (drift, volatility and correlation from history, as the
+ * contract defines them), `correlationFactor.ts` (Cholesky with rounding repair), `limits.ts`,
+ * `gbmModel.ts` (the run as a whole), `simulation.ts` (paths in 4096-path blocks on the
+ * WebAssembly kernel of `shared/numerics/random/`), `parallelRunner.ts`/`worker.ts`/
+ * `sharedJob.ts` (worker threads claiming blocks), `statistics*.ts`, `blockMoments.ts`,
+ * `bandBrackets.ts`/`terminalBrackets.ts`/`quantileBrackets.ts` (exact percentiles without
+ * storing every path), `chart.ts` (fan chart); this file is the job: params, resolution,
+ * result document. Same seed, same numbers, whatever the thread count.
+ */
+import { randomInt } from 'node:crypto';
+import * as z from 'zod';
+import { montecarloChartSvg } from './chart.js';
+import { JobError } from '../../job/errors.js';
+import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
+import { alignOnCommonDates } from '../../prices/history.js';
+import { calibrateFromHistory, type Calibration } from './calibration.js';
+import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
+import { checkSimulationLimits } from './limits.js';
+import type { RunOptions } from './parallelRunner.js';
+
+/** Weights must sum to 1 within this (a typed 1/3 + 1/3 + 1/3 is off by ~1e-16). */
+const WEIGHT_SUM_TOLERANCE = 1e-9;
+
+const paramsSchema = z
+  .object({
+    simulations: z.number().int().min(1).default(10_000),
+    time_steps: z.number().int().min(1).default(252),
+    /** Default: time_steps / 252. */
+    horizon_years: z.number().positive().max(100).optional(),
+    /** Default: drawn from crypto and reported in inputs.seed. */
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    initial_price: z.number().positive().optional(),
+    drift: z.number().min(-10).max(10).optional(),
+    volatility: z.number().min(0).max(10).optional(),
+    weights: z.array(z.number().finite()).min(1).optional(),
+    confidence_levels: z
+      .array(z.number().gt(0).lt(1))
+      .min(1)
+      .max(10)
+      .refine((levels) => new Set(levels).size === levels.length, 'confidence levels must be distinct')
+      .default([0.95, 0.99]),
+  })
+  .strict();
+
+export type MonteCarloParams = z.infer<typeof paramsSchema>;
+
+export interface MonteCarloModelOptions {
+  /** Worker script override (tests, unusual bundles); see parallelRunner.defaultWorkerUrl. */
+  readonly workerUrl?: URL;
+}
+
+/**
+ * The `montecarlo` job: GBM paths for one asset given by params (no symbols) or for the
+ * job's symbols calibrated from their aligned history and correlated through the Cholesky
+ * factor of their sample log-return correlation; terminal statistics per symbol, portfolio
+ * VaR/CVaR and percentile bands. Threads: config MC_THREADS, default all cores.
+ */
+export function createMontecarloModel(options: MonteCarloModelOptions = {}): ModelDefinition<MonteCarloParams> {
+  return {
+    name: 'montecarlo',
+    params: paramsSchema,
+    symbolsOptional: true,
+    async run(job: Job<MonteCarloParams>, context: ModelContext): Promise<ModelOutput> {
+      const params = job.params;
+      const singleAsset = job.symbols.length === 0;
+      let calibration: Calibration | null = null;
+      let names: string[];
+      let spec: MonteCarloSpec;
+      const timeSteps = params.time_steps;
+      const horizonYears = params.horizon_years ?? timeSteps / 252;
+      const seed = params.seed ?? randomInt(0, 2 ** 48 - 1);
+      const common = {
+        simulations: params.simulations,
+        timeSteps,
+        horizonYears,
+        seed,
+        confidenceLevels: params.confidence_levels,
+      };
+      if (singleAsset) {
+        const missing = (['initial_price', 'drift', 'volatility'] as const).filter((key) => params[key] === undefined);
+        if (missing.length > 0) {
+          throw new JobError(
+            'invalid_job',
+            `params.${missing[0]} is required without symbols (single-asset mode needs initial_price, drift and volatility); or list symbols to calibrate from history.`,
+          );
+        }
+        if (params.weights !== undefined && !(params.weights.length === 1 && params.weights[0] === 1)) {
+          throw new JobError('invalid_job', 'params.weights applies to symbols; a single-asset job (no symbols) has no weights to set.');
+        }
+        checkSimulationLimits(params.simulations, timeSteps, 1);
+        names = ['asset'];
+        spec = {
+          ...common,
+          assets: [{ name: 'asset', initialPrice: params.initial_price!, drift: params.drift!, volatility: params.volatility! }],
+          correlation: [[1]],
+          weights: [1],
+        };
+      } else {
+        for (const key of ['initial_price', 'drift', 'volatility'] as const) {
+          if (params[key] !== undefined) {
+            throw new JobError(
+              'invalid_job',
+              `params.${key} is for single-asset mode only; with symbols it is calibrated from their history: remove params.${key} or the symbols.`,
+            );
+          }
+        }
+        const seen = new Set<string>();
+        for (const symbol of job.symbols) {
+          if (seen.has(symbol)) throw new JobError('invalid_job', `symbols lists ${symbol} twice; list each symbol once.`);
+          seen.add(symbol);
+        }
+        const k = job.symbols.length;
+        const weights = params.weights ?? Array.from({ length: k }, () => 1 / k);
+        if (weights.length !== k) {
+          throw new JobError('invalid_job', `params.weights has ${weights.length} entries but symbols has ${k}; give one weight per symbol, in symbols order.`);
+        }
+        const sum = weights.reduce((a, b) => a + b, 0);
+        if (Math.abs(sum - 1) > WEIGHT_SUM_TOLERANCE) {
+          throw new JobError('invalid_job', `params.weights sum to ${sum}, not 1 (tolerance ${WEIGHT_SUM_TOLERANCE}).`);
+        }
+        checkSimulationLimits(params.simulations, timeSteps, k);
+        calibration = calibrateFromHistory(alignOnCommonDates(await context.history(job.symbols)));
+        names = [...job.symbols];
+        const cal = calibration;
+        spec = {
+          ...common,
+          assets: names.map((name, a) => ({ name, initialPrice: cal.initialPrices[a], drift: cal.drift[a], volatility: cal.volatility[a] })),
+          correlation: cal.correlation,
+          weights,
+        };
+      }
+
+      const runOptions: RunOptions = {
+        threads: context.config.MC_THREADS,
+        workerUrl: options.workerUrl,
+        onProgress: (fraction) =>
+          context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction }),
+      };
+      const { result, threads } = await runMonteCarlo(spec, runOptions);
+
+      const byName = (values: readonly number[]) => Object.fromEntries(names.map((n, a) => [n, values[a]]));
+      const inputs: Record<string, unknown> = {
+        mode: singleAsset ? 'single_asset' : 'calibrated',
+        symbols: singleAsset ? [] : names,
+        initial_price: byName(spec.assets.map((a) => a.initialPrice)),
+        drift: byName(spec.assets.map((a) => a.drift)),
+        volatility: byName(spec.assets.map((a) => a.volatility)),
+        correlation: spec.correlation,
+        window: calibration ? calibration.window : null,
+        observations: calibration ? calibration.observations : null,
+        seed,
+        simulations: spec.simulations,
+        time_steps: timeSteps,
+        horizon_years: horizonYears,
+        weights: byName(spec.weights),
+        confidence_levels: spec.confidenceLevels,
+        band_time_points: result.bands.map((b) => b.t),
+        threads,
+      };
+
+      const metrics: Metric[] = [];
+      for (const [symbol, s] of Object.entries(result.symbols)) {
+        metrics.push(
+          { metric: 'expected_terminal_price', value: s.expected_terminal_price, symbol },
+          { metric: 'probability_of_loss', value: s.probability_of_loss, symbol },
+          { metric: 'volatility', value: s.volatility, symbol },
+          { metric: 'drift', value: s.drift, symbol },
+        );
+      }
+      metrics.push(
+        { metric: 'expected_return', value: result.portfolio.expected_return },
+        { metric: 'volatility_of_return', value: result.portfolio.volatility_of_return },
+      );
+      for (const c of Object.keys(result.portfolio.var)) {
+        metrics.push({ metric: `var.${c}`, value: result.portfolio.var[c] }, { metric: `cvar.${c}`, value: result.portfolio.cvar[c] });
+      }
+
+      const title = `Monte Carlo ${job.job_id}: ${singleAsset ? 'single asset' : names.join(', ')}`;
+      return {
+        inputs,
+        result: result as unknown as Record<string, unknown>,
+        metrics,
+        chart: montecarloChartSvg(result, title),
+      };
+    },
+  };
+}
+
+/** The deployed `montecarlo` model. */
+export const montecarloModel: ModelDefinition<MonteCarloParams> = createMontecarloModel();
