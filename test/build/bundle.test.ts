@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedRuntimes, nodeMajor } from '../../scripts/nodeRuntime.mjs';
 import { publishJob } from '../support/pubsubPost.js';
-import { startReplayServer, type ReplayServer } from '../vendors/vendorReplayServer.js';
+import { startReplayServer, type ReplayServer } from '../ingest/vendorReplayServer.js';
 
 // The deployable folders: built by the real build, started by the real functions-framework
 // CLI as Cloud Functions does (`--source dist/<fn> --target <fn>`), answering a Pub/Sub
