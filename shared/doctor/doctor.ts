@@ -139,7 +139,12 @@ async function pubsubOf(config: DoctorConfig, project: string, options: DoctorOp
   }
   const topics = Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, `jobs-${fn}`]));
   return {
-    checks: pubsubChecks(topics, new GooglePubsubInspector(client, where), backlogs),
+    checks: pubsubChecks(
+      topics,
+      new GooglePubsubInspector(client, where),
+      backlogs,
+      config.PUBSUB_EMULATOR_HOST ? 'create it in the emulator as terraform/messaging.tf does in the project (topic, push subscription with dead-letter policy, dead-letter topic and subscription)' : undefined,
+    ),
     close: async () => {
       await peek?.close();
       await client.close();

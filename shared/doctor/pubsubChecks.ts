@@ -37,9 +37,14 @@ export interface BacklogReader {
  * a dead-letter policy (and its dead-letter topic has a subscription keeping messages),
  * then each of those dead-letter subscriptions is empty.
  * @param topics function name to its job topic (`jobs-<fn>`)
+ * @param fix what to do about a missing or incomplete topology
  */
-export function pubsubChecks(topics: Readonly<Record<string, string>>, inspector: PubsubInspector, backlogs: BacklogReader): Check[] {
-  const fix = 'run terraform apply (terraform/messaging.tf creates it)';
+export function pubsubChecks(
+  topics: Readonly<Record<string, string>>,
+  inspector: PubsubInspector,
+  backlogs: BacklogReader,
+  fix = 'run terraform apply (terraform/messaging.tf creates it)',
+): Check[] {
   const deadLetterSubscriptions = new Map<string, string[]>();
 
   const topology: Check = {

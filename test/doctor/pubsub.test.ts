@@ -100,9 +100,9 @@ describe.skipIf('missing' in found)('doctor: Pub/Sub topology and dead letters (
     await createTopology(client, { topic: 'montecarlo', deadLetterPolicy: 'ingest', deadLetterSubscription: 'blackscholes' });
     const outcomes = await localDoctor();
     expect(exitStatus(outcomes)).toBe(1);
-    expect(lineOf(outcomes, 'topic jobs-montecarlo')).toBe(`FAIL topic jobs-montecarlo: does not exist in the emulator at ${emulator.host} (project ${PROJECT}) -> run terraform apply (terraform/messaging.tf creates it)`);
-    expect(lineOf(outcomes, 'topic jobs-ingest')).toMatch(/^FAIL topic jobs-ingest: push subscription ingest-push has no dead-letter policy: a job that keeps failing is retried for 7 days, then lost -> run terraform apply/);
-    expect(lineOf(outcomes, 'topic jobs-blackscholes')).toMatch(/^FAIL topic jobs-blackscholes: its dead-letter topic blackscholes-dead-letter has no subscription, so dead-lettered jobs are dropped -> run terraform apply/);
+    expect(lineOf(outcomes, 'topic jobs-montecarlo')).toBe(`FAIL topic jobs-montecarlo: does not exist in the emulator at ${emulator.host} (project ${PROJECT}) -> create it in the emulator as terraform/messaging.tf does in the project (topic, push subscription with dead-letter policy, dead-letter topic and subscription)`);
+    expect(lineOf(outcomes, 'topic jobs-ingest')).toMatch(/^FAIL topic jobs-ingest: push subscription ingest-push has no dead-letter policy: a job that keeps failing is retried for 7 days, then lost -> create it in the emulator/);
+    expect(lineOf(outcomes, 'topic jobs-blackscholes')).toMatch(/^FAIL topic jobs-blackscholes: its dead-letter topic blackscholes-dead-letter has no subscription, so dead-lettered jobs are dropped -> create it in the emulator/);
     expect(lineOf(outcomes, 'topic jobs-markowitz')).toMatch(/^ok /);
     expect(lineOf(outcomes, 'dead letters montecarlo')).toBe('skip dead letters montecarlo: no dead-letter subscription found (see the topic line above)');
   });
