@@ -15,7 +15,7 @@ import type { MonitoringGet } from './monitoringBacklogReader.js';
 import { localFreshness } from './localPrices.js';
 import { pricesCheck, type TableFreshness } from './pricesCheck.js';
 import { pubsubChecks, type BacklogReader } from './pubsubChecks.js';
-import { secretsCheck } from './secretsCheck.js';
+import { secretsCheck, type SecretAccessors } from './secretsCheck.js';
 import { tablesCheck } from './tablesCheck.js';
 
 /** The vendor keys the ingest function reads. */
@@ -30,6 +30,8 @@ export interface DoctorOptions {
   readonly now?: () => Date;
   /** Secret Manager (gRPC only) in place of the real one. */
   readonly secrets?: SecretSource;
+  /** Who is granted access to a secret; default: Secret Manager's getIamPolicy. */
+  readonly secretAccessors?: SecretAccessors;
   /** GETs a Cloud Monitoring URL; default: with Application Default Credentials. */
   readonly monitoringGet?: MonitoringGet;
 }
@@ -73,6 +75,8 @@ async function cloudDoctor(config: DoctorConfig, bucket: string, now: () => Date
   const datasets = { raw: config.BQ_DATASET_RAW, curated: config.BQ_DATASET_CURATED };
   const pubsub = await pubsubOf(config, project, options);
   const secrets = options.secrets ?? (await secretManagerOnly(project));
+  const ingestIdentity = `serviceAccount:${config.INGEST_SERVICE_ACCOUNT ?? `ingest-fn@${project}.iam.gserviceaccount.com`}`;
+  const accessors = options.secretAccessors ?? (await secretAccessorsOf(project));
   const logs = (model: string) => `gcloud logging read 'resource.labels.service_name="${model}" AND jsonPayload.error_code="internal"' --freshness=1d --project=${project}`;
 
   const checks: Check[] = [
@@ -83,6 +87,7 @@ async function cloudDoctor(config: DoctorConfig, bucket: string, now: () => Date
     secretsCheck(secrets, VENDOR_SECRETS, {
       required: true,
       source: 'Secret Manager',
+      reader: { member: ingestIdentity, accessors },
       fix: (name) => `add a value with: printf %s "$KEY" | gcloud secrets versions add ${name} --data-file=- (and check your account, or the ingest service account you impersonate, has roles/secretmanager.secretAccessor)`,
     }),
     pricesCheck(() => cloudFreshness(bigquery, `${project}.${datasets.raw}`), now, {
@@ -171,6 +176,16 @@ async function secretManagerOnly(project: string): Promise<SecretSource> {
   const { SecretManagerSource } = await import('../secrets/secretManagerSource.js');
   const nothing: SecretSource = { get: (name) => Promise.reject(new Error(`${name} is read from Secret Manager only`)) };
   return new SecretManagerSource(project, nothing);
+}
+
+/** The members with roles/secretmanager.secretAccessor on a secret (its own IAM policy). */
+async function secretAccessorsOf(project: string): Promise<SecretAccessors> {
+  const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
+  const client = new SecretManagerServiceClient();
+  return async (secret) => {
+    const [policy] = await client.getIamPolicy({ resource: `projects/${project}/secrets/${secret}` });
+    return (policy.bindings ?? []).filter((b) => b.role === 'roles/secretmanager.secretAccessor').flatMap((b) => b.members ?? []);
+  };
 }
 
 async function cloudFreshness(bigquery: BigQuery, dataset: string): Promise<TableFreshness[]> {

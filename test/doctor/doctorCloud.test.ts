@@ -60,11 +60,19 @@ const secretsWith = (values: Record<string, string>): SecretSource => ({
   },
 });
 
+const INGEST = 'serviceAccount:ingest-fn@test-project.iam.gserviceaccount.com';
+/** Members granted secretAccessor per secret (what getIamPolicy would list). */
+let grants: Record<string, string[]> = {};
+const grantedAsTerraformDoes = () => {
+  grants = Object.fromEntries(VENDOR_SECRETS.map((s) => [s, [INGEST]]));
+};
+
 async function doctor(secrets: SecretSource = secretsWith({ EODHD_API_KEY: 'eodhd-secret-value', TWELVE_DATA_API_KEY: 'td-secret-value' }), env: Record<string, string> = {}): Promise<CheckOutcome[]> {
   const d = await createDoctor({
     env: { GCS_BUCKET: 'artifacts', GCP_PROJECT: 'test-project', STORAGE_EMULATOR_HOST: base, BIGQUERY_EMULATOR_HOST: base, ...env },
     now: () => NOW,
     secrets,
+    secretAccessors: async (secret) => grants[secret] ?? [],
     monitoringGet: async () => ({}),
   });
   try {
@@ -84,6 +92,7 @@ const line = (outcomes: CheckOutcome[], name: string) => {
 describe('npm run doctor against the project (REST stand-in)', () => {
   it('all pass on a provisioned project: one line per check, exit 0, probe object removed', async () => {
     provisionWarehouse();
+    grantedAsTerraformDoes();
     answer({
       jobRuns: [
         { model: 'blackscholes', status: 'completed', error_code: null, runs: 8, p50_ms: 120, p95_ms: 410.5 },
@@ -103,7 +112,7 @@ describe('npm run doctor against the project (REST stand-in)', () => {
     expect(storage.find((r) => r.method === 'POST')?.query.get('ifGenerationMatch')).toBe('0');
     expect([...fake.objects.keys()].filter((k) => k.includes('doctor/'))).toEqual([]);
     for (const table of Object.values(TABLES)) expect(line(outcomes, `table ${table.dataset}.${table.name}`)).toBe(`ok   table ${table.dataset}.${table.name}: ${table.columns.length} columns as in schemas.ts`);
-    for (const secret of VENDOR_SECRETS) expect(line(outcomes, `secret ${secret}`)).toBe(`ok   secret ${secret}: readable from Secret Manager`);
+    for (const secret of VENDOR_SECRETS) expect(line(outcomes, `secret ${secret}`)).toBe(`ok   secret ${secret}: readable from Secret Manager, and ${INGEST} may read it`);
     expect(line(outcomes, 'prices eq_ohlcv')).toBe('ok   prices eq_ohlcv: latest 2026-06-09 (1 day ago)');
     expect(line(outcomes, 'prices fx_ohlcv')).toBe('ok   prices fx_ohlcv: empty in test-project.raw');
     expect(line(outcomes, 'jobs blackscholes')).toBe('ok   jobs blackscholes: 10 in 24 h: 8 completed, 2 failed (invalid_job 2); p50 0.12 s, p95 0.41 s');
@@ -152,6 +161,7 @@ describe('npm run doctor against the project (REST stand-in)', () => {
 
   it('an unreadable secret, stale prices and internal failures fail, each saying what to do; the secret value is never printed', async () => {
     provisionWarehouse();
+    grantedAsTerraformDoes();
     answer({
       latest: { eq_ohlcv: '2026-06-01', fx_ohlcv: '2026-06-09', crypto_ohlcv: '2026-06-07' },
       jobRuns: [{ model: 'ingest', status: 'failed', error_code: 'internal', runs: 3, p50_ms: 900, p95_ms: 1500 }],
@@ -165,6 +175,20 @@ describe('npm run doctor against the project (REST stand-in)', () => {
     expect(line(outcomes, 'prices crypto_ohlcv')).toMatch(/^FAIL prices crypto_ohlcv: latest 2026-06-07 \(3 days ago\): stale, more than 2 days behind/);
     expect(line(outcomes, 'jobs ingest')).toMatch(/^FAIL jobs ingest: 3 in 24 h: 0 completed, 3 failed \(internal 3\); p50 0\.90 s, p95 1\.50 s -> 3 internal failures: read why with gcloud logging read /);
     expect(outcomes.map(formatOutcome).join('\n')).not.toContain('td-secret-value');
+  });
+
+  it('a secret the ingest identity is not granted fails, whoever else may read it; INGEST_SERVICE_ACCOUNT names another identity', async () => {
+    provisionWarehouse();
+    answer({});
+    grants = { EODHD_API_KEY: ['user:operator@example.com'], TWELVE_DATA_API_KEY: [INGEST, 'serviceAccount:other@test-project.iam.gserviceaccount.com'] };
+    const outcomes = await doctor();
+    expect(line(outcomes, 'secret EODHD_API_KEY')).toBe(
+      `FAIL secret EODHD_API_KEY: has a value, but ${INGEST} has no roles/secretmanager.secretAccessor on it -> run terraform apply (terraform/iam.tf grants it on each vendor secret); if the ingest function runs as another account, set INGEST_SERVICE_ACCOUNT`,
+    );
+    expect(line(outcomes, 'secret TWELVE_DATA_API_KEY')).toMatch(/^ok /);
+    const other = await doctor(undefined, { INGEST_SERVICE_ACCOUNT: 'other@test-project.iam.gserviceaccount.com' });
+    expect(line(other, 'secret TWELVE_DATA_API_KEY')).toBe('ok   secret TWELVE_DATA_API_KEY: readable from Secret Manager, and serviceAccount:other@test-project.iam.gserviceaccount.com may read it');
+    expect(line(other, 'secret EODHD_API_KEY')).toMatch(/^FAIL /);
   });
 
   it('a BigQuery that cannot be asked fails the check with a line, not a crash', async () => {
