@@ -44,6 +44,8 @@ export interface JobObjects {
   readonly status: string;
   readonly chart: string;
   readonly claim: string;
+  /** The job the job_id names (`JobIdentity`): what a later delivery under the id is compared with. */
+  readonly job: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export interface JobObjects {
  */
 export function jobObjects(model: ModelName, key: { jobId: string } | { messageId: string }): JobObjects {
   const folder = 'jobId' in key ? `jobs/${model}/${key.jobId}` : `jobs/${model}/_rejected/${safeSegment(key.messageId)}`;
-  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json` };
+  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json`, job: `${folder}/job.json` };
 }
 
 function safeSegment(id: string): string {
