@@ -89,7 +89,7 @@ describe('the job command line and job ids', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'cli-id-'));
     const a = fixtureJob('markowitz');
     const b = { ...a, params: { ...a.params, frontier_points: 30 } };
-    let runs = await Promise.all([job(dataDir, 'markowitz', a), job(dataDir, 'markowitz', b)]);
+    let runs: Run[] = await Promise.all([job(dataDir, 'markowitz', a), job(dataDir, 'markowitz', b)]);
     // A run that found the other's claim exits 75 (Pub/Sub would retry): retry it, as Pub/Sub does.
     runs = await Promise.all(runs.map((run, i) => (run.status === 75 ? job(dataDir, 'markowitz', [a, b][i]) : run)));
     expect(runs.map((r) => r.status).sort()).toEqual([0, 1]);
