@@ -63,13 +63,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     return await rejectUnidentified(asRejection(error, 'decoding the message'));
   }
   const jobId = salvageJobId(message.document);
-  let job: Job<P> | undefined;
-  let rejection: JobError | undefined;
-  try {
-    job = parseJob(message.document, model, message.publishTime.toISOString().slice(0, 10));
-  } catch (error) {
-    rejection = asRejection(error, 'validating the job');
-  }
+  const { job, rejection } = validate(message);
   if (jobId === undefined) return await rejectUnidentified(rejection ?? new JobError('invalid_job', 'job_id: is missing.'));
 
   const objects = jobObjects(model.name, { jobId });
@@ -88,31 +82,34 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
     await services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    if (!job) {
+      const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
+      return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
+    }
+
+    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
     let output: ModelOutput | undefined;
-    let failure: FailedDocument['error'] | undefined = rejection ? { code: rejection.code, message: rejection.message } : undefined;
-    if (job) {
-      await writeStatus(services.store, objects, { job_id: jobId, model: model.name, status: 'running', started_at: startedAt.toISOString() });
-      jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
-      try {
-        const { start, end } = job;
-        output = await model.run(job, {
-          history: (symbols) => services.prices.histories(symbols, start, end),
-          log: jobLog,
-          config: services.config,
-          warehouse: services.warehouse,
-          secrets: services.secrets,
-        });
-      } catch (error) {
-        if (error instanceof TransientError) throw error;
-        if (error instanceof JobError) failure = { code: error.code, message: error.message };
-        else {
-          jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
-          failure = { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
-        }
+    let failure: FailedDocument['error'] | undefined;
+    try {
+      output = await model.run(job, {
+        history: (symbols) => services.prices.histories(symbols, job.start, job.end),
+        log: jobLog,
+        config: services.config,
+        warehouse: services.warehouse,
+        secrets: services.secrets,
+      });
+    } catch (error) {
+      if (error instanceof TransientError) throw error;
+      if (error instanceof JobError) failure = { code: error.code, message: error.message };
+      else {
+        jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
+        failure = { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
       }
     }
-    const timing = timingSoFar();
+    const finishedAt = now();
+    const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };
 
     let document: ResultDocument;
     let metrics: readonly Metric[] = [];
@@ -123,7 +120,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
       ]);
       document = {
-        job_id: jobId,
+        job_id: job.job_id,
         model: model.name,
         status: 'completed',
         ...timing,
@@ -135,9 +132,17 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         },
       } satisfies CompletedDocument;
     } else {
-      document = { job_id: jobId, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
+      document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
     }
+    return await commit(document, metrics);
+  } finally {
+    await services.store.deleteIf(objects.claim, claim.generation).catch((error: unknown) => {
+      jobLog.warn('Could not release the job claim; it expires by itself.', { error });
+    });
+  }
 
+  /** Commits the document (the commit point), then its rows and final status; the winner's answer if another delivery committed first. */
+  async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<ResultDocument> {
     if (!(await commitResult(services.store, objects, resultJson(document)))) {
       jobLog.warn('Another delivery committed this job_id first; its result stands.');
       const winner = await storedAnswer();
@@ -147,10 +152,15 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     await finish(document, metrics, objects, services);
     logOutcome(jobLog, document);
     return document;
-  } finally {
-    await services.store.deleteIf(objects.claim, claim.generation).catch((error: unknown) => {
-      jobLog.warn('Could not release the job claim; it expires by itself.', { error });
-    });
+  }
+
+  /** The validated job, or why it is not one. */
+  function validate(decoded: DecodedMessage): { job?: Job<P>; rejection?: JobError } {
+    try {
+      return { job: parseJob(decoded.document, model, decoded.publishTime.toISOString().slice(0, 10)) };
+    } catch (error) {
+      return { rejection: asRejection(error, 'validating the job') };
+    }
   }
 
   /**
