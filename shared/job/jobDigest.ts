@@ -52,7 +52,11 @@ export function parseJobIdentity(text: string): JobIdentity | null {
 
 /** `job.json`'s body. */
 export function jobIdentityJson(identity: JobIdentity): string {
-  return JSON.stringify(identity, null, 2) + '\n';
+  try {
+    return JSON.stringify(identity, null, 2) + '\n';
+  } catch {
+    return JSON.stringify({ ...identity, job: null }, null, 2) + '\n'; // too deep to write back: the digest is what counts
+  }
 }
 
 /**
@@ -61,7 +65,7 @@ export function jobIdentityJson(identity: JobIdentity): string {
  */
 export function differentJobMessage(stored: JobIdentity, offered: JobIdentity): string {
   // Between a job that validated and one that did not, a field-by-field difference says little.
-  const difference = stored.valid === offered.valid ? firstDifference(stored.job, offered.job, '') : null;
+  const difference = stored.valid === offered.valid && stored.job !== null ? safeFirstDifference(stored.job, offered.job) : null;
   const where = difference
     ? ` (${difference.path || 'the job'} was ${show(difference.stored)}, this job has ${show(difference.offered)})`
     : stored.valid
@@ -77,33 +81,74 @@ export function differentJobMessage(stored: JobIdentity, offered: JobIdentity): 
  * JSON with object keys sorted at every depth and no whitespace: equal values give equal
  * text, whatever order the publisher wrote the keys in. Array order is kept (it means
  * something: `symbols`, `weights`, `options`). Undefined members are left out, as
- * JSON.stringify does.
+ * JSON.stringify does. Written with an explicit stack, not recursion: a job that did not
+ * validate may be nested deeper than the call stack allows, and must still be digested.
  */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
+  const out: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item instanceof Literal) out.push(item.text);
+    else if (Array.isArray(item)) {
+      stack.push(new Literal(']'));
+      for (let i = item.length - 1; i >= 0; i--) {
+        stack.push(item[i] === undefined ? null : item[i]);
+        if (i > 0) stack.push(new Literal(','));
+      }
+      stack.push(new Literal('['));
+    } else if (typeof item === 'object' && item !== null) {
+      const record = item as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .filter((k) => record[k] !== undefined)
+        .sort();
+      stack.push(new Literal('}'));
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push(record[keys[i]]);
+        stack.push(new Literal(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`));
+      }
+      stack.push(new Literal('{'));
+    } else out.push(JSON.stringify(item) ?? 'null');
+  }
+  return out.join('');
+}
+
+/** A piece of canonical JSON text already written out (on the serializer's stack). */
+class Literal {
+  constructor(readonly text: string) {}
 }
 
 function identity(model: ModelName, jobId: string, job: unknown, valid: boolean): JobIdentity {
-  const normalized = sortKeys(job);
-  const digest = createHash('sha256').update(canonicalJson({ model, job: normalized, valid })).digest('hex');
-  return { model, job_id: jobId, digest: `sha256:${digest}`, job: normalized, valid };
+  const digest = createHash('sha256').update(canonicalJson({ model, job, valid })).digest('hex');
+  return { model, job_id: jobId, digest: `sha256:${digest}`, job: storable(job), valid };
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortKeys(v)));
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v !== undefined) out[key] = sortKeys(v);
+/**
+ * The job as `job.json` keeps it, keys sorted; null for a document too deeply nested to
+ * write back as JSON (its digest still tells it apart).
+ */
+function storable(job: unknown): unknown {
+  try {
+    const parsed = JSON.parse(canonicalJson(job)) as unknown;
+    JSON.stringify({ job: parsed }, null, 2);
+    return parsed;
+  } catch {
+    return null;
   }
-  return out;
 }
 
 interface Difference {
   readonly path: string;
   readonly stored: unknown;
   readonly offered: unknown;
+}
+
+function safeFirstDifference(stored: unknown, offered: unknown): Difference | null {
+  try {
+    return firstDifference(stored, offered, '');
+  } catch {
+    return null; // nested too deeply to walk: the sentence goes without the field
+  }
 }
 
 function firstDifference(stored: unknown, offered: unknown, path: string): Difference | null {

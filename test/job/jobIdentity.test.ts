@@ -171,6 +171,24 @@ describe('only the job\'s own faults are final', () => {
   });
 });
 
+describe('a job nested deeper than the call stack', () => {
+  it('is digested all the same: acknowledged as invalid_job, the same document answered, another refused', async () => {
+    const { fn, state } = await start();
+    // Written as text: JSON.stringify itself cannot serialize a value this deep.
+    const deep = (leaf: number) => ({ raw: Buffer.from(`{"job_id":"deep-1","params":{"value":${'['.repeat(200_000)}${leaf}${']'.repeat(200_000)}}}`).toString('base64') });
+    expect((await fn.publish(undefined, deep(1))).status).toBeLessThan(300);
+    const before = await snapshot(fn, 'deep-1');
+    expect(JSON.parse(before.result!)).toMatchObject({ status: 'failed', error: { code: 'invalid_job' } });
+    expect(JSON.parse(before.job!)).toMatchObject({ valid: false, job: null, digest: expect.stringMatching(/^sha256:/) });
+    expect((await fn.publish(undefined, deep(1))).status).toBeLessThan(300);
+    expect(refusals(fn)).toEqual([]);
+    expect((await fn.publish(undefined, deep(2))).status).toBeLessThan(300);
+    expect(refusals(fn)).toHaveLength(1);
+    expect(await snapshot(fn, 'deep-1')).toEqual(before);
+    expect(state.runs).toEqual([]);
+  });
+});
+
 describe('concurrent deliveries of two different jobs under one id', () => {
   it('exactly one job runs and commits; every delivery of the other is refused once retried', async () => {
     const { fn, state } = await start();
