@@ -10,7 +10,7 @@ import type { Job, ModelName } from './model.js';
 export interface JobIdentity {
   readonly model: ModelName;
   readonly job_id: string;
-  /** `sha256:<hex>` of `canonicalJson({ model, job })`. */
+  /** `sha256:<hex>` of `canonicalJson({ model, job, valid })`. */
   readonly digest: string;
   /**
    * The job after validation: `{date}` placeholders expanded, the window's defaults

@@ -180,7 +180,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     // A result committed before job.json existed has no recorded job: it is taken to be this one.
     if (boundIdentity && boundIdentity.digest !== identity.digest) {
       const refusal: FailedDocument = {
-        job_id: jobId!,
+        job_id: identity.job_id,
         model: model.name,
         status: 'failed',
         ...timingSoFar(),
