@@ -57,6 +57,15 @@ export function jobObjects(model: ModelName, key: { jobId: string } | { messageI
   return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json`, job: `${folder}/job.json` };
 }
 
+/**
+ * Where the refusal of a delivery is recorded: `jobs/<model>/<job_id>/refused/<message id>.json`,
+ * beside the job it did not replace, so a caller who published it can find its answer by
+ * the message id the publish returned.
+ */
+export function refusalObject(model: ModelName, jobId: string, messageId: string): string {
+  return `jobs/${model}/${jobId}/refused/${safeSegment(messageId)}.json`;
+}
+
 function safeSegment(id: string): string {
   const cleaned = id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
   return cleaned === '' || /^\.+$/.test(cleaned) ? 'unknown' : cleaned;

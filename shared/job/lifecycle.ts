@@ -5,7 +5,7 @@ import type { PriceSource } from '../prices/priceSource.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, refusalObject, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { isFinal } from './finality.js';
@@ -186,6 +186,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         ...timingSoFar(),
         error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, identity) },
       };
+      // Recorded apart from the job's own objects, which stay as they are.
+      await services.store.put(refusalObject(model.name, identity.job_id, event.id ?? digest(event.data)), resultJson(refusal), JSON_TYPE);
       logOutcome(jobLog, refusal);
       return refusal;
     }

@@ -53,12 +53,13 @@ describe('job ids on Cloud Storage', () => {
     expect(new Set(runs.map((r) => r.insertId)).size).toBe(2); // the completed row is not dropped as a duplicate
     expect(runs[1].insertId).toBe('blackscholes/gcs-fix-1');
 
-    // The same job and a different one: reads only, nothing written, nothing inserted.
+    // The same job and a different one: nothing of the job's written, nothing inserted;
+    // only the refusal's own record, under its message id.
     const settled = fake.requests.length;
     const rows = fake.insertedRows.length;
     expect(await deliver({ job_id: 'gcs-fix-1', params: { value: 2 } })).toMatchObject({ status: 'completed' });
     expect(await deliver({ job_id: 'gcs-fix-1', params: { value: 9 } })).toMatchObject({ status: 'failed', error: { code: 'invalid_job' } });
-    expect(writesSince(settled)).toEqual([]);
+    expect(writesSince(settled).map((r) => r.query.get('name'))).toEqual([`${folder}/refused/m-${deliveries}.json`]);
     expect(fake.insertedRows.length).toBe(rows);
     expect(probe.state.runs.filter((v) => v === 9)).toEqual([]);
   });

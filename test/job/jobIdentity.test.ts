@@ -69,7 +69,8 @@ describe('a job_id names one job', () => {
     const { fn, state } = await start();
     await fn.publish(job('strike-1', { value: 2 }));
     const before = await snapshot(fn, 'strike-1');
-    expect((await fn.publish(job('strike-1', { value: 3 }))).status).toBeLessThan(300); // acknowledged: never retried
+    const refused = await fn.publish(job('strike-1', { value: 3 }));
+    expect(refused.status).toBeLessThan(300); // acknowledged: never retried
     expect(state.runs).toEqual([2]);
     expect(await snapshot(fn, 'strike-1')).toEqual(before); // result, status, binding and rows untouched
     expect(refusals(fn)).toEqual([
@@ -79,6 +80,12 @@ describe('a job_id names one job', () => {
           'Job failed: job_id "strike-1" already names a different blackscholes job (params.value was 2, this job has 3); its stored result is kept and this job was not run. Publish this job under a new job_id.',
       }),
     ]);
+    // The refusal is recorded under the message id the publisher got back, beside the job.
+    expect(await readJson(fn, `${folder('strike-1')}/refused/${refused.messageId}.json`)).toMatchObject({
+      job_id: 'strike-1',
+      status: 'failed',
+      error: { code: 'invalid_job', message: expect.stringContaining('already names a different blackscholes job') },
+    });
     // The first job again: its stored result, as before.
     expect((await fn.publish(job('strike-1', { value: 2 }))).status).toBeLessThan(300);
     expect(state.runs).toEqual([2]);
