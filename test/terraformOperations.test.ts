@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { jobRunsSinceSql } from '../shared/doctor/jobRunStats.js';
+import { CONTRACT_ERROR_CODES, JOB_STATISTICS_VIEW } from '../shared/warehouse/jobStatisticsView.js';
 import { TABLES } from '../shared/warehouse/schemas.js';
 import { providerVersion, resourceSchema, unknownNames } from './support/providerSchema.js';
 
@@ -154,20 +155,11 @@ describe('terraform: the job statistics view', () => {
   it('has per model and day: jobs, completed, failed by each error code of the contract, p50/p95/max duration', () => {
     const output = code.slice(code.lastIndexOf('SELECT'));
     const columns = [...output.matchAll(/\bAS (\w+)/g)].map((m) => m[1]);
-    expect(columns).toEqual([
-      'jobs',
-      'completed',
-      'failed',
-      'failed_invalid_job',
-      'failed_unknown_symbol',
-      'failed_insufficient_data',
-      'failed_internal',
-      'failed_other',
-      'p50_duration_ms',
-      'p95_duration_ms',
-      'max_duration_ms',
-    ]);
-    for (const code_ of ['invalid_job', 'unknown_symbol', 'insufficient_data', 'internal']) expect(output).toContain(`COUNTIF(status = 'failed' AND error_code = '${code_}') AS failed_${code_}`);
+    // model and day are selected as such; every other column is named with AS, in the order of JOB_STATISTICS_VIEW.
+    expect(output).toMatch(/^SELECT\s+model,\s+day,/);
+    expect(['model', 'day', ...columns]).toEqual(JOB_STATISTICS_VIEW.columns.map((c) => c.name));
+    expect(CONTRACT_ERROR_CODES).toEqual(['invalid_job', 'unknown_symbol', 'insufficient_data', 'internal']);
+    for (const code_ of CONTRACT_ERROR_CODES) expect(output).toContain(`COUNTIF(status = 'failed' AND error_code = '${code_}') AS failed_${code_}`);
     expect(code).toContain('PERCENTILE_CONT(duration_ms, 0.5) OVER (PARTITION BY model, DATE(finished_at)) AS p50');
     expect(code).toContain('PERCENTILE_CONT(duration_ms, 0.95) OVER (PARTITION BY model, DATE(finished_at)) AS p95');
     expect(output).toMatch(/MAX\(duration_ms\) AS max_duration_ms\s+FROM with_percentiles\s+GROUP BY model, day\s*$/);

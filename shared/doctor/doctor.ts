@@ -5,7 +5,9 @@ import { FUNCTION_NAMES } from '../registry.js';
 import { LocalObjectStore } from '../results/localObjectStore.js';
 import { EnvSecretSource } from '../secrets/envSecretSource.js';
 import type { SecretSource } from '../secrets/secretSource.js';
+import { JOB_STATISTICS_VIEW } from '../warehouse/jobStatisticsView.js';
 import { LocalWarehouse } from '../warehouse/localWarehouse.js';
+import { PRICE_TABLES as PRICE_TABLE_OF_CLASS, PRICES_VIEW, TABLES } from '../warehouse/schemas.js';
 import { bucketCheck } from './bucketCheck.js';
 import { fail, ok, skip, type Check } from './check.js';
 import { doctorConfigSchema, type DoctorConfig } from './doctorConfig.js';
@@ -22,7 +24,10 @@ import { tablesCheck } from './tablesCheck.js';
 export const VENDOR_SECRETS = ['EODHD_API_KEY', 'TWELVE_DATA_API_KEY'] as const;
 
 /** The raw tables holding prices, whose freshness is checked. */
-const PRICE_TABLES = ['eq_ohlcv', 'fx_ohlcv', 'crypto_ohlcv'] as const;
+const PRICE_TABLES = Object.values(PRICE_TABLE_OF_CLASS);
+
+/** Every table, then the views Terraform creates over them (locally, views are computed, not stored). */
+const CLOUD_RELATIONS = [...Object.values(TABLES), { ...PRICES_VIEW, kind: 'view' as const }, { ...JOB_STATISTICS_VIEW, kind: 'view' as const }];
 
 /** Things tests replace: the clock, and the clients that cannot point at a local stand-in. */
 export interface DoctorOptions {
@@ -82,7 +87,7 @@ async function cloudDoctor(config: DoctorConfig, bucket: string, now: () => Date
   const checks: Check[] = [
     constant(ok('config', `cloud: project ${project}, bucket gs://${bucket}, datasets ${datasets.raw} and ${datasets.curated}${config.PUBSUB_EMULATOR_HOST ? `, Pub/Sub emulator ${config.PUBSUB_EMULATOR_HOST}` : ''}`)),
     bucketCheck(new GcsObjectStore(bucket, project), `gs://${bucket}`, `check GCS_BUCKET (terraform output artifacts_bucket) and that your account may write objects in it (roles/storage.objectUser)`),
-    tablesCheck(new BigQueryTableInspector(bigquery, `project ${project}`), datasets, 'run terraform apply (terraform/warehouse.tf creates the datasets and tables from shared/warehouse/schemas.ts)'),
+    tablesCheck(new BigQueryTableInspector(bigquery, `project ${project}`), datasets, 'run terraform apply (terraform/warehouse.tf creates the datasets and tables from shared/warehouse/schemas.ts, and the views beside them)', CLOUD_RELATIONS),
     ...pubsub.checks,
     secretsCheck(secrets, VENDOR_SECRETS, {
       required: true,

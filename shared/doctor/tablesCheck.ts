@@ -1,4 +1,4 @@
-import { TABLES, type TableSchema } from '../warehouse/schemas.js';
+import { TABLES, type Column } from '../warehouse/schemas.js';
 import { fail, ok, type Check, type CheckOutcome } from './check.js';
 
 /** A column as the warehouse reports it; type and mode are unknown for local NDJSON tables. */
@@ -28,28 +28,36 @@ export interface TableInspector {
 // BigQuery's REST API reports the legacy names of some standard SQL types.
 const TYPE_ALIASES: Record<string, string> = { FLOAT: 'FLOAT64', INTEGER: 'INT64', BOOLEAN: 'BOOL' };
 
+/** A table or view the code relies on: where it lives and the columns it must have. */
+export interface Relation {
+  readonly kind?: 'table' | 'view';
+  readonly dataset: 'raw' | 'curated';
+  readonly name: string;
+  readonly columns: readonly Column[];
+}
+
 /**
- * Every table of `shared/warehouse/schemas.ts` exists in its dataset with the columns the
- * code writes: one line per table.
+ * Every table of `shared/warehouse/schemas.ts` (and any views given) exists in its dataset
+ * with the columns the code writes or reads: one line per relation.
  * @param datasets the configured dataset ids (BQ_DATASET_RAW, BQ_DATASET_CURATED)
  * @param fix what to do when a table is missing or differs
  */
-export function tablesCheck(inspector: TableInspector, datasets: { raw: string; curated: string }, fix: string, tables: readonly TableSchema[] = Object.values(TABLES)): Check {
+export function tablesCheck(inspector: TableInspector, datasets: { raw: string; curated: string }, fix: string, tables: readonly Relation[] = Object.values(TABLES)): Check {
   return {
     name: 'tables',
     async run() {
       const outcomes: CheckOutcome[] = [];
       for (const table of tables) {
         const id = `${datasets[table.dataset]}.${table.name}`;
-        const name = `table ${id}`;
+        const name = `${table.kind ?? 'table'} ${id}`;
         const found = await inspector.inspect(datasets[table.dataset], table.name);
         if (found.kind === 'no-dataset') outcomes.push(fail(name, `dataset ${datasets[table.dataset]} does not exist in ${inspector.where}`, fix));
-        else if (found.kind === 'no-table') outcomes.push(fail(name, `table does not exist in ${inspector.where}`, fix));
+        else if (found.kind === 'no-table') outcomes.push(fail(name, `${table.kind ?? 'table'} does not exist in ${inspector.where}`, fix));
         else if (found.kind === 'unreadable') outcomes.push(fail(name, found.reason, found.fix));
         else if (found.kind === 'not-created-yet') outcomes.push(ok(name, 'not created yet (the first job or ingest that writes it creates it)'));
         else {
           const problems = columnProblems(table, found.columns);
-          outcomes.push(problems.length === 0 ? ok(name, `${table.columns.length} columns as in schemas.ts`) : fail(name, problems.join('; '), fix));
+          outcomes.push(problems.length === 0 ? ok(name, `the ${table.columns.length} columns the code expects`) : fail(name, problems.join('; '), fix));
         }
       }
       return outcomes;
@@ -61,7 +69,7 @@ export function tablesCheck(inspector: TableInspector, datasets: { raw: string; 
  * How a table's columns differ from the schema, in words (empty when they match):
  * missing columns, other types, a NOT NULL column the code may leave empty.
  */
-export function columnProblems(table: TableSchema, found: readonly FoundColumn[]): string[] {
+export function columnProblems(table: Relation, found: readonly FoundColumn[]): string[] {
   const problems: string[] = [];
   const byName = new Map(found.map((c) => [c.name, c]));
   const missing = table.columns.filter((c) => !byName.has(c.name)).map((c) => c.name);

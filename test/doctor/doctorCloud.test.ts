@@ -3,7 +3,8 @@ import { formatOutcome, exitStatus, runChecks, type CheckOutcome } from '../../s
 import { createDoctor, VENDOR_SECRETS } from '../../shared/doctor/doctor.js';
 import { JobError } from '../../shared/job/errors.js';
 import type { SecretSource } from '../../shared/secrets/secretSource.js';
-import { TABLES } from '../../shared/warehouse/schemas.js';
+import { JOB_STATISTICS_VIEW } from '../../shared/warehouse/jobStatisticsView.js';
+import { PRICES_VIEW, TABLES } from '../../shared/warehouse/schemas.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
 
 // The doctor against the configured project, with the real Storage and BigQuery clients
@@ -24,12 +25,12 @@ afterAll(async () => {
   else process.env.STORAGE_EMULATOR_HOST = previousStorage;
 });
 
-/** Every dataset and table as Terraform creates them, with BigQuery's legacy type names for some. */
+/** Every dataset, table and view as Terraform creates them, with BigQuery's legacy type names for some. */
 function provisionWarehouse(): void {
   fake.datasets.add('raw');
   fake.datasets.add('curated');
   const legacy: Record<string, string> = { FLOAT64: 'FLOAT', INT64: 'INTEGER', BOOL: 'BOOLEAN' };
-  for (const table of Object.values(TABLES)) {
+  for (const table of [...Object.values(TABLES), PRICES_VIEW, JOB_STATISTICS_VIEW]) {
     // The API leaves out NULLABLE modes.
     fake.tables.set(`${table.dataset}.${table.name}`, table.columns.map((c) => ({ name: c.name, type: legacy[c.type] ?? c.type, ...(c.mode === 'REQUIRED' ? { mode: 'REQUIRED' } : {}) })));
   }
@@ -111,7 +112,9 @@ describe('npm run doctor against the project (REST stand-in)', () => {
     expect(storage.map((r) => r.method)).toEqual(expect.arrayContaining(['POST', 'DELETE']));
     expect(storage.find((r) => r.method === 'POST')?.query.get('ifGenerationMatch')).toBe('0');
     expect([...fake.objects.keys()].filter((k) => k.includes('doctor/'))).toEqual([]);
-    for (const table of Object.values(TABLES)) expect(line(outcomes, `table ${table.dataset}.${table.name}`)).toBe(`ok   table ${table.dataset}.${table.name}: ${table.columns.length} columns as in schemas.ts`);
+    for (const table of Object.values(TABLES)) expect(line(outcomes, `table ${table.dataset}.${table.name}`)).toBe(`ok   table ${table.dataset}.${table.name}: the ${table.columns.length} columns the code expects`);
+    expect(line(outcomes, 'view raw.prices')).toBe(`ok   view raw.prices: the ${PRICES_VIEW.columns.length} columns the code expects`);
+    expect(line(outcomes, 'view curated.job_statistics')).toBe(`ok   view curated.job_statistics: the ${JOB_STATISTICS_VIEW.columns.length} columns the code expects`);
     for (const secret of VENDOR_SECRETS) expect(line(outcomes, `secret ${secret}`)).toBe(`ok   secret ${secret}: readable from Secret Manager, and ${INGEST} may read it`);
     expect(line(outcomes, 'prices eq_ohlcv')).toBe('ok   prices eq_ohlcv: latest 2026-06-09 (1 day ago)');
     expect(line(outcomes, 'prices fx_ohlcv')).toBe('ok   prices fx_ohlcv: empty in test-project.raw');
@@ -137,15 +140,18 @@ describe('npm run doctor against the project (REST stand-in)', () => {
     fake.tables.clear();
     provisionWarehouse();
     fake.datasets.delete('raw');
-    for (const t of ['eq_ohlcv', 'fx_ohlcv', 'crypto_ohlcv', 'corporate_actions']) fake.tables.delete(`raw.${t}`);
+    for (const t of ['eq_ohlcv', 'fx_ohlcv', 'crypto_ohlcv', 'corporate_actions', 'prices']) fake.tables.delete(`raw.${t}`);
     fake.tables.delete('curated.model_metrics');
+    fake.tables.delete('curated.job_statistics');
     const jobRuns = fake.tables.get('curated.job_runs')!;
     fake.tables.set('curated.job_runs', [...jobRuns.filter((c) => c.name !== 'error_code' && c.name !== 'duration_ms'), { name: 'duration_ms', type: 'STRING' }, { name: 'owner', type: 'STRING', mode: 'REQUIRED' }]);
     answer({});
     const outcomes = await doctor();
     expect(exitStatus(outcomes)).toBe(1);
-    expect(line(outcomes, 'table raw.eq_ohlcv')).toBe('FAIL table raw.eq_ohlcv: dataset raw does not exist in project test-project -> run terraform apply (terraform/warehouse.tf creates the datasets and tables from shared/warehouse/schemas.ts)');
+    expect(line(outcomes, 'table raw.eq_ohlcv')).toBe('FAIL table raw.eq_ohlcv: dataset raw does not exist in project test-project -> run terraform apply (terraform/warehouse.tf creates the datasets and tables from shared/warehouse/schemas.ts, and the views beside them)');
     expect(line(outcomes, 'table curated.model_metrics')).toMatch(/^FAIL table curated\.model_metrics: table does not exist in project test-project -> run terraform apply/);
+    expect(line(outcomes, 'view curated.job_statistics')).toMatch(/^FAIL view curated\.job_statistics: view does not exist in project test-project -> run terraform apply/);
+    expect(line(outcomes, 'view raw.prices')).toMatch(/^FAIL view raw\.prices: dataset raw does not exist/);
     expect(line(outcomes, 'table curated.job_runs')).toMatch(/^FAIL table curated\.job_runs: missing column error_code; duration_ms is STRING, expected FLOAT64; REQUIRED column owner the code never writes -> run terraform apply/);
     fake.datasets.add('raw');
   });

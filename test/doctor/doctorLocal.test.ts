@@ -74,7 +74,7 @@ describe('npm run doctor locally (LOCAL_DATA_DIR, fixture prices, no emulator)',
     expect(line(outcomes, 'jobs ingest')).toBe(
       `FAIL jobs ingest: 1 in 24 h: 0 completed, 1 failed (internal 1); p50 0.30 s, p95 0.30 s -> 1 internal failure: read why with grep '"error_code":"internal"' ${path.join(curated, 'job_runs.ndjson')} (error_message says what went wrong)`,
     );
-    expect(line(outcomes, 'table curated.job_runs')).toBe(`ok   table curated.job_runs: ${TABLES.job_runs.columns.length} columns as in schemas.ts`);
+    expect(line(outcomes, 'table curated.job_runs')).toBe(`ok   table curated.job_runs: the ${TABLES.job_runs.columns.length} columns the code expects`);
     expect(line(outcomes, 'fixture prices')).toBe(`ok   fixture prices: ${path.join(root, 'eq.csv')}: 1 symbols (XYZ), latest 2026-01-05`);
     expect(line(outcomes, 'secret EODHD_API_KEY')).toBe('ok   secret EODHD_API_KEY: readable from the environment');
     expect(outcomes.map(formatOutcome).join('\n')).not.toContain('local-key-value');
