@@ -8,9 +8,9 @@ import { pubsubChecks } from '../../shared/doctor/pubsubChecks.js';
 import { FUNCTION_NAMES } from '../../shared/registry.js';
 import { emulatorAuth } from '../../shared/warehouse/bigQueryWarehouse.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
-import { findPubsubEmulator, startPubsubEmulator, type RunningPubsubEmulator } from '../support/pubsubEmulator.js';
+import { locatePubsubEmulator, startPubsubEmulator, type RunningPubsubEmulator } from '../support/pubsubEmulator.js';
 
-const found = findPubsubEmulator();
+const found = locatePubsubEmulator();
 if ('missing' in found) {
   if (process.env.CI === 'true') throw new Error(`CI needs the Pub/Sub emulator: ${found.missing}`);
   console.warn(`skipping the doctor's Pub/Sub tests: ${found.missing}`);

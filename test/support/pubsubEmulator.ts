@@ -10,10 +10,12 @@ export interface RunningPubsubEmulator {
 }
 
 /**
- * The emulator's launcher from the Google Cloud SDK, or null with the reason it is missing.
- * Small and self-contained so that issue-10's scripts/pubsub/ helpers can replace it.
+ * The emulator's launcher: PUBSUB_EMULATOR_BIN, else the Google Cloud SDK's; or the reason
+ * it is missing. The same signatures as scripts/pubsub/emulator.ts on the issue-10 branch,
+ * so that this file can be replaced by an import of it.
  */
-export function findPubsubEmulator(): { bin: string } | { missing: string } {
+export function locatePubsubEmulator(env: NodeJS.ProcessEnv = process.env): { bin: string } | { missing: string } {
+  if (env.PUBSUB_EMULATOR_BIN) return existsSync(env.PUBSUB_EMULATOR_BIN) ? { bin: env.PUBSUB_EMULATOR_BIN } : { missing: `PUBSUB_EMULATOR_BIN=${env.PUBSUB_EMULATOR_BIN} does not exist` };
   const probe = spawnSync('gcloud', ['info', '--format=value(installation.sdk_root)'], { encoding: 'utf8' });
   const root = probe.status === 0 ? probe.stdout.trim() : '';
   if (!root) return { missing: 'gcloud is not installed (the Pub/Sub emulator comes with the Google Cloud SDK)' };
@@ -39,7 +41,7 @@ async function freePort(): Promise<number> {
  * Retries on another port if the chosen one was taken in between (other test runs share
  * the machine).
  */
-export async function startPubsubEmulator(bin: string, timeoutMs = 60_000): Promise<RunningPubsubEmulator> {
+export async function startPubsubEmulator(bin: string, { timeoutMs = 60_000 }: { timeoutMs?: number } = {}): Promise<RunningPubsubEmulator> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
