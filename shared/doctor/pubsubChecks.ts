@@ -75,8 +75,9 @@ export function pubsubChecks(
             problems.push(`its dead-letter topic ${deadLetterTopic} does not exist`);
             continue;
           }
-          const holders = await inspector.subscriptionsOf(deadLetterTopic);
-          if (holders.length === 0) problems.push(`its dead-letter topic ${deadLetterTopic} has no subscription, so dead-lettered jobs are dropped`);
+          // A pull subscription keeps dead letters; a push one (a recorder of dead-lettered jobs) hands them on.
+          const holders = (await inspector.subscriptionsOf(deadLetterTopic)).filter((s) => !s.pushEndpoint);
+          if (holders.length === 0) problems.push(`its dead-letter topic ${deadLetterTopic} has no pull subscription, so dead-lettered jobs are not kept`);
           kept.push(...holders.map((s) => s.name));
         }
         deadLetterSubscriptions.set(fn, kept);
