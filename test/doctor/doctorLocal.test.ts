@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exitStatus, formatOutcome, runChecks, type CheckOutcome } from '../../shared/doctor/check.js';
 import { createDoctor } from '../../shared/doctor/doctor.js';
@@ -108,5 +110,28 @@ describe('npm run doctor locally (LOCAL_DATA_DIR, fixture prices, no emulator)',
     // The damaged job_runs also fails the job statistics, as a line.
     expect(line(outcomes, 'jobs')).toMatch(/^FAIL jobs: could not be checked: /);
     expect(exitStatus(outcomes)).toBe(1);
+  });
+});
+
+describe('the npm run doctor command', () => {
+  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'doctor.ts');
+  const run = (env: Record<string, string>) => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GCS_BUCKET|PUBSUB_EMULATOR_HOST|EODHD_API_KEY|TWELVE_DATA_API_KEY|FIXTURE_PRICES)$/.test(k)));
+    return spawnSync(process.execPath, ['--import', 'tsx', script], { env: { ...clean, ...env }, encoding: 'utf8', timeout: 60_000 });
+  };
+
+  it('prints one line per check and a summary, and exits 0 when nothing failed', () => {
+    const result = run({ LOCAL_DATA_DIR: localDir() });
+    const lines = result.stdout.trim().split('\n');
+    expect(result.status, result.stderr).toBe(0);
+    expect(lines.every((l) => /^(ok  |FAIL|skip) [^:]+: /.test(l) || /^all \d+ checks passed$/.test(l)), result.stdout).toBe(true);
+    expect(lines.at(-1)).toBe(`all ${lines.length - 1} checks passed`);
+  });
+
+  it('exits 1 when a check fails', () => {
+    const result = run({ LOCAL_DATA_DIR: localDir(), FIXTURE_PRICES: 'no/such/prices.csv' });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(/^FAIL fixture prices: /m);
+    expect(result.stdout.trim().split('\n').at(-1)).toMatch(/^1 of \d+ checks failed$/);
   });
 });
