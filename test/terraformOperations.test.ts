@@ -146,7 +146,7 @@ describe('terraform: the job statistics view', () => {
   });
 
   it('keeps one run per (model, job_id), the latest finished_at, with the same rule as the doctor', () => {
-    const rule = 'ROW_NUMBER() OVER (PARTITION BY model, job_id ORDER BY finished_at DESC)';
+    const rule = "ROW_NUMBER() OVER (PARTITION BY model, job_id, IF(job_id = '', started_at, NULL) ORDER BY finished_at DESC)";
     expect(code).toContain(`${rule} AS recency`);
     expect(code).toMatch(/WHERE recency = 1/);
     expect(jobRunsSinceSql('p.d.job_runs', 24)).toContain(rule);

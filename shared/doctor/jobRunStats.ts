@@ -16,6 +16,7 @@ export interface ModelJobStats {
 
 const jobRunRow = z.object({
   job_id: z.string(),
+  started_at: z.string().nullable().optional(),
   model: z.string(),
   status: z.string(),
   finished_at: z.string(),
@@ -26,14 +27,15 @@ type JobRunRow = z.infer<typeof jobRunRow>;
 
 /**
  * One row per (model, job_id): the one with the latest finished_at. The same rule as the
- * BigQuery views (a re-sent job's rows are dropped by insert id, but a job re-run after
- * its artifacts expired has two rows, and the latest is its outcome).
+ * BigQuery views (BigQuery drops a re-sent row by insert id only on a best-effort basis, and
+ * a job re-run after its artifacts expired has two rows: the latest is its outcome). A run
+ * whose job_id could not be read (job_id '') is its own, told apart by started_at.
  */
 export function latestRunPerJob(rows: readonly Row[]): JobRunRow[] {
   const latest = new Map<string, JobRunRow>();
   for (const raw of rows) {
     const row = jobRunRow.parse(raw);
-    const key = JSON.stringify([row.model, row.job_id]);
+    const key = JSON.stringify([row.model, row.job_id, row.job_id === '' ? (row.started_at ?? null) : null]);
     const kept = latest.get(key);
     if (!kept || Date.parse(row.finished_at) > Date.parse(kept.finished_at)) latest.set(key, row);
   }
@@ -65,7 +67,7 @@ export function summarizeJobRuns(rows: readonly Row[], since: Date): ModelJobSta
 
 /**
  * The BigQuery query behind summarizeJobRuns: job runs finished in the last `hours`, one
- * row per (model, job_id) with the latest finished_at, counted per model, status and
+ * row per (model, job_id) with the latest finished_at (latestRunPerJob's rule), counted per model, status and
  * error code, with the model's duration percentiles on every row. Filtering the window
  * before de-duplicating gives the same rows as after: a job's latest run is in the window
  * exactly when one of its runs is. The window also prunes the table's day partitions.
@@ -77,7 +79,7 @@ WITH runs AS (
   SELECT model, status, error_code, duration_ms
   FROM (
     SELECT model, status, error_code, duration_ms,
-      ROW_NUMBER() OVER (PARTITION BY model, job_id ORDER BY finished_at DESC) AS latest
+      ROW_NUMBER() OVER (PARTITION BY model, job_id, IF(job_id = '', started_at, NULL) ORDER BY finished_at DESC) AS latest
     FROM \`${table}\`
     WHERE finished_at >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL ${Math.round(hours)} HOUR)
   )

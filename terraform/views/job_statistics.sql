@@ -1,14 +1,15 @@
 -- Job statistics per model and UTC day, over curated.job_runs (terraform/job_statistics.tf).
 -- One row per (model, job_id) first: the one with the latest finished_at, the same rule as
--- the job_runs_deduped view (a job re-run after its artifacts expired has two rows; the
--- latest is its outcome). Its day is the day that run finished.
+-- the job_runs_deduped view (a redelivered or re-run job can have several rows; the latest
+-- is its outcome). A message whose job_id could not be read (job_id '') is its own run,
+-- told apart by started_at. Its day is the day that run finished.
 -- Durations: exact percentiles (PERCENTILE_CONT, linear interpolation as numpy's default);
 -- runs without duration_ms are left out of them.
 WITH latest_runs AS (
   SELECT model, job_id, status, error_code, duration_ms, finished_at
   FROM (
     SELECT model, job_id, status, error_code, duration_ms, finished_at,
-      ROW_NUMBER() OVER (PARTITION BY model, job_id ORDER BY finished_at DESC) AS recency
+      ROW_NUMBER() OVER (PARTITION BY model, job_id, IF(job_id = '', started_at, NULL) ORDER BY finished_at DESC) AS recency
     FROM `${job_runs}`
   )
   WHERE recency = 1

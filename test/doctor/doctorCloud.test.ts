@@ -131,7 +131,7 @@ describe('npm run doctor against the project (REST stand-in)', () => {
     await doctor();
     const sql = fake.requests.slice(before).map((r) => r.body).find((b) => b.includes('job_runs')) ?? '';
     expect(sql).toContain('test-project.curated.job_runs');
-    expect(sql).toMatch(/ROW_NUMBER\(\) OVER \(PARTITION BY model, job_id ORDER BY finished_at DESC\)/);
+    expect(sql).toMatch(/ROW_NUMBER\(\) OVER \(PARTITION BY model, job_id, IF\(job_id = '', started_at, NULL\) ORDER BY finished_at DESC\)/);
     expect(sql).toContain('INTERVAL 24 HOUR');
   });
 

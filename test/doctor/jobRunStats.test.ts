@@ -21,6 +21,12 @@ describe('job run statistics', () => {
     ]);
   });
 
+  it('runs whose job_id could not be read (job_id empty) are each their own, told apart by started_at', () => {
+    const unread = (started_at: string, finished_at: string) => ({ ...run('blackscholes', '', 'failed', finished_at, 1, 'invalid_job'), started_at });
+    const kept = latestRunPerJob([unread('2026-06-10T10:00:00Z', '2026-06-10T10:00:01Z'), unread('2026-06-10T11:00:00Z', '2026-06-10T11:00:01Z'), unread('2026-06-10T11:00:00Z', '2026-06-10T11:00:02Z')]);
+    expect(kept.map((r) => r.finished_at)).toEqual(['2026-06-10T10:00:01Z', '2026-06-10T11:00:02Z']);
+  });
+
   it('percentiles are numpy\'s linear ones (= BigQuery PERCENTILE_CONT) and ignore runs without a duration', () => {
     // 10 durations 100..1000: p50 = 550, p95 = 955 (numpy.percentile, linear).
     const rows = Array.from({ length: 10 }, (_, i) => run('blackscholes', `j${i}`, 'completed', '2026-06-10T10:00:00Z', (i + 1) * 100));
