@@ -260,13 +260,20 @@ describe('terraform: environment and secrets match shared/config.ts', () => {
   const PLATFORM_VARIABLES = ['LOG_EXECUTION_ID'];
   const known = new Set([...Object.keys(configSchema.shape), ...PLATFORM_VARIABLES]);
 
+  it("BQ_LOCATION's default is the datasets' default location (var.region's default)", () => {
+    expect(configSchema.parse({}).BQ_LOCATION).toBe(obj(tf.variables.region, 'variable region').default);
+    expect(String(resource('google_bigquery_dataset', 'dataset').location)).toBe('${coalesce(var.bigquery_location, var.region)}');
+  });
+
   it('every environment variable set is one the code reads, and the deployed essentials are set', () => {
     const common = obj(tf.locals.common_env, 'local.common_env');
     const service = block(resource('google_cloudfunctions2_function', 'function'), 'service_config');
     expect(service.environment_variables).toBe('${merge(local.common_env, each.value.env)}');
     const keys = [...Object.keys(common), ...codeFunctions.flatMap((fn) => Object.keys(obj(settingsOf(fn).env, `${fn}.env`)))];
     for (const key of keys) expect(known.has(key), `${key} is not read by shared/config.ts`).toBe(true);
-    for (const key of ['GCP_PROJECT', 'GCS_BUCKET', 'BQ_DATASET_RAW', 'BQ_DATASET_CURATED', 'LOG_LEVEL']) expect(common).toHaveProperty(key);
+    for (const key of ['GCP_PROJECT', 'GCS_BUCKET', 'BQ_DATASET_RAW', 'BQ_DATASET_CURATED', 'BQ_LOCATION', 'LOG_LEVEL']) expect(common).toHaveProperty(key);
+    // The functions look their BigQuery jobs up where the datasets are.
+    expect(common.BQ_LOCATION).toBe('${google_bigquery_dataset.dataset["curated"].location}');
     // Deployed functions must use the real stores, never the local fixtures.
     for (const key of ['USE_FIXTURE', 'FIXTURE_PRICES', 'LOCAL_DATA_DIR']) expect(keys).not.toContain(key);
   });

@@ -9,6 +9,7 @@ import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, ty
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { jobRunRow, metricRows } from './jobRows.js';
+import { StatusWriter } from './statusWriter.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { decodePubsubEvent } from './pubsubEvent.js';
 
@@ -77,26 +78,37 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     return existing;
   }
 
-  const claim = await claimJob(services, objects, now);
-  if (!claim) {
-    throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
-  }
+  // This run's id, written into its claim: how it recognises the claim as its own after a
+  // write whose reply was lost, and releases it whatever happens next.
+  const runId = randomUUID();
+  const status = new StatusWriter(services.store, objects.status, { log: jobLog });
+  let claim: { generation: string } | null = null;
   try {
-    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    claim = await claimJob(services, objects, now, runId);
+    if (!claim) {
+      throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
+    }
+    await status.write({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
     let output: ModelOutput | undefined;
     let failure: FailedDocument['error'] | undefined;
     try {
-      output = await model.run(job, {
+      const produced = await model.run(job, {
         history: (symbols) => services.prices.histories(symbols, job.start, job.end),
         log: jobLog,
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
       });
+      await Promise.all([
+        produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,
+        services.store.put(metricsObject(objects), JSON.stringify(produced.metrics), JSON_TYPE),
+      ]);
+      output = produced;
     } catch (error) {
       if (error instanceof TransientError) throw error;
+      // A JobError: the model's domain error, or a permanent cloud error (code internal, the service's message).
       if (error instanceof JobError) failure = { code: error.code, message: error.message };
       else {
         jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
@@ -110,10 +122,6 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     let metrics: readonly Metric[] = [];
     if (output) {
       metrics = output.metrics;
-      await Promise.all([
-        output.chart !== undefined ? services.store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
-        services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
-      ]);
       document = {
         job_id: job.job_id,
         model: model.name,
@@ -130,6 +138,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
     }
 
+    // The store resolves an ambiguous create (a retried upload whose first attempt was
+    // stored) by its own write id: null here means another delivery's result is there.
     const committed = await services.store.createOnly(objects.result, resultJson(document), JSON_TYPE);
     if (committed === null) {
       const winner = await readResult(services.store, objects);
@@ -137,11 +147,11 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       if (winner) return winner;
       throw new TransientError(`Job ${job.job_id}: result.json exists but could not be read.`);
     }
-    await finish(document, metrics, objects, services);
+    await finish(document, metrics, objects, services, status);
     logOutcome(jobLog, document);
     return document;
   } finally {
-    await services.store.deleteIf(objects.claim, claim.generation).catch((error: unknown) => {
+    await releaseClaim(services.store, objects, runId, claim?.generation).catch((error: unknown) => {
       jobLog.warn('Could not release the job claim; it expires by itself.', { error });
     });
   }
@@ -168,13 +178,17 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   }
 }
 
-/** Rows and final status: everything after the commit point, safe to repeat. */
-async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices): Promise<void> {
+/**
+ * Rows and final status: everything after the commit point, safe to repeat. A permanent
+ * warehouse error here is thrown like a transient one: the result stands, and the message
+ * goes to the dead-letter topic, from which it can be replayed once the table is fixed.
+ */
+async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices, status?: StatusWriter): Promise<void> {
   await Promise.all([
     services.warehouse.insertRows('job_runs', [jobRunRow(document)]),
     document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
   ]);
-  const status: StatusDocument = {
+  const final: StatusDocument = {
     job_id: document.job_id,
     model: document.model,
     status: document.status,
@@ -183,7 +197,7 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
     duration_ms: document.duration_ms,
     ...(document.status === 'failed' ? { error: document.error } : {}),
   };
-  await writeStatus(services.store, objects, status);
+  await (status ?? new StatusWriter(services.store, objects.status)).write(final);
 }
 
 /** A crash between the commit and the final status leaves status `running`: finish the job's rows and status now. */
@@ -196,15 +210,16 @@ async function finishIfInterrupted(existing: ResultDocument, objects: JobObjects
   await finish(existing, metrics, objects, services);
 }
 
-async function claimJob(services: JobServices, objects: JobObjects, now: () => Date): Promise<{ generation: string } | null> {
-  const body = JSON.stringify({ run_id: randomUUID(), expires_at: new Date(now().getTime() + services.leaseMs).toISOString() });
+async function claimJob(services: JobServices, objects: JobObjects, now: () => Date, runId: string): Promise<{ generation: string } | null> {
+  const body = JSON.stringify({ run_id: runId, expires_at: new Date(now().getTime() + services.leaseMs).toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
     const created = await services.store.createOnly(objects.claim, body, JSON_TYPE);
     if (created !== null) return { generation: created };
     const held = await services.store.get(objects.claim);
     if (!held) continue; // released between our two calls: try again
-    const expiresAt = Date.parse((JSON.parse(held.body) as { expires_at?: string }).expires_at ?? '');
-    if (Number.isFinite(expiresAt) && expiresAt > now().getTime()) return null;
+    const holder = claimHolder(held.body);
+    if (holder.runId === runId) return { generation: held.generation }; // our own write, its reply lost
+    if (Number.isFinite(holder.expiresAt) && holder.expiresAt > now().getTime()) return null;
     // The holder died without releasing (its lease ran out): take over, unless someone else just did.
     const replaced = await services.store.replaceIf(objects.claim, body, JSON_TYPE, held.generation);
     return replaced === null ? null : { generation: replaced };
@@ -212,13 +227,28 @@ async function claimJob(services: JobServices, objects: JobObjects, now: () => D
   return null;
 }
 
+/**
+ * Deletes this run's claim. Without its generation (the claim write failed, perhaps after
+ * being stored), the claim is read back and deleted only if it carries this run's id.
+ */
+async function releaseClaim(store: ObjectStore, objects: JobObjects, runId: string, generation: string | undefined): Promise<void> {
+  if (generation !== undefined) return store.deleteIf(objects.claim, generation);
+  const held = await store.get(objects.claim);
+  if (held && claimHolder(held.body).runId === runId) await store.deleteIf(objects.claim, held.generation);
+}
+
+function claimHolder(body: string): { runId: string | undefined; expiresAt: number } {
+  try {
+    const parsed = JSON.parse(body) as { run_id?: unknown; expires_at?: unknown };
+    return { runId: typeof parsed.run_id === 'string' ? parsed.run_id : undefined, expiresAt: Date.parse(String(parsed.expires_at ?? '')) };
+  } catch {
+    return { runId: undefined, expiresAt: Number.NaN }; // unreadable: treated as expired, so it is taken over
+  }
+}
+
 async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
   const stored = await store.get(objects.result);
   return stored ? (JSON.parse(stored.body) as ResultDocument) : null;
-}
-
-async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {
-  await store.put(objects.status, JSON.stringify(status, null, 2) + '\n', JSON_TYPE);
 }
 
 function metricsObject(objects: JobObjects): string {
