@@ -8,6 +8,8 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   body: string;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 interface StoredObject {
@@ -98,7 +100,7 @@ export class FakeGoogleApis {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const raw = Buffer.concat(chunks);
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body: raw.toString('utf8') };
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body: raw.toString('utf8'), at: Date.now() };
       this.requests.push(recorded);
       const fault = this.faults.find((f) => f.times > 0 && f.match(recorded));
       if (fault) {
