@@ -40,7 +40,7 @@ export class StatusWriter {
     this.cancelPending();
     await this.inFlight.catch(() => undefined);
     const wait = this.lastWriteAt + this.intervalMs - performance.now();
-    if (wait > 0) await sleep(wait);
+    if (wait > 0) await sleep(Math.ceil(wait));
     const writing = this.send(status);
     this.inFlight = writing;
     await writing;
@@ -51,7 +51,7 @@ export class StatusWriter {
     this.pending = status;
     if (this.timer) return;
     const wait = Math.max(0, this.lastWriteAt + this.intervalMs - performance.now());
-    this.timer = setTimeout(() => void this.flushPending(), wait);
+    this.timer = setTimeout(() => void this.flushPending(), Math.ceil(wait));
     this.timer.unref();
   }
 
@@ -62,7 +62,7 @@ export class StatusWriter {
     if (!status) return;
     const wait = this.lastWriteAt + this.intervalMs - performance.now();
     if (wait > 0) {
-      this.timer = setTimeout(() => void this.flushPending(), wait);
+      this.timer = setTimeout(() => void this.flushPending(), Math.ceil(wait));
       this.timer.unref();
       return;
     }
