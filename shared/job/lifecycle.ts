@@ -88,7 +88,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     if (!claim) {
       throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
     }
-    await status.write({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    await status.start({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
     let output: ModelOutput | undefined;

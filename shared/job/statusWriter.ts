@@ -14,11 +14,14 @@ export interface StatusWriterOptions {
  * Writes one job's `status.json` no more often than the store accepts updates to one object
  * (Cloud Storage: about once a second; faster updates are answered 429).
  *
- * `write()` is for the states that must land (`running`, `completed`, `failed`): it waits out
- * the rest of the interval, then writes, and throws if the write fails. `offer()` is for
- * progress updates, which may be coalesced: written at once if the interval allows, else
- * the latest one offered is written when it ends; a failed progress write is logged and
- * dropped. A `write()` supersedes any progress update still waiting.
+ * `start()` announces `running`. With a rate limit it is written only once the job has run
+ * for one interval: a job that ends sooner goes straight to its final status, with one write
+ * and no wait (to a reader, a job's first second without status.json looks like a delivery
+ * a second later). `write()` is for the states that must land (`completed`, `failed`): it
+ * waits out the rest of the interval since the last write, then writes, and throws if the
+ * write fails. `offer()` is for progress updates, which may be coalesced: written at once if
+ * the interval allows, else the latest one offered is written when it ends; a failed
+ * progress write is logged and dropped. A `write()` supersedes any update still waiting.
  */
 export class StatusWriter {
   private readonly intervalMs: number;
@@ -33,6 +36,14 @@ export class StatusWriter {
     private readonly options: StatusWriterOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? store.updateIntervalMs ?? 0;
+  }
+
+  /** Announces `running`: written now without a rate limit, else once the job has run for one interval (unless superseded). */
+  async start(status: StatusDocument): Promise<void> {
+    if (this.intervalMs <= 0) return this.write(status);
+    this.pending = status;
+    this.timer = setTimeout(() => void this.flushPending(), this.intervalMs);
+    this.timer.unref();
   }
 
   /** Writes `status` as soon as the interval allows; resolves once it is stored. */

@@ -57,6 +57,33 @@ describe('StatusWriter: status.json at most once per the store interval', () => 
     expect(Math.min(...gaps(puts))).toBeGreaterThanOrEqual(195);
   });
 
+  it('`running` is written only once the job has run for one interval; a faster job writes its final status alone, at once', async () => {
+    const fast = recordingStore();
+    const quick = new StatusWriter(fast.store, 'jobs/m/fast/status.json');
+    const t0 = performance.now();
+    await quick.start(running());
+    await quick.write(completed);
+    expect(performance.now() - t0).toBeLessThan(150);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(fast.puts.map((p) => p.status.status)).toEqual(['completed']);
+
+    const slow = recordingStore();
+    const long = new StatusWriter(slow.store, 'jobs/m/slow/status.json');
+    await long.start(running());
+    await new Promise((r) => setTimeout(r, 260));
+    expect(slow.puts.map((p) => p.status.status)).toEqual(['running']);
+    await long.write(completed);
+    expect(slow.puts.map((p) => p.status.status)).toEqual(['running', 'completed']);
+    expect(gaps(slow.puts)[0]).toBeGreaterThanOrEqual(195);
+  });
+
+  it('without a rate limit (the local folder) `running` is written at once', async () => {
+    const { store, puts } = recordingStore();
+    const writer = new StatusWriter(store, 'jobs/m/local/status.json', { intervalMs: 0 });
+    await writer.start(running());
+    expect(puts.map((p) => p.status.status)).toEqual(['running']);
+  });
+
   it('a progress update that fails is dropped (the next one is written); a final one that fails throws', async () => {
     const { store, puts } = recordingStore((body) => body.includes('"progress": 0.1') || body.includes('completed'));
     const writer = new StatusWriter(store, 'jobs/m/j/status.json', { intervalMs: 20 });
