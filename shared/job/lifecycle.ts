@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PriceSource } from '../prices/priceSource.js';
@@ -82,12 +83,14 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   // write whose reply was lost, and releases it whatever happens next.
   const runId = randomUUID();
   const status = new StatusWriter(services.store, objects.status, { log: jobLog });
-  let claim: { generation: string } | null = null;
+  let claim: HeldClaim | null = null;
+  let resultStands = false;
   try {
-    claim = await claimJob(services, objects, now, runId);
-    if (!claim) {
+    const acquired = await claimJob(services, objects, now, runId);
+    if (!acquired) {
       throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
     }
+    claim = { generation: acquired.generation, writtenAt: performance.now() };
     await status.start({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
@@ -141,6 +144,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     // The store resolves an ambiguous create (a retried upload whose first attempt was
     // stored) by its own write id: null here means another delivery's result is there.
     const committed = await services.store.createOnly(objects.result, resultJson(document), JSON_TYPE);
+    resultStands = true;
     if (committed === null) {
       const winner = await readResult(services.store, objects);
       jobLog.warn('Another delivery committed this job first; its result stands.');
@@ -151,7 +155,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     logOutcome(jobLog, document);
     return document;
   } finally {
-    await releaseClaim(services.store, objects, runId, claim?.generation).catch((error: unknown) => {
+    await releaseClaim(services.store, objects, runId, claim, resultStands).catch((error: unknown) => {
       jobLog.warn('Could not release the job claim; it expires by itself.', { error });
     });
   }
@@ -227,12 +231,31 @@ async function claimJob(services: JobServices, objects: JobObjects, now: () => D
   return null;
 }
 
+/** This run's claim: its generation, and when it was written (performance.now()). */
+interface HeldClaim {
+  readonly generation: string;
+  readonly writtenAt: number;
+}
+
 /**
- * Deletes this run's claim. Without its generation (the claim write failed, perhaps after
- * being stored), the claim is read back and deleted only if it carries this run's id.
+ * Deletes this run's claim. Without it (the claim write failed, perhaps after being
+ * stored), the claim is read back and deleted only if it carries this run's id.
+ *
+ * A store that throttles updates of one object (Cloud Storage: about one a second) would
+ * answer a delete sooner than that 429. Once result.json exists the claim guards nothing
+ * (every delivery reads result.json first), so a claim that young is left to expire (the
+ * bucket's retention rule removes it with the job's folder); without a result, the delete
+ * waits out the interval, so that the redelivery finds the job free.
  */
-async function releaseClaim(store: ObjectStore, objects: JobObjects, runId: string, generation: string | undefined): Promise<void> {
-  if (generation !== undefined) return store.deleteIf(objects.claim, generation);
+async function releaseClaim(store: ObjectStore, objects: JobObjects, runId: string, claim: HeldClaim | null, resultStands: boolean): Promise<void> {
+  if (claim) {
+    const early = (store.updateIntervalMs ?? 0) - (performance.now() - claim.writtenAt);
+    if (early > 0) {
+      if (resultStands) return;
+      await sleep(Math.ceil(early));
+    }
+    return store.deleteIf(objects.claim, claim.generation);
+  }
   const held = await store.get(objects.claim);
   if (held && claimHolder(held.body).runId === runId) await store.deleteIf(objects.claim, held.generation);
 }

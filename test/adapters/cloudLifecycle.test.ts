@@ -52,10 +52,14 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect(uploads('cloud-bs-1', 'claim.json')[0]?.query.get('ifGenerationMatch')).toBe('0');
     expect([...fake.objects.keys()].filter((k) => k.includes('/cloud-bs-1/')).sort()).toEqual([
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg',
+      'quant-artifacts/jobs/blackscholes/cloud-bs-1/claim.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/metrics.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/status.json',
-    ]); // the claim was released
+    ]);
+    // A job faster than a second leaves its claim: deleting it so soon would be throttled
+    // (429), and with result.json committed the claim guards nothing.
+    expect(fake.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith('/cloud-bs-1/claim.json'))).toEqual([]);
     expect(objectJson('cloud-bs-1', 'status.json')).toMatchObject({ status: 'completed' });
     const runs = fake.insertedRows.filter((r) => r.table === 'curated_eu.job_runs' && r.json.job_id === 'cloud-bs-1');
     expect(runs.map((r) => r.insertId)).toEqual(['blackscholes/cloud-bs-1']);
@@ -96,6 +100,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect(statusWrites[1]!.body).toContain('"status": "completed"');
     expect(statusWrites[1]!.at - statusWrites[0]!.at).toBeGreaterThanOrEqual(990); // the stand-in refuses (429) anything under 1000 ms
     expect(objectJson('cloud-bs-slow', 'status.json')).toMatchObject({ status: 'completed' });
+    expect(object('cloud-bs-slow', 'claim.json')).toBeUndefined(); // older than a second: released
   }, 30_000);
 
   it('a result.json upload that was stored but whose reply was lost still finishes the job: rows and final status', async () => {
@@ -114,7 +119,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     const document = await deliver('cloud-bs-claim', 'm-claim');
     expect(document.status).toBe('completed');
     expect(rowsOf('job_runs', 'cloud-bs-claim')).toHaveLength(1);
-    expect(object('cloud-bs-claim', 'claim.json')).toBeUndefined();
+    expect(JSON.parse(object('cloud-bs-claim', 'claim.json')!.body.toString())).toHaveProperty('run_id'); // left: the job took under a second
   });
 
   it('a claim stored while every reply failed is released, not left to block redeliveries for a whole lease', async () => {
