@@ -53,6 +53,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect([...fake.objects.keys()].filter((k) => k.includes('/cloud-bs-1/')).sort()).toEqual([
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/claim.json',
+      'quant-artifacts/jobs/blackscholes/cloud-bs-1/job.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/metrics.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/status.json',
