@@ -35,14 +35,15 @@ export class EodhdClient implements PriceVendor {
   }
 
   /**
-   * Dividends (amount: `value`, EODHD's split-adjusted amount, on the ex-date `date`) and
+   * Dividends (on the ex-date `date`: `value`, adjusted for splits after it, and
+   * `unadjustedValue`, the amount paid: AAPL's 2014-05-08 dividend is 0.47 and 3.29) and
    * splits (`split`, "new/old") of `symbol` from `start` to `end` inclusive.
    */
   readonly corporateActions = async (symbol: string, start: string, end: string): Promise<CandidateAction[]> => {
     const dividends = await this.getArray('div', symbol, { from: start, to: end }, `dividends of ${symbol}`);
     const splits = await this.getArray('splits', symbol, { from: start, to: end }, `splits of ${symbol}`);
     return [
-      ...dividends.map((d): CandidateAction => ({ date: asRecord(d).date, action: 'dividend', value: asRecord(d).value })),
+      ...dividends.map((d): CandidateAction => ({ date: asRecord(d).date, action: 'dividend', value: asRecord(d).value, unadjustedValue: asRecord(d).unadjustedValue })),
       ...splits.map((s): CandidateAction => ({ date: asRecord(s).date, action: 'split', value: asRecord(s).split })),
     ];
   };

@@ -4,7 +4,7 @@ import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '..
 import { redactSecret } from '../log.js';
 import { EODHD_SECRET, EodhdClient } from './eodhd.js';
 import { OHLCV_TABLE, type CorporateActionRow, type OhlcvRow, type RejectedRow } from './ohlcvRow.js';
-import { SymbolNotFoundError, type PriceVendor } from './priceVendor.js';
+import { SymbolNotFoundError, SymbolNotInPlanError, SymbolWithoutDataError, type PriceVendor } from './priceVendor.js';
 import { standardizeActions, standardizeBars } from './standardize.js';
 import { resolveSymbol, type ResolvedSymbol } from './symbols.js';
 import { TWELVE_DATA_SECRET, TWELVE_DATA_MAX_POINTS, TwelveDataClient } from './twelveData.js';
@@ -45,6 +45,8 @@ interface SymbolOutcome {
   readonly symbol: ResolvedSymbol;
   readonly bars: OhlcvRow[];
   readonly actions: CorporateActionRow[];
+  /** What the vendor said when it had nothing for the symbol. */
+  readonly vendorSaid?: string;
 }
 
 /**
@@ -80,6 +82,7 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
   const loaded: SymbolOutcome[] = [];
   const rejected: RejectedRow[] = [];
   const unknown: ResolvedSymbol[] = [];
+  const notInPlan: SymbolNotInPlanError[] = [];
   let stoppedBy: Error | null = null;
   for (const symbol of symbols) {
     try {
@@ -104,6 +107,16 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
         unknown.push(symbol);
         continue;
       }
+      if (error instanceof SymbolNotInPlanError) {
+        log.warn(error.message, { symbol: symbol.requested });
+        notInPlan.push(error);
+        continue;
+      }
+      if (error instanceof SymbolWithoutDataError) {
+        log.warn(error.message, { symbol: symbol.requested });
+        loaded.push({ symbol, bars: [], actions: [], vendorSaid: error.vendorSaid });
+        continue;
+      }
       // A vendor fault or a rejected key would hit every later symbol too: stop asking,
       // keep what was fetched.
       if (error instanceof TransientError || error instanceof JobError) {
@@ -126,18 +139,26 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
     throw new TransientError(`${stoppedBy.message} Before that, ${loadedNote}.`);
   }
   if (stoppedBy) throw stoppedBy;
+  const planNote = notInPlan.map((e) => `${e.message}`).join('; ');
   if (unknown.length > 0) {
     const names = unknown.map((s) => s.requested).join(', ');
     throw new JobError(
       'unknown_symbol',
-      `${vendor.displayName} does not know the symbol${unknown.length === 1 ? '' : 's'} ${names}; the ${loadedNote}.`,
+      `${vendor.displayName} does not know the symbol${unknown.length === 1 ? '' : 's'} ${names}; ${planNote ? `${planNote}; ` : ''}the ${loadedNote}.`,
+    );
+  }
+  if (notInPlan.length > 0) {
+    // The account's limit, not the job's fault: `internal`, so the same job runs again once the plan allows it.
+    throw new JobError(
+      'internal',
+      `${planNote}; the ${loadedNote}. Upgrade the plan of the key in ${vendor.source === 'twelvedata' ? TWELVE_DATA_SECRET : EODHD_SECRET}, or load these symbols from another source, then publish the job again.`,
     );
   }
 
-  const perSymbol: Record<string, { rows: number; first_date: string | null; last_date: string | null }> = {};
+  const perSymbol: Record<string, { rows: number; first_date: string | null; last_date: string | null; vendor_said?: string }> = {};
   const metrics: Metric[] = [];
-  for (const { symbol, bars: rows } of loaded) {
-    perSymbol[symbol.stored] = { rows: rows.length, first_date: rows[0]?.date ?? null, last_date: rows.at(-1)?.date ?? null };
+  for (const { symbol, bars: rows, vendorSaid } of loaded) {
+    perSymbol[symbol.stored] = { rows: rows.length, first_date: rows[0]?.date ?? null, last_date: rows.at(-1)?.date ?? null, ...(vendorSaid ? { vendor_said: vendorSaid } : {}) };
     metrics.push({ metric: `per_symbol.${symbol.stored}.rows`, value: rows.length, symbol: symbol.stored });
   }
   metrics.push(

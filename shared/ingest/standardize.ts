@@ -26,6 +26,15 @@ export interface Standardized<R> {
   readonly rejected: RejectedRow[];
 }
 
+export interface StandardizedBars extends Standardized<OhlcvRow> {
+  /**
+   * All-zero bars in the window (open, high, low and close 0: EODHD sends these for days a
+   * listing did not trade, e.g. TFG.JSE 2018-05-31). Not prices, so not stored, and not
+   * malformed either: counted, and the day counts as a weekday without a bar.
+   */
+  readonly placeholders: number;
+}
+
 const decimalText = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 // Twelve Data sends every number as a string ("185.64000"), EODHD as JSON numbers: both are read.
@@ -91,10 +100,16 @@ function readableDate(value: unknown): string | null {
  * window are dropped.
  * @returns rows oldest first, one per date, and the rejected bars with their reasons.
  */
-export function standardizeBars(bars: readonly CandidateBar[], context: StandardizeContext): Standardized<OhlcvRow> {
+export function standardizeBars(bars: readonly CandidateBar[], context: StandardizeContext): StandardizedBars {
   const byDate = new Map<string, OhlcvRow>();
   const rejected: RejectedRow[] = [];
+  let placeholders = 0;
   for (const bar of bars) {
+    if (isPlaceholder(bar)) {
+      const date = readableDate(bar.date)?.slice(0, 10);
+      if (date !== undefined && date >= context.start && date <= context.end) placeholders++;
+      continue;
+    }
     const parsed = barSchema.safeParse(bar);
     if (!parsed.success) {
       rejected.push({ symbol: context.symbol, date: readableDate(bar.date), reason: reasonOf(parsed.error) });
@@ -120,12 +135,20 @@ export function standardizeBars(bars: readonly CandidateBar[], context: Standard
       rejected.push({ symbol: context.symbol, date: b.date, reason: 'a second, different bar for this date (the first was kept)' });
     }
   }
-  return { rows: [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1)), rejected };
+  return { rows: [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1)), rejected, placeholders };
+}
+
+const isZero = (v: unknown) => v === 0 || (typeof v === 'string' && decimalText.test(v) && Number(v) === 0);
+
+function isPlaceholder(bar: CandidateBar): boolean {
+  return isZero(bar.open) && isZero(bar.high) && isZero(bar.low) && isZero(bar.close);
 }
 
 function sameBar(a: OhlcvRow, b: OhlcvRow): boolean {
   return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.adj_close === b.adj_close && a.volume === b.volume;
 }
+
+const optionalAmount = price.nullish().transform((v) => v ?? null);
 
 /**
  * Validates dividends (a positive amount per share) and splits (a positive new/old ratio)
@@ -141,10 +164,12 @@ export function standardizeActions(
   for (const action of actions) {
     const date = tradingDate.safeParse(action.date);
     const value = action.action === 'dividend' ? price.safeParse(action.value) : splitRatio.safeParse(action.value);
-    if (!date.success || !value.success) {
+    const unadjusted = optionalAmount.safeParse(action.action === 'dividend' ? action.unadjustedValue : null);
+    if (!date.success || !value.success || !unadjusted.success) {
       const reasons = [
         ...(date.success ? [] : [`date: ${reasonOf(date.error)}`]),
         ...(value.success ? [] : [`${action.action === 'dividend' ? 'amount' : 'ratio'}: ${reasonOf(value.error)}`]),
+        ...(unadjusted.success ? [] : [`unadjusted amount: ${reasonOf(unadjusted.error)}`]),
       ];
       rejected.push({ symbol: context.symbol, date: readableDate(action.date), reason: `${action.action} ${reasons.join('; ')}` });
       continue;
@@ -157,6 +182,7 @@ export function standardizeActions(
       symbol: context.symbol,
       action: action.action,
       amount: action.action === 'dividend' ? value.data : null,
+      unadjusted_amount: unadjusted.data,
       split_ratio: action.action === 'split' ? value.data : null,
       source: context.source,
       ingested_at: context.ingestedAt,

@@ -1,6 +1,6 @@
 import { JobError } from '../job/errors.js';
 import type { CandidateBar } from './ohlcvRow.js';
-import { apiKeyRejected, SymbolNotFoundError, type PriceVendor } from './priceVendor.js';
+import { apiKeyRejected, SymbolNotFoundError, SymbolNotInPlanError, SymbolWithoutDataError, type PriceVendor } from './priceVendor.js';
 import { vendorMessage, type ReplyVerdict, type VendorHttp, type VendorReply } from './vendorHttp.js';
 
 export const TWELVE_DATA_SECRET = 'TWELVE_DATA_API_KEY';
@@ -50,6 +50,8 @@ export class TwelveDataClient implements PriceVendor {
   }
 }
 
+const planLimited = /available (starting with|exclusively|only)\b.*\bplan/i;
+
 function judge(reply: VendorReply, symbol: string): ReplyVerdict<unknown[]> {
   const body = typeof reply.body === 'object' && reply.body !== null ? (reply.body as Record<string, unknown>) : {};
   const isError = body.status === 'error';
@@ -60,9 +62,16 @@ function judge(reply: VendorReply, symbol: string): ReplyVerdict<unknown[]> {
   const code = isError && typeof body.code === 'number' ? body.code : reply.status;
   const message = vendorMessage(reply.body);
   if (code === 429 || code >= 500) return { retry: `code ${code}` };
+  // A plan limit (recorded: 404 "This symbol is available starting with the Grow or Venture
+  // plan"; the same words have come with 403) is the account's, and only for this symbol.
+  if ((code === 403 || code === 404) && planLimited.test(message)) return { fail: new SymbolNotInPlanError(symbol, NAME, message) };
   if (code === 401 || code === 403) return { fail: apiKeyRejected(NAME, TWELVE_DATA_SECRET, code) };
   // A known symbol with no bars in the window (a holiday-only window, a pair's closed days).
   if (code === 400 && /no data is available/i.test(message)) return { ok: [] };
+  // The other 404s, told apart by their words (both recorded from the live API): a known
+  // symbol with nothing behind it ("Data not found"), and an unknown symbol ("**symbol** or
+  // **figi** parameter is missing or invalid", or the older 400 "**symbol** not found").
+  if (code === 404 && /^data not found/i.test(message)) return { fail: new SymbolWithoutDataError(symbol, NAME, message) };
   if (code === 404 || (code === 400 && /not found/i.test(message))) {
     return { fail: new SymbolNotFoundError(symbol, NAME, message) };
   }

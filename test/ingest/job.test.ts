@@ -127,15 +127,16 @@ describe('ingest with EODHD', () => {
     const recorded = (vendorFixture('eodhd', 'eod-NVDA.US.json') as EodRow[]).find((r) => r.date === '2024-06-07');
     expect(rows.find((r) => r.symbol === 'NVDA' && r.date === '2024-06-07')).toMatchObject({ close: recorded?.close, adj_close: recorded?.adjusted_close, source: 'eodhd' });
 
-    const actions = warehouse.rows('corporate_actions').map((r) => [r.symbol, r.date, r.action, r.amount, r.split_ratio]);
+    const actions = warehouse.rows('corporate_actions').map((r) => [r.symbol, r.date, r.action, r.amount, r.unadjusted_amount, r.split_ratio]);
     expect(actions).toEqual([
-      ['AAPL', '2024-02-09', 'dividend', 0.24, null],
-      ['AAPL', '2024-05-10', 'dividend', 0.25, null],
-      ['MSFT', '2024-02-14', 'dividend', 0.75, null],
-      ['MSFT', '2024-05-15', 'dividend', 0.75, null],
-      ['NVDA', '2024-03-05', 'dividend', 0.004, null],
-      ['NVDA', '2024-06-10', 'split', null, 10],
-      ['NVDA', '2024-06-11', 'dividend', 0.01, null],
+      ['AAPL', '2024-02-09', 'dividend', 0.24, 0.24, null],
+      ['AAPL', '2024-05-10', 'dividend', 0.25, 0.25, null],
+      ['MSFT', '2024-02-14', 'dividend', 0.75, 0.75, null],
+      ['MSFT', '2024-05-15', 'dividend', 0.75, 0.75, null],
+      // Before NVDA's 10-for-1 split: 0.04 paid, 0.004 on the split-adjusted scale.
+      ['NVDA', '2024-03-05', 'dividend', 0.004, 0.04, null],
+      ['NVDA', '2024-06-10', 'split', null, null, 10],
+      ['NVDA', '2024-06-11', 'dividend', 0.01, 0.01, null],
     ]);
     // Each symbol: /eod, /div, /splits, all with the key as api_token.
     expect(replay.current.requests.map((r) => r.path)).toEqual(
@@ -251,12 +252,35 @@ describe('ingest with Twelve Data', () => {
   });
 
   it('retries a 429 error payload sent with HTTP 200, and fails unknown_symbol after loading the rest', async () => {
-    replay.current.route((req, i) => (i === 0 ? { body: vendorFixture('twelvedata', 'error-429.json') } : undefined));
+    replay.current.route((req, i) => (i === 0 ? { body: vendorFixture('twelvedata', 'recorded/error-429-minute-credits.json') } : undefined));
     const warehouse = new MemoryWarehouse();
     const { error } = await run(['AAPL', 'NOSUCH', 'MSFT'], { source: 'twelvedata' }, warehouse);
     expect((error as JobError).code).toBe('unknown_symbol');
     expect((error as JobError).message).toMatch(/Twelve Data does not know the symbol NOSUCH;/);
     expect(new Set(warehouse.rows('eq_ohlcv').map((r) => r.symbol))).toEqual(new Set(['AAPL', 'MSFT']));
+  });
+});
+
+describe('ingest with Twelve Data: what the vendor said about a symbol', () => {
+  it('a plan-gated symbol fails the job internal (the account, not the job), quoting the vendor, after loading the others', async () => {
+    const gated = vendorFixture('twelvedata', 'recorded/error-404-plan-gated.json') as { message: string };
+    replay.current.route((req) => (req.query.symbol === 'MSFT' ? { status: 404, body: gated } : undefined));
+    const warehouse = new MemoryWarehouse();
+    const { error } = await run(['AAPL', 'MSFT'], { source: 'twelvedata' }, warehouse);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('internal');
+    expect((error as JobError).message).toContain('does not serve MSFT on this account\'s plan');
+    expect((error as JobError).message).toContain(gated.message);
+    expect((error as JobError).message).toContain('TWELVE_DATA_API_KEY');
+    expect((error as JobError).message).not.toContain('does not know');
+    expect(new Set(warehouse.rows('eq_ohlcv').map((r) => r.symbol))).toEqual(new Set(['AAPL']));
+  });
+
+  it('"Data not found" completes the job with no rows for that symbol and the vendor\'s words in its entry', async () => {
+    replay.current.route((req) => (req.query.symbol === 'MSFT' ? { status: 404, body: vendorFixture('twelvedata', 'recorded/error-404-data-not-found.json') } : undefined));
+    const { output, error } = await run(['AAPL', 'MSFT'], { source: 'twelvedata' }, new MemoryWarehouse());
+    expect(error).toBeUndefined();
+    expect((output?.result.per_symbol as Record<string, unknown>).MSFT).toMatchObject({ rows: 0, first_date: null, vendor_said: 'Data not found' });
   });
 });
 
