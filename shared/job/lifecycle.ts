@@ -10,6 +10,7 @@ import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
+import { progressReporter } from './progress.js';
 import { decodePubsubEvent } from './pubsubEvent.js';
 
 /** Everything a job run touches, chosen from configuration at start-up. */
@@ -82,7 +83,9 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
   }
   try {
-    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    const running: StatusDocument = { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() };
+    await writeStatus(services.store, objects, running);
+    const progress = progressReporter((fields) => writeStatus(services.store, objects, { ...running, ...fields }), { log: jobLog, now });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
     let output: ModelOutput | undefined;
@@ -94,6 +97,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
+        store: services.store,
+        progress: progress.report,
       });
     } catch (error) {
       if (error instanceof TransientError) throw error;
@@ -102,6 +107,9 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
         failure = { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
       }
+    } finally {
+      // No progress write may land after the final status.
+      await progress.close();
     }
     const finishedAt = now();
     const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };

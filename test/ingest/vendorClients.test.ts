@@ -74,13 +74,13 @@ describe('EodhdClient', () => {
 });
 
 describe('TwelveDataClient', () => {
-  it('asks GET /time_series with symbol, interval=1day, start_date, end_date + 1 day, format=JSON and apikey', async () => {
+  it('asks GET /time_series with symbol, interval=1day, start_date, end_date + 1 day, outputsize=5000, format=JSON and apikey', async () => {
     await twelveData().dailyBars('EUR/USD', '2024-01-01', '2024-06-28');
     expect(replay.current.requests).toEqual([
       {
         method: 'GET',
         path: '/td/time_series',
-        query: { symbol: 'EUR/USD', interval: '1day', start_date: '2024-01-01', end_date: '2024-06-29', format: 'JSON', apikey: TD_KEY },
+        query: { symbol: 'EUR/USD', interval: '1day', start_date: '2024-01-01', end_date: '2024-06-29', outputsize: '5000', format: 'JSON', apikey: TD_KEY },
       },
     ]);
   });
