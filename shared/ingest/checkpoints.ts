@@ -88,6 +88,7 @@ export class IngestCheckpoints {
     const names = units.map((u) => this.rowsObject(table, u));
     return {
       uris: [store.uri(`${this.prefix}/${table}/*`)],
+      dateRange: { first: this.window.start, last: this.window.end },
       objects: async function* () {
         for (const name of names) {
           const stored = await store.get(name);

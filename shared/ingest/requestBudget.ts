@@ -19,12 +19,14 @@ const MINUTE_MS = 60_000;
  * A sliding window (the start times of the last minute's requests), so that the client never
  * sends more in any 60 s than the vendor's per-minute limit allows, however it counts.
  * A 429 slows the client down: every request waits out the vendor's Retry-After (or a
- * doubling pause), and the budget shrinks by a fifth, so a limit lower than configured
- * (a smaller plan, another job on the same key) is found instead of hit again and again.
+ * doubling pause), and the budget shrinks by a fifth (once a pause), growing back by one a
+ * success: a limit lower than configured (a smaller plan, another job on the same key) is
+ * found instead of hit again and again.
  */
 export class RequestBudget {
   private readonly starts: number[] = [];
   private limit: number;
+  private readonly configured: number;
   private pausedUntil = 0;
   private throttledInARow = 0;
   private queue: Promise<void> = Promise.resolve();
@@ -37,7 +39,7 @@ export class RequestBudget {
 
   constructor(options: RequestBudgetOptions) {
     if (!(options.perMinute >= 1)) throw new Error(`A request budget needs at least 1 request a minute, not ${options.perMinute}.`);
-    this.limit = Math.floor(options.perMinute);
+    this.limit = this.configured = Math.floor(options.perMinute);
     this.now = options.now ?? Date.now;
     this.firstPauseMs = options.firstPauseMs ?? 1_000;
     this.maxPauseMs = options.maxPauseMs ?? MINUTE_MS;
@@ -60,14 +62,16 @@ export class RequestBudget {
   throttled(retryAfterMs: number | null): void {
     this.throttles++;
     this.throttledInARow++;
-    this.limit = Math.max(1, Math.floor(this.limit * 0.8));
+    // Concurrent requests hit by the same limit count once: the budget shrinks once per pause.
+    if (this.pausedUntil <= this.now()) this.limit = Math.max(1, Math.floor(this.limit * 0.8));
     const pause = Math.min(this.maxPauseMs, retryAfterMs ?? this.firstPauseMs * 2 ** (this.throttledInARow - 1));
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + pause);
   }
 
-  /** A request got through: the next 429 starts again from the first pause. */
+  /** A request got through: the next 429 starts again from the first pause, and the budget creeps back up (one a success). */
   succeeded(): void {
     this.throttledInARow = 0;
+    this.limit = Math.min(this.configured, this.limit + 1);
   }
 
   private async waitForRoom(): Promise<void> {

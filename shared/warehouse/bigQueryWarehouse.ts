@@ -54,7 +54,11 @@ export class BigQueryWarehouse implements Warehouse {
   async upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }> {
     const columns = TABLES[table].columns;
     const target = await this.qualified(table);
-    const sql = mergeSql({ target, source: 'UNNEST(@rows)', keyColumns, columns: columns.map((c) => c.name) });
+    const names = columns.map((c) => c.name);
+    const sql =
+      `MERGE \`${target}\` AS t USING UNNEST(@rows) AS s ON ${keyColumns.map((k) => `t.${k} = s.${k}`).join(' AND ')} ` +
+      `WHEN MATCHED THEN UPDATE SET ${names.filter((n) => !keyColumns.includes(n)).map((n) => `${n} = s.${n}`).join(', ')} ` +
+      `WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')})`;
     let inserted = 0;
     let updated = 0;
     for (let i = 0; i < rows.length; i += MERGE_BATCH) {
@@ -105,7 +109,7 @@ export class BigQueryWarehouse implements Warehouse {
     } catch (error) {
       throw transient(`Loading ${staged.uris.join(', ')} into ${projectId}.${datasetId}.${tableId}`, error);
     }
-    const sql = mergeSql({ target, source: `\`${projectId}.${datasetId}.${tableId}\``, keyColumns, columns: columns.map((c) => c.name) });
+    const sql = mergeSql({ target, source: `\`${projectId}.${datasetId}.${tableId}\``, keyColumns, columns: columns.map((c) => c.name), dateRange: staged.dateRange });
     let counts: { inserted: number; updated: number };
     try {
       const [job] = await this.client.createQueryJob({ query: sql });

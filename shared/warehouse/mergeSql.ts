@@ -7,6 +7,11 @@ export interface MergeSpec {
   readonly keyColumns: readonly string[];
   /** Every column of the table, in schema order. */
   readonly columns: readonly string[];
+  /**
+   * Inclusive ISO dates every source row lies in: the target is then matched only there,
+   * so BigQuery prunes what it reads of a date-partitioned target instead of scanning it.
+   */
+  readonly dateRange?: { readonly first: string; readonly last: string };
 }
 
 /**
@@ -14,10 +19,15 @@ export interface MergeSpec {
  * unmatched one is inserted, so loading the same rows twice leaves the table as one load
  * does. One statement per table per job keeps the DML count independent of the row count.
  */
-export function mergeSql({ target, source, keyColumns, columns }: MergeSpec): string {
+export function mergeSql({ target, source, keyColumns, columns, dateRange }: MergeSpec): string {
   const updated = columns.filter((c) => !keyColumns.includes(c));
+  const on = keyColumns.map((k) => `t.${k} = s.${k}`);
+  if (dateRange) {
+    if (![dateRange.first, dateRange.last].every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d))) throw new Error(`Not ISO dates: ${dateRange.first}..${dateRange.last}`);
+    on.push(`t.date BETWEEN DATE '${dateRange.first}' AND DATE '${dateRange.last}'`);
+  }
   return (
-    `MERGE \`${target}\` AS t USING ${source} AS s ON ${keyColumns.map((k) => `t.${k} = s.${k}`).join(' AND ')} ` +
+    `MERGE \`${target}\` AS t USING ${source} AS s ON ${on.join(' AND ')} ` +
     `WHEN MATCHED THEN UPDATE SET ${updated.map((c) => `${c} = s.${c}`).join(', ')} ` +
     `WHEN NOT MATCHED THEN INSERT (${columns.join(', ')}) VALUES (${columns.map((c) => `s.${c}`).join(', ')})`
   );

@@ -18,6 +18,8 @@ export interface StagedRows {
   readonly uris: readonly string[];
   /** The same rows, object by object (the local warehouse reads them this way). */
   readonly objects: () => AsyncIterable<readonly Row[]>;
+  /** Inclusive ISO dates every staged row's `date` lies in (lets the MERGE prune the target). */
+  readonly dateRange?: { readonly first: string; readonly last: string };
 }
 
 /**

@@ -28,17 +28,29 @@ export class FakeGoogleApis {
   queryRows: Record<string, unknown>[] = [];
   queryFields: { name: string; type: string }[] = [];
   dmlStats = { insertedRowCount: '0', updatedRowCount: '0' };
+  /** Every load job: its destination `dataset.table`, source URIs and the rows it read from the fake bucket. */
+  readonly loadJobs: { destination: string; sourceUris: string[]; rows: number }[] = [];
+  /** The SQL of every query job, in order. */
+  readonly statements: string[] = [];
+  /** Tables deleted, as `dataset.table`. */
+  readonly deletedTables: string[] = [];
+  /** Rows in each table a load job filled (`dataset.table`). */
+  private readonly loadedTables = new Map<string, number>();
   /** Status codes to answer the next requests matching a predicate with (then served normally). */
   readonly faults: { match: (r: RecordedRequest) => boolean; status: number; times: number }[] = [];
   private generation = 1000;
   private server = http.createServer((req, res) => this.handle(req, res));
 
   async start(): Promise<string> {
+    // The clients keep sockets alive; a server closing an idle one as a client reuses it
+    // (the default 5 s, on a loop busy with a large job) would fail an upload with EPIPE.
+    this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
   }
 
   close(): Promise<void> {
+    this.server.closeIdleConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -60,7 +72,12 @@ export class FakeGoogleApis {
       if ((m = p.match(/^\/upload\/storage\/v1\/b\/([^/]+)\/o$/)) && req.method === 'POST') return this.upload(res, m[1], url.searchParams, req.headers['content-type'] ?? '', raw);
       if ((m = p.match(/^\/b\/([^/]+)\/o\/(.+)$/))) return this.object(res, req.method ?? 'GET', m[1], decodeURIComponent(m[2]), url.searchParams);
       if ((m = url.pathname.match(/\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/))) return this.insertAll(res, `${m[2]}.${m[3]}`, raw);
-      if (url.pathname.match(/\/projects\/[^/]+\/(queries|jobs)(\/[^/]+)?$/)) return this.query(res);
+      if ((m = url.pathname.match(/\/projects\/([^/]+)\/jobs$/)) && req.method === 'POST' && isLoadJob(raw)) return this.loadJob(res, m[1], raw);
+      if ((m = url.pathname.match(/\/projects\/[^/]+\/datasets\/([^/]+)\/tables\/([^/]+)$/)) && req.method === 'DELETE') return this.deleteTable(res, `${m[1]}.${m[2]}`);
+      if (url.pathname.match(/\/projects\/[^/]+\/(queries|jobs)(\/[^/]+)?$/)) {
+        if (req.method === 'POST') this.recordStatement(raw);
+        return this.query(res);
+      }
       send(res, 404, { error: { code: 404, message: `no fake for ${req.method} ${url.pathname}` } });
     });
   }
@@ -118,6 +135,66 @@ export class FakeGoogleApis {
     send(res, 200, { kind: 'bigquery#tableDataInsertAllResponse' });
   }
 
+  /**
+   * A load job from NDJSON objects of the fake bucket (`gs://bucket/prefix*` or exact
+   * names), as BigQuery runs one: every line must be a JSON object holding the schema's
+   * REQUIRED fields, or the job fails; no matching object is a 404, as BigQuery answers.
+   */
+  private loadJob(res: http.ServerResponse, project: string, raw: Buffer): void {
+    const body = JSON.parse(raw.toString('utf8')) as { jobReference?: { jobId?: string }; configuration: { load: LoadConfiguration } };
+    const load = body.configuration.load;
+    if (load.sourceFormat !== 'NEWLINE_DELIMITED_JSON') return send(res, 400, { error: { code: 400, message: `unsupported sourceFormat ${load.sourceFormat}` } });
+    const required = (load.schema?.fields ?? []).filter((f) => f.mode === 'REQUIRED').map((f) => f.name);
+    let rows = 0;
+    let matched = 0;
+    for (const uri of load.sourceUris) {
+      const [, bucket, pattern] = /^gs:\/\/([^/]+)\/(.*)$/.exec(uri) ?? [];
+      const prefix = pattern?.endsWith('*') ? pattern.slice(0, -1) : undefined;
+      for (const [key, object] of this.objects) {
+        const name = key.slice(bucket.length + 1);
+        if (!key.startsWith(`${bucket}/`) || (prefix !== undefined ? !name.startsWith(prefix) : name !== pattern)) continue;
+        matched++;
+        for (const line of object.body.toString('utf8').split('\n')) {
+          if (line === '') continue;
+          const row = JSON.parse(line) as Record<string, unknown>;
+          const missing = required.find((f) => row[f] === null || row[f] === undefined);
+          if (missing) return send(res, 400, { error: { code: 400, message: `Error while reading data: required field ${missing} missing in ${name}` } });
+          rows++;
+        }
+      }
+    }
+    if (matched === 0) return send(res, 404, { error: { code: 404, message: `Not found: URI ${load.sourceUris.join(', ')}` } });
+    const destination = `${load.destinationTable.datasetId}.${load.destinationTable.tableId}`;
+    const previous = load.writeDisposition === 'WRITE_TRUNCATE' ? 0 : (this.loadedTables.get(destination) ?? 0);
+    this.loadedTables.set(destination, previous + rows);
+    this.loadJobs.push({ destination, sourceUris: load.sourceUris, rows });
+    send(res, 200, {
+      kind: 'bigquery#job',
+      jobReference: { projectId: project, jobId: body.jobReference?.jobId ?? 'load-1', location: 'EU' },
+      configuration: body.configuration,
+      status: { state: 'DONE' },
+      statistics: { load: { outputRows: String(rows), inputFiles: String(matched) } },
+    });
+  }
+
+  private deleteTable(res: http.ServerResponse, table: string): void {
+    if (!this.loadedTables.delete(table)) return send(res, 404, { error: { code: 404, message: `Not found: Table ${table}` } });
+    this.deletedTables.push(table);
+    res.statusCode = 204;
+    res.end();
+  }
+
+  /** Keeps the SQL; a MERGE from a loaded table reports its rows as inserted (the fake keeps no target rows). */
+  private recordStatement(raw: Buffer): void {
+    const body = JSON.parse(raw.toString('utf8') || '{}') as { query?: string; configuration?: { query?: { query?: string } } };
+    const sql = body.configuration?.query?.query ?? body.query;
+    if (typeof sql !== 'string') return;
+    this.statements.push(sql);
+    const source = /^MERGE `[^`]+` AS t USING `[^`.]+\.([^`.]+)\.([^`.]+)` AS s/.exec(sql);
+    const loaded = source ? this.loadedTables.get(`${source[1]}.${source[2]}`) : undefined;
+    if (loaded !== undefined) this.dmlStats = { insertedRowCount: String(loaded), updatedRowCount: '0' };
+  }
+
   private query(res: http.ServerResponse): void {
     send(res, 200, {
       kind: 'bigquery#queryResponse',
@@ -129,6 +206,22 @@ export class FakeGoogleApis {
       rows: this.queryRows.map((r) => ({ f: this.queryFields.map((f) => ({ v: r[f.name] === null || r[f.name] === undefined ? null : String(r[f.name]) })) })),
       totalRows: String(this.queryRows.length),
     });
+  }
+}
+
+interface LoadConfiguration {
+  sourceUris: string[];
+  sourceFormat: string;
+  destinationTable: { projectId: string; datasetId: string; tableId: string };
+  schema?: { fields: { name: string; type: string; mode?: string }[] };
+  writeDisposition?: string;
+}
+
+function isLoadJob(raw: Buffer): boolean {
+  try {
+    return (JSON.parse(raw.toString('utf8')) as { configuration?: { load?: unknown } }).configuration?.load !== undefined;
+  } catch {
+    return false;
   }
 }
 
