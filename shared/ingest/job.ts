@@ -24,11 +24,13 @@ const paramsSchema = z
     /** Default: true for eodhd equities by symbol, the only combination that has them. */
     corporate_actions: z.boolean().optional(),
     /** An EODHD exchange code: every symbol of it (or of `symbols`) per weekday, from the bulk endpoint. */
+    // null reads as absent: Terraform's schedule bodies write every key.
     exchange: z
       .string()
       .regex(/^[A-Za-z0-9]{1,10}$/, 'must be an EODHD exchange code such as US, LSE or XETRA')
       .transform((s) => s.toUpperCase())
-      .optional(),
+      .nullish()
+      .transform((s) => s ?? undefined),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -110,7 +110,7 @@ export function standardizeBars(bars: readonly CandidateBar[], context: Standard
       if (date !== undefined && date >= context.start && date <= context.end) placeholders++;
       continue;
     }
-    const parsed = barSchema.safeParse(bar);
+    const parsed = plainBar(bar) ?? barSchema.safeParse(bar);
     if (!parsed.success) {
       rejected.push({ symbol: context.symbol, date: readableDate(bar.date), reason: reasonOf(parsed.error) });
       continue;
@@ -136,6 +136,27 @@ export function standardizeBars(bars: readonly CandidateBar[], context: Standard
     }
   }
   return { rows: [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1)), rejected, placeholders };
+}
+
+type ParsedBar = z.infer<typeof barSchema>;
+const plainDate = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const optionalPositive = (v: unknown): v is number | null | undefined => v === null || v === undefined || positive(v);
+
+/**
+ * The common case without zod: a bar whose numbers are JSON numbers that pass every rule
+ * of `barSchema` (EODHD's rows), parsed to the same value. Anything else (strings, a
+ * missing close, a bad date) returns undefined and goes through `barSchema`, which also
+ * says what is wrong. A million bars a job make the difference worth having.
+ */
+function plainBar(bar: CandidateBar): { success: true; data: ParsedBar } | undefined {
+  const { date, open, high, low, close, adj_close, volume } = bar;
+  if (typeof date !== 'string' || !plainDate.test(date) || !positive(close) || !optionalPositive(open) || !optionalPositive(high) || !optionalPositive(low) || !optionalPositive(adj_close)) return undefined;
+  if (!(volume === null || volume === undefined || (typeof volume === 'number' && Number.isFinite(volume) && volume >= 0))) return undefined;
+  if (typeof high === 'number' && typeof low === 'number' && high < low) return undefined;
+  // Day 29-31 of a short month: let the schema reject it.
+  if (Number(date.slice(8, 10)) > 28 && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) return undefined;
+  return { success: true, data: { date, open: open ?? null, high: high ?? null, low: low ?? null, close, adj_close: adj_close ?? null, volume: volume ?? null } };
 }
 
 const isZero = (v: unknown) => v === 0 || (typeof v === 'string' && decimalText.test(v) && Number(v) === 0);
