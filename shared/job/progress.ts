@@ -23,7 +23,8 @@ export function progressReporter(
   write: (fields: ProgressFields) => Promise<void>,
   { log, now = () => new Date(), step = 0.1 }: { log: Logger; now?: () => Date; step?: number },
 ): ProgressReporter {
-  let written = -1;
+  // Nothing below the first step: a job that ends quickly writes no progress at all.
+  let written = 0;
   let closed = false;
   let chain: Promise<void> = Promise.resolve();
   return {
