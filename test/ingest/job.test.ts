@@ -328,6 +328,23 @@ describe('ingest with Twelve Data: what the vendor said about a symbol', () => {
   });
 });
 
+describe('ingest a whole exchange day (EODHD bulk endpoint, recorded)', () => {
+  it('loads every row of the recorded AU day under its stored name (code.AU), one request for the day', async () => {
+    const recorded = vendorFixture('eodhd', 'recorded/eod-bulk-last-day-AU.2024-09-30.excerpt.json') as { code: string; close: number; adjusted_close: number }[];
+    replay.current.route((req) => (req.path === '/api/eod-bulk-last-day/AU' && req.query.date === '2024-09-30' ? { body: recorded } : { body: [] }));
+    const warehouse = new MemoryWarehouse();
+    const { output, error } = await run([], { exchange: 'AU' }, warehouse, { start: '2024-09-30', end: '2024-09-30' });
+    expect(error).toBeUndefined();
+    expect(replay.current.requests.map((r) => [r.path, r.query.date, r.query.fmt])).toEqual([['/api/eod-bulk-last-day/AU', '2024-09-30', 'json']]);
+    const rows = warehouse.rows('eq_ohlcv');
+    expect(rows).toHaveLength(recorded.length);
+    const bhp = recorded.find((r) => r.code === 'BHP');
+    expect(rows.find((r) => r.symbol === 'BHP.AU')).toMatchObject({ date: '2024-09-30', close: bhp?.close, adj_close: bhp?.adjusted_close, source: 'eodhd' });
+    expect(output?.result).toMatchObject({ rows_loaded: recorded.length, rejected_rows: [], per_symbol: { 'CSL.AU': { rows: 1, weekdays_without_bar: 0 } } });
+    expect(warehouse.merges).toEqual(['eq_ohlcv']);
+  });
+});
+
 describe('ingest params', () => {
   it('default to eodhd equities with corporate actions', () => {
     expect(ingestModel.params.parse({})).toEqual({ source: 'eodhd', asset_class: 'equity' });
