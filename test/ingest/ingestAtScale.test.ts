@@ -200,6 +200,21 @@ describe('one load per table per job', () => {
       else process.env.STORAGE_EMULATOR_HOST = previousEmulator;
     });
 
+    it('a load job that fails ends the run naming the staging table; no MERGE runs, the checkpoints stay for the redelivery', async () => {
+      await open({ latencyMs: 0 });
+      const warehouse = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw', curated: 'curated' }, emulatorHost: base, maxRetries: 0 });
+      const store = new GcsObjectStore('artifacts', 'test-project');
+      const statementsBefore = fake.statements.length;
+      fake.faults.push({ match: (r) => r.method === 'POST' && r.body.includes('"load"'), status: 400, times: 1 });
+      const { error } = await ingest(['F1.US', 'F2.US'], { corporate_actions: false }, { start: '2024-01-01', end: '2024-03-31' }, { warehouse, store });
+      fake.faults.length = 0;
+      // Whether a 400 is retried is cloudErrors' classification; either way the message names the stage.
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/Loading gs:\/\/artifacts\/staging\/ingest\/scale-\w+\/eq_ohlcv\/\* into test-project\.raw\._stage_eq_ohlcv_[0-9a-f]{16} failed/);
+      expect(fake.statements.slice(statementsBefore)).toEqual([]);
+      expect([...fake.objects.keys()].filter((k) => /staging\/ingest\/scale-\w+\/done\/F[12]\.US|done\/F[12]\.json/.test(k))).toHaveLength(2);
+    });
+
     it('a 500,000-row job stages its rows in the bucket and issues one load and one MERGE per table', async () => {
       await open({ latencyMs: 0 });
       const warehouse = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw', curated: 'curated' }, emulatorHost: base, maxRetries: 0 });
