@@ -28,7 +28,10 @@ const unitSummarySchema = z.object({
   tally: tallySchema.optional(),
   /** ...or the stored symbols with a bar, and with a placeholder, that day (exchange-day units). */
   day: z.object({ date: z.string(), symbols: z.array(z.string()), placeholders: z.array(z.string()) }).optional(),
+  /** The first rejected rows (a few are enough to see what is wrong)... */
   rejected: z.array(rejectedSchema),
+  /** ...and how many there were. */
+  rejected_total: z.number().int().min(0),
 });
 
 export type UnitSummary = z.infer<typeof unitSummarySchema>;

@@ -61,6 +61,8 @@ export interface IngestOptions {
 const CORPORATE_ACTIONS_TABLE: TableName = 'corporate_actions';
 /** Rejected rows listed in the result (all are counted). */
 const MAX_REJECTED_LISTED = 1000;
+/** Rejected rows a unit's checkpoint keeps (all are counted). */
+const REJECTED_KEPT_PER_UNIT = 100;
 
 /** One piece of work with its own checkpoint: a symbol's whole window, or one exchange day. */
 type Unit = { readonly key: string; readonly symbol: ResolvedSymbol } | { readonly key: string; readonly date: string };
@@ -195,7 +197,7 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
 
   const perSymbol = qualityBySymbol(summaries, weekdays.length);
   const rejected = summaries.flatMap((s) => s.summary.rejected);
-  if (rejected.length > 0) log.warn(`${rejected.length} vendor rows were malformed and not stored`, { rejected_rows: rejected.slice(0, 20) });
+  if (rejected.length > 0) log.warn(`${summaries.reduce((n, s) => n + s.summary.rejected_total, 0)} vendor rows were malformed and not stored`, { rejected_rows: rejected.slice(0, 20) });
   const metrics: Metric[] = Object.entries(perSymbol).map(([symbol, q]) => ({ metric: `per_symbol.${symbol}.rows`, value: q.rows, symbol }));
   metrics.push(
     { metric: 'rows_loaded', value: barsLoaded },
@@ -223,7 +225,7 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
       corporate_actions_inserted: actionCounts.inserted,
       per_symbol: perSymbol,
       rejected_rows: rejected.slice(0, MAX_REJECTED_LISTED),
-      rejected_rows_total: rejected.length,
+      rejected_rows_total: summaries.reduce((n, s) => n + s.summary.rejected_total, 0),
       resumed_from_checkpoint: resumed,
       rate_limited_responses: budget.throttles,
     },
@@ -256,7 +258,8 @@ function symbolFetcher(vendor: PriceVendor, withActions: boolean, table: TableNa
     if (vendorSaid !== undefined) tally.vendor_said = vendorSaid;
     const rowsByTable = new Map<TableName, Row[]>([[table, bars.rows]]);
     if (withActions) rowsByTable.set(CORPORATE_ACTIONS_TABLE, actions.rows);
-    return { rowsByTable, summary: { tally, rejected: [...bars.rejected, ...actions.rejected].slice(0, 100) } };
+    const rejected = [...bars.rejected, ...actions.rejected];
+    return { rowsByTable, summary: { tally, rejected: rejected.slice(0, REJECTED_KEPT_PER_UNIT), rejected_total: rejected.length } };
   };
 }
 
@@ -289,7 +292,7 @@ function exchangeDayFetcher(vendor: PriceVendor, exchange: string, symbols: read
     }
     return {
       rowsByTable: new Map<TableName, Row[]>([[table, rows]]),
-      summary: { day: { date, symbols: rows.map((r) => r.symbol), placeholders }, rejected: rejected.slice(0, 100) },
+      summary: { day: { date, symbols: rows.map((r) => r.symbol), placeholders }, rejected: rejected.slice(0, REJECTED_KEPT_PER_UNIT), rejected_total: rejected.length },
     };
   };
 }
