@@ -182,6 +182,10 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
 
   const loadedNote = `${summaries.length} other ${exchange === undefined ? 'symbol' : 'day'}${summaries.length === 1 ? ' was' : 's were'} loaded (${barsLoaded} rows into ${table})`;
   if (stoppedBy) throw stoppedBy;
+  // Named in the job's order, whatever order the concurrent fetches ended in.
+  const order = new Map(units.map((u, i) => [u.key, i]));
+  unknown.sort((a, b) => (order.get(a.stored) ?? 0) - (order.get(b.stored) ?? 0));
+  notInPlan.sort((a, b) => a.vendorSymbol.localeCompare(b.vendorSymbol));
   const planNote = notInPlan.map((e) => e.message).join('; ');
   if (unknown.length > 0) {
     const names = unknown.map((s) => s.requested).join(', ');
