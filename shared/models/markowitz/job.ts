@@ -125,7 +125,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
       },
       result: result as unknown as Record<string, unknown>,
       metrics: metrics.filter((m) => Number.isFinite(m.value)),
-      chart: markowitzChart(result),
+      chart: markowitzChart(result, { covariance: params.covariance, longOnly: params.long_only }),
     };
   },
 };

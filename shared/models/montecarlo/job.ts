@@ -182,7 +182,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         inputs,
         result: result as unknown as Record<string, unknown>,
         metrics,
-        chart: montecarloChartSvg(result, title),
+        chart: montecarloChartSvg(result, { title, simulations: spec.simulations, timeSteps, seed }),
       };
     },
   };
