@@ -101,6 +101,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, context);
 
     const results: BlackScholesOptionResult[] = new Array(list.length);
+    const pricedFromSymbol: boolean[] = new Array(list.length);
     // Reused across the batch: the only per-option allocation is the result entry.
     const terms: { -readonly [K in keyof BlackScholesInputs]: BlackScholesInputs[K] } = {
       optionType: 'call', spot: 0, strike: 0, timeToExpiry: 0, riskFreeRate: 0, dividendYield: 0, volatility: 0,
@@ -175,6 +176,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
         if (impliedError !== undefined) out.implied_volatility_error = impliedError;
       }
       results[i] = out;
+      pricedFromSymbol[i] = (o.spot ?? defaults.spot) === undefined || source === 'historical';
     }
 
     const result: BlackScholesResult = { options: results };
@@ -182,7 +184,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       inputs: { option_count: results.length, symbols: Object.fromEntries(symbolInputs) },
       result: result as unknown as Record<string, unknown>,
       metrics: optionMetrics(results),
-      chart: blackscholesChartSvg(results),
+      chart: blackscholesChartSvg(results, pricedFromSymbol),
     };
   },
 };
