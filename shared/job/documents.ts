@@ -11,7 +11,8 @@ export interface CompletedDocument {
   readonly duration_ms: number;
   readonly inputs: Record<string, unknown>;
   readonly result: Record<string, unknown>;
-  readonly artifacts: { readonly result: string; readonly chart?: string };
+  /** Where the job's objects are; `report` is report.html (chart, key numbers, inputs). */
+  readonly artifacts: { readonly result: string; readonly chart?: string; readonly report?: string };
 }
 
 /** The result document of a failed job. `job_id` is null when the message had no usable one. */
@@ -44,6 +45,7 @@ export interface JobObjects {
   readonly status: string;
   readonly chart: string;
   readonly claim: string;
+  readonly report: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export interface JobObjects {
  */
 export function jobObjects(model: ModelName, key: { jobId: string } | { messageId: string }): JobObjects {
   const folder = 'jobId' in key ? `jobs/${model}/${key.jobId}` : `jobs/${model}/_rejected/${safeSegment(key.messageId)}`;
-  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json` };
+  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json`, report: `${folder}/report.html` };
 }
 
 function safeSegment(id: string): string {

@@ -9,6 +9,7 @@ import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, ty
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { jobRunRow, metricRows } from './jobRows.js';
+import { jobReportHtml } from './report.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { decodePubsubEvent } from './pubsubEvent.js';
 
@@ -33,6 +34,7 @@ export interface IncomingEvent {
 }
 
 const JSON_TYPE = 'application/json';
+const HTML_TYPE = 'text/html; charset=utf-8';
 
 /**
  * Runs one delivery of a job, from CloudEvent to stored result:
@@ -110,10 +112,6 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     let metrics: readonly Metric[] = [];
     if (output) {
       metrics = output.metrics;
-      await Promise.all([
-        output.chart !== undefined ? services.store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
-        services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
-      ]);
       document = {
         job_id: job.job_id,
         model: model.name,
@@ -124,10 +122,17 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         artifacts: {
           result: services.store.uri(objects.result),
           ...(output.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
+          report: services.store.uri(objects.report),
         },
       } satisfies CompletedDocument;
+      await Promise.all([
+        output.chart !== undefined ? services.store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
+        services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
+        services.store.put(objects.report, jobReportHtml(document, output.chart, metrics), HTML_TYPE),
+      ]);
     } else {
       document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
+      await services.store.put(objects.report, jobReportHtml(document, undefined, []), HTML_TYPE);
     }
 
     const committed = await services.store.createOnly(objects.result, resultJson(document), JSON_TYPE);

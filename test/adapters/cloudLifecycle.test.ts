@@ -43,6 +43,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect([...fake.objects.keys()].sort()).toEqual([
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/metrics.json',
+      'quant-artifacts/jobs/blackscholes/cloud-bs-1/report.html',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/status.json',
     ]); // the claim was released
