@@ -30,7 +30,9 @@ export class BigQueryWarehouse implements Warehouse {
         ...(options.projectId ? { projectId: options.projectId } : {}),
         ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
         ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, authClient: emulatorAuth() } : {}),
-        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+        // The client reads a maxRetries of 0 as "unset" (falsy) and retries 3 times anyway:
+        // no retries has to be said as autoRetry: false.
+        ...(options.maxRetries !== undefined ? { retryOptions: options.maxRetries === 0 ? { autoRetry: false } : { maxRetries: options.maxRetries } } : {}),
       });
   }
 

@@ -7,9 +7,9 @@ import { FixturePriceSource } from '../../shared/prices/fixturePriceSource.js';
 
 const prices = new FixturePriceSource(new URL('../../fixtures/prices.csv', import.meta.url).pathname);
 
-/** Runs a job file of the repo (fixtures/jobs/, fixtures/charts/) through a model's `run`, on the fixture prices. */
-export async function runFixtureJob<P>(model: ModelDefinition<P>, file: string, env: Record<string, string> = {}): Promise<ModelOutput> {
-  const document = JSON.parse(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')) as unknown;
+/** Runs a job (or a job file of the repo (fixtures/jobs/, fixtures/charts/) through a model's `run`, on the fixture prices. */
+export async function runFixtureJob<P>(model: ModelDefinition<P>, file: string | object, env: Record<string, string> = {}): Promise<ModelOutput> {
+  const document = typeof file === 'string' ? (JSON.parse(readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8')) as unknown) : file;
   const job = parseJob(document, model, '2026-01-01');
   const unavailable = () => Promise.reject(new Error('not used by this model'));
   const context: ModelContext = {

@@ -10,6 +10,7 @@
  */
 import * as z from 'zod';
 import { blackscholesChartSvg } from './chart.js';
+import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarning.js';
 import { JobError } from '../../job/errors.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import type { PriceHistory } from '../../prices/history.js';
@@ -179,7 +180,13 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       pricedFromSymbol[i] = (o.spot ?? defaults.spot) === undefined || source === 'historical';
     }
 
-    const result: BlackScholesResult = { options: results };
+    const warnings: string[] = [];
+    for (const [symbol, entry] of symbolInputs) {
+      if (entry.observations === undefined) continue;
+      const warning = fewObservationsWarning(entry.observations, `${symbol}'s historical volatility`, entry.window);
+      if (warning) (warnings.push(warning), context.log.warn(warning));
+    }
+    const result: BlackScholesResult = { options: results, ...withWarnings(warnings) };
     return {
       inputs: { option_count: results.length, symbols: Object.fromEntries(symbolInputs) },
       result: result as unknown as Record<string, unknown>,

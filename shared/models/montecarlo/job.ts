@@ -14,6 +14,7 @@
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { montecarloChartSvg } from './chart.js';
+import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarning.js';
 import { JobError } from '../../job/errors.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import { alignOnCommonDates } from '../../prices/history.js';
@@ -177,10 +178,16 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         metrics.push({ metric: `var.${c}`, value: result.portfolio.var[c] }, { metric: `cvar.${c}`, value: result.portfolio.cvar[c] });
       }
 
+      const warnings: string[] = [];
+      if (calibration) {
+        const warning = fewObservationsWarning(calibration.observations, `The calibration of ${names.join(', ')}`, calibration.window);
+        if (warning) (warnings.push(warning), context.log.warn(warning));
+      }
+
       const title = `Monte Carlo ${job.job_id}: ${singleAsset ? 'single asset' : names.join(', ')}`;
       return {
         inputs,
-        result: result as unknown as Record<string, unknown>,
+        result: { ...result, ...withWarnings(warnings) },
         metrics,
         chart: montecarloChartSvg(result, { title, simulations: spec.simulations, timeSteps, seed }),
       };

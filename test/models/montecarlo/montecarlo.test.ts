@@ -445,6 +445,15 @@ describe('montecarlo job definition', () => {
     expect(keyed.inputs.weights).toEqual({ AAA: 0.25, BBB: 0.75 });
     expect(keyed.result).toEqual(array.result);
   });
+  it('warns in the result when the calibration rests on fewer than 60 returns, and not otherwise', async () => {
+    const few = [syntheticHistory('AAA', 23, 1), syntheticHistory('BBB', 23, 2)];
+    const out = await montecarloModel.run(job({ simulations: 100, time_steps: 2, seed: 1 }, ['AAA', 'BBB']), contextFor(few));
+    expect(out.result.warnings).toEqual([
+      `The calibration of AAA, BBB rests on 22 daily returns (2024-01-01 to ${few[0]!.dates[22]}), fewer than 60: the estimate is noisy; widen start/end for a steadier one.`,
+    ]);
+    const enough = [syntheticHistory('AAA', 61, 1), syntheticHistory('BBB', 61, 2)];
+    expect((await montecarloModel.run(job({ simulations: 100, time_steps: 2, seed: 1 }, ['AAA', 'BBB']), contextFor(enough))).result).not.toHaveProperty('warnings');
+  });
   it('rejects a weight keyed by a symbol not among symbols, naming it', () =>
     rejects({ weights: { AAA: 0.5, MSFTT: 0.5 } }, ['AAA', 'BBB'], /params\.weights has a weight for "MSFTT", which is not among symbols \(AAA, BBB\)/));
   it('rejects keyed weights that leave a symbol out, naming it', () =>
