@@ -1,17 +1,17 @@
-import type { TableName } from '../warehouse/schemas.js';
+import { PRICES_VIEW } from '../warehouse/schemas.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import type { PriceHistory } from './history.js';
 import { historiesFromRows, type PriceRow, type PriceSource } from './priceSource.js';
 
-/** Prices from the raw dataset's OHLCV table (BigQuery in the cloud, NDJSON locally). */
+/**
+ * Prices of every asset class from the raw dataset's `prices` view (BigQuery in the cloud,
+ * the NDJSON tables locally): one parameterized query over the symbols and window.
+ */
 export class WarehousePriceSource implements PriceSource {
-  constructor(
-    private readonly warehouse: Warehouse,
-    private readonly table: TableName = 'eq_ohlcv',
-  ) {}
+  constructor(private readonly warehouse: Warehouse) {}
 
   async histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]> {
-    const rows = await this.warehouse.queryBySymbols(this.table, symbols, start, end);
-    return historiesFromRows(rows as unknown as PriceRow[], symbols, start, end, `the ${this.table} table`);
+    const rows = await this.warehouse.queryBySymbols(PRICES_VIEW.name, symbols, start, end);
+    return historiesFromRows(rows as unknown as PriceRow[], symbols, start, end, `the ${PRICES_VIEW.name} view (eq_ohlcv, fx_ohlcv, crypto_ohlcv)`);
   }
 }
