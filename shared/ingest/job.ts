@@ -81,6 +81,7 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
   const rejected: RejectedRow[] = [];
   const unknown: ResolvedSymbol[] = [];
   let stoppedBy: Error | null = null;
+  let fetched = 0;
   for (const symbol of symbols) {
     try {
       const window = { symbol: symbol.stored, source, ingestedAt, start: job.start, end: job.end };
@@ -111,6 +112,9 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
         break;
       }
       throw error;
+    } finally {
+      // Fetching is most of an ingest's time: progress by symbols fetched (status.json).
+      context.progress?.(++fetched / symbols.length);
     }
   }
   if (rejected.length > 0) log.warn(`${rejected.length} vendor rows were malformed and not stored`, { rejected_rows: rejected.slice(0, 20) });

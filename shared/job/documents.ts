@@ -34,6 +34,10 @@ export interface StatusDocument {
   readonly model: ModelName;
   readonly status: 'running' | 'completed' | 'failed';
   readonly started_at: string;
+  /** While running, for work longer than a few seconds: the fraction done (0 to 1), written at most every 10%. */
+  readonly progress?: number;
+  /** When `progress` was written. */
+  readonly updated_at?: string;
   readonly finished_at?: string;
   readonly duration_ms?: number;
   readonly error?: { readonly code: ErrorCode; readonly message: string };

@@ -9,6 +9,7 @@ import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, ty
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { jobRunRow, metricRows } from './jobRows.js';
+import { progressWriter, type ProgressWriter } from './progress.js';
 import { jobReportHtml } from './report.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { decodePubsubEvent } from './pubsubEvent.js';
@@ -89,6 +90,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
 
     let output: ModelOutput | undefined;
     let failure: FailedDocument['error'] | undefined;
+    const progress = jobProgress(services, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() }, jobLog);
     try {
       output = await model.run(job, {
         history: (symbols) => services.prices.histories(symbols, job.start, job.end),
@@ -96,7 +98,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
-      });
+        progress: (fraction) => progress.report(fraction),
+      }).finally(() => progress.close());
     } catch (error) {
       if (error instanceof TransientError) throw error;
       if (error instanceof JobError) failure = { code: error.code, message: error.message };
@@ -220,6 +223,15 @@ async function claimJob(services: JobServices, objects: JobObjects, now: () => D
 async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
   const stored = await store.get(objects.result);
   return stored ? (JSON.parse(stored.body) as ResultDocument) : null;
+}
+
+/** `status.json` while the job runs: `running` with `progress` (0-1) and `updated_at`, through the one throttled writer. */
+function jobProgress(services: JobServices, objects: JobObjects, running: StatusDocument, log: Logger): ProgressWriter {
+  const now = services.now ?? (() => new Date());
+  return progressWriter(
+    (fraction) => writeStatus(services.store, objects, { ...running, progress: Math.round(fraction * 1e4) / 1e4, updated_at: now().toISOString() }),
+    { onError: (error) => log.warn('Could not write the progress to status.json; the job goes on.', { error }) },
+  );
 }
 
 async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {

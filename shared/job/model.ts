@@ -51,6 +51,11 @@ export interface ModelContext {
   readonly warehouse: Warehouse;
   /** Vendor API keys. */
   readonly secrets: SecretSource;
+  /**
+   * The fraction of the work done (0 to 1), for `status.json`: call it as often as is
+   * convenient (per block, per symbol); the runner writes at most every 10%, once a second.
+   */
+  readonly progress?: (fraction: number) => void;
 }
 
 /** A model function: its params schema (zod, strict) and how it runs a validated job. */

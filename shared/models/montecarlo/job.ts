@@ -142,8 +142,10 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       const runOptions: RunOptions = {
         threads: context.config.MC_THREADS,
         workerUrl: options.workerUrl,
-        onProgress: (fraction) =>
-          context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction }),
+        onProgress: (fraction) => {
+          context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction });
+          context.progress?.(fraction);
+        },
       };
       const { result, threads } = await runMonteCarlo(spec, runOptions);
 
