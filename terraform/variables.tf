@@ -172,3 +172,9 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "job_events_topic" {
+  description = "Topic on which every function announces each finished job (the job contract's job-events; like the job topics, not prefixed by name_prefix)."
+  type        = string
+  default     = "job-events"
+}

@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
+import type { EventPublisher } from '../events/eventPublisher.js';
+import { jobEventOf } from '../events/jobEvent.js';
 import type { Logger } from '../log.js';
 import type { PriceSource } from '../prices/priceSource.js';
 import type { ObjectStore } from '../results/objectStore.js';
@@ -24,6 +26,8 @@ export interface JobServices {
   readonly log: Logger;
   /** How long a run's claim on a job keeps other deliveries off it: longer than the function timeout. */
   readonly leaseMs: number;
+  /** Where a finished job is announced (`job-events`); none in some tests. */
+  readonly events?: EventPublisher;
   readonly now?: () => Date;
 }
 
@@ -182,6 +186,10 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
     services.warehouse.insertRows('job_runs', [jobRunRow(document)]),
     document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
   ]);
+  // After the rows and before the final status: a crash between the two leaves the status
+  // `running`, so the redelivery publishes again, the same event (it is made from the
+  // committed document only), and subscribers key on job_id.
+  await services.events?.publish(jobEventOf(document, services.store.uri(objects.result)));
   const status: StatusDocument = {
     job_id: document.job_id,
     model: document.model,

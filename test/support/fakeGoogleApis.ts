@@ -28,6 +28,8 @@ export class FakeGoogleApis {
   queryRows: Record<string, unknown>[] = [];
   queryFields: { name: string; type: string }[] = [];
   dmlStats = { insertedRowCount: '0', updatedRowCount: '0' };
+  /** Messages published through the Pub/Sub REST API (`topics.publish`), data decoded. */
+  readonly published: { topic: string; data: unknown; attributes: Record<string, string> }[] = [];
   /** Status codes to answer the next requests matching a predicate with (then served normally). */
   readonly faults: { match: (r: RecordedRequest) => boolean; status: number; times: number }[] = [];
   private generation = 1000;
@@ -40,6 +42,15 @@ export class FakeGoogleApis {
 
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private publish(res: http.ServerResponse, topic: string, raw: Buffer): void {
+    const { messages } = JSON.parse(raw.toString('utf8')) as { messages: { data: string; attributes?: Record<string, string> }[] };
+    const ids = messages.map((m) => {
+      this.published.push({ topic, data: JSON.parse(Buffer.from(m.data, 'base64').toString('utf8')), attributes: m.attributes ?? {} });
+      return String(this.published.length);
+    });
+    send(res, 200, { messageIds: ids });
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -57,6 +68,7 @@ export class FakeGoogleApis {
       }
       const p = url.pathname.replace(/^\/storage\/v1/, '');
       let m: RegExpMatchArray | null;
+      if ((m = url.pathname.match(/^\/v1\/projects\/([^/]+)\/topics\/([^/:]+):publish$/)) && req.method === 'POST') return this.publish(res, m[2]!, raw);
       if ((m = p.match(/^\/upload\/storage\/v1\/b\/([^/]+)\/o$/)) && req.method === 'POST') return this.upload(res, m[1], url.searchParams, req.headers['content-type'] ?? '', raw);
       if ((m = p.match(/^\/b\/([^/]+)\/o\/(.+)$/))) return this.object(res, req.method ?? 'GET', m[1], decodeURIComponent(m[2]), url.searchParams);
       if ((m = url.pathname.match(/\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/))) return this.insertAll(res, `${m[2]}.${m[3]}`, raw);
