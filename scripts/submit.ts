@@ -104,7 +104,7 @@ function explain(error: unknown, what: string, project: string): SubmitError {
 }
 
 /** Where status.json and result.json can be read: the bucket (GCS_BUCKET) or the local folder of the stack. */
-async function jobFolderReader(fn: string, jobId: string): Promise<((name: 'status.json' | 'result.json') => Promise<string | null>) | null> {
+async function jobFolderReader(fn: string, jobId: string): Promise<((name: string) => Promise<string | null>) | null> {
   const object = (name: string) => `jobs/${fn}/${jobId}/${name}`;
   if (process.env.GCS_BUCKET) {
     const { Storage } = await import('@google-cloud/storage');
@@ -183,6 +183,7 @@ async function main(): Promise<number> {
       }
     }
     let messageId: string;
+    const publishedAt = Date.now();
     try {
       messageId = await pubsub.topic(jobTopic, { batching: { maxMessages: 1 } }).publishMessage({ data: Buffer.from(body, 'utf8') });
     } catch (error) {
@@ -193,7 +194,7 @@ async function main(): Promise<number> {
       process.stdout.write(JSON.stringify({ job_id: jobId, topic: jobTopic, project, message_id: messageId }) + '\n');
       return EXIT.completed;
     }
-    const document = await follow(options, jobId, subscription, started);
+    const document = await follow(options, { jobId, body, messageId, publishedAt }, subscription, started);
     if (!document) {
       process.stderr.write(`Job ${jobId} has not finished after ${options.timeoutSeconds} s (it may still be running). ${lookupHint(options.fn, jobId)}\n`);
       return EXIT.timeout;
@@ -215,8 +216,15 @@ async function main(): Promise<number> {
  * finished and so publishes nothing new, for its result.json), showing progress from
  * status.json. Null on timeout.
  */
-async function follow(options: Options, jobId: string, subscription: Subscription | undefined, started: number): Promise<ResultDocument | null> {
+async function follow(
+  options: Options,
+  submitted: { jobId: string; body: string; messageId: string; publishedAt: number },
+  subscription: Subscription | undefined,
+  started: number,
+): Promise<ResultDocument | null> {
+  const { jobId } = submitted;
   const read = await jobFolderReader(options.fn, jobId);
+  const answerOf = read ? storedAnswerReader(options.fn, submitted, read) : undefined;
   if (!subscription && !read) {
     throw new SubmitError('Cannot follow the job: no subscription to job-events and no bucket to read status.json from (set GCS_BUCKET, from terraform output -raw artifacts_bucket).');
   }
@@ -251,12 +259,10 @@ async function follow(options: Options, jobId: string, subscription: Subscriptio
       if (read) {
         const status = await read('status.json').then((s) => (s ? (JSON.parse(s) as StatusDocument) : null)).catch(() => null);
         show(status);
-        if (status && status.status !== 'running') {
-          const result = await read('result.json');
-          if (result) {
-            finishedBy = 'seen in status.json';
-            return JSON.parse(result) as ResultDocument;
-          }
+        const answer = await answerOf!(status);
+        if (answer) {
+          finishedBy = answer.how;
+          return answer.document;
         }
       }
       await new Promise((r) => setTimeout(r, read ? 1000 : 250));
@@ -265,6 +271,54 @@ async function follow(options: Options, jobId: string, subscription: Subscriptio
   } finally {
     if (tty) process.stderr.write('\n');
     if (finishedBy) process.stderr.write(`Job ${jobId} ${event?.status ?? 'finished'} (${finishedBy}).\n`);
+  }
+}
+
+/**
+ * The answer to this submission found in the job's folder, without an event: a refusal of
+ * this message (another job under the id: `refused/<message id>.json`), a result committed
+ * after we published, or, for a job that had already finished (which publishes no new
+ * event), the stored result when `job.json` says it is this very job (same digest as the
+ * function computes).
+ */
+function storedAnswerReader(
+  fn: string,
+  submitted: { jobId: string; body: string; messageId: string; publishedAt: number },
+  read: (name: string) => Promise<string | null>,
+): (status: StatusDocument | null) => Promise<{ document: ResultDocument; how: string } | null> {
+  let ours: Promise<string | null> | undefined;
+  return async (status) => {
+    const refusal = await read(`refused/${submitted.messageId.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+    if (refusal) return { document: JSON.parse(refusal) as ResultDocument, how: 'refused: the job_id names another job' };
+    if (!status || status.status === 'running') return null;
+    const text = await read('result.json');
+    if (!text) return null;
+    const result = JSON.parse(text) as ResultDocument;
+    // Clocks of this machine and the function's may differ by a little: 2 s of slack.
+    if (Date.parse(result.finished_at) >= submitted.publishedAt - 2000) return { document: result, how: 'seen in status.json' };
+    if (result.status === 'failed' && result.error.code === 'internal') return null; // does not consume the id: it runs again
+    ours ??= submittedDigest(fn, submitted.body);
+    const bound = await read('job.json');
+    const digest = bound ? (JSON.parse(bound) as { digest?: string }).digest : undefined;
+    if (digest !== undefined && digest === (await ours)) return { document: result, how: 'already finished before: the same job' };
+    return null;
+  };
+}
+
+/** The digest the function gives this job (`job.json`), or null if it cannot be computed here. */
+async function submittedDigest(fn: string, body: string): Promise<string | null> {
+  if (!isFunctionName(fn)) return null;
+  const [{ MODEL_LOADERS }, { parseJob }, { jobIdentity, unvalidatedJobIdentity }] = await Promise.all([
+    import('../shared/registry.js'),
+    import('../shared/job/envelope.js'),
+    import('../shared/job/jobDigest.js'),
+  ]);
+  const model = await MODEL_LOADERS[fn]();
+  const document = JSON.parse(body) as { job_id: string };
+  try {
+    return jobIdentity(model.name, parseJob(document, model, new Date().toISOString().slice(0, 10))).digest;
+  } catch {
+    return unvalidatedJobIdentity(model.name, document.job_id, document).digest;
   }
 }
 

@@ -115,6 +115,20 @@ describe('npm run stack with npm run submit --wait (Pub/Sub emulator)', () => {
     expect(document).toEqual(stored);
   }, 120_000);
 
+  it('the same job again gets the stored result at once; another job under the used id gets its refusal', async () => {
+    const job = { job_id: 'stack-mc', params: { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 100_000, time_steps: 100, seed: 5 } };
+    const env = { PUBSUB_EMULATOR_HOST: host, LOCAL_DATA_DIR: dataDir };
+    const again = submit(['montecarlo', '-', '--wait', '--timeout', '60'], env, JSON.stringify(job));
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain('Job stack-mc finished (already finished before: the same job).');
+    const stored = JSON.parse(await fs.readFile(path.join(dataDir, 'bucket/jobs/montecarlo/stack-mc/result.json'), 'utf8'));
+    expect(JSON.parse(again.stdout)).toEqual(stored);
+    const other = submit(['montecarlo', '-', '--wait', '--timeout', '60'], env, JSON.stringify({ ...job, params: { ...job.params, seed: 6 } }));
+    expect(other.status, other.stderr).toBe(1);
+    expect(other.stderr).toContain('refused: the job_id names another job');
+    expect(JSON.parse(other.stdout)).toMatchObject({ job_id: 'stack-mc', status: 'failed', error: { code: 'invalid_job' } });
+  }, 180_000);
+
   it('a failed job exits 1 with its failed document; without --wait, submit prints the message id', () => {
     const env = { PUBSUB_EMULATOR_HOST: host, LOCAL_DATA_DIR: dataDir };
     const failed = submit(['markowitz', '-', '--wait'], env, JSON.stringify({ job_id: 'stack-bad', symbols: ['AAPL'], params: {} }));
