@@ -38,7 +38,8 @@ export const configSchema = z.object({
   JOB_EVENTS_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').default('job-events'),
   /**
    * Where job events go: `pubsub` (the topic, or the emulator), `local` (a file under
-   * LOCAL_DATA_DIR) or `none`. Default: `pubsub` with a bucket or an emulator, else `local`.
+   * LOCAL_DATA_DIR) or `none`. Default: `pubsub` with an emulator, `local` without a bucket,
+   * else `none` (Terraform sets `pubsub` on the deployed functions).
    */
   JOB_EVENTS: z.enum(['pubsub', 'local', 'none']).optional(),
   /** Threads for Monte Carlo; default: all cores. */

@@ -56,7 +56,9 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   }
 
   let events: EventPublisher | undefined;
-  switch (config.JOB_EVENTS ?? (config.GCS_BUCKET || config.PUBSUB_EMULATOR_HOST ? 'pubsub' : 'local')) {
+  // Deployed, Terraform sets JOB_EVENTS=pubsub; with a bucket but no such setting (a laptop
+  // or a test against a storage stand-in) there is no topic to assume.
+  switch (config.JOB_EVENTS ?? (config.PUBSUB_EMULATOR_HOST ? 'pubsub' : config.GCS_BUCKET ? 'none' : 'local')) {
     case 'pubsub': {
       const { PubsubEventPublisher } = await import('./events/pubsubEventPublisher.js');
       events = new PubsubEventPublisher({ topic: config.JOB_EVENTS_TOPIC, projectId: config.GCP_PROJECT, emulatorHost: config.PUBSUB_EMULATOR_HOST });

@@ -84,6 +84,7 @@ locals {
     BQ_DATASET_CURATED = google_bigquery_dataset.dataset["curated"].dataset_id
     LOG_LEVEL          = var.log_level
     JOB_EVENTS_TOPIC   = google_pubsub_topic.job_events.name
+    JOB_EVENTS         = "pubsub"
     # Set by the platform on 2nd gen functions anyway; declaring it avoids a permanent diff.
     LOG_EXECUTION_ID = "true"
   }

@@ -273,6 +273,7 @@ describe('terraform: delivery with retries and dead-lettering', () => {
     expect(topic.for_each).toBeUndefined();
     expect(tf.variables.job_events_topic!.default).toBe(configSchema.shape.JOB_EVENTS_TOPIC.parse(undefined));
     expect(obj(tf.locals.common_env, 'local.common_env').JOB_EVENTS_TOPIC).toBe('${google_pubsub_topic.job_events.name}');
+    expect(obj(tf.locals.common_env, 'local.common_env').JOB_EVENTS).toBe('pubsub');
     expect(resource('google_pubsub_topic_iam_member', 'job_events_publisher')).toMatchObject({
       for_each: '${local.functions}', topic: '${google_pubsub_topic.job_events.name}', role: 'roles/pubsub.publisher', member: '${google_service_account.function[each.key].member}',
     });
