@@ -295,11 +295,14 @@ function storedAnswerReader(
     if (!text) return null;
     const result = JSON.parse(text) as ResultDocument;
     // Clocks of this machine and the function's may differ by a little: 2 s of slack.
-    if (Date.parse(result.finished_at) >= submitted.publishedAt - 2000) return { document: result, how: 'seen in status.json' };
-    if (result.status === 'failed' && result.error.code === 'internal') return null; // does not consume the id: it runs again
+    const afterPublishing = Date.parse(result.finished_at) >= submitted.publishedAt - 2000;
     ours ??= submittedDigest(fn, submitted.body);
     const bound = await read('job.json');
     const digest = bound ? (JSON.parse(bound) as { digest?: string }).digest : undefined;
+    // Another job holds the id: our answer is the refusal, still to come.
+    if (digest !== undefined && (await ours) !== null && digest !== (await ours)) return null;
+    if (afterPublishing) return { document: result, how: 'seen in status.json' };
+    if (result.status === 'failed' && result.error.code === 'internal') return null; // does not consume the id: it runs again
     if (digest !== undefined && digest === (await ours)) return { document: result, how: 'already finished before: the same job' };
     return null;
   };

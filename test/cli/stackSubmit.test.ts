@@ -118,6 +118,7 @@ describe('npm run stack with npm run submit --wait (Pub/Sub emulator)', () => {
   it('the same job again gets the stored result at once; another job under the used id gets its refusal', async () => {
     const job = { job_id: 'stack-mc', params: { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 100_000, time_steps: 100, seed: 5 } };
     const env = { PUBSUB_EMULATOR_HOST: host, LOCAL_DATA_DIR: dataDir };
+    await new Promise((r) => setTimeout(r, 2500)); // past submit's 2 s of clock slack: clearly finished before
     const again = submit(['montecarlo', '-', '--wait', '--timeout', '60'], env, JSON.stringify(job));
     expect(again.status, again.stderr).toBe(0);
     expect(again.stderr).toContain('Job stack-mc finished (already finished before: the same job).');
