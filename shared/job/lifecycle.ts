@@ -9,7 +9,7 @@ import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, ty
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { jobRunRow, metricRows } from './jobRows.js';
-import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
+import type { Job, JobFiles, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { decodePubsubEvent } from './pubsubEvent.js';
 
 /** Everything a job run touches, chosen from configuration at start-up. */
@@ -94,6 +94,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
+        jobFiles: jobFolderFiles(services.store, objects),
+        progress: progressWriter(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() }, jobLog),
       });
     } catch (error) {
       if (error instanceof TransientError) throw error;
@@ -219,6 +221,44 @@ async function readResult(store: ObjectStore, objects: JobObjects): Promise<Resu
 
 async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {
   await store.put(objects.status, JSON.stringify(status, null, 2) + '\n', JSON_TYPE);
+}
+
+/** The job folder's objects for a model (JSON bodies, create-only or read). */
+function jobFolderFiles(store: ObjectStore, objects: JobObjects): JobFiles {
+  const folder = objects.result.replace(/result\.json$/, '');
+  const named = (name: string) => {
+    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(name) || name.split('/').some((s) => /^\.+$/.test(s))) throw new Error(`Bad job file name ${JSON.stringify(name)}.`);
+    return folder + name;
+  };
+  return {
+    createOnly: async (name, body) => (await store.createOnly(named(name), body, JSON_TYPE)) !== null,
+    read: async (name) => (await store.get(named(name)))?.body ?? null,
+  };
+}
+
+/** Least time between two progress writes of status.json (Cloud Storage: at most one write a second per object). */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Writes `running` status documents with the progress a model reports, at most one a
+ * second (counting from the `running` write just made). A failed write is logged and
+ * changes nothing else: progress is advisory, and the final status follows.
+ */
+function progressWriter(
+  store: ObjectStore,
+  objects: JobObjects,
+  running: StatusDocument,
+  log: Logger,
+): (fraction: number, detail?: Readonly<Record<string, number>>) => Promise<void> {
+  let last = Date.now();
+  return async (fraction, detail = {}) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    await writeStatus(store, objects, { ...running, progress: Math.round(fraction * 1e4) / 1e4, ...detail }).catch((error: unknown) => {
+      log.warn('Could not write the progress to status.json; the job goes on.', { error });
+    });
+  };
 }
 
 function metricsObject(objects: JobObjects): string {

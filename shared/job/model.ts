@@ -51,6 +51,22 @@ export interface ModelContext {
   readonly warehouse: Warehouse;
   /** Vendor API keys. */
   readonly secrets: SecretSource;
+  /**
+   * Objects of the job's own folder (`jobs/<model>/<job_id>/<name>`), for a model that keeps
+   * state across deliveries (Monte Carlo shards' partial states). Absent in tests that do
+   * not need it.
+   */
+  readonly jobFiles?: JobFiles;
+  /** Reports progress in status.json (0 to 1, with counters such as shards done); absent when nothing listens. */
+  readonly progress?: (fraction: number, detail?: Readonly<Record<string, number>>) => Promise<void>;
+}
+
+/** Objects under a job's folder, by name relative to it. */
+export interface JobFiles {
+  /** Writes the object unless it exists: true if this call wrote it. */
+  createOnly(name: string, body: string): Promise<boolean>;
+  /** The object's body, or null. */
+  read(name: string): Promise<string | null>;
 }
 
 /** A model function: its params schema (zod, strict) and how it runs a validated job. */

@@ -20,7 +20,9 @@ import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '..
 import { alignOnCommonDates } from '../../prices/history.js';
 import { calibrateFromHistory, type Calibration } from './calibration.js';
 import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
-import { checkSimulationLimits } from './limits.js';
+import { checkShardedLimits, checkSimulationLimits, MAX_SHARDS } from './limits.js';
+import { MIN_BRACKETED_SIMULATIONS } from './quantileBrackets.js';
+import { memoryShardStates, runShardsInProcess, splitJob, type ShardStates } from './shardedRun.js';
 import type { RunOptions } from './parallelRunner.js';
 
 /** Weights must sum to 1 within this (a typed 1/3 + 1/3 + 1/3 is off by ~1e-16). */
@@ -40,6 +42,12 @@ const paramsSchema = z
     drift: z.number().min(-10).max(10).optional(),
     volatility: z.number().min(0).max(10).optional(),
     weights: z.array(z.number().finite()).min(1).optional(),
+    /**
+     * Default 1: shards run one after another in the instance that received the job until
+     * shard tasks travel over Pub/Sub (README, Monte Carlo shards), so only a job that asks
+     * for them is split.
+     */
+    shards: z.number().int().min(1).max(MAX_SHARDS).optional(),
     confidence_levels: z
       .array(z.number().gt(0).lt(1))
       .min(1)
@@ -95,7 +103,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         if (params.weights !== undefined && !(params.weights.length === 1 && params.weights[0] === 1)) {
           throw new JobError('invalid_job', 'params.weights applies to symbols; a single-asset job (no symbols) has no weights to set.');
         }
-        checkSimulationLimits(params.simulations, timeSteps, 1);
+        if ((params.shards ?? 1) === 1) checkSimulationLimits(params.simulations, timeSteps, 1);
         names = ['asset'];
         spec = {
           ...common,
@@ -126,7 +134,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         if (Math.abs(sum - 1) > WEIGHT_SUM_TOLERANCE) {
           throw new JobError('invalid_job', `params.weights sum to ${sum}, not 1 (tolerance ${WEIGHT_SUM_TOLERANCE}).`);
         }
-        checkSimulationLimits(params.simulations, timeSteps, k);
+        if ((params.shards ?? 1) === 1) checkSimulationLimits(params.simulations, timeSteps, k);
         const histories = await context.history(job.symbols);
         assetClasses = Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null]));
         calibration = calibrateFromHistory(alignOnCommonDates(histories), params.periods_per_year);
@@ -146,7 +154,8 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         onProgress: (fraction) =>
           context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction }),
       };
-      const { result, threads } = await runMonteCarlo(spec, runOptions);
+      const shards = params.shards ?? 1;
+      const { result, threads, shards: shardsRun } = shards === 1 ? { ...(await runMonteCarlo(spec, runOptions)), shards: 1 } : await runSharded(spec, shards, runOptions, context);
 
       const byName = (values: readonly number[]) => Object.fromEntries(names.map((n, a) => [n, values[a]]));
       const inputs: Record<string, unknown> = {
@@ -168,6 +177,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         confidence_levels: spec.confidenceLevels,
         band_time_points: result.bands.map((b) => b.t),
         threads,
+        shards: shardsRun,
       };
 
       const metrics: Metric[] = [];
@@ -196,6 +206,34 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       };
     },
   };
+}
+
+/**
+ * A job of more than one shard: checked against the sharded limits, then split, each shard
+ * simulated and its partial state stored in the job's folder (`shards/<fingerprint>/<i>.json`,
+ * create-only: a delivery after a crash finds the shards done so far and simulates only the
+ * rest), and merged, here in this process (the result is the same numbers as one instance's).
+ */
+async function runSharded(spec: MonteCarloSpec, shards: number, runOptions: RunOptions, context: ModelContext) {
+  const k = spec.assets.length;
+  const bracketed = k === 1 && spec.assets[0].volatility > 0 && spec.simulations >= MIN_BRACKETED_SIMULATIONS;
+  checkShardedLimits(spec.simulations, spec.timeSteps, k, shards, bracketed);
+  const split = splitJob(spec, shards);
+  const files = context.jobFiles;
+  const states: ShardStates = files
+    ? {
+        save: async (shard, body) => void (await files.createOnly(`shards/${split.fingerprint}/${shard}.json`, body)),
+        load: (shard) => files.read(`shards/${split.fingerprint}/${shard}.json`),
+      }
+    : memoryShardStates();
+  context.log.info('Sharded job: simulating its shards in this process.', { shards: split.ranges.length });
+  return runShardsInProcess(spec, split, states, {
+    ...runOptions,
+    onShard: async (done, count, simulated) => {
+      context.log.info(simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).', { shards_done: done, shards: count });
+      await context.progress?.(done / count, { shards_done: done, shards: count });
+    },
+  });
 }
 
 /** The deployed `montecarlo` model. */

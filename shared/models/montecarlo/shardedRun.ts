@@ -67,8 +67,8 @@ export async function mergeShards(spec: MonteCarloSpec, split: ShardSplit, state
 }
 
 export interface InProcessShardOptions extends RunOptions {
-  /** Called after each shard is stored, with shards done and in all. */
-  readonly onShard?: (done: number, shards: number) => void | Promise<void>;
+  /** Called after each shard is stored, with shards done, in all, and whether this call simulated it (false: found stored). */
+  readonly onShard?: (done: number, shards: number, simulated: boolean) => void | Promise<void>;
 }
 
 /**
@@ -78,21 +78,21 @@ export interface InProcessShardOptions extends RunOptions {
  */
 export async function runShardsInProcess(
   spec: MonteCarloSpec,
-  shards: number,
+  split: ShardSplit,
   states: ShardStates,
   options: InProcessShardOptions = {},
 ): Promise<MonteCarloOutcome & { readonly shards: number }> {
-  const split = splitJob(spec, shards, options);
   const count = split.ranges.length;
   let threads = 1;
   for (let shard = 0; shard < count; shard++) {
-    if ((await states.load(shard)) === null) {
+    const stored = (await states.load(shard)) !== null;
+    if (!stored) {
       const report = options.onProgress;
       const ran = await runShard(spec, split, shard, { ...options, onProgress: report && ((f) => report((shard + f) / count)) });
       threads = Math.max(threads, ran.threads);
       await states.save(shard, ran.body);
     }
-    await options.onShard?.(shard + 1, count);
+    await options.onShard?.(shard + 1, count, !stored);
   }
   const merged = await mergeShards(spec, split, states, options);
   return { ...merged, threads: Math.max(threads, merged.threads), shards: count };

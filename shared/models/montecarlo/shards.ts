@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { BAND_EDGES } from '../../numerics/random/normalStepKernel.js';
 import { BAND_BRACKETS, gatherBandBracket, sumAtOrAbove, type BandTotals } from './bandBrackets.js';
 import { MOMENT_FIELDS } from './blockMoments.js';
-import { BLOCK_SIZE } from './limits.js';
+import { BLOCK_SIZE, MAX_SHARDS, MAX_SIMULATIONS } from './limits.js';
 import { SAMPLE_PATHS, blockCount, blockRange, type BlockRange, type SimulationBuffers, type SimulationPlan } from './simulation.js';
 import { readStatistics, runStatisticsTask, statisticsLayout, type JobStatistics, type StatisticsInputs } from './statisticsTasks.js';
 import { gatherBracket, summedRegionsFor, type TerminalTotals } from './terminalBrackets.js';
@@ -27,9 +27,6 @@ import { gatherBracket, summedRegionsFor, type TerminalTotals } from './terminal
  * The merge's memory is that of the job's per-block numbers (about 200 bytes a block for
  * one asset) plus the brackets' few values, or one instance's stores for several symbols.
  */
-
-/** Most shards a job may have (the contract's range). */
-export const MAX_SHARDS = 1000;
 
 /**
  * The blocks of each of `shards` shards, split as evenly as whole blocks allow (at most
@@ -213,6 +210,7 @@ export class ShardMerger {
     const from = range.first * BLOCK_SIZE;
     const n = plan.simulations;
     if (!partial.terminal) {
+      if (n > MAX_SIMULATIONS) throw mismatch(`it keeps terminal values, which the merge cannot hold for ${n} paths (limit ${MAX_SIMULATIONS})`);
       if (partial.terminalPrices.length !== paths * plan.assets || partial.portfolioTerminal.length !== paths) throw mismatch('its terminal values do not fit its paths');
       this.terminalPrices ??= new Float64Array(n * plan.assets);
       this.portfolioTerminal ??= new Float64Array(n);

@@ -11,7 +11,12 @@ import {
   shardPartial,
   shardRanges,
 } from '../../../shared/models/montecarlo/shards.js';
-import { BLOCK_SIZE } from '../../../shared/models/montecarlo/limits.js';
+import { BLOCK_SIZE, MAX_SHARDS, MAX_SIMULATIONS, checkShardedLimits, minimumShards } from '../../../shared/models/montecarlo/limits.js';
+import { montecarloModel } from '../../../shared/models/montecarlo/job.js';
+import { JobError } from '../../../shared/job/errors.js';
+import type { ModelContext } from '../../../shared/job/model.js';
+import type { Config } from '../../../shared/config.js';
+import type { Logger } from '../../../shared/log.js';
 import { bandStepsFor, type SimulationPlan } from '../../../shared/models/montecarlo/simulation.js';
 
 // Sharded jobs must give one instance's numbers bit for bit: every comparison below is
@@ -48,7 +53,7 @@ const threeSymbols = (simulations: number, timeSteps: number, seed: number): Mon
 });
 
 async function sharded(spec: MonteCarloSpec, shards: number) {
-  return runShardsInProcess(spec, shards, memoryShardStates(), { threads: 1 });
+  return runShardsInProcess(spec, splitJob(spec, shards), memoryShardStates(), { threads: 1 });
 }
 
 describe('shard ranges', () => {
@@ -87,7 +92,7 @@ describe('sharded Monte Carlo gives one instance\'s numbers exactly', () => {
     expect(partial.band).not.toBeNull();
     expect(partial.terminalPrices).toHaveLength(0);
     for (const shards of [1, 2, 7, 30, 1000]) {
-      const out = await runShardsInProcess(spec, shards, shards === 7 ? states : memoryShardStates(), { threads: 1 });
+      const out = await runShardsInProcess(spec, splitJob(spec, shards), shards === 7 ? states : memoryShardStates(), { threads: 1 });
       expect(out.shards).toBe(Math.min(shards, 30));
       expect(JSON.stringify(out.result)).toBe(JSON.stringify(single.result));
     }
@@ -115,7 +120,7 @@ describe('sharded Monte Carlo gives one instance\'s numbers exactly', () => {
     const threaded = await runShard(spec, split, 1, { threads: 2 });
     expect(threaded.threads).toBe(2);
     expect(threaded.body).toBe(inline.body);
-    const out = await runShardsInProcess(spec, 2, memoryShardStates(), { threads: 2 });
+    const out = await runShardsInProcess(spec, splitJob(spec, 2), memoryShardStates(), { threads: 2 });
     expect(out.result).toEqual((await runMonteCarlo(spec, { threads: 2 })).result);
   });
 });
@@ -195,5 +200,70 @@ describe('merging partial states', () => {
 
   it('keep their band-point layout when bandStepsFor gives interior points', () => {
     expect(bandStepsFor(10, 120_000).length).toBeGreaterThan(2);
+  });
+});
+
+describe('sharded montecarlo jobs', () => {
+  const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => log };
+  const context = (files?: Map<string, string>, progress?: { fraction: number; detail?: Readonly<Record<string, number>> }[]): ModelContext => ({
+    history: async () => [],
+    log,
+    config: { MC_THREADS: 1 } as Config,
+    warehouse: {} as ModelContext['warehouse'],
+    secrets: {} as ModelContext['secrets'],
+    ...(files && {
+      jobFiles: {
+        createOnly: async (name, body) => (files.has(name) ? false : (files.set(name, body), true)),
+        read: async (name) => files.get(name) ?? null,
+      },
+    }),
+    ...(progress && { progress: async (fraction, detail) => void progress.push({ fraction, detail }) }),
+  });
+  const job = (params: Record<string, unknown>) => ({
+    job_id: 'mc-shards', symbols: [], start: '2024-01-01', end: '2024-12-31',
+    params: montecarloModel.params.parse({ initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 50_000, time_steps: 12, seed: 7, ...params }),
+  });
+
+  it('store each shard\'s state in the job folder, report progress by shards, and give the one-shard result', async () => {
+    const files = new Map<string, string>();
+    const progress: { fraction: number; detail?: Readonly<Record<string, number>> }[] = [];
+    const out = await montecarloModel.run(job({ shards: 3 }), context(files, progress));
+    const single = await montecarloModel.run(job({}), context());
+    expect(out.result).toEqual(single.result);
+    expect(out.inputs.shards).toBe(3);
+    expect(single.inputs.shards).toBe(1);
+    expect([...files.keys()].map((k) => k.replace(/[0-9a-f]{32}/, 'F')).sort()).toEqual(['shards/F/0.json', 'shards/F/1.json', 'shards/F/2.json']);
+    expect(progress.map((p) => p.detail)).toEqual([1, 2, 3].map((d) => ({ shards_done: d, shards: 3 })));
+    // A later delivery (after a crash) finds the shards stored and simulates none of them.
+    const again = await montecarloModel.run(job({ shards: 3 }), context(files));
+    expect(again.result).toEqual(single.result);
+  });
+
+  it('need one shard within one instance\'s limits, else the fewest within a shard\'s', () => {
+    expect(minimumShards(MAX_SIMULATIONS, 252, 1)).toBe(1);
+    expect(minimumShards(4_000_000, 2520, 1)).toBe(2); // 1.0e10 x 1.008: two shards
+    expect(minimumShards(1e9, 252, 1)).toBe(201); // 5e6 paths a shard, in whole blocks of 4096
+    // The fewest: the default passes the sharded limits, one shard fewer does not.
+    for (const [simulations, steps] of [[3.9e9, 256], [2.5e8, 4000], [1e8, 252], [4_000_001, 2500]]) {
+      const shards = minimumShards(simulations, steps, 1);
+      expect(() => checkShardedLimits(simulations, steps, 1, shards, true)).not.toThrow();
+      expect(() => checkShardedLimits(simulations, steps, 1, shards - 1, true)).toThrow(/use at least/);
+    }
+    expect(minimumShards(3.9e9, 256, 1)).toBeLessThanOrEqual(MAX_SHARDS);
+  });
+
+  const rejects = async (params: Record<string, unknown>, pattern: RegExp) => {
+    const error = await montecarloModel.run(job(params), context()).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('invalid_job');
+    expect((error as JobError).message).toMatch(pattern);
+  };
+  it('reject more than 1e12 path-steps', () => rejects({ simulations: 4e9, time_steps: 300, shards: 1000 }, /limit is 1e\+12 for a sharded job/));
+  it('reject shards beyond one instance, naming the shards needed', () =>
+    rejects({ simulations: 2e7, time_steps: 1000, shards: 2 }, /params\.shards is 2: a shard would simulate 1000\d+ paths .* use at least 5 shards/));
+  it('reject a one-asset job without volatility beyond one instance\'s stores', () =>
+    rejects({ volatility: 0, simulations: 6e6, time_steps: 1, shards: 4 }, /limit is 5000000 for one asset without volatility/));
+  it('reject shards outside 1-1000 in the schema', () => {
+    for (const shards of [0, 1001, 2.5, '4']) expect(montecarloModel.params.safeParse({ shards }).success).toBe(false);
   });
 });
