@@ -8,7 +8,8 @@
  * WebAssembly kernel of `shared/numerics/random/`), `parallelRunner.ts`/`worker.ts`/
  * `sharedJob.ts` (worker threads claiming blocks), `statistics*.ts`, `blockMoments.ts`,
  * `bandBrackets.ts`/`terminalBrackets.ts`/`quantileBrackets.ts` (exact percentiles without
- * storing every path), `chart.ts` (fan chart); this file is the job: params, resolution,
+ * storing every path), `shards.ts`/`shardedRun.ts` (a job split into shards, merged to the
+ * same numbers), `chart.ts` (fan chart); this file is the job: params, resolution,
  * result document. Same seed, same numbers, whatever the thread count.
  */
 import { randomInt } from 'node:crypto';

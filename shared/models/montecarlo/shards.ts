@@ -230,7 +230,18 @@ export class ShardMerger {
     }
     this.blockMoments.set(partial.blockMoments, range.first * this.stride);
     if (range.first === 0) this.samplePaths.set(partial.samplePaths.subarray(0, this.samplePaths.length));
-    this.partials[partial.shard] = partial;
+    // Kept for finish(): the brackets' counts and values only; the per-block numbers and
+    // stores are in place above, and holding them twice would double the merge's memory.
+    const none = new Float64Array(0);
+    this.partials[partial.shard] = {
+      ...partial,
+      blockMoments: none,
+      samplePaths: none,
+      terminalPrices: none,
+      portfolioTerminal: none,
+      bandValues: new Float32Array(0),
+      terminal: partial.terminal && { ...partial.terminal, returnSums: none },
+    };
   }
 
   /**
