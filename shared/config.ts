@@ -34,6 +34,15 @@ export const configSchema = z.object({
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  /**
+   * The topic Monte Carlo shard tasks go to (Terraform: montecarlo-shards). Without it a
+   * sharded job runs its shards in the process that received it.
+   */
+  MC_SHARD_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').optional(),
+  /** How long the instance that split a job waits for a shard to finish before its delivery is retried. */
+  MC_SHARD_WAIT_SECONDS: z.coerce.number().int().min(1).default(480),
+  /** The Pub/Sub emulator (host:port), read by the publisher as the client libraries do. */
+  PUBSUB_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

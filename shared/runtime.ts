@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import type { JobServices } from './job/lifecycle.js';
+import type { Publisher } from './messaging/publisher.js';
 import { createLogger, type Logger } from './log.js';
 import { FixturePriceSource } from './prices/fixturePriceSource.js';
 import type { PriceRow, PriceSource } from './prices/priceSource.js';
@@ -53,7 +54,14 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
     secrets = new SecretManagerSource(config.GCP_PROJECT, secrets);
   }
 
-  return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000 };
+  let publisher: Publisher | undefined;
+  if (config.MC_SHARD_TOPIC) {
+    if (!config.GCP_PROJECT) throw new Error('Invalid configuration: MC_SHARD_TOPIC needs GCP_PROJECT (the project of the topic). See the Configuration section of the README.');
+    const { PubsubRestPublisher } = await import('./messaging/pubsubRestPublisher.js');
+    publisher = new PubsubRestPublisher(config.GCP_PROJECT, config.PUBSUB_EMULATOR_HOST);
+  }
+
+  return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000, ...(publisher && { publisher }) };
 }
 
 /** The fixture CSV: beside the bundle (dist/<function>/fixtures/) or in the repo's fixtures/. */

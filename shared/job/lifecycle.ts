@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PriceSource } from '../prices/priceSource.js';
+import type { Publisher } from '../messaging/publisher.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -11,7 +12,8 @@ import { JobError, TransientError } from './errors.js';
 import { isFinal } from './finality.js';
 import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
-import type { Job, JobFiles, Metric, ModelDefinition, ModelOutput } from './model.js';
+import { jobFolderFiles } from './jobFiles.js';
+import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
 import { commitResult } from './resultCommit.js';
 
@@ -26,6 +28,8 @@ export interface JobServices {
   /** How long a run's claim on a job keeps other deliveries off it: longer than the function timeout. */
   readonly leaseMs: number;
   readonly now?: () => Date;
+  /** Publishing to Pub/Sub, when the configuration names a topic a model publishes to (Monte Carlo shards). */
+  readonly publisher?: Publisher;
 }
 
 /** The CloudEvent fields the runner reads. */
@@ -99,7 +103,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
-        jobFiles: jobFolderFiles(services.store, objects),
+        jobFiles: jobFolderFiles(services.store, model.name, job.job_id),
+        ...(services.publisher && { publish: services.publisher.publish.bind(services.publisher) }),
         progress: progressWriter(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() }, jobLog),
       });
     } catch (error) {
@@ -272,19 +277,6 @@ async function readResult(store: ObjectStore, objects: JobObjects): Promise<Resu
 
 async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {
   await store.put(objects.status, JSON.stringify(status, null, 2) + '\n', JSON_TYPE);
-}
-
-/** The job folder's objects for a model (JSON bodies, create-only or read). */
-function jobFolderFiles(store: ObjectStore, objects: JobObjects): JobFiles {
-  const folder = objects.result.replace(/result\.json$/, '');
-  const named = (name: string) => {
-    if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(name) || name.split('/').some((s) => /^\.+$/.test(s))) throw new Error(`Bad job file name ${JSON.stringify(name)}.`);
-    return folder + name;
-  };
-  return {
-    createOnly: async (name, body) => (await store.createOnly(named(name), body, JSON_TYPE)) !== null,
-    read: async (name) => (await store.get(named(name)))?.body ?? null,
-  };
 }
 
 /** Least time between two progress writes of status.json (Cloud Storage: at most one write a second per object). */

@@ -57,6 +57,8 @@ export interface ModelContext {
    * not need it.
    */
   readonly jobFiles?: JobFiles;
+  /** Publishes a message to a Pub/Sub topic; absent when the configuration names no topic to publish to. */
+  readonly publish?: (topic: string, data: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
   /** Reports progress in status.json (0 to 1, with counters such as shards done); absent when nothing listens. */
   readonly progress?: (fraction: number, detail?: Readonly<Record<string, number>>) => Promise<void>;
 }
@@ -76,4 +78,18 @@ export interface ModelDefinition<P> {
   /** Whether a job without `symbols` is valid (single-asset Monte Carlo, Black-Scholes with spot and volatility). */
   readonly symbolsOptional: boolean;
   run(job: Job<P>, context: ModelContext): Promise<ModelOutput>;
+  /**
+   * Messages of the model's own besides jobs, told apart by the message attribute `kind`
+   * (Monte Carlo's shard tasks). `run` returns when the message is done with (acknowledged)
+   * and throws TransientError for Pub/Sub to redeliver it.
+   */
+  readonly tasks?: { readonly kind: string; run(data: string, context: TaskContext): Promise<unknown> };
+}
+
+/** What a model's task may use. */
+export interface TaskContext {
+  /** The folder of job `jobId` of this model. */
+  jobFiles(jobId: string): JobFiles;
+  readonly log: Logger;
+  readonly config: Config;
 }

@@ -23,7 +23,8 @@ import { calibrateFromHistory, type Calibration } from './calibration.js';
 import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
 import { checkShardedLimits, checkSimulationLimits, MAX_SHARDS } from './limits.js';
 import { MIN_BRACKETED_SIMULATIONS } from './quantileBrackets.js';
-import { memoryShardStates, runShardsInProcess, splitJob, type ShardStates } from './shardedRun.js';
+import { memoryShardStates, runShardsInProcess, splitJob } from './shardedRun.js';
+import { coordinateShards, folderShardStates, runShardTask, SHARD_TASK_KIND } from './shardTasks.js';
 import type { RunOptions } from './parallelRunner.js';
 
 /** Weights must sum to 1 within this (a typed 1/3 + 1/3 + 1/3 is off by ~1e-16). */
@@ -76,6 +77,11 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
     name: 'montecarlo',
     params: paramsSchema,
     symbolsOptional: true,
+    // Shard tasks of sharded jobs, from the shard topic (shardTasks.ts).
+    tasks: {
+      kind: SHARD_TASK_KIND,
+      run: (data, context) => runShardTask(data, context.jobFiles, context.log, { threads: context.config.MC_THREADS, workerUrl: options.workerUrl }),
+    },
     async run(job: Job<MonteCarloParams>, context: ModelContext): Promise<ModelOutput> {
       const params = job.params;
       const singleAsset = job.symbols.length === 0;
@@ -156,7 +162,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
           context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction }),
       };
       const shards = params.shards ?? 1;
-      const { result, threads, shards: shardsRun } = shards === 1 ? { ...(await runMonteCarlo(spec, runOptions)), shards: 1 } : await runSharded(spec, shards, runOptions, context);
+      const { result, threads, shards: shardsRun } = shards === 1 ? { ...(await runMonteCarlo(spec, runOptions)), shards: 1 } : await runSharded(job.job_id, spec, shards, runOptions, context);
 
       const byName = (values: readonly number[]) => Object.fromEntries(names.map((n, a) => [n, values[a]]));
       const inputs: Record<string, unknown> = {
@@ -213,28 +219,35 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
  * A job of more than one shard: checked against the sharded limits, then split, each shard
  * simulated and its partial state stored in the job's folder (`shards/<fingerprint>/<i>.json`,
  * create-only: a delivery after a crash finds the shards done so far and simulates only the
- * rest), and merged, here in this process (the result is the same numbers as one instance's).
+ * rest), and merged (the result is the same numbers as one instance's). With MC_SHARD_TOPIC
+ * the shards are published as tasks to that topic and run on other instances
+ * (shardTasks.ts); without it, here, one after another.
  */
-async function runSharded(spec: MonteCarloSpec, shards: number, runOptions: RunOptions, context: ModelContext) {
+async function runSharded(jobId: string, spec: MonteCarloSpec, shards: number, runOptions: RunOptions, context: ModelContext) {
   const k = spec.assets.length;
   const bracketed = k === 1 && spec.assets[0].volatility > 0 && spec.simulations >= MIN_BRACKETED_SIMULATIONS;
   checkShardedLimits(spec.simulations, spec.timeSteps, k, shards, bracketed);
+  const { log, jobFiles: files, publish, config } = context;
+  const onShard = async (done: number, count: number, simulated?: boolean) => {
+    const message = simulated === undefined ? 'Shard done.' : simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).';
+    log.info(message, { shards_done: done, shards: count });
+    await context.progress?.(done / count, { shards_done: done, shards: count });
+  };
+  const topic = config.MC_SHARD_TOPIC;
+  if (files && publish && topic) {
+    return coordinateShards(spec, shards, {
+      ...runOptions,
+      jobId,
+      files,
+      publish: (data, attributes) => publish(topic, data, attributes),
+      waitMs: config.MC_SHARD_WAIT_SECONDS * 1000,
+      log,
+      onShard,
+    });
+  }
   const split = splitJob(spec, shards);
-  const files = context.jobFiles;
-  const states: ShardStates = files
-    ? {
-        save: async (shard, body) => void (await files.createOnly(`shards/${split.fingerprint}/${shard}.json`, body)),
-        load: (shard) => files.read(`shards/${split.fingerprint}/${shard}.json`),
-      }
-    : memoryShardStates();
-  context.log.info('Sharded job: simulating its shards in this process.', { shards: split.ranges.length });
-  return runShardsInProcess(spec, split, states, {
-    ...runOptions,
-    onShard: async (done, count, simulated) => {
-      context.log.info(simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).', { shards_done: done, shards: count });
-      await context.progress?.(done / count, { shards_done: done, shards: count });
-    },
-  });
+  log.info('Sharded job: simulating its shards in this process.', { shards: split.ranges.length });
+  return runShardsInProcess(spec, split, files ? folderShardStates(files, split.fingerprint) : memoryShardStates(), { ...runOptions, onShard });
 }
 
 /** The deployed `montecarlo` model. */

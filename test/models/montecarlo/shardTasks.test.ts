@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import type { Config } from '../../../shared/config.js';
+import { JobError, TransientError } from '../../../shared/job/errors.js';
+import type { JobFiles, ModelContext } from '../../../shared/job/model.js';
+import type { Logger } from '../../../shared/log.js';
+import { montecarloModel } from '../../../shared/models/montecarlo/job.js';
+import { SHARD_TASK_KIND } from '../../../shared/models/montecarlo/shardTasks.js';
+
+// The shard protocol over a stand-in for Pub/Sub and the bucket: the coordinator (the
+// model's run) publishes shard tasks; "Pub/Sub" delivers each to the model's task handler,
+// twice, and redelivers a task whose delivery threw.
+
+const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => log };
+const config = { MC_THREADS: 1, MC_SHARD_TOPIC: 'montecarlo-shards', MC_SHARD_WAIT_SECONDS: 20 } as Config;
+
+/** A bucket of job folders: folder(jobId) is that job's JobFiles. */
+function bucket() {
+  const objects = new Map<string, string>();
+  const folder = (jobId: string): JobFiles => ({
+    createOnly: async (name, body) => {
+      const key = `${jobId}/${name}`;
+      if (objects.has(key)) return false;
+      objects.set(key, body);
+      return true;
+    },
+    read: async (name) => objects.get(`${jobId}/${name}`) ?? null,
+  });
+  return { objects, folder };
+}
+
+interface Delivery { data: string; attributes: Readonly<Record<string, string>> }
+
+/** Pub/Sub: each published task delivered to the model's task handler `copies` times; a delivery that throws is delivered again. */
+function pubsub(folderOf: (jobId: string) => JobFiles, options: { copies?: number; deliver?: boolean } = {}) {
+  const published: Delivery[] = [];
+  const outcomes: unknown[] = [];
+  let redeliveries = 0;
+  const deliverOne = async (message: Delivery): Promise<void> => {
+    for (;;) {
+      try {
+        outcomes.push(await montecarloModel.tasks!.run(message.data, { jobFiles: folderOf, log, config }));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransientError)) throw error;
+        redeliveries++;
+      }
+    }
+  };
+  const publish = async (topic: string, data: string, attributes: Readonly<Record<string, string>>) => {
+    expect(topic).toBe('montecarlo-shards');
+    expect(attributes.kind).toBe(SHARD_TASK_KIND);
+    const message = { data, attributes };
+    published.push(message);
+    if (options.deliver === false) return;
+    for (let copy = 0; copy < (options.copies ?? 1); copy++) setTimeout(() => void deliverOne(message), 5 * copy);
+  };
+  return { published, outcomes, publish, deliverOne, redeliveries: () => redeliveries };
+}
+
+const job = (jobId: string, params: Record<string, unknown>) => ({
+  job_id: jobId, symbols: [], start: '2024-01-01', end: '2024-12-31',
+  params: montecarloModel.params.parse({ initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 120_000, time_steps: 12, seed: 3, ...params }),
+});
+
+const context = (files: JobFiles, publish: ModelContext['publish']): ModelContext => ({
+  history: async () => [],
+  log,
+  config,
+  warehouse: {} as ModelContext['warehouse'],
+  secrets: {} as ModelContext['secrets'],
+  jobFiles: files,
+  publish,
+});
+
+describe('shards over Pub/Sub', () => {
+  it('give the one-shard numbers with every task delivered twice and one delivery crashing', async () => {
+    const { objects, folder } = bucket();
+    // The first write of shard 1's state fails as a crashed instance would: thrown, redelivered.
+    let crashed = false;
+    const crashing = (jobId: string): JobFiles => {
+      const files = folder(jobId);
+      return {
+        read: files.read,
+        createOnly: async (name, body) => {
+          if (/\/1\.json$/.test(name) && !crashed) {
+            crashed = true;
+            throw new TransientError('instance killed while writing');
+          }
+          return files.createOnly(name, body);
+        },
+      };
+    };
+    const bus = pubsub(crashing, { copies: 2 });
+    const out = await montecarloModel.run(job('mc-pubsub', { shards: 4 }), context(folder('mc-pubsub'), bus.publish));
+    const single = await montecarloModel.run(job('mc-one', {}), context(folder('mc-one'), undefined));
+    expect(JSON.stringify(out.result)).toBe(JSON.stringify(single.result));
+    expect(out.inputs.shards).toBe(4);
+    expect(bus.published).toHaveLength(4);
+    expect(bus.redeliveries()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the late duplicates
+    expect(bus.outcomes.filter((o) => o === 'simulated')).toHaveLength(4);
+    expect(bus.outcomes.filter((o) => o === 'already-stored').length).toBeGreaterThanOrEqual(3);
+    expect([...objects.keys()].filter((k) => k.startsWith('mc-pubsub/') && /\/\d+\.json$/.test(k))).toHaveLength(4);
+  });
+
+  it('fail the job once, naming the shard, when a shard fails for good', async () => {
+    const { objects, folder } = bucket();
+    const bus = pubsub(folder, { deliver: false });
+    const run = montecarloModel.run(job('mc-bad', { shards: 3 }), context(folder('mc-bad'), bus.publish));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Shard 2's task finds a manifest it cannot read (corrupted in the bucket).
+    const manifest = [...objects.keys()].find((k) => k.endsWith('manifest.json'))!;
+    const good = objects.get(manifest)!;
+    objects.set(manifest, '{"format":"montecarlo-shards/1"}');
+    await bus.deliverOne(bus.published[2]);
+    objects.set(manifest, good);
+    await bus.deliverOne(bus.published[0]);
+    await bus.deliverOne(bus.published[1]);
+    const error = await run.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('internal');
+    expect((error as JobError).message).toMatch(/^Shard 2 of 3 failed: its manifest is malformed/);
+  });
+
+  it('give the delivery back when no shard finishes in time, and resume from the stored shards on the next', async () => {
+    const { folder } = bucket();
+    const quiet = pubsub(folder, { deliver: false });
+    const impatient = { ...config, MC_SHARD_WAIT_SECONDS: 1 } as Config;
+    const first = await montecarloModel
+      .run(job('mc-slow', { shards: 3 }), { ...context(folder('mc-slow'), quiet.publish), config: impatient })
+      .then(() => null, (e: unknown) => e);
+    expect(first).toBeInstanceOf(TransientError);
+    expect((first as Error).message).toMatch(/shard 0 of 3 has not finished within 1 s/);
+    // Two tasks get through before the redelivery; it publishes only the third again.
+    await quiet.deliverOne(quiet.published[0]);
+    await quiet.deliverOne(quiet.published[1]);
+    const bus = pubsub(folder);
+    const out = await montecarloModel.run(job('mc-slow', { shards: 3 }), context(folder('mc-slow'), bus.publish));
+    expect(bus.published.map((m) => JSON.parse(m.data).shard)).toEqual([2]);
+    expect(out.result).toEqual((await montecarloModel.run(job('mc-one', {}), context(folder('mc-one'), undefined))).result);
+  }, 30_000);
+
+  it('acknowledge a task that is not one, or whose job has no manifest', async () => {
+    const { folder } = bucket();
+    const run = (data: string) => montecarloModel.tasks!.run(data, { jobFiles: folder, log, config });
+    expect(await run('not json')).toBe('unreadable');
+    expect(await run(JSON.stringify({ job_id: 'x', fingerprint: 'a'.repeat(32), shard: 0 }))).toBe('no-manifest');
+  });
+});
