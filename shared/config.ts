@@ -39,8 +39,8 @@ export const configSchema = z.object({
    * sharded job runs its shards in the process that received it.
    */
   MC_SHARD_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').optional(),
-  /** How long the instance that split a job waits for a shard to finish before its delivery is retried. */
-  MC_SHARD_WAIT_SECONDS: z.coerce.number().int().min(1).default(480),
+  /** How long a delivery that split a job works on it before giving it back (retried, it resumes): inside the function timeout. */
+  MC_SHARD_BUDGET_SECONDS: z.coerce.number().int().min(0).default(420),
   /** The Pub/Sub emulator (host:port), read by the publisher as the client libraries do. */
   PUBSUB_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
 });

@@ -240,7 +240,7 @@ async function runSharded(jobId: string, spec: MonteCarloSpec, shards: number, r
       jobId,
       files,
       publish: (data, attributes) => publish(topic, data, attributes),
-      waitMs: config.MC_SHARD_WAIT_SECONDS * 1000,
+      budgetMs: config.MC_SHARD_BUDGET_SECONDS * 1000,
       log,
       onShard,
     });

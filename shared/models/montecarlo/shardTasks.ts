@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { JobError, TransientError } from '../../job/errors.js';
 import type { JobFiles } from '../../job/model.js';
@@ -12,14 +11,15 @@ import { ShardMismatchError } from './shards.js';
  * Shards over Pub/Sub. The instance that receives a sharded job (the coordinator) stores
  * the resolved job (`manifest.json`: the spec, calibration included, so every shard
  * simulates the same numbers) beside the partial states, publishes one shard task per
- * shard not yet stored, and waits, watching the states arrive; when all are there it merges
- * and returns the result, which the ordinary lifecycle commits (result.json create-only,
- * job_runs, status). A shard task's delivery (runShardTask, any instance) simulates its
- * range unless its state is stored, and writes the state create-only: a duplicate or a
- * redelivery after a crash changes nothing. A shard that fails for good leaves a `failed`
+ * shard not yet stored, and simulates shards itself from the last one down until every
+ * state is there; then it merges and returns the result, which the ordinary lifecycle
+ * commits (result.json create-only, job_runs, status). A shard task's delivery
+ * (runShardTask, any instance) simulates its range unless its state is stored, and writes
+ * the state create-only: a duplicate, a redelivery after a crash, or the coordinator
+ * reaching the same shard changes nothing. A shard that fails for good leaves a `failed`
  * note, and the coordinator fails the job once, naming the shard. A coordinator that
- * crashes or waits too long lets its delivery be retried: the next one finds the manifest
- * and the states so far, and publishes only the missing shards.
+ * crashes or runs out of its budget lets its delivery be retried: the next one finds the
+ * manifest and the states so far, and publishes only the missing shards.
  */
 
 /** The attribute that tells a shard task from a job on the montecarlo function. */
@@ -77,55 +77,49 @@ export interface CoordinationOptions extends RunOptions {
   readonly files: JobFiles;
   /** Publishes one shard task (data: the task's JSON). */
   readonly publish: (data: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
-  /** How long to wait for the next shard before giving the delivery back (retried later). */
-  readonly waitMs: number;
-  /** Longest pause between two looks at the bucket (the pause starts at 50 ms and doubles while nothing changes); default 1 s. */
-  readonly pollMs?: number;
+  /** How long this delivery works on the job before giving it back (retried, it resumes): inside the function timeout. */
+  readonly budgetMs: number;
   readonly log: Logger;
   readonly onShard?: (done: number, shards: number) => void | Promise<void>;
 }
 
 /**
- * Splits the job, publishes its shard tasks, waits for their states and merges them.
- * @throws JobError internal naming a shard that failed for good
- * @throws TransientError when no shard finished within `waitMs` (the delivery is retried and resumes)
+ * Splits the job, publishes its shard tasks, then works through the shards itself from the
+ * last one down, simulating each whose state is not stored yet, while the instances that
+ * receive the tasks work from the first one up; then merges. So a job finishes even when no
+ * other instance is free (max_instances), and with many it takes about one shard's time.
+ * @throws JobError internal naming a shard that failed for good elsewhere
+ * @throws TransientError when the budget runs out (the delivery is retried and resumes)
  */
 export async function coordinateShards(spec: MonteCarloSpec, shards: number, options: CoordinationOptions): Promise<MonteCarloOutcome & { readonly shards: number }> {
+  const started = Date.now();
   const split = splitJob(spec, shards, options);
   const count = split.ranges.length;
   const names = shardObjects(split.fingerprint);
   const { files, log } = options;
   await files.createOnly(names.manifest, JSON.stringify({ format: 'montecarlo-shards/1', job_id: options.jobId, fingerprint: split.fingerprint, shards, spec }));
   const states = folderShardStates(files, split.fingerprint);
-  const stored = new Set<number>();
+  let published = 0;
   for (let shard = 0; shard < count; shard++) {
-    if ((await states.load(shard)) !== null) stored.add(shard);
-    else await options.publish(JSON.stringify({ job_id: options.jobId, fingerprint: split.fingerprint, shard } satisfies ShardTask), { kind: SHARD_TASK_KIND, job_id: options.jobId });
+    if ((await states.load(shard)) !== null) continue;
+    await options.publish(JSON.stringify({ job_id: options.jobId, fingerprint: split.fingerprint, shard } satisfies ShardTask), { kind: SHARD_TASK_KIND, job_id: options.jobId });
+    published++;
   }
-  log.info('Sharded job: shard tasks published; waiting for their partial states.', { shards: count, published: count - stored.size });
-  let lastDone = Date.now();
-  let pause = 50;
-  let next = 0; // the lowest shard not seen stored: shards finish roughly in order, so one read a look
-  for (;;) {
-    while (next < count && (stored.has(next) || (await states.load(next)) !== null)) {
-      if (!stored.has(next)) {
-        lastDone = Date.now();
-        pause = 50;
+  log.info('Sharded job: shard tasks published; simulating the others from the last shard down.', { shards: count, published });
+  let done = 0;
+  for (let shard = count - 1; shard >= 0; shard--) {
+    if ((await states.load(shard)) === null) {
+      const failed = await files.read(names.failed(shard));
+      if (failed !== null) {
+        const reason = (JSON.parse(failed) as { message?: string }).message ?? 'no reason recorded';
+        throw new JobError('internal', `Shard ${shard} of ${count} failed: ${reason}`);
       }
-      stored.add(next++);
-      await options.onShard?.(next, count);
+      if (Date.now() - started >= options.budgetMs) {
+        throw new TransientError(`Job ${options.jobId}: ${done} of ${count} shards done within ${Math.round(options.budgetMs / 1000)} s; the delivery will be retried and resume.`);
+      }
+      await states.save(shard, (await runShard(spec, split, shard, options)).body);
     }
-    if (next === count) break;
-    const failed = await files.read(names.failed(next));
-    if (failed !== null && (await states.load(next)) === null) {
-      const reason = (JSON.parse(failed) as { message?: string }).message ?? 'no reason recorded';
-      throw new JobError('internal', `Shard ${next} of ${count} failed: ${reason}`);
-    }
-    if (Date.now() - lastDone > options.waitMs) {
-      throw new TransientError(`Job ${options.jobId}: shard ${next} of ${count} has not finished within ${Math.round(options.waitMs / 1000)} s; the delivery will be retried and resume.`);
-    }
-    await sleep(pause);
-    pause = Math.min(2 * pause, options.pollMs ?? 1000);
+    await options.onShard?.(++done, count);
   }
   const merged = await mergeShards(spec, split, states, options);
   return { ...merged, shards: count };
