@@ -21,7 +21,7 @@ import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '..
 import { alignOnCommonDates } from '../../prices/history.js';
 import { calibrateFromHistory, type Calibration } from './calibration.js';
 import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
-import { checkShardedLimits, checkSimulationLimits, MAX_SHARDS } from './limits.js';
+import { checkShardedLimits, checkSimulationLimits, MAX_SHARDS, minimumShards } from './limits.js';
 import { MIN_BRACKETED_SIMULATIONS } from './quantileBrackets.js';
 import { memoryShardStates, runShardsInProcess, splitJob } from './shardedRun.js';
 import { coordinateShards, folderShardStates, runShardTask, SHARD_TASK_KIND } from './shardTasks.js';
@@ -45,9 +45,8 @@ const paramsSchema = z
     volatility: z.number().min(0).max(10).optional(),
     weights: z.array(z.number().finite()).min(1).optional(),
     /**
-     * Default 1: shards run one after another in the instance that received the job until
-     * shard tasks travel over Pub/Sub (README, Monte Carlo shards), so only a job that asks
-     * for them is split.
+     * Default: with a shard topic (MC_SHARD_TOPIC), the fewest shards within one instance's
+     * limits (1 for every job one instance can run); without one, 1.
      */
     shards: z.number().int().min(1).max(MAX_SHARDS).optional(),
     confidence_levels: z
@@ -110,7 +109,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         if (params.weights !== undefined && !(params.weights.length === 1 && params.weights[0] === 1)) {
           throw new JobError('invalid_job', 'params.weights applies to symbols; a single-asset job (no symbols) has no weights to set.');
         }
-        if ((params.shards ?? 1) === 1) checkSimulationLimits(params.simulations, timeSteps, 1);
+        if (shardsOf(params, 1, context) === 1) checkSimulationLimits(params.simulations, timeSteps, 1);
         names = ['asset'];
         spec = {
           ...common,
@@ -141,7 +140,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         if (Math.abs(sum - 1) > WEIGHT_SUM_TOLERANCE) {
           throw new JobError('invalid_job', `params.weights sum to ${sum}, not 1 (tolerance ${WEIGHT_SUM_TOLERANCE}).`);
         }
-        if ((params.shards ?? 1) === 1) checkSimulationLimits(params.simulations, timeSteps, k);
+        if (shardsOf(params, k, context) === 1) checkSimulationLimits(params.simulations, timeSteps, k);
         const histories = await context.history(job.symbols);
         assetClasses = Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null]));
         calibration = calibrateFromHistory(alignOnCommonDates(histories), params.periods_per_year);
@@ -161,7 +160,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         onProgress: (fraction) =>
           context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction }),
       };
-      const shards = params.shards ?? 1;
+      const shards = shardsOf(params, spec.assets.length, context);
       const { result, threads, shards: shardsRun } = shards === 1 ? { ...(await runMonteCarlo(spec, runOptions)), shards: 1 } : await runSharded(job.job_id, spec, shards, runOptions, context);
 
       const byName = (values: readonly number[]) => Object.fromEntries(names.map((n, a) => [n, values[a]]));
@@ -213,6 +212,12 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       };
     },
   };
+}
+
+/** The job's shards: params.shards, else by size where shards can travel (see the params schema). */
+function shardsOf(params: MonteCarloParams, symbols: number, context: ModelContext): number {
+  if (params.shards !== undefined) return params.shards;
+  return context.config.MC_SHARD_TOPIC && context.publish ? minimumShards(params.simulations, params.time_steps, symbols) : 1;
 }
 
 /**

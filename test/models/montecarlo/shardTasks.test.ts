@@ -147,6 +147,20 @@ describe('shards over Pub/Sub', () => {
     expect(out.result).toEqual((await montecarloModel.run(job('mc-one', {}), context(folder('mc-one'), undefined))).result);
   });
 
+  it('split a job too large for one instance by default, into the fewest shards within one instance\'s limits', async () => {
+    const { folder } = bucket();
+    const quiet = pubsub(folder, { deliver: false });
+    // 5,000,001 paths: one over one instance's limit; no params.shards.
+    const params = { simulations: 5_000_001, time_steps: 1, seed: 1 };
+    const noBudget = { ...config, MC_SHARD_BUDGET_SECONDS: 0 } as Config;
+    const outcome = await montecarloModel.run(job('mc-big', params), { ...context(folder('mc-big'), quiet.publish), config: noBudget }).then(() => null, (e: unknown) => e);
+    expect(outcome).toBeInstanceOf(TransientError); // published, then given back: no budget here
+    expect(quiet.published).toHaveLength(2);
+    // Without a shard topic the same job stays one instance's, and too large.
+    const alone = await montecarloModel.run(job('mc-big2', params), context(folder('mc-big2'), undefined)).then(() => null, (e: unknown) => e);
+    expect((alone as JobError).message).toMatch(/params\.simulations is 5000001; the limit is 5000000/);
+  });
+
   it('acknowledge a task that is not one, or whose job has no manifest', async () => {
     const { folder } = bucket();
     const run = (data: string) => montecarloModel.tasks!.run(data, { jobFiles: folder, log, config });
