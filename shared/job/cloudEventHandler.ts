@@ -1,6 +1,7 @@
 import type { CloudEventV1 } from 'cloudevents';
 import { createServices } from '../runtime.js';
 import type { ResultDocument } from './documents.js';
+import { TransientError } from './errors.js';
 import type { JobServices } from './lifecycle.js';
 import { runJobEvent } from './lifecycle.js';
 import { jobFolderFiles } from './jobFiles.js';
@@ -27,7 +28,10 @@ export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => 
       }
       return await runJobEvent(model, { id: event.id, time: event.time, data: event.data }, ready);
     } catch (error) {
-      ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: event.id, error });
+      if (error instanceof TransientError) ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: event.id, error });
+      // A permanent cloud error where the job could not be recorded (its bucket refused it) or
+      // after its result was committed (its rows): redelivered until the dead-letter topic keeps it for replay.
+      else ready.log.error(`Cloud error that retrying will not fix; the message goes to the dead-letter topic: ${(error as Error).message}`, { model: model.name, event_id: event.id, error });
       throw error;
     }
   };
