@@ -29,7 +29,8 @@ export interface ShardSplit {
 /** Splits `spec` into at most `shards` shards (never more than its blocks). */
 export function splitJob(spec: MonteCarloSpec, shards: number, options: RunOptions = {}): ShardSplit {
   const plan = simulationPlanOf(spec);
-  return { ranges: shardRanges(plan, shards), fingerprint: planFingerprint(plan, spec.confidenceLevels, options.brackets !== false) };
+  const ranges = shardRanges(plan, shards);
+  return { ranges, fingerprint: planFingerprint(plan, spec.confidenceLevels, options.brackets !== false, ranges.length) };
 }
 
 /** Simulates shard `shard` of `split`: its partial state as stored, and the threads that simulated. */

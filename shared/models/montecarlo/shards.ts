@@ -43,15 +43,15 @@ export function shardRanges(plan: SimulationPlan, shards: number): BlockRange[] 
 }
 
 /**
- * Names the plan, its confidence levels and whether it uses brackets: a partial state is
- * merged only into the job that made it.
+ * Names the plan, its confidence levels, whether it uses brackets and how many shards split
+ * it: a partial state is merged only into the split of the job that made it.
  */
-export function planFingerprint(plan: SimulationPlan, confidenceLevels: readonly number[], brackets: boolean): string {
+export function planFingerprint(plan: SimulationPlan, confidenceLevels: readonly number[], brackets: boolean, shards = 1): string {
   const hash = createHash('sha256');
   const numbers = [
     plan.seed, plan.simulations, plan.timeSteps, plan.horizonYears, plan.assets,
     ...plan.initialPrices, ...plan.drift, ...plan.volatility, ...plan.cholesky, ...plan.weights, ...plan.bandSteps,
-    plan.bracketLaw?.drift ?? NaN, plan.bracketLaw?.volatility ?? NaN, ...confidenceLevels, brackets ? 1 : 0,
+    plan.bracketLaw?.drift ?? NaN, plan.bracketLaw?.volatility ?? NaN, ...confidenceLevels, brackets ? 1 : 0, shards,
   ];
   hash.update(Buffer.from(Float64Array.from(numbers).buffer));
   return hash.digest('hex').slice(0, 32);

@@ -191,6 +191,12 @@ describe('merging partial states', () => {
     });
   });
 
+  it('carry a fingerprint of the job and of its split: another seed or shard count is another split', () => {
+    expect(splitJob(spec, 3).fingerprint).toBe(splitJob(spec, 3).fingerprint);
+    expect(splitJob(spec, 3).fingerprint).not.toBe(splitJob(spec, 4).fingerprint);
+    expect(splitJob(spec, 3).fingerprint).not.toBe(splitJob({ ...spec, seed: 9 }, 3).fingerprint);
+  });
+
   it('fail naming the shard whose state is missing', async () => {
     const split = splitJob(spec, 3);
     const states = memoryShardStates();
