@@ -33,13 +33,13 @@ export interface StatusDocument {
   readonly model: ModelName;
   readonly status: 'running' | 'completed' | 'failed';
   readonly started_at: string;
-  /** While running, for work that reports it: the fraction done (0 to 1) and its counters (e.g. shards_done, shards). */
-  readonly progress?: number;
-  readonly shards_done?: number;
-  readonly shards?: number;
   readonly finished_at?: string;
   readonly duration_ms?: number;
   readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /** While running: the share done (0 to 1), when it was measured, and the model's detail. */
+  readonly progress?: number;
+  readonly updated_at?: string;
+  readonly [detail: string]: unknown;
 }
 
 /** Where a job's objects live in the bucket. */

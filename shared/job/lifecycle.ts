@@ -15,6 +15,7 @@ import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, un
 import { jobRunRow, metricRows } from './jobRows.js';
 import { jobFolderFiles } from './jobFiles.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
+import { progressReporter } from './progress.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
 import { commitResult } from './resultCommit.js';
 import { StatusWriter } from './statusWriter.js';
@@ -101,7 +102,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
     }
 
-    await status.start({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    const running: StatusDocument = { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() };
+    await status.start(running);
+    // Every ~10% at most; the StatusWriter coalesces further to the store's update rate.
+    const progress = progressReporter(async (fields) => status.offer({ ...running, ...fields }), { log: jobLog, now });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
     let output: ModelOutput | undefined;
@@ -113,11 +117,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
+        store: services.store,
+        progress: progress.report,
         jobFiles: jobFolderFiles(services.store, model.name, job.job_id),
         ...(services.publisher && { publish: services.publisher.publish.bind(services.publisher) }),
-        // Progress is offered to the status writer, which keeps to the store's update rate.
-        progress: async (fraction, detail = {}) =>
-          status.offer({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString(), progress: Math.round(fraction * 1e4) / 1e4, ...detail }),
       });
       await Promise.all([
         produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,
@@ -132,6 +135,9 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
         failure = { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
       }
+    } finally {
+      // No progress write may land after the final status.
+      await progress.close();
     }
     const finishedAt = now();
     const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };

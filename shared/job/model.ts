@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Config } from '../config.js';
 import type { PriceHistory } from '../prices/history.js';
 import type { SecretSource } from '../secrets/secretSource.js';
+import type { ObjectStore } from '../results/objectStore.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
 /** A function's name: one of `FUNCTION_NAMES` in `shared/registry.ts`, which is the one list of them. */
@@ -59,8 +60,13 @@ export interface ModelContext {
   readonly jobFiles?: JobFiles;
   /** Publishes a message to a Pub/Sub topic; absent when the configuration names no topic to publish to. */
   readonly publish?: (topic: string, data: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
-  /** Reports progress in status.json (0 to 1, with counters such as shards done); absent when nothing listens. */
-  readonly progress?: (fraction: number, detail?: Readonly<Record<string, number>>) => Promise<void>;
+  /** The artifacts bucket (ingest keeps its staged rows and checkpoints there). */
+  readonly store?: ObjectStore;
+  /**
+   * Reports the share of the work done (0 to 1) into `status.json`, at most every ~10%;
+   * `detail` is added beside `progress` (e.g. symbols done and in all).
+   */
+  readonly progress?: (fraction: number, detail?: Record<string, unknown>) => void;
 }
 
 /** Objects under a job's folder, by name relative to it. */

@@ -236,7 +236,7 @@ async function runSharded(jobId: string, spec: MonteCarloSpec, shards: number, r
   const onShard = async (done: number, count: number, simulated?: boolean) => {
     const message = simulated === undefined ? 'Shard done.' : simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).';
     log.info(message, { shards_done: done, shards: count });
-    await context.progress?.(done / count, { shards_done: done, shards: count });
+    context.progress?.(done / count, { shards_done: done, shards: count });
   };
   const topic = config.MC_SHARD_TOPIC;
   if (files && publish && topic) {

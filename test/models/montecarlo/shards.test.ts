@@ -211,7 +211,7 @@ describe('merging partial states', () => {
 
 describe('sharded montecarlo jobs', () => {
   const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => log };
-  const context = (files?: Map<string, string>, progress?: { fraction: number; detail?: Readonly<Record<string, number>> }[]): ModelContext => ({
+  const context = (files?: Map<string, string>, progress?: { fraction: number; detail?: Record<string, unknown> }[]): ModelContext => ({
     history: async () => [],
     log,
     config: { MC_THREADS: 1 } as Config,
@@ -232,7 +232,7 @@ describe('sharded montecarlo jobs', () => {
 
   it('store each shard\'s state in the job folder, report progress by shards, and give the one-shard result', async () => {
     const files = new Map<string, string>();
-    const progress: { fraction: number; detail?: Readonly<Record<string, number>> }[] = [];
+    const progress: { fraction: number; detail?: Record<string, unknown> }[] = [];
     const out = await montecarloModel.run(job({ shards: 3 }), context(files, progress));
     const single = await montecarloModel.run(job({}), context());
     expect(out.result).toEqual(single.result);
