@@ -9,14 +9,19 @@ import { resultJson } from '../shared/job/documents.js';
 import { TransientError } from '../shared/job/errors.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
-import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName } from '../shared/registry.js';
+import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
 import { createServices } from '../shared/runtime.js';
 
-const [name, source] = process.argv.slice(2);
-if (!name || !source || !isFunctionName(name)) {
-  process.stderr.write(`usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`);
+const USAGE = `usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`;
+const [name, source, ...extra] = process.argv.slice(2);
+const usageError = (problem: string): never => {
+  process.stderr.write(`${problem}\n${USAGE}`);
   process.exit(2);
-}
+};
+if (!name) usageError('Missing the function name.');
+if (!isFunctionName(name!)) usageError(`Unknown function "${name}": the first argument is one of ${FUNCTION_NAMES.join(', ')}.`);
+if (!source) usageError(`Missing the job: give a job file (e.g. fixtures/jobs/${name}.json) or - for standard input.`);
+if (extra.length > 0) usageError(`Unexpected argument "${extra[0]}" after the job file.`);
 
 // A Monte Carlo job's worker threads load while the job is read and validated.
 if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
@@ -31,9 +36,16 @@ delete process.env.GCS_BUCKET;
 // ... and runs a sharded Monte Carlo job's shards in this process (no shard topic).
 delete process.env.MC_SHARD_TOPIC;
 
+// A job file that is not JSON is the caller's mistake with this command, not a job to record.
 try {
-  const handler = cloudEventHandler(await MODEL_LOADERS[name](), () => createServices(process.env));
-  const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
+  JSON.parse(body);
+} catch (error) {
+  usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
+}
+
+try {
+  const handler = cloudEventHandler(await MODEL_LOADERS[name as FunctionName](), () => createServices(process.env));
+  const document = await handler(pubsubCloudEvent(body as string, `jobs-${name}`));
   if (!document) throw new Error('The message was taken for a model task, not a job.'); // it has no attributes: never
   const code = document.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the

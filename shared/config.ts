@@ -46,6 +46,16 @@ export const configSchema = z.object({
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** How long a run's claim keeps redeliveries of the same job off it; longer than the function timeout. */
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
+  /** `host:port` of the Pub/Sub emulator: job events go there (and `npm run submit` publishes there). */
+  PUBSUB_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
+  /** The topic every finished job is announced on. */
+  JOB_EVENTS_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').default('job-events'),
+  /**
+   * Where job events go: `pubsub` (the topic, or the emulator), `local` (a file under
+   * LOCAL_DATA_DIR) or `none`. Default: `pubsub` with an emulator, `local` without a bucket,
+   * else `none` (Terraform sets `pubsub` on the deployed functions).
+   */
+  JOB_EVENTS: z.enum(['pubsub', 'local', 'none']).optional(),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   /**
@@ -55,8 +65,7 @@ export const configSchema = z.object({
   MC_SHARD_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').optional(),
   /** How long a delivery that split a job works on it before giving it back (retried, it resumes): inside the function timeout. */
   MC_SHARD_BUDGET_SECONDS: z.coerce.number().int().min(0).default(420),
-  /** The Pub/Sub emulator (host:port), read by the publisher as the client libraries do. */
-  PUBSUB_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
+
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -8,7 +8,7 @@ import {
   BLOCKS_DONE,
   COUNTERS,
   runClaimedStatistics,
-  simulateClaimedBlocks,
+  simulateClaimedBlocksYielding,
   type SharedJob,
 } from './sharedJob.js';
 import { allocateBuffers, blockCount, type BlockRange, type SimulationBuffers, type SimulationPlan } from './simulation.js';
@@ -133,7 +133,7 @@ async function runSharedJob(job: SharedJob, threads: number, options: RunOptions
   const reportProgress = progressReporter(blocks, options.onProgress);
   const blocksDone = () => Math.min(blocks, Atomics.load(job.counters, BLOCKS_DONE));
   if (threads <= 1) {
-    simulateClaimedBlocks(job, () => reportProgress(blocksDone()));
+    await simulateClaimedBlocksYielding(job, () => reportProgress(blocksDone()));
     runClaimedStatistics(job);
     return;
   }
@@ -142,13 +142,14 @@ async function runSharedJob(job: SharedJob, threads: number, options: RunOptions
   const simulated = new Promise<void>((resolve) => (allSimulated = resolve));
   const onBlock = () => {
     const done = blocksDone();
-    reportProgress(done);
+    const reported = reportProgress(done);
     if (done === blocks) allSimulated();
+    return reported;
   };
   const workers = pooledWorkers(options.workerUrl ?? defaultWorkerUrl(), threads - 1);
   const finished = Promise.all(workers.map((worker) => runOnWorker(worker, job, onBlock)));
   try {
-    simulateClaimedBlocks(job, onBlock);
+    await simulateClaimedBlocksYielding(job, onBlock);
     // A worker may still be finishing a block; a failed worker rejects `finished`.
     await Promise.race([simulated, finished]);
     runClaimedStatistics(job);
@@ -245,14 +246,16 @@ function startWorker(url: URL): Worker {
  * Reports each crossing of a 10% mark of paths, given the number of blocks done so far
  * (from any thread, so calls may repeat a count), and 1 once when all are done.
  */
-function progressReporter(blocks: number, onProgress?: (fractionDone: number) => void): (done: number) => void {
+function progressReporter(blocks: number, onProgress?: (fractionDone: number) => void): (done: number) => boolean {
   let reported = 0;
   return (done) => {
-    if (!onProgress || reported >= 1) return;
+    if (!onProgress || reported >= 1) return false;
     const fraction = done / blocks;
     if (fraction >= 1 || Math.floor(fraction * 10) > Math.floor(reported * 10)) {
       reported = fraction;
       onProgress(fraction);
+      return true;
     }
+    return false;
   };
 }

@@ -117,7 +117,8 @@ export async function coordinateShards(spec: MonteCarloSpec, shards: number, opt
       if (Date.now() - started >= options.budgetMs) {
         throw new TransientError(`Job ${options.jobId}: ${done} of ${count} shards done within ${Math.round(options.budgetMs / 1000)} s; the delivery will be retried and resume.`);
       }
-      await states.save(shard, (await runShard(spec, split, shard, options)).body);
+      // Progress counts shards here (onShard), not the paths of one shard.
+      await states.save(shard, (await runShard(spec, split, shard, { ...options, onProgress: undefined })).body);
     }
     await options.onShard?.(++done, count);
   }
