@@ -4,9 +4,7 @@
 // prints the result document on stdout; exits 0 completed, 1 failed, 75 when a transient
 // fault would have had Pub/Sub retry, 2 on a usage error.
 import { promises as fs } from 'node:fs';
-import { cloudEventHandler } from '../shared/job/cloudEventHandler.js';
-import { resultJson } from '../shared/job/documents.js';
-import { TransientError } from '../shared/job/errors.js';
+import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
 import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName } from '../shared/registry.js';
@@ -30,15 +28,18 @@ process.env.USE_FIXTURE ??= 'true';
 delete process.env.GCS_BUCKET;
 
 try {
-  const handler = cloudEventHandler(await MODEL_LOADERS[name](), () => createServices(process.env));
-  const document = await handler(pubsubCloudEvent(body, `jobs-${name}`));
-  const code = document.status === 'completed' ? 0 : 1;
+  const services = await createServices(process.env);
+  const handler = jobEventHandler(await MODEL_LOADERS[name](), async () => services);
+  const outcome = await handler(pubsubCloudEvent(body, `jobs-${name}`));
+  const stored = outcome ? await services.store.get(outcome.resultObject) : null;
+  if (!outcome || !stored) throw new Error('The job ended without a stored result document.');
+  const code = outcome.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the
   // process exits once stdout has flushed, rather than waiting for their teardown at exit.
   const stopped = stopWorkers();
-  process.stdout.write(resultJson(document), () => void stopped.finally(() => process.exit(code)));
+  process.stdout.write(stored.body, () => void stopped.finally(() => process.exit(code)));
 } catch (error) {
-  const transient = error instanceof TransientError;
+  const transient = error instanceof RedeliveryRequest;
   process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);
   process.exitCode = transient ? 75 : 1;
 }

@@ -30,8 +30,12 @@ export const configSchema = z.object({
    * STORAGE_EMULATOR_HOST.
    */
   BIGQUERY_EMULATOR_HOST: z.url().optional(),
-  /** How long a run's claim keeps redeliveries of the same job off it; longer than the function timeout. */
-  JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
+  /**
+   * How long a run's claim keeps redeliveries of the same job off it without renewal; a
+   * heartbeat renews it every quarter lease while the job runs, so it bounds how long a
+   * crashed run strands its job. Shorter than the push subscription's retries (README "Reliability").
+   */
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(60),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
 });

@@ -1,26 +1,68 @@
 import type { CloudEventV1 } from 'cloudevents';
+import { logLine } from '../log.js';
 import { createServices } from '../runtime.js';
-import type { ResultDocument } from './documents.js';
-import type { JobServices } from './lifecycle.js';
+import { isDeadLetterEvent, recordDeadLetter } from './deadLetter.js';
+import type { IncomingEvent, JobOutcome, JobServices } from './lifecycle.js';
 import { runJobEvent } from './lifecycle.js';
 import type { ModelDefinition } from './model.js';
 
 /**
- * The CloudEvent function of a model: runs each delivery through the job lifecycle.
- * Returns normally for every job that ends (completed or failed), so Pub/Sub acks it;
- * throws only transient faults, so Pub/Sub redelivers.
+ * The CloudEvent function of a model: runs each delivery through the job lifecycle, or,
+ * for a message from the model's dead-letter topic, records the job as failed.
+ * Resolves with nothing, so the push answer is an empty 204 whatever the job's size (the
+ * result lives in the bucket); throws only transient faults, so Pub/Sub redelivers.
  * @param services how to build the adapters; by default from the environment, once.
  */
 export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
-  return async (event: CloudEventV1<unknown>): Promise<ResultDocument> => {
-    const ready = await services();
+  const handle = jobEventHandler(model, services);
+  return async (event: CloudEventV1<unknown>): Promise<void> => {
+    await handle(event);
+  };
+}
+
+/**
+ * The same handler, resolving with how the job ended (null for a dead-letter record):
+ * for the command line, which prints the stored result.
+ */
+export function jobEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
+  return async (event: CloudEventV1<unknown>): Promise<JobOutcome | null> => {
+    const incoming = incomingEvent(event);
     try {
-      return await runJobEvent(model, { id: event.id, time: event.time, data: event.data }, ready);
+      const ready = await services();
+      if (!isDeadLetterEvent(event.source)) return await runJobEvent(model, incoming, ready);
+      await recordDeadLetter(model, incoming, ready);
+      return null;
     } catch (error) {
-      ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: event.id, error });
-      throw error;
+      throw new RedeliveryRequest(model.name, incoming.id, error);
     }
   };
+}
+
+/**
+ * What the handler throws for a transient fault. The functions-framework prints a thrown
+ * error's `stack` to stderr; this one's stack is the fault's one-line JSON log entry, so a
+ * redelivered message logs one line, like every other event.
+ */
+export class RedeliveryRequest extends Error {
+  constructor(model: string, eventId: string | undefined, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'RedeliveryRequest';
+    this.stack = logLine('WARNING', 'Transient fault: the message will be redelivered by Pub/Sub.', { model, event_id: eventId, error: cause });
+  }
+}
+
+/**
+ * The functions-framework turns a push body into a CloudEvent only when `message.data` is
+ * non-empty; a message with attributes and no data arrives as the push body itself. Both
+ * become the same event here, identified by the message id.
+ */
+function incomingEvent(event: CloudEventV1<unknown>): IncomingEvent {
+  const push = event as unknown as { message?: { messageId?: unknown }; subscription?: unknown };
+  if (event.data === undefined && typeof push.message === 'object' && push.message !== null) {
+    const id = push.message.messageId;
+    return { id: typeof id === 'string' ? id : undefined, data: { message: push.message, subscription: push.subscription } };
+  }
+  return { id: event.id, time: event.time, data: event.data };
 }
 
 let cached: Promise<JobServices> | undefined;

@@ -4,10 +4,13 @@ import type { InsertRow } from '../warehouse/warehouse.js';
 
 /**
  * The `job_runs` row of a job. Its insert id is the job's identity, so the row sent again
- * after a redelivery is dropped by the warehouse instead of counted twice.
+ * after a redelivery is dropped by the warehouse instead of counted twice. A message with
+ * no usable job_id is identified by its Pub/Sub message id (stable across redeliveries,
+ * distinct between messages), never by a clock.
+ * @param messageId the message id, for a document whose job_id is null.
  */
-export function jobRunRow(document: ResultDocument): InsertRow {
-  const key = document.job_id ?? document.started_at;
+export function jobRunRow(document: ResultDocument, messageId?: string): InsertRow {
+  const key = document.job_id ?? `_rejected/${messageId ?? document.started_at}`;
   return {
     insertId: `${document.model}/${key}`,
     row: {

@@ -32,7 +32,9 @@ const deliver = (id: string) => runJobEvent(blackscholesModel as ModelDefinition
 
 describe('job lifecycle on Cloud Storage and BigQuery', () => {
   it('commits result.json create-only, writes the artifacts and the rows with job-derived insert ids', async () => {
-    const document = await deliver('m-1');
+    const outcome = await deliver('m-1');
+    expect(outcome).toEqual({ job_id: 'cloud-bs-1', status: 'completed', resultObject: 'jobs/blackscholes/cloud-bs-1/result.json', duplicate: false });
+    const document = JSON.parse(fake.objects.get('quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json')!.body.toString());
     expect(document).toMatchObject({ status: 'completed', artifacts: { result: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json', chart: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg' } });
     const uploads = fake.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/upload/'));
     const resultUploads = uploads.filter((r) => r.query.get('name') === 'jobs/blackscholes/cloud-bs-1/result.json');
@@ -54,13 +56,17 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect(metrics.map((r) => r.insertId)).toContain('blackscholes/cloud-bs-1/options.0.price/');
   });
 
-  it('a redelivery reads the committed result and writes nothing', async () => {
+  it('a redelivery writes nothing and never downloads the result document (O(1) whatever its size)', async () => {
     const before = fake.requests.length;
     const rowsBefore = fake.insertedRows.length;
-    const document = await deliver('m-1');
-    expect(document.status).toBe('completed');
+    const outcome = await deliver('m-1');
+    expect(outcome).toMatchObject({ status: 'completed', duplicate: true });
     const since = fake.requests.slice(before);
     expect(since.filter((r) => r.method !== 'GET')).toEqual([]);
+    // Metadata of result.json, then status.json: never result.json's media.
+    const downloads = since.filter((r) => r.query.get('alt') === 'media').map((r) => r.path);
+    expect(downloads.some((p) => p.endsWith('result.json'))).toBe(false);
+    expect(downloads.some((p) => p.endsWith('status.json'))).toBe(true);
     expect(fake.insertedRows.length).toBe(rowsBefore);
   });
 });
