@@ -11,14 +11,18 @@ import { publishJob } from '../support/pubsubPost.js';
 // CloudEvent over HTTP.
 const root = path.resolve(import.meta.dirname, '..', '..');
 const children: ChildProcess[] = [];
+// Its own output folder (inside the repository, so the bundles resolve node_modules): the
+// Pub/Sub emulator suite serves dist/ at the same time, and must not see it rebuilt.
+const distRoot = path.join(root, '.test-dist', `bundle-${process.pid}`);
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'blackscholes', 'montecarlo'], { cwd: root, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), `--outdir=${distRoot}`, 'blackscholes', 'montecarlo'], { cwd: root, encoding: 'utf8' });
   expect(build.status, build.stderr).toBe(0);
-  expect(build.stderr).toMatch(/dist\/blackscholes\s+index\.js\s+[\d.]+ KiB/);
+  expect(build.stderr).toMatch(/\/blackscholes\s+index\.js\s+[\d.]+ KiB/);
 }, 120_000);
-afterAll(() => {
+afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  await fs.rm(distRoot, { recursive: true, force: true });
 });
 
 async function serve(fn: string, env: Record<string, string>): Promise<number> {
@@ -28,7 +32,7 @@ async function serve(fn: string, env: Record<string, string>): Promise<number> {
       srv.close(() => resolve(p));
     });
   });
-  const child = spawn(path.join(root, 'node_modules', '.bin', 'functions-framework'), [`--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'functions-framework'), [`--source=${path.join(distRoot, fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
     env: { ...process.env, ...env },
     stdio: 'ignore',
   });
@@ -51,7 +55,7 @@ function publish(port: number, fn: string, job: unknown): Promise<number> {
 describe('the built functions', () => {
   it('each deployable folder has its bundle, the fixture prices and a package.json for the runtime', async () => {
     for (const fn of ['blackscholes', 'montecarlo']) {
-      const dir = path.join(root, 'dist', fn);
+      const dir = path.join(distRoot, fn);
       const manifest = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8'));
       expect(manifest).toMatchObject({ type: 'module', main: 'index.js' });
       expect(Object.keys(manifest.dependencies)).toContain('@google-cloud/functions-framework');
@@ -59,7 +63,7 @@ describe('the built functions', () => {
       // The framework is the runtime's copy, never bundled.
       expect(await fs.readFile(path.join(dir, 'index.js'), 'utf8')).toMatch(/from\s*"@google-cloud\/functions-framework"/);
     }
-    expect(existsSync(path.join(root, 'dist', 'montecarlo', 'montecarloWorker.js'))).toBe(true);
+    expect(existsSync(path.join(distRoot, 'montecarlo', 'montecarloWorker.js'))).toBe(true);
   });
 
   it('blackscholes answers a CloudEvent from its bundle', async () => {
