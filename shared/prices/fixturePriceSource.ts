@@ -37,7 +37,7 @@ export class FixturePriceSource implements PriceSource {
     return symbols.map((symbol) => {
       const csv = series.get(symbol);
       const direct = csv && !ingestedSymbols.has(symbol) ? orderedHistory(symbol, csv, start, end) : undefined;
-      return direct ?? historiesFromRows(rowsOf(csv, symbol, start, end, ingested), [symbol], start, end, describe)[0];
+      return direct ?? historiesFromRows(rowsOf(csv, symbol, start, end, ingested), [symbol], start, end, describe, (s) => series.has(s))[0];
     });
   }
 }

@@ -11,7 +11,11 @@ export class WarehousePriceSource implements PriceSource {
   ) {}
 
   async histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]> {
-    const rows = await this.warehouse.queryBySymbols(this.table, symbols, start, end);
-    return historiesFromRows(rows as unknown as PriceRow[], symbols, start, end, `the ${this.table} table`);
+    const rows = (await this.warehouse.queryBySymbols(this.table, symbols, start, end)) as unknown as PriceRow[];
+    const present = new Set(rows.map((r) => r.symbol));
+    const missing = symbols.find((s) => !present.has(s));
+    // Only on the way to failing: does the table know the symbol at other dates?
+    const known = missing !== undefined && (await this.warehouse.queryBySymbols(this.table, [missing], '1000-01-01', '9999-12-31')).length > 0;
+    return historiesFromRows(rows, symbols, start, end, `the ${this.table} table`, (s) => s === missing && known);
   }
 }

@@ -22,6 +22,19 @@ import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
 import { checkSimulationLimits } from './limits.js';
 import type { RunOptions } from './parallelRunner.js';
 
+/** Prices between these keep every simulated value and its square finite (with MAX_DRIFT_HORIZON). */
+const MIN_INITIAL_PRICE = 1e-6;
+const MAX_HORIZON_YEARS = 100;
+const MAX_INITIAL_PRICE = 1e9;
+/** Each weight within ±100: a portfolio levered beyond that is not one, and huge opposite weights cancel to noise. */
+const MAX_WEIGHT = 100;
+/**
+ * Largest |drift| x horizon in years: growth of at most e^200 (drift 10 over 100 years
+ * would be e^1000, past a double's range). The volatility term adds at most about Z^2/2 in
+ * log price whatever the volatility, so values stay below ~1e100 and their squares finite.
+ */
+const MAX_DRIFT_HORIZON = 200;
+
 /** Weights must sum to 1 within this (a typed 1/3 + 1/3 + 1/3 is off by ~1e-16). */
 const WEIGHT_SUM_TOLERANCE = 1e-9;
 
@@ -30,13 +43,20 @@ const paramsSchema = z
     simulations: z.number().int().min(1).default(10_000),
     time_steps: z.number().int().min(1).default(252),
     /** Default: time_steps / 252. */
-    horizon_years: z.number().positive().max(100).optional(),
+    horizon_years: z.number().positive().max(MAX_HORIZON_YEARS, `must be at most ${MAX_HORIZON_YEARS} years`).optional(),
     /** Default: drawn from crypto and reported in inputs.seed. */
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-    initial_price: z.number().positive().optional(),
+    initial_price: z
+      .number()
+      .min(MIN_INITIAL_PRICE, `must be at least ${MIN_INITIAL_PRICE} (the smallest price the model takes)`)
+      .max(MAX_INITIAL_PRICE, `must be at most ${MAX_INITIAL_PRICE} (the largest price the model takes)`)
+      .optional(),
     drift: z.number().min(-10).max(10).optional(),
     volatility: z.number().min(0).max(10).optional(),
-    weights: z.array(z.number().finite()).min(1).optional(),
+    weights: z
+      .array(z.number().min(-MAX_WEIGHT, `must be at least -${MAX_WEIGHT} (leverage limit)`).max(MAX_WEIGHT, `must be at most ${MAX_WEIGHT} (leverage limit)`))
+      .min(1)
+      .optional(),
     confidence_levels: z
       .array(z.number().gt(0).lt(1))
       .min(1)
@@ -72,6 +92,12 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       let spec: MonteCarloSpec;
       const timeSteps = params.time_steps;
       const horizonYears = params.horizon_years ?? timeSteps / 252;
+      if (params.horizon_years === undefined && horizonYears > MAX_HORIZON_YEARS) {
+        throw new JobError(
+          'invalid_job',
+          `params.time_steps: ${timeSteps} steps at 252 a year is a ${(timeSteps / 252).toFixed(1)}-year horizon, past the maximum of ${MAX_HORIZON_YEARS} years for horizon_years; give horizon_years or fewer time_steps.`,
+        );
+      }
       const seed = params.seed ?? randomInt(0, 2 ** 48 - 1);
       const common = {
         simulations: params.simulations,
@@ -134,6 +160,14 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         };
       }
 
+      const fastest = spec.assets.reduce((a, b) => (Math.abs(b.drift) > Math.abs(a.drift) ? b : a));
+      if (Math.abs(fastest.drift) * horizonYears > MAX_DRIFT_HORIZON) {
+        const source = singleAsset ? 'params.drift' : `the drift calibrated for ${fastest.name}`;
+        throw new JobError(
+          'invalid_job',
+          `params.horizon_years: ${source} (${fastest.drift.toPrecision(4)}) over ${horizonYears} years is growth of exp(${(fastest.drift * horizonYears).toPrecision(4)}), past the limit |drift x horizon_years| <= ${MAX_DRIFT_HORIZON} where prices stay finite; shorten the horizon.`,
+        );
+      }
       const runOptions: RunOptions = {
         threads: context.config.MC_THREADS,
         workerUrl: options.workerUrl,
