@@ -93,6 +93,7 @@ const context: ModelContext = {
   secrets: {} as ModelContext['secrets'],
 };
 const params: BlackScholesParams = {
+  periods_per_year: 252,
   options: batch.map((o) => ({
     option_type: o.optionType,
     spot: o.spot,

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildWasm } from './buildWasm.mjs';
+import { deployedRuntimes, nodeMajor } from './nodeRuntime.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rootPackage = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8'));
@@ -49,6 +50,12 @@ async function copyWasm(outdir) {
 const args = process.argv.slice(2);
 const outArg = args.find((a) => a.startsWith('--outdir='));
 const distRoot = outArg ? path.resolve(outArg.slice('--outdir='.length)) : path.join(root, 'dist');
+
+// Each bundle targets the Node major of the runtime Terraform deploys it on, and its
+// package.json says so: the runtime's buildpack wants engines.node compatible with it (and
+// no ">" range), and Terraform refuses to deploy a bundle whose engines do not match.
+const runtimes = await deployedRuntimes();
+
 const only = args.filter((a) => !a.startsWith('--'));
 const functions = (await fs.readdir(path.join(root, 'functions'))).filter((f) => only.length === 0 || only.includes(f)).sort();
 const sizes = [];
@@ -57,29 +64,32 @@ for (const fn of functions) {
   await fs.rm(outdir, { recursive: true, force: true });
   const entryPoints = { index: path.join(root, 'functions', fn, 'index.ts') };
   for (const [name, file] of Object.entries(extraEntries[fn] ?? {})) entryPoints[name] = path.join(root, file);
-  await bundle(entryPoints, outdir);
+  if (!runtimes[fn]) throw new Error(`functions/${fn} has no entry in terraform/functions.tf function_settings`);
+  const major = nodeMajor(runtimes[fn]);
+  await bundle(entryPoints, outdir, `node${major}`);
   await copyWasm(outdir);
   await fs.mkdir(path.join(outdir, 'fixtures'), { recursive: true });
   await fs.copyFile(path.join(root, 'fixtures', 'prices.csv'), path.join(outdir, 'fixtures', 'prices.csv'));
   const dependencies = Object.fromEntries((runtimeDependencies[fn] ?? ['@google-cloud/functions-framework']).map((d) => [d, rootPackage.dependencies[d]]));
-  const deployPackage = { name: `${fn}-function`, version: rootPackage.version, private: true, type: 'module', main: 'index.js', engines: { node: '>=20' }, dependencies };
+  const deployPackage = { name: `${fn}-function`, version: rootPackage.version, private: true, type: 'module', main: 'index.js', engines: { node: `${major}.x` }, dependencies };
   await fs.writeFile(path.join(outdir, 'package.json'), JSON.stringify(deployPackage, null, 2) + '\n');
   const index = (await fs.stat(path.join(outdir, 'index.js'))).size;
-  sizes.push({ fn, index, total: await folderSize(outdir) });
+  sizes.push({ fn, runtime: runtimes[fn], index, total: await folderSize(outdir) });
 }
 
-// The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole process.
+// The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole
+// process: it runs here, so it targets the Node running the build.
 await fs.rm(path.join(distRoot, 'cli'), { recursive: true, force: true });
-await bundle({ job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) }, path.join(distRoot, 'cli'));
+await bundle({ job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) }, path.join(distRoot, 'cli'), `node${process.versions.node}`);
 await copyWasm(path.join(distRoot, 'cli'));
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 process.stderr.write('Built functions:\n');
 const shown = path.relative(root, distRoot) || '.';
-for (const s of sizes) process.stderr.write(`  ${shown}/${s.fn.padEnd(13)} index.js ${kb(s.index).padStart(10)}   folder ${kb(s.total).padStart(10)}\n`);
+for (const s of sizes) process.stderr.write(`  ${shown}/${s.fn.padEnd(13)} index.js ${kb(s.index).padStart(10)}   folder ${kb(s.total).padStart(10)}   ${s.runtime}\n`);
 
-/** ESM bundles for Node 20, minified (less to parse at cold start), names kept for stack traces. */
-function bundle(entryPoints, outdir) {
+/** ESM bundles for `target` (e.g. node24), minified (less to parse at cold start), names kept for stack traces. */
+function bundle(entryPoints, outdir, target) {
   return build({
     entryPoints,
     outdir,
@@ -87,7 +97,7 @@ function bundle(entryPoints, outdir) {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target,
     external,
     alias,
     banner,

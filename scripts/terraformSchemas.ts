@@ -1,14 +1,15 @@
 /**
  * Writes terraform/schemas/ from shared/warehouse/schemas.ts: one BigQuery schema file per
  * table (<table>.json, the format `bq mk --schema` and google_bigquery_table take) and
- * tables.json (dataset, description, partitioning, clustering). Terraform cannot run
+ * tables.json (dataset, description, partitioning, clustering), and the SQL of each view
+ * (<view>.sql.tftpl). Terraform cannot run
  * TypeScript, so the generated files are committed and test/terraform.test.ts fails when
  * they drift from TABLES. Run: npx tsx scripts/terraformSchemas.ts
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TABLES, type TableSchema } from '../shared/warehouse/schemas.js';
+import { PRICES_VIEW, TABLES, pricesViewQuery, type TableSchema } from '../shared/warehouse/schemas.js';
 
 /** One column as BigQuery's schema JSON spells it. */
 export interface BigQueryField {
@@ -54,6 +55,15 @@ export function terraformSchemaFiles(tables: Readonly<Record<string, TableSchema
   return files;
 }
 
+/**
+ * The `prices` view's SQL as a Terraform template (`<view>.sql.tftpl`): `${project}` and
+ * `${dataset}` are filled in by templatefile() in terraform/pricesView.tf.
+ * @returns file name to file content
+ */
+export function terraformViewFiles(): Record<string, string> {
+  return { [`${PRICES_VIEW.name}.sql.tftpl`]: `${pricesViewQuery((table) => `\${project}.\${dataset}.${table}`)}\n` };
+}
+
 function main(): void {
   mkdirSync(TERRAFORM_SCHEMAS_DIR, { recursive: true });
   const files = terraformSchemaFiles(TABLES);
@@ -61,8 +71,9 @@ function main(): void {
   for (const existing of readdirSync(TERRAFORM_SCHEMAS_DIR)) {
     if (existing.endsWith('.json') && !(existing in files)) rmSync(join(TERRAFORM_SCHEMAS_DIR, existing));
   }
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(TERRAFORM_SCHEMAS_DIR, name), content);
-  console.log(`wrote ${Object.keys(files).length} files to terraform/schemas/`);
+  const all = { ...files, ...terraformViewFiles() };
+  for (const [name, content] of Object.entries(all)) writeFileSync(join(TERRAFORM_SCHEMAS_DIR, name), content);
+  console.log(`wrote ${Object.keys(all).length} files to terraform/schemas/`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

@@ -12,6 +12,7 @@ import type { ObjectStore } from './results/objectStore.js';
 import { EnvSecretSource } from './secrets/envSecretSource.js';
 import type { SecretSource } from './secrets/secretSource.js';
 import { LocalWarehouse } from './warehouse/localWarehouse.js';
+import { PRICES_VIEW } from './warehouse/schemas.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
 /**
@@ -41,7 +42,7 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   if (config.USE_FIXTURE) {
     const csv = config.FIXTURE_PRICES ? path.resolve(config.FIXTURE_PRICES) : defaultFixturePrices();
     const ingested = localWarehouse;
-    prices = new FixturePriceSource(csv, ingested ? async (symbols, start, end) => (await ingested.queryBySymbols('eq_ohlcv', symbols, start, end)) as unknown as PriceRow[] : undefined);
+    prices = new FixturePriceSource(csv, ingested ? async (symbols, start, end) => (await ingested.queryBySymbols(PRICES_VIEW.name, symbols, start, end)) as unknown as PriceRow[] : undefined);
   } else {
     prices = new WarehousePriceSource(warehouse);
   }

@@ -13,10 +13,11 @@ import { configSchema } from '../shared/config.js';
 import { parseJob } from '../shared/job/envelope.js';
 import { decodePubsubEvent } from '../shared/job/pubsubEvent.js';
 import { ingestModel } from '../shared/ingest/job.js';
-import { TABLES } from '../shared/warehouse/schemas.js';
+import { OHLCV_TABLE } from '../shared/ingest/ohlcvRow.js';
+import { PRICE_TABLES, PRICES_VIEW, TABLES } from '../shared/warehouse/schemas.js';
 import { isDeadLetterEvent } from '../shared/job/deadLetter.js';
 import { DELIVERY } from '../scripts/pubsub/topology.js';
-import { TERRAFORM_SCHEMAS_DIR, terraformSchemaFiles } from '../scripts/terraformSchemas.js';
+import { TERRAFORM_SCHEMAS_DIR, terraformSchemaFiles, terraformViewFiles } from '../scripts/terraformSchemas.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const terraformDir = join(repoRoot, 'terraform');
@@ -149,7 +150,7 @@ describe('terraform: one deployment per function of the code', () => {
     expect(topic.name).toBe('${each.value.topic}');
   });
 
-  it('each function is deployed from its dist folder with entry point = its name and runtime nodejs20+', () => {
+  it('each function is deployed from its dist folder with entry point = its name, on its runtime setting', () => {
     const archive = tf.data.archive_file?.source;
     expect(archive?.for_each).toBe('${local.functions}');
     expect(archive?.source_dir).toBe('${path.module}/../dist/${each.key}');
@@ -163,12 +164,30 @@ describe('terraform: one deployment per function of the code', () => {
     expect(fn.for_each).toBe('${local.functions}');
     const build = block(fn, 'build_config');
     expect(build.entry_point).toBe('${each.key}');
-    const runtime = String(build.runtime).match(/^nodejs(\d+)$/);
-    expect(runtime, `runtime ${String(build.runtime)}`).toBeTruthy();
-    expect(Number(runtime![1])).toBeGreaterThanOrEqual(20);
+    expect(build.runtime).toBe('${each.value.runtime}');
     const storage = block(block(build, 'source'), 'storage_source');
     expect(storage.object).toBe('${google_storage_bucket_object.source[each.key].name}');
     expect(storage.bucket).toBe(object.bucket);
+  });
+
+  it('the runtime is one setting (var.node_runtime, default nodejs24), overridable per function like the others', () => {
+    expect(tf.variables.node_runtime.default).toBe('nodejs24');
+    // The default comes first in the merge: function_settings and then function_overrides win over it.
+    expect(String(tf.locals.functions)).toMatch(/merge\(\s*\{\s*runtime\s*=\s*var\.node_runtime\s*\},\s*settings,\s*\{\s*for key, value in try\(var\.function_overrides\[name\]/);
+    expect(String(tf.variables.function_overrides.type)).toMatch(/\bruntime\s*=\s*optional\(string\)/);
+    // The committed settings pin no function to another runtime (scripts/nodeRuntime.mjs reads literals only).
+    for (const fn of codeFunctions) if ('runtime' in settingsOf(fn)) expect(String(settingsOf(fn).runtime), fn).toMatch(/^nodejs\d+$/);
+  });
+
+  it('the plan fails on a runtime missing from the schedule, decommissioned, or not the one the bundle was built for', () => {
+    expect(String(tf.locals.node_runtimes)).toBe('${jsondecode(file("${path.module}/node-runtimes.json")).runtimes}');
+    const conditions = (block(resource('google_cloudfunctions2_function', 'function'), 'lifecycle').precondition as Obj[]).map((p) => String(p.condition));
+    expect(conditions).toContain('${contains(keys(local.node_runtimes), each.value.runtime)}');
+    expect(conditions).toContain('${try(timecmp(plantimestamp(), "${local.node_runtimes[each.value.runtime].decommission}T00:00:00Z") < 0, true)}');
+    expect(conditions).toContain('${try(jsondecode(file("${path.module}/../dist/${each.key}/package.json")).engines.node == "${trimprefix(each.value.runtime, "nodejs")}.x", false)}');
+    // And warns (a check block) within 90 days (2160 h) of the decommission date.
+    expect(String(tf.locals.runtimes_ending_soon)).toContain('timecmp(timeadd(plantimestamp(), "2160h"), "${local.node_runtimes[f.runtime].decommission}T00:00:00Z") >= 0');
+    expect(tf.texts['functions.tf']).toMatch(/check "node_runtime_support" \{\s*assert \{\s*condition\s*=\s*length\(local\.runtimes_ending_soon\) == 0/);
   });
 
   it('each function runs as its own service account', () => {
@@ -540,6 +559,54 @@ describe('terraform: module hygiene', () => {
 
   it('holds no absolute path of a machine', () => {
     for (const [file, text] of Object.entries(tf.texts)) expect(text, file).not.toMatch(/(^|["\s])\/(home|Users|work|tmp)\//m);
+  });
+});
+
+describe('terraform: the prices view matches shared/warehouse/schemas.ts', () => {
+  const file = `${PRICES_VIEW.name}.sql.tftpl`;
+
+  it('the committed view SQL is what scripts/terraformSchemas.ts generates from PRICES_VIEW now', () => {
+    const expected = terraformViewFiles();
+    expect(Object.keys(expected)).toEqual([file]);
+    expect(readFileSync(join(TERRAFORM_SCHEMAS_DIR, file), 'utf8'), `${file} is stale; run: npx tsx scripts/terraformSchemas.ts`).toBe(expected[file]);
+  });
+
+  it('the SQL reads each price table of the raw dataset with its asset class and the view\'s columns, in order', () => {
+    const sql = readFileSync(join(TERRAFORM_SCHEMAS_DIR, file), 'utf8');
+    const branches = sql.trim().split('\nUNION ALL\n');
+    expect(branches).toHaveLength(Object.keys(PRICE_TABLES).length);
+    const columns = PRICES_VIEW.columns.map((c) => c.name);
+    Object.entries(PRICE_TABLES).forEach(([assetClass, table], i) => {
+      const match = /^SELECT '(\w+)' AS asset_class, (.+) FROM `\$\{project\}\.\$\{dataset\}\.(\w+)`$/.exec(branches[i]);
+      expect(match, branches[i]).not.toBeNull();
+      expect(match![1]).toBe(assetClass);
+      expect(['asset_class', ...match![2].split(', ')]).toEqual(columns);
+      expect(match![3]).toBe(table);
+      expect(TABLES[table].dataset).toBe(PRICES_VIEW.dataset);
+      // The view's columns are the table's (after asset_class), so a table change reaches the view.
+      expect(columns.slice(1)).toEqual(TABLES[table].columns.map((c) => c.name));
+    });
+  });
+
+  it('ingest loads each asset class into the table the view reads it from', () => {
+    expect(OHLCV_TABLE).toEqual(PRICE_TABLES);
+  });
+
+  it('pricesView.tf creates the view in the raw dataset from that template, standard SQL, after the tables', () => {
+    const view = resource('google_bigquery_table', 'prices_view');
+    expect(view).toMatchObject({
+      dataset_id: `\${google_bigquery_dataset.dataset["${PRICES_VIEW.dataset}"].dataset_id}`,
+      table_id: PRICES_VIEW.name,
+      description: PRICES_VIEW.description,
+      depends_on: ['${google_bigquery_table.table}'],
+    });
+    expect(view).not.toHaveProperty('schema');
+    expect(view).not.toHaveProperty('time_partitioning');
+    const definition = block(view, 'view');
+    expect(definition.use_legacy_sql).toBe(false);
+    expect(String(definition.query).replace(/\s+/g, ' ')).toBe(
+      `\${templatefile("\${path.module}/schemas/${file}", { project = var.project dataset = google_bigquery_dataset.dataset["raw"].dataset_id })}`,
+    );
   });
 });
 

@@ -4,8 +4,8 @@
  * test/job/envelope.test.ts holds each list equal to its model's params schema.
  */
 export const PARAM_KEYS: Readonly<Record<string, readonly string[]>> = {
-  blackscholes: ['option_type', 'spot', 'strike', 'time_to_expiry', 'risk_free_rate', 'dividend_yield', 'volatility', 'market_price', 'symbol', 'options'],
-  montecarlo: ['simulations', 'time_steps', 'horizon_years', 'seed', 'initial_price', 'drift', 'volatility', 'weights', 'confidence_levels'],
+  blackscholes: ['option_type', 'spot', 'strike', 'time_to_expiry', 'risk_free_rate', 'dividend_yield', 'volatility', 'market_price', 'symbol', 'options', 'periods_per_year'],
+  montecarlo: ['simulations', 'time_steps', 'horizon_years', 'seed', 'initial_price', 'drift', 'volatility', 'weights', 'confidence_levels', 'periods_per_year'],
   markowitz: ['covariance', 'long_only', 'risk_free_rate', 'frontier_points', 'periods_per_year'],
   ingest: ['source', 'asset_class', 'corporate_actions'],
 };

@@ -16,8 +16,10 @@ export interface CsvSeries {
 
 /**
  * Prices from a CSV with header `date,symbol,open,high,low,close,adj_close,volume`
- * (FIXTURE_PRICES), plus any rows that a local `ingest` loaded: those come from
- * `extraRows` and win over the CSV for the same symbol and date.
+ * (FIXTURE_PRICES), plus what a local `ingest` loaded, of any asset class: `extraRows` (the
+ * local `prices` view). A symbol found there is read from there only, never mixed with the
+ * CSV's bars: one source a symbol, so one calendar (the CSV's weekdays would otherwise slip
+ * exchange holidays into an ingested stock's dates).
  * The file is parsed once per instance into per-symbol columns: a few bytes a bar, so a
  * 1000-symbol, 10-year file fits a function's memory.
  */
@@ -32,12 +34,15 @@ export class FixturePriceSource implements PriceSource {
   async histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]> {
     this.parsed ??= fs.readFile(this.csvPath, 'utf8').then((text) => parsePriceCsv(text, this.csvPath));
     const [series, ingested] = await Promise.all([this.parsed, this.extraRows(symbols, start, end)]);
-    const describe = `the fixture prices (${this.csvPath})`;
     const ingestedSymbols = new Set(ingested.map((r) => r.symbol));
+    const fromTables = symbols.filter((s) => ingestedSymbols.has(s));
+    const tableHistories = new Map(historiesFromRows(ingested, fromTables, start, end, 'the locally ingested tables').map((h) => [h.symbol, h]));
+    const describe = `the fixture prices (${this.csvPath}) or the locally ingested tables`;
     return symbols.map((symbol) => {
+      const fromTable = tableHistories.get(symbol);
+      if (fromTable) return fromTable;
       const csv = series.get(symbol);
-      const direct = csv && !ingestedSymbols.has(symbol) ? orderedHistory(symbol, csv, start, end) : undefined;
-      return direct ?? historiesFromRows(rowsOf(csv, symbol, start, end, ingested), [symbol], start, end, describe, (s) => series.has(s))[0];
+      return (csv && orderedHistory(symbol, csv, start, end)) ?? historiesFromRows(rowsOf(csv, symbol, start, end), [symbol], start, end, describe, (s) => series.has(s))[0];
     });
   }
 }
@@ -64,14 +69,13 @@ function orderedHistory(symbol: string, csv: CsvSeries, start: string, end: stri
   return dates.length > 0 ? { symbol, dates, prices } : undefined;
 }
 
-function* rowsOf(csv: CsvSeries | undefined, symbol: string, start: string, end: string, extra: readonly PriceRow[]): Generator<PriceRow> {
+function* rowsOf(csv: CsvSeries | undefined, symbol: string, start: string, end: string): Generator<PriceRow> {
   if (csv) {
     for (let i = 0; i < csv.dates.length; i++) {
       const date = csv.dates[i];
       if (date >= start && date <= end) yield { date, symbol, close: nullIfNaN(csv.close[i]), adj_close: nullIfNaN(csv.adjClose[i]) };
     }
   }
-  for (const row of extra) if (row.symbol === symbol) yield row;
 }
 
 function nullIfNaN(value: number): number | null {

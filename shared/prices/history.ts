@@ -1,3 +1,5 @@
+import type { AssetClass } from '../warehouse/schemas.js';
+
 /**
  * One symbol's daily price history in a job's window, oldest first. `prices` are
  * `adj_close`, falling back to `close` where the vendor gave no adjusted close, so that
@@ -7,6 +9,11 @@ export interface PriceHistory {
   readonly symbol: string;
   readonly dates: readonly string[];
   readonly prices: readonly number[];
+  /**
+   * Whose table the bars come from, which sets their calendar: crypto trades every day, FX
+   * on weekdays, equities on their exchange's sessions. Absent for the fixture CSV.
+   */
+  readonly assetClass?: AssetClass;
 }
 
 /** Several symbols on the dates all of them have. `prices[k][t]` is symbol k on `dates[t]`. */

@@ -1,7 +1,7 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { transient } from '../cloudErrors.js';
-import { TABLES, type Column, type TableName } from './schemas.js';
+import { PRICES_VIEW, TABLES, type Column, type RelationName, type TableName } from './schemas.js';
 import type { InsertRow, Row, Warehouse } from './warehouse.js';
 
 export interface BigQueryWarehouseOptions {
@@ -80,9 +80,10 @@ export class BigQueryWarehouse implements Warehouse {
     return { inserted, updated };
   }
 
-  async queryBySymbols(table: TableName, symbols: readonly string[], start: string, end: string): Promise<Row[]> {
-    const target = await this.qualified(table);
-    const names = TABLES[table].columns.map((c) => (c.type === 'DATE' ? `CAST(${c.name} AS STRING) AS ${c.name}` : c.name));
+  async queryBySymbols(relation: RelationName, symbols: readonly string[], start: string, end: string): Promise<Row[]> {
+    const target = await this.qualified(relation);
+    const schema = relation === PRICES_VIEW.name ? PRICES_VIEW : TABLES[relation];
+    const names = schema.columns.map((c) => (c.type === 'DATE' ? `CAST(${c.name} AS STRING) AS ${c.name}` : c.name));
     try {
       const [rows] = await this.client.query({
         query: `SELECT ${names.join(', ')} FROM \`${target}\` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end ORDER BY symbol, date`,
@@ -95,13 +96,13 @@ export class BigQueryWarehouse implements Warehouse {
     }
   }
 
-  private dataset(table: TableName): string {
-    return this.options.datasets[TABLES[table].dataset];
+  private dataset(relation: RelationName): string {
+    return this.options.datasets[relation === PRICES_VIEW.name ? PRICES_VIEW.dataset : TABLES[relation].dataset];
   }
 
-  private async qualified(table: TableName): Promise<string> {
+  private async qualified(relation: RelationName): Promise<string> {
     const project = this.options.projectId ?? (await this.client.getProjectId());
-    return `${project}.${this.dataset(table)}.${table}`;
+    return `${project}.${this.dataset(relation)}.${relation}`;
   }
 }
 

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { TABLES, type TableName } from './schemas.js';
+import { PRICE_TABLES, PRICES_VIEW, TABLES, type RelationName, type TableName } from './schemas.js';
 import type { InsertRow, Row, Warehouse } from './warehouse.js';
 
 /**
@@ -57,9 +57,10 @@ export class LocalWarehouse implements Warehouse {
     });
   }
 
-  async queryBySymbols(table: TableName, symbols: readonly string[], start: string, end: string): Promise<Row[]> {
+  async queryBySymbols(relation: RelationName, symbols: readonly string[], start: string, end: string): Promise<Row[]> {
     const wanted = new Set(symbols);
-    return (await this.readRows(table)).filter((r) => wanted.has(String(r.symbol)) && String(r.date) >= start && String(r.date) <= end);
+    const rows = relation === PRICES_VIEW.name ? await this.readPricesView() : await this.readRows(relation);
+    return rows.filter((r) => wanted.has(String(r.symbol)) && String(r.date) >= start && String(r.date) <= end);
   }
 
   /** Every row of a table (empty if the table has no file yet). */
@@ -69,6 +70,14 @@ export class LocalWarehouse implements Warehouse {
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as Row);
+  }
+
+  /** The `prices` view as BigQuery computes it: each price table's rows with its asset class. */
+  private async readPricesView(): Promise<Row[]> {
+    const perClass = await Promise.all(
+      Object.entries(PRICE_TABLES).map(async ([assetClass, table]) => (await this.readRows(table)).map((row) => ({ asset_class: assetClass, ...row }))),
+    );
+    return perClass.flat();
   }
 
   private serialized<T>(table: string, work: () => Promise<T>): Promise<T> {

@@ -105,3 +105,48 @@ export const TABLES = {
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
+
+/** The raw table of each asset class (ingest's `params.asset_class` names the classes). */
+export const PRICE_TABLES = {
+  equity: 'eq_ohlcv',
+  fx: 'fx_ohlcv',
+  crypto: 'crypto_ohlcv',
+} as const satisfies Record<string, TableName>;
+
+export type AssetClass = keyof typeof PRICE_TABLES;
+
+/** A read-only relation defined by a query over tables (a BigQuery view). */
+export interface ViewSchema {
+  readonly dataset: 'raw' | 'curated';
+  readonly name: string;
+  readonly description: string;
+  readonly columns: readonly Column[];
+}
+
+/**
+ * `prices`: every daily bar of every asset class in one relation, with the class as a column,
+ * so that models read any mix of equities, currencies and coins with one query. A plain
+ * UNION ALL: a filter on `date` prunes each table's partitions, on `symbol` uses its clustering.
+ */
+export const PRICES_VIEW = {
+  dataset: 'raw',
+  name: 'prices',
+  description: 'Daily OHLCV bars of every asset class (eq_ohlcv, fx_ohlcv, crypto_ohlcv), one row per table, symbol and date',
+  columns: [req('asset_class', 'STRING', 'equity, fx or crypto: the table the row is stored in'), ...ohlcvColumns],
+} as const satisfies ViewSchema;
+
+export type ViewName = typeof PRICES_VIEW.name;
+
+/** A table or a view: what `Warehouse.queryBySymbols` reads. */
+export type RelationName = TableName | ViewName;
+
+/**
+ * The view's SQL over the three price tables.
+ * @param qualified the full name of a table as the query must spell it (project.dataset.table)
+ */
+export function pricesViewQuery(qualified: (table: TableName) => string): string {
+  const columns = ohlcvColumns.map((c) => c.name).join(', ');
+  return Object.entries(PRICE_TABLES)
+    .map(([assetClass, table]) => `SELECT '${assetClass}' AS asset_class, ${columns} FROM \`${qualified(table)}\``)
+    .join('\nUNION ALL\n');
+}

@@ -1,4 +1,4 @@
-import type { TableName } from './schemas.js';
+import type { RelationName, TableName } from './schemas.js';
 
 /** A row as the warehouse stores it: column name to value (dates as YYYY-MM-DD, timestamps as ISO strings). */
 export type Row = Record<string, string | number | boolean | null>;
@@ -22,6 +22,6 @@ export interface Warehouse {
    * leaves the table as after one load.
    */
   upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }>;
-  /** Rows of a table whose `symbol` is one of `symbols` and `date` is within [start, end]. */
-  queryBySymbols(table: TableName, symbols: readonly string[], start: string, end: string): Promise<Row[]>;
+  /** Rows of a table or view whose `symbol` is one of `symbols` and `date` is within [start, end]. */
+  queryBySymbols(relation: RelationName, symbols: readonly string[], start: string, end: string): Promise<Row[]>;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../shared/job/errors.js';
 import { GcsObjectStore } from '../../shared/results/gcsObjectStore.js';
 import { BigQueryWarehouse } from '../../shared/warehouse/bigQueryWarehouse.js';
-import { TABLES } from '../../shared/warehouse/schemas.js';
+import { PRICES_VIEW, TABLES } from '../../shared/warehouse/schemas.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
 
 // The real Google clients, pointed at a local server standing in for the REST endpoints:
@@ -108,6 +108,29 @@ describe('BigQueryWarehouse against the BigQuery REST API', () => {
     expect(params.symbols.parameterValue.arrayValues.map((v: { value: string }) => v.value)).toEqual(['AAPL', 'MSFT']);
     expect(params.start).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-01-01' } });
     expect(params.end).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-12-31' } });
+  });
+
+  it('reads prices of every asset class from the prices view with the same parameterized, date-pruned query', async () => {
+    fake.queryFields = PRICES_VIEW.columns.map((c) => ({ name: c.name, type: c.type === 'FLOAT64' ? 'FLOAT' : c.type === 'DATE' ? 'STRING' : c.type }));
+    fake.queryRows = [
+      { asset_class: 'equity', date: '2024-01-02', symbol: 'AAPL', close: 185.5, adj_close: 184.9, source: 'eodhd' },
+      { asset_class: 'crypto', date: '2024-01-06', symbol: 'BTCUSD', close: 43_900, adj_close: null, source: 'twelvedata' },
+    ];
+    const requests = since();
+    const rows = await warehouse().queryBySymbols('prices', ['AAPL', 'BTCUSD', 'EURUSD'], '2024-01-01', '2024-06-28');
+    expect(rows.map((r) => [r.asset_class, r.symbol, r.date, r.adj_close])).toEqual([
+      ['equity', 'AAPL', '2024-01-02', 184.9],
+      ['crypto', 'BTCUSD', '2024-01-06', null],
+    ]);
+    const query = JSON.parse(requests()[0].body);
+    expect(query.query).toBe(
+      `SELECT asset_class, CAST(date AS STRING) AS date, symbol, open, high, low, close, adj_close, volume, source, ingested_at ` +
+        'FROM `test-project.raw_eu.prices` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end ORDER BY symbol, date',
+    );
+    const params = Object.fromEntries(query.queryParameters.map((p: { name: string }) => [p.name, p]));
+    expect(params.symbols.parameterValue.arrayValues.map((v: { value: string }) => v.value)).toEqual(['AAPL', 'BTCUSD', 'EURUSD']);
+    expect(params.start).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-01-01' } });
+    expect(params.end).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-06-28' } });
   });
 
   it('upserts with one MERGE on the key columns, rows passed as a typed parameter, counts from dmlStats', async () => {

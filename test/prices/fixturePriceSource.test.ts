@@ -32,14 +32,28 @@ describe('FixturePriceSource', () => {
     expect(h.prices).toEqual([1, 2.5, 3]);
   });
 
-  it('rows ingested locally win over the CSV for the same date and add new dates', async () => {
-    const file = csv(['2024-01-01,AAA,,,,1,1,', '2024-01-02,AAA,,,,2,2,']);
+  it('a symbol ingested locally is read from the tables only, with its asset class; others from the CSV', async () => {
+    const file = csv(['2024-01-01,AAA,,,,1,1,', '2024-01-02,AAA,,,,2,2,', '2024-01-01,BBB,,,,5,5,', '2024-01-02,BBB,,,,6,6,']);
     const source = new FixturePriceSource(file, async () => [
-      { date: '2024-01-02', symbol: 'AAA', close: 20, adj_close: null },
-      { date: '2024-01-03', symbol: 'AAA', close: 30, adj_close: 29 },
+      { date: '2024-01-02', symbol: 'AAA', close: 20, adj_close: null, asset_class: 'equity' },
+      { date: '2024-01-03', symbol: 'AAA', close: 30, adj_close: 29, asset_class: 'equity' },
     ]);
-    const [h] = await source.histories(['AAA'], '2024-01-01', '2024-12-31');
-    expect(h.prices).toEqual([1, 20, 29]);
+    const [a, b] = await source.histories(['AAA', 'BBB'], '2024-01-01', '2024-12-31');
+    // 2024-01-01 is only in the CSV: not mixed into the ingested calendar.
+    expect(a).toEqual({ symbol: 'AAA', dates: ['2024-01-02', '2024-01-03'], prices: [20, 29], assetClass: 'equity' });
+    expect(b).toEqual({ symbol: 'BBB', dates: ['2024-01-01', '2024-01-02'], prices: [5, 6] });
+  });
+
+  it('a symbol in the tables of two asset classes is invalid_job naming it and both tables', async () => {
+    const file = csv(['2024-01-01,AAA,,,,1,1,']);
+    const source = new FixturePriceSource(file, async () => [
+      { date: '2024-01-02', symbol: 'ETH', close: 20, adj_close: null, asset_class: 'crypto' },
+      { date: '2024-01-03', symbol: 'ETH', close: 30, adj_close: 29, asset_class: 'equity' },
+    ]);
+    const error = await source.histories(['AAA', 'ETH'], '2024-01-01', '2024-12-31').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('invalid_job');
+    expect((error as JobError).message).toMatch(/^Symbol "ETH" has prices in eq_ohlcv and crypto_ohlcv between 2024-01-01 and 2024-12-31/);
   });
 
   it('a symbol with no prices in the window is unknown_symbol naming it; histories come in the order asked', async () => {

@@ -11,6 +11,7 @@
 import * as z from 'zod';
 import { blackscholesChartSvg } from './chart.js';
 import { JobError } from '../../job/errors.js';
+import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import type { PriceHistory } from '../../prices/history.js';
 import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer, type OptionType } from './blackscholes.js';
@@ -52,13 +53,23 @@ const optionFields = {
 const optionSchema = z.object(optionFields).strict();
 
 const paramsSchema = z
-  .object({ ...optionFields, options: z.array(optionSchema).min(1).max(MAX_OPTIONS).optional() })
+  .object({
+    ...optionFields,
+    options: z.array(optionSchema).min(1).max(MAX_OPTIONS).optional(),
+    /**
+     * Annualization of a historical volatility, job-wide (a property of the price data, not of
+     * an option): 252 trading days as Monte Carlo and Markowitz; 365 for a coin traded every day.
+     */
+    periods_per_year: periodsPerYearParam,
+  })
   .strict();
 
 export type BlackScholesParams = z.infer<typeof paramsSchema>;
 type OptionParams = z.infer<typeof optionSchema>;
 
 interface SymbolInputs {
+  /** equity, fx or crypto; null for the fixture CSV. */
+  asset_class: string | null;
   last_price: number;
   last_date: string;
   window: { start: string; end: string };
@@ -77,7 +88,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
   params: paramsSchema,
   symbolsOptional: true,
   async run(job: Job<BlackScholesParams>, context: ModelContext): Promise<ModelOutput> {
-    const { options: overrides, ...defaults } = job.params;
+    const { options: overrides, periods_per_year: periodsPerYear, ...defaults } = job.params;
     const list: readonly OptionParams[] = overrides ?? [defaults];
     const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
 
@@ -112,7 +123,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       if (volatilityMissing) needsVolatility.add(resolvedSymbol as string);
     }
 
-    const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, context);
+    const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, periodsPerYear, context);
 
     const results: BlackScholesOptionResult[] = new Array(list.length);
     // Reused across the batch: the only per-option allocation is the result entry.
@@ -193,7 +204,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
 
     const result: BlackScholesResult = { options: results };
     return {
-      inputs: { option_count: results.length, symbols: Object.fromEntries(symbolInputs) },
+      inputs: { option_count: results.length, periods_per_year: periodsPerYear, symbols: Object.fromEntries(symbolInputs) },
       result: result as unknown as Record<string, unknown>,
       metrics: optionMetrics(results),
       chart: blackscholesChartSvg(results),
@@ -205,6 +216,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
 async function loadSymbolInputs(
   symbols: readonly string[],
   needsVolatility: ReadonlySet<string>,
+  periodsPerYear: number,
   context: ModelContext,
 ): Promise<Map<string, SymbolInputs>> {
   const out = new Map<string, SymbolInputs>();
@@ -214,6 +226,7 @@ async function loadSymbolInputs(
     const n = h.prices.length;
     if (n === 0) throw new JobError('insufficient_data', `${h.symbol} has no prices in the job's window.`);
     const entry: SymbolInputs = {
+      asset_class: h.assetClass ?? null,
       last_price: h.prices[n - 1],
       last_date: h.dates[n - 1],
       window: { start: h.dates[0], end: h.dates[n - 1] },
@@ -226,7 +239,7 @@ async function loadSymbolInputs(
           `${h.symbol} has ${n} price${n === 1 ? '' : 's'} in the window, too few for a historical volatility (at least 3); widen start/end or give volatility.`,
         );
       }
-      const stats = annualizedLogReturnStats(h.prices);
+      const stats = annualizedLogReturnStats(h.prices, periodsPerYear);
       entry.historical_volatility = stats.volatility;
       entry.observations = stats.observations;
     }

@@ -13,6 +13,7 @@
 import * as z from 'zod';
 import { markowitzChart } from './chart.js';
 import { JobError } from '../../job/errors.js';
+import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Metric, ModelDefinition } from '../../job/model.js';
 import { alignOnCommonDates } from '../../prices/history.js';
 import { markowitz } from './markowitz.js';
@@ -30,7 +31,7 @@ export const markowitzParams = z
       .lt(1, 'risk_free_rate is an annual fraction (0.05 for 5%)')
       .default(0),
     frontier_points: z.number().int().min(2).max(200).default(20),
-    periods_per_year: z.number().positive().max(100_000).default(252),
+    periods_per_year: periodsPerYearParam,
   })
   .strict();
 
@@ -121,6 +122,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
         long_only: params.long_only,
         risk_free_rate: params.risk_free_rate,
         periods_per_year: params.periods_per_year,
+        asset_classes: Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null])),
         frontier_points: params.frontier_points,
       },
       result: result as unknown as Record<string, unknown>,

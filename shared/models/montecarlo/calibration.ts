@@ -17,8 +17,9 @@ export interface Calibration {
 }
 
 /**
- * Calibrates drift, volatility (job contract: 252 trading days a year) and the correlation
- * of log returns on the dates all symbols share.
+ * Calibrates drift, volatility (annualized with `periodsPerYear`: the job's
+ * `periods_per_year`, 252 trading days by default) and the correlation of log returns on the
+ * dates all symbols share.
  * @throws JobError insufficient_data when too few common dates or a non-positive price
  */
 export function calibrateFromHistory(aligned: AlignedPrices, periodsPerYear = 252): Calibration {

@@ -15,6 +15,7 @@ import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { montecarloChartSvg } from './chart.js';
 import { JobError } from '../../job/errors.js';
+import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import { alignOnCommonDates } from '../../prices/history.js';
 import { calibrateFromHistory, type Calibration } from './calibration.js';
@@ -42,8 +43,10 @@ const paramsSchema = z
   .object({
     simulations: z.number().int().min(1).default(10_000),
     time_steps: z.number().int().min(1).default(252),
-    /** Default: time_steps / 252. */
+    /** Default: time_steps / periods_per_year (one step per period of the price data). */
     horizon_years: z.number().positive().max(MAX_HORIZON_YEARS, `must be at most ${MAX_HORIZON_YEARS} years`).optional(),
+    /** Annualization of the daily history, as Markowitz's: 252 trading days; 365 for crypto alone. */
+    periods_per_year: periodsPerYearParam,
     /** Default: drawn from crypto and reported in inputs.seed. */
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     initial_price: z
@@ -88,14 +91,15 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       const params = job.params;
       const singleAsset = job.symbols.length === 0;
       let calibration: Calibration | null = null;
+      let assetClasses: Record<string, string | null> | null = null;
       let names: string[];
       let spec: MonteCarloSpec;
       const timeSteps = params.time_steps;
-      const horizonYears = params.horizon_years ?? timeSteps / 252;
+      const horizonYears = params.horizon_years ?? timeSteps / params.periods_per_year;
       if (params.horizon_years === undefined && horizonYears > MAX_HORIZON_YEARS) {
         throw new JobError(
           'invalid_job',
-          `params.time_steps: ${timeSteps} steps at 252 a year is a ${(timeSteps / 252).toFixed(1)}-year horizon, past the maximum of ${MAX_HORIZON_YEARS} years for horizon_years; give horizon_years or fewer time_steps.`,
+          `params.time_steps: ${timeSteps} steps at ${params.periods_per_year} a year (periods_per_year) is a ${horizonYears.toFixed(1)}-year horizon, past the maximum of ${MAX_HORIZON_YEARS} years for horizon_years; give horizon_years or fewer time_steps.`,
         );
       }
       const seed = params.seed ?? randomInt(0, 2 ** 48 - 1);
@@ -149,7 +153,9 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
           throw new JobError('invalid_job', `params.weights sum to ${sum}, not 1 (tolerance ${WEIGHT_SUM_TOLERANCE}).`);
         }
         checkSimulationLimits(params.simulations, timeSteps, k);
-        calibration = calibrateFromHistory(alignOnCommonDates(await context.history(job.symbols)));
+        const histories = await context.history(job.symbols);
+        assetClasses = Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null]));
+        calibration = calibrateFromHistory(alignOnCommonDates(histories), params.periods_per_year);
         names = [...job.symbols];
         const cal = calibration;
         spec = {
@@ -186,6 +192,8 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         correlation: spec.correlation,
         window: calibration ? calibration.window : null,
         observations: calibration ? calibration.observations : null,
+        periods_per_year: params.periods_per_year,
+        asset_classes: assetClasses,
         seed,
         simulations: spec.simulations,
         time_steps: timeSteps,

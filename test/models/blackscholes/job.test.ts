@@ -169,6 +169,24 @@ describe('resolution', () => {
     expect(inputs.symbols.AAPL.window).toEqual({ start: AAPL.dates[0], end: AAPL.dates[7] });
   });
 
+  it('annualizes a historical volatility with params.periods_per_year (default 252), reported in inputs', async () => {
+    const daily = await run({ strike: 185, time_to_expiry: 0.25 }, ['AAPL']);
+    const calendar = await run({ strike: 185, time_to_expiry: 0.25, periods_per_year: 365 }, ['AAPL']);
+    expect(daily.output.inputs.periods_per_year).toBe(252);
+    expect(calendar.output.inputs.periods_per_year).toBe(365);
+    expect(calendar.options[0].volatility).toBeCloseTo(annualizedLogReturnStats(AAPL.prices, 365).volatility, 15);
+    expect((calendar.options[0].volatility as number) / (daily.options[0].volatility as number)).toBeCloseTo(Math.sqrt(365 / 252), 14);
+    // A given volatility is annual already: periods_per_year leaves it alone.
+    expect((await run({ spot: 100, strike: 100, time_to_expiry: 1, volatility: 0.2, periods_per_year: 365 })).options[0].volatility).toBe(0.2);
+  });
+
+  it('validates periods_per_year as Markowitz does, job-wide only (not per option)', () => {
+    for (const value of [0, -1, 100_001, '365']) {
+      expect(jobError(() => job({ strike: 100, time_to_expiry: 1, periods_per_year: value })).message).toMatch(/periods_per_year/);
+    }
+    expect(jobError(() => job({ strike: 100, time_to_expiry: 1, options: [{ periods_per_year: 365 }] })).message).toMatch(/periods_per_year/);
+  });
+
   it('does not load history when every option has spot and volatility', async () => {
     const { context } = await run({ spot: 100, strike: 100, time_to_expiry: 1, volatility: 0.2 });
     expect(context.calls).toEqual([]);

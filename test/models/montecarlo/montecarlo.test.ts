@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { markowitzParams } from '../../../shared/models/markowitz/job.js';
 import { JobError } from '../../../shared/job/errors.js';
 import type { ModelContext } from '../../../shared/job/model.js';
 import type { Config } from '../../../shared/config.js';
@@ -449,11 +450,35 @@ describe('montecarlo job definition', () => {
   it('rejects too many simulations', () =>
     rejects({ initial_price: 1, drift: 0, volatility: 0.1, simulations: MAX_SIMULATIONS + 1, time_steps: 1 }, [], new RegExp(`limit is ${MAX_SIMULATIONS}`)));
 
+  it('validates periods_per_year exactly as Markowitz does', () => {
+    for (const value of [0, -252, 100_001, '365', null, Number.NaN]) {
+      expect(montecarloModel.params.safeParse({ periods_per_year: value }).success, String(value)).toBe(false);
+      expect(markowitzParams.safeParse({ periods_per_year: value }).success, String(value)).toBe(false);
+    }
+    for (const value of [1, 52, 252, 365, 100_000]) expect(parse({ periods_per_year: value }).periods_per_year).toBe(value);
+  });
+
+  it('annualizes the calibration with periods_per_year, reports it, and steps one period by default', async () => {
+    const histories = [syntheticHistory('AAA', 200, 1)];
+    const run = (params: Record<string, unknown>) => montecarloModel.run(job({ simulations: 1000, time_steps: 30, seed: 5, ...params }, ['AAA']), contextFor(histories));
+    const trading = await run({});
+    const calendar = await run({ periods_per_year: 365 });
+    expect(trading.inputs).toMatchObject({ periods_per_year: 252, horizon_years: 30 / 252 });
+    expect(calendar.inputs).toMatchObject({ periods_per_year: 365, horizon_years: 30 / 365 });
+    const vol = (out: typeof trading) => (out.inputs.volatility as Record<string, number>).AAA;
+    const drift = (out: typeof trading) => (out.inputs.drift as Record<string, number>).AAA;
+    expect(vol(calendar) / vol(trading)).toBeCloseTo(Math.sqrt(365 / 252), 14);
+    // drift = mean(r) * periods + vol^2 / 2: the mean daily log return is the same in both.
+    const meanReturn = (out: typeof trading, periods: number) => (drift(out) - vol(out) ** 2 / 2) / periods;
+    expect(meanReturn(calendar, 365)).toBeCloseTo(meanReturn(trading, 252), 15);
+    expect(await run({ periods_per_year: 365, horizon_years: 1 }).then((o) => o.inputs.horizon_years)).toBe(1);
+  });
+
   it('rejects unknown params keys and bad confidence levels in the schema', () => {
     expect(montecarloModel.params.safeParse({ simulation: 10 }).success).toBe(false);
     expect(montecarloModel.params.safeParse({ confidence_levels: [1] }).success).toBe(false);
     expect(montecarloModel.params.safeParse({ confidence_levels: [0.95, 0.95] }).success).toBe(false);
     expect(montecarloModel.params.safeParse({ seed: -1 }).success).toBe(false);
-    expect(montecarloModel.params.parse({})).toEqual({ simulations: 10_000, time_steps: 252, confidence_levels: [0.95, 0.99] });
+    expect(montecarloModel.params.parse({})).toEqual({ simulations: 10_000, time_steps: 252, periods_per_year: 252, confidence_levels: [0.95, 0.99] });
   });
 });
