@@ -19,8 +19,12 @@ import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js
 import { impliedVolatility } from './impliedVolatility.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
-/** A Pub/Sub message holds 10 MB, about 100,000 options; this leaves room and bounds memory. */
-export const MAX_OPTIONS = 250_000;
+/**
+ * A Pub/Sub message holds 10 MB, about 100,000 options with their fields. The result is
+ * ~400 bytes an option: 100,000 options peak at ~410 MB, which the 1 GiB deployment holds
+ * with 30% to spare (test/limits/memoryLimits.test.ts).
+ */
+export const MAX_OPTIONS = 100_000;
 /** Options whose price and implied volatility become `model_metrics` rows (the rest stay in the result). */
 export const METRIC_OPTIONS = 100;
 
