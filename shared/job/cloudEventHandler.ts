@@ -1,5 +1,5 @@
 import type { CloudEventV1 } from 'cloudevents';
-import { logLine } from '../log.js';
+import { logLine, redact } from '../log.js';
 import { createServices } from '../runtime.js';
 import { isDeadLetterEvent, recordDeadLetter } from './deadLetter.js';
 import type { IncomingEvent, JobOutcome, JobServices } from './lifecycle.js';
@@ -45,7 +45,8 @@ export function jobEventHandler<P>(model: ModelDefinition<P>, services: () => Pr
  */
 export class RedeliveryRequest extends Error {
   constructor(model: string, eventId: string | undefined, cause: unknown) {
-    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    // The framework also sends the message as the answer's body outside production: redacted too.
+    super(redact(cause instanceof Error ? cause.message : String(cause)), { cause });
     this.name = 'RedeliveryRequest';
     this.stack = logLine('WARNING', 'Transient fault: the message will be redelivered by Pub/Sub.', { model, event_id: eventId, error: cause });
   }
