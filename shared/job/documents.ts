@@ -51,6 +51,8 @@ export interface JobObjects {
   readonly status: string;
   readonly chart: string;
   readonly claim: string;
+  /** The job the job_id names (`JobIdentity`): what a later delivery under the id is compared with. */
+  readonly job: string;
 }
 
 /**
@@ -58,10 +60,25 @@ export interface JobObjects {
  * `jobs/<model>/_rejected/<message id>/` (the message id is stable across redeliveries).
  */
 export function jobObjects(model: ModelName, key: { jobId: string } | { messageId: string }): JobObjects {
-  const files = (folder: string) => ({ result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json` });
+  const files = (folder: string) => ({
+    result: `${folder}/result.json`,
+    status: `${folder}/status.json`,
+    chart: `${folder}/chart.svg`,
+    claim: `${folder}/claim.json`,
+    job: `${folder}/job.json`,
+  });
   if ('jobId' in key) return files(`jobs/${model}/${key.jobId}`);
   const rejectedMessageId = safeSegment(key.messageId);
   return { rejectedMessageId, ...files(`jobs/${model}/_rejected/${rejectedMessageId}`) };
+}
+
+/**
+ * Where the refusal of a delivery is recorded: `jobs/<model>/<job_id>/refused/<message id>.json`,
+ * beside the job it did not replace, so a caller who published it can find its answer by
+ * the message id the publish returned.
+ */
+export function refusalObject(model: ModelName, jobId: string, messageId: string): string {
+  return `jobs/${model}/${jobId}/refused/${safeSegment(messageId)}.json`;
 }
 
 function safeSegment(id: string): string {

@@ -5,13 +5,16 @@ import type { PriceSource } from '../prices/priceSource.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, refusalObject, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
+import { FINAL_ERROR_CODES, isFinal } from './finality.js';
 import { claimJob } from './jobClaim.js';
+import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
-import { decodePubsubEvent } from './pubsubEvent.js';
+import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
+import { commitResult } from './resultCommit.js';
 
 /** Everything a job run touches, chosen from configuration at start-up. */
 export interface JobServices {
@@ -41,172 +44,198 @@ export interface IncomingEvent {
 export interface JobOutcome {
   readonly job_id: string | null;
   readonly status: 'completed' | 'failed';
-  /** The object holding the job's result document. */
+  /** The object holding this delivery's answer: the job's result document, or a refusal. */
   readonly resultObject: string;
-  /** True when the job was already finished and this delivery only acknowledged it. */
+  /** True when the job already had its final result and this delivery only acknowledged it. */
   readonly duplicate: boolean;
 }
 
 const JSON_TYPE = 'application/json';
 
-/** A message that decoded into a valid job, or the rejection to record for it. */
-type Received<P> =
-  | { readonly ok: true; readonly job: Job<P>; readonly objects: JobObjects }
-  | { readonly ok: false; readonly rejection: JobError; readonly jobId: string | null; readonly objects: JobObjects };
-
 /**
  * Runs one delivery of a job, from CloudEvent to stored result:
- * decode and validate, skip if the job already has a result, claim it, compute, write the
- * chart and metrics, commit `result.json` with a create-only write (the commit point:
- * exactly one per job), then the warehouse rows and the final status.
+ * decode and validate, answer from the stored result if the job_id already has a final one
+ * (or refuse the delivery if that result is of a different job), claim the job, bind the
+ * job_id to this job (`job.json`), compute, write the chart and metrics, commit
+ * `result.json` (the commit point: exactly one final result per job), then the warehouse
+ * rows and the final status.
  *
- * Returns how the job ended. A bad job or a model's domain error ends as a `failed`
- * document; a fault that may pass (storage, warehouse, vendor), including one while a
- * rejection is recorded, is thrown, so that Pub/Sub redelivers the message.
+ * Returns how the delivery ended (the documents stay in the bucket: a duplicate delivery
+ * of a finished job reads none of its result). A bad job or a model's domain error ends
+ * as a `failed` document; a fault that may pass (storage, warehouse, vendor), including one
+ * while a rejection is recorded, is thrown, so that Pub/Sub redelivers the message.
  */
 export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingEvent, services: JobServices): Promise<JobOutcome> {
   const now = services.now ?? (() => new Date());
   const startedAt = now();
   const clock = performance.now();
   const log = services.log.child({ model: model.name, event_id: event.id });
-  const timing = () => ({ started_at: startedAt.toISOString(), finished_at: now().toISOString(), duration_ms: round(performance.now() - clock) });
 
-  const received = receiveJob(model, event);
-  if (!received.ok) return recordRejection(model, received, timing(), services, log);
-  const { job, objects } = received;
-  const jobLog = log.child({ job_id: job.job_id });
-
-  if (await services.store.exists(objects.result)) return acknowledgeDuplicate(job.job_id, objects, services, jobLog);
-
-  const claim = await claimJob(services.store, objects.claim, services.leaseMs, now, jobLog);
-  if (!claim) throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
-  try {
-    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
-    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end, run_id: claim.runId });
-    const ran = await runModel(model, job, services, jobLog);
-    const { document, metrics } = await storeArtifacts(model, job, ran, objects, timing(), services);
-    const committed = await services.store.createOnly(objects.result, resultJson(document), JSON_TYPE);
-    if (committed === null) {
-      jobLog.warn('Another delivery committed this job first; its result stands.');
-      return acknowledgeDuplicate(job.job_id, objects, services, jobLog);
-    }
-    await finish(document, metrics, objects, services);
-    logOutcome(jobLog, document);
-    return { job_id: job.job_id, status: document.status, resultObject: objects.result, duplicate: false };
-  } finally {
-    await claim.release();
-  }
-}
-
-/** Step 1: decode and validate. Touches no storage, so nothing here is transient. */
-function receiveJob<P>(model: ModelDefinition<P>, event: IncomingEvent): Received<P> {
-  const byMessage = () => jobObjects(model.name, { messageId: event.id ?? messageIdOf(event.data) ?? digest(event.data) });
-  let message: ReturnType<typeof decodePubsubEvent>;
+  let message: DecodedMessage;
   try {
     message = decodePubsubEvent(event.data, event.time);
   } catch (error) {
-    return { ok: false, rejection: asRejection(error, 'decoding the message'), jobId: null, objects: byMessage() };
+    // Decoding touches nothing that may pass: an unexpected error here is a bug to record, not to retry.
+    return await rejectUnidentified(asRejection(error, 'decoding the message'));
   }
-  const jobId = salvageJobId(message.document) ?? null;
-  const objects = jobId !== null ? jobObjects(model.name, { jobId }) : byMessage();
+  const jobId = salvageJobId(message.document);
+  const { job, rejection } = validate(message);
+  if (jobId === undefined) return await rejectUnidentified(rejection ?? new JobError('invalid_job', 'job_id: is missing.'));
+
+  const objects = jobObjects(model.name, { jobId });
+  const identity = job ? jobIdentity(model.name, job) : unvalidatedJobIdentity(model.name, jobId, message.document);
+  const jobLog = log.child({ job_id: jobId });
+  const stored = await storedAnswer();
+  if (stored) return stored;
+
+  const claim = await claimJob(services.store, objects.claim, services.leaseMs, now, jobLog);
+  if (!claim) {
+    throw new TransientError(`Job ${jobId} is being run by another delivery; this one will be retried.`);
+  }
   try {
-    return { ok: true, job: parseJob(message.document, model, message.publishTime.toISOString().slice(0, 10)), objects };
-  } catch (error) {
-    return { ok: false, rejection: asRejection(error, 'validating the job'), jobId, objects };
+    // Another delivery may have committed between our first look and our claim.
+    const settled = await storedAnswer();
+    if (settled) return settled;
+    // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
+    await services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    if (!job) {
+      const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
+      return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
+    }
+
+    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end, run_id: claim.runId });
+
+    let output: ModelOutput | undefined;
+    let failure: FailedDocument['error'] | undefined;
+    try {
+      output = await model.run(job, {
+        history: (symbols) => services.prices.histories(symbols, job.start, job.end),
+        log: jobLog,
+        config: services.config,
+        warehouse: services.warehouse,
+        secrets: services.secrets,
+      });
+    } catch (error) {
+      if (error instanceof TransientError) throw error;
+      if (error instanceof JobError) failure = { code: error.code, message: error.message };
+      else {
+        jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
+        failure = { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
+      }
+    }
+    const finishedAt = now();
+    const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };
+
+    let document: ResultDocument;
+    let metrics: readonly Metric[] = [];
+    if (output) {
+      metrics = output.metrics;
+      await Promise.all([
+        output.chart !== undefined ? services.store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
+        services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
+      ]);
+      document = {
+        job_id: job.job_id,
+        model: model.name,
+        status: 'completed',
+        ...timing,
+        inputs: output.inputs,
+        result: output.result,
+        artifacts: {
+          result: services.store.uri(objects.result),
+          ...(output.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
+        },
+      } satisfies CompletedDocument;
+    } else {
+      document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
+    }
+    return await commit(document, metrics);
+  } finally {
+    await claim.release();
+  }
+
+  /** Commits the document (the commit point), then its rows and final status; the winner's answer if another delivery committed first. */
+  async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<JobOutcome> {
+    if (!(await commitResult(services.store, objects, resultJson(document)))) {
+      jobLog.warn('Another delivery committed this job_id first; its result stands.');
+      const winner = await storedAnswer();
+      if (winner) return winner;
+      throw new TransientError(`Job ${jobId}: result.json exists but could not be read.`);
+    }
+    await finish(document, metrics, objects, services);
+    logOutcome(jobLog, document);
+    return { job_id: document.job_id, status: document.status, resultObject: objects.result, duplicate: false };
+  }
+
+  /** The validated job, or why it is not one. */
+  function validate(decoded: DecodedMessage): { job?: Job<P>; rejection?: JobError } {
+    try {
+      return { job: parseJob(decoded.document, model, decoded.publishTime.toISOString().slice(0, 10)) };
+    } catch (error) {
+      return { rejection: asRejection(error, 'validating the job') };
+    }
+  }
+
+  /**
+   * The answer a final stored result gives this delivery: that result if it is of this
+   * job, else a refusal; null when the job_id has no final result (none, or an internal
+   * failure, which does not consume it).
+   */
+  async function storedAnswer(): Promise<JobOutcome | null> {
+    const stored = await storedResult(services.store, objects);
+    if (!stored) return null;
+    if (!stored.final) {
+      jobLog.info('The job_id has an internal failure, which does not consume it: running the job.', { error_code: 'internal' });
+      return null;
+    }
+    const bound = await services.store.get(objects.job);
+    const boundIdentity = bound ? parseJobIdentity(bound.body) : null;
+    // A result committed before job.json existed has no recorded job: it is taken to be this one.
+    if (boundIdentity && boundIdentity.digest !== identity.digest) {
+      const refusal: FailedDocument = {
+        job_id: identity.job_id,
+        model: model.name,
+        status: 'failed',
+        ...timingSoFar(),
+        error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, identity) },
+      };
+      // Recorded apart from the job's own objects, which stay as they are.
+      const refused = refusalObject(model.name, identity.job_id, messageKey());
+      await services.store.put(refused, resultJson(refusal), JSON_TYPE);
+      logOutcome(jobLog, refusal);
+      return { job_id: identity.job_id, status: 'failed', resultObject: refused, duplicate: false };
+    }
+    jobLog.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: stored.status });
+    if (stored.unfinished) await finishInterrupted(stored.unfinished, objects, services, jobLog);
+    return { job_id: identity.job_id, status: stored.status, resultObject: objects.result, duplicate: true };
+  }
+
+  /** A message with no usable job_id, filed under `_rejected/<message id>`. */
+  async function rejectUnidentified(error: JobError): Promise<JobOutcome> {
+    const rejected = jobObjects(model.name, { messageId: messageKey() });
+    const document: FailedDocument = { job_id: null, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } };
+    const outcome: JobOutcome = { job_id: null, status: 'failed', resultObject: rejected.result, duplicate: false };
+    // Already recorded by an earlier delivery of this message: acknowledged as it is.
+    if (!(await commitResult(services.store, rejected, resultJson(document)))) return { ...outcome, duplicate: true };
+    await finish(document, [], rejected, services);
+    logOutcome(log.child({ job_id: null }), document);
+    return outcome;
+  }
+
+  /** The message's identity: the event id, the push body's message id, or (neither) a digest of the data. */
+  function messageKey(): string {
+    return event.id ?? messageIdOf(event.data) ?? digest(event.data);
+  }
+
+  function timingSoFar(): { started_at: string; finished_at: string; duration_ms: number } {
+    return { started_at: startedAt.toISOString(), finished_at: now().toISOString(), duration_ms: round(performance.now() - clock) };
   }
 }
 
-/** A bug in decoding or validation is recorded as `internal` rather than retried: it would fail the same way again. */
-function asRejection(error: unknown, doing: string): JobError {
-  return error instanceof JobError ? error : new JobError('internal', `Internal error while ${doing}: ${(error as Error).message}`);
-}
-
-/** Records a rejected message as a failed result, once; storage faults propagate (redelivery). */
-async function recordRejection<P>(
-  model: ModelDefinition<P>,
-  received: Extract<Received<P>, { ok: false }>,
-  timing: Timing,
-  services: JobServices,
-  log: Logger,
-): Promise<JobOutcome> {
-  const { rejection, jobId, objects } = received;
-  const document: FailedDocument = { job_id: jobId, model: model.name, status: 'failed', ...timing, error: { code: rejection.code, message: rejection.message } };
-  const committed = await services.store.createOnly(objects.result, resultJson(document), JSON_TYPE);
-  if (committed === null) return acknowledgeDuplicate(jobId, objects, services, log);
-  await finish(document, [], objects, services);
-  logOutcome(log.child({ job_id: jobId }), document);
-  return { job_id: jobId, status: 'failed', resultObject: objects.result, duplicate: false };
-}
-
-type Timing = Pick<ResultDocument, 'started_at' | 'finished_at' | 'duration_ms'>;
-
-/** Step 4: the model. Its domain errors and bugs are values; transient faults propagate. */
-async function runModel<P>(model: ModelDefinition<P>, job: Job<P>, services: JobServices, log: Logger): Promise<ModelOutput | FailedDocument['error']> {
-  try {
-    return await model.run(job, {
-      history: (symbols) => services.prices.histories(symbols, job.start, job.end),
-      log,
-      config: services.config,
-      warehouse: services.warehouse,
-      secrets: services.secrets,
-    });
-  } catch (error) {
-    if (error instanceof TransientError) throw error;
-    if (error instanceof JobError) return { code: error.code, message: error.message };
-    log.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
-    return { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
-  }
-}
-
-/** Step 5, before the commit: the chart and metrics of a completed job, and its result document. */
-async function storeArtifacts<P>(
-  model: ModelDefinition<P>,
-  job: Job<P>,
-  ran: ModelOutput | FailedDocument['error'],
-  objects: JobObjects,
-  timing: Timing,
-  services: JobServices,
-): Promise<{ document: ResultDocument; metrics: readonly Metric[] }> {
-  if (!('result' in ran)) return { document: { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: ran }, metrics: [] };
-  await Promise.all([
-    ran.chart !== undefined ? services.store.put(objects.chart, ran.chart, 'image/svg+xml') : undefined,
-    services.store.put(metricsObject(objects), JSON.stringify(ran.metrics), JSON_TYPE),
-  ]);
-  const document: CompletedDocument = {
-    job_id: job.job_id,
-    model: model.name,
-    status: 'completed',
-    ...timing,
-    inputs: ran.inputs,
-    result: ran.result,
-    artifacts: {
-      result: services.store.uri(objects.result),
-      ...(ran.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
-    },
-  };
-  return { document, metrics: ran.metrics };
-}
-
-/**
- * Step 2: the job already has a result. Reads only the small `status.json`; the result
- * document itself is read only if a crash interrupted the steps after the commit, so a
- * duplicate delivery of a finished job costs the same whatever the job's size.
- */
-async function acknowledgeDuplicate(jobId: string | null, objects: JobObjects, services: JobServices, log: Logger): Promise<JobOutcome> {
-  const stored = await services.store.get(objects.status);
-  const status = stored ? (JSON.parse(stored.body) as StatusDocument) : null;
-  if (status && status.status !== 'running' && status.dead_lettered !== true) {
-    log.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: status.status });
-    return { job_id: jobId, status: status.status, resultObject: objects.result, duplicate: true };
-  }
-  const result = await services.store.get(objects.result);
-  if (!result) throw new TransientError(`Job ${jobId ?? '(rejected message)'}: result.json exists but could not be read.`);
-  const document = JSON.parse(result.body) as ResultDocument;
-  const storedMetrics = document.status === 'completed' ? await services.store.get(metricsObject(objects)) : null;
-  const metrics = storedMetrics ? (JSON.parse(storedMetrics.body) as Metric[]) : [];
-  log.warn('The job was committed but not finished (a crash after the commit): writing its rows and status now.');
-  await finish(document, metrics, objects, services);
-  return { job_id: jobId, status: document.status, resultObject: objects.result, duplicate: true };
+/** A validation or decoding error as a job's failure: an unexpected one is `internal`. */
+function asRejection(error: unknown, during: string): JobError {
+  return error instanceof JobError ? error : new JobError('internal', `Internal error while ${during}: ${(error as Error).message}`);
 }
 
 /** Rows and final status: everything after the commit point, safe to repeat. */
@@ -225,6 +254,47 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
     ...(document.status === 'failed' ? { error: document.error } : {}),
   };
   await writeStatus(services.store, objects, status);
+}
+
+/** A crash between the commit and the final status leaves status `running`: finish the job's rows and status now. */
+async function finishInterrupted(existing: ResultDocument, objects: JobObjects, services: JobServices, log: Logger): Promise<void> {
+  const storedMetrics = existing.status === 'completed' ? await services.store.get(metricsObject(objects)) : null;
+  const metrics = storedMetrics ? (JSON.parse(storedMetrics.body) as Metric[]) : [];
+  log.warn('The job was committed but not finished (a crash after the commit): writing its rows and status now.');
+  await finish(existing, metrics, objects, services);
+}
+
+/** What a job's stored result is, when it has one. */
+interface StoredResult {
+  readonly status: 'completed' | 'failed';
+  /** Whether it consumes the job_id (see finality.ts). */
+  readonly final: boolean;
+  /** The document, read only when its rows and status were not written (a crash after the commit). */
+  readonly unfinished?: ResultDocument;
+}
+
+/**
+ * The job's stored result in O(1): whether `result.json` exists (metadata only), then the
+ * small `status.json`, which repeats its status and error code once the job is finished.
+ * Only a result whose status was not written yet (a crash after the commit, a run in
+ * progress over an `internal` failure) is read itself.
+ */
+async function storedResult(store: ObjectStore, objects: JobObjects): Promise<StoredResult | null> {
+  if (!(await store.exists(objects.result))) return null;
+  const statusObject = await store.get(objects.status);
+  const status = statusObject ? (JSON.parse(statusObject.body) as StatusDocument) : null;
+  if (status && status.status !== 'running' && status.dead_lettered !== true) {
+    const final = status.status === 'completed' || (status.error !== undefined && FINAL_ERROR_CODES.has(status.error.code));
+    return { status: status.status, final };
+  }
+  const existing = await readResult(store, objects);
+  if (!existing) return null;
+  return { status: existing.status, final: isFinal(existing), unfinished: existing };
+}
+
+async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
+  const stored = await store.get(objects.result);
+  return stored ? (JSON.parse(stored.body) as ResultDocument) : null;
 }
 
 async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {

@@ -107,7 +107,7 @@ export class BigQueryWarehouse implements Warehouse {
 }
 
 /** Credentials for an emulator: a fixed token, so the client never looks for Google's metadata server. */
-function emulatorAuth(): OAuth2Client {
+export function emulatorAuth(): OAuth2Client {
   const client = new OAuth2Client();
   client.setCredentials({ access_token: 'emulator', expiry_date: Date.now() + 10 * 365 * 86_400_000 });
   return client;

@@ -28,6 +28,15 @@ export class FakeGoogleApis {
   queryRows: Record<string, unknown>[] = [];
   queryFields: { name: string; type: string }[] = [];
   dmlStats = { insertedRowCount: '0', updatedRowCount: '0' };
+  /** Per-query answers by SQL (the doctor's several queries); undefined falls back to queryRows/queryFields. */
+  queryAnswer?: (sql: string) => { fields: { name: string; type: string }[]; rows: Record<string, unknown>[] } | undefined;
+  /** Datasets and tables that tables.get / datasets.get find (`dataset.table` to its schema fields). */
+  readonly datasets = new Set<string>();
+  readonly tables = new Map<string, { name: string; type: string; mode?: string }[]>();
+  /** Cloud Monitoring timeSeries.list: the answer for a request's filter (default: no series). */
+  timeSeries: (filter: string) => unknown = () => ({});
+  private readonly jobSql = new Map<string, string>();
+  private jobCount = 0;
   /** Status codes to answer the next requests matching a predicate with (then served normally). */
   readonly faults: { match: (r: RecordedRequest) => boolean; status: number; times: number }[] = [];
   private generation = 1000;
@@ -60,7 +69,9 @@ export class FakeGoogleApis {
       if ((m = p.match(/^\/upload\/storage\/v1\/b\/([^/]+)\/o$/)) && req.method === 'POST') return this.upload(res, m[1], url.searchParams, req.headers['content-type'] ?? '', raw);
       if ((m = p.match(/^\/b\/([^/]+)\/o\/(.+)$/))) return this.object(res, req.method ?? 'GET', m[1], decodeURIComponent(m[2]), url.searchParams);
       if ((m = url.pathname.match(/\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/))) return this.insertAll(res, `${m[2]}.${m[3]}`, raw);
-      if (url.pathname.match(/\/projects\/[^/]+\/(queries|jobs)(\/[^/]+)?$/)) return this.query(res);
+      if ((m = url.pathname.match(/\/projects\/[^/]+\/(queries|jobs)(?:\/([^/]+))?$/))) return this.query(res, m[2], raw);
+      if ((m = url.pathname.match(/\/bigquery\/v2\/projects\/[^/]+\/datasets\/([^/]+)(?:\/tables\/([^/]+))?$/)) && req.method === 'GET') return this.tableOrDataset(res, m[1], m[2]);
+      if (url.pathname.match(/^\/v3\/projects\/[^/]+\/timeSeries$/) && req.method === 'GET') return send(res, 200, this.timeSeries(url.searchParams.get('filter') ?? ''));
       send(res, 404, { error: { code: 404, message: `no fake for ${req.method} ${url.pathname}` } });
     });
   }
@@ -118,17 +129,34 @@ export class FakeGoogleApis {
     send(res, 200, { kind: 'bigquery#tableDataInsertAllResponse' });
   }
 
-  private query(res: http.ServerResponse): void {
+  private query(res: http.ServerResponse, jobId: string | undefined, raw: Buffer): void {
+    // A new job (POST) remembers its SQL under a fresh id; reading its results finds it again.
+    let id = jobId ?? `job-${++this.jobCount}`;
+    if (!jobId && raw.length > 0) {
+      const body = JSON.parse(raw.toString('utf8')) as { query?: string; configuration?: { query?: { query?: string } }; jobReference?: { jobId?: string } };
+      id = body.jobReference?.jobId ?? id;
+      this.jobSql.set(id, body.configuration?.query?.query ?? body.query ?? '');
+    }
+    const answer = this.queryAnswer?.(this.jobSql.get(id) ?? '');
+    const fields = answer?.fields ?? this.queryFields;
+    const rows = answer?.rows ?? this.queryRows;
     send(res, 200, {
       kind: 'bigquery#queryResponse',
       jobComplete: true,
-      jobReference: { projectId: 'test-project', jobId: 'job-1', location: 'EU' },
+      jobReference: { projectId: 'test-project', jobId: id, location: 'EU' },
       status: { state: 'DONE' },
       statistics: { query: { dmlStats: this.dmlStats } },
-      schema: { fields: this.queryFields },
-      rows: this.queryRows.map((r) => ({ f: this.queryFields.map((f) => ({ v: r[f.name] === null || r[f.name] === undefined ? null : String(r[f.name]) })) })),
-      totalRows: String(this.queryRows.length),
+      schema: { fields },
+      rows: rows.map((r) => ({ f: fields.map((f) => ({ v: r[f.name] === null || r[f.name] === undefined ? null : String(r[f.name]) })) })),
+      totalRows: String(rows.length),
     });
+  }
+
+  private tableOrDataset(res: http.ServerResponse, dataset: string, table: string | undefined): void {
+    if (!table) return this.datasets.has(dataset) ? send(res, 200, { kind: 'bigquery#dataset', datasetReference: { datasetId: dataset } }) : send(res, 404, { error: { code: 404, message: `Not found: Dataset ${dataset}` } });
+    const fields = this.tables.get(`${dataset}.${table}`);
+    if (!fields) return send(res, 404, { error: { code: 404, message: `Not found: Table ${dataset}.${table}` } });
+    send(res, 200, { kind: 'bigquery#table', tableReference: { datasetId: dataset, tableId: table }, schema: { fields } });
   }
 }
 
