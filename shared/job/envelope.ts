@@ -88,21 +88,22 @@ function describeParamsIssues(error: z.ZodError, functionName: string): string {
   return describeIssues(error, ['params']);
 }
 
-/** The path of the first own key named `__proto__` in a parsed JSON document ('' for the top level). */
-function findPrototypeKey(value: unknown, path = ''): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      // Arrays of numbers (option batches are arrays of objects): only objects can hold keys.
-      const found = typeof value[i] === 'object' ? findPrototypeKey(value[i], `${path}[${i}]`) : undefined;
-      if (found !== undefined) return found;
+/**
+ * The path of the first own key named `__proto__` in a parsed JSON document ('' for the
+ * top level). Iterative: a job may nest deeper than the call stack.
+ */
+function findPrototypeKey(document: unknown): string | undefined {
+  const pending: { value: unknown; path: string }[] = [{ value: document, path: '' }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) if (typeof value[i] === 'object') pending.push({ value: value[i], path: `${path}[${i}]` });
+      continue;
     }
-    return undefined;
-  }
-  if (Object.hasOwn(value, '__proto__')) return path;
-  for (const [key, child] of Object.entries(value)) {
-    const found = findPrototypeKey(child, path ? `${path}.${key}` : key);
-    if (found !== undefined) return found;
+    if (Object.hasOwn(value, '__proto__')) return path;
+    const entries = Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) pending.push({ value: entries[i][1], path: path ? `${path}.${entries[i][0]}` : entries[i][0] });
   }
   return undefined;
 }
