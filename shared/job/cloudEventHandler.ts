@@ -2,6 +2,7 @@ import type { CloudEventV1 } from 'cloudevents';
 import { logLine, redact } from '../log.js';
 import { createServices } from '../runtime.js';
 import { isDeadLetterEvent, recordDeadLetter } from './deadLetter.js';
+import { TransientError } from './errors.js';
 import type { IncomingEvent, JobOutcome, JobServices } from './lifecycle.js';
 import { runJobEvent } from './lifecycle.js';
 import type { ModelDefinition } from './model.js';
@@ -48,7 +49,13 @@ export class RedeliveryRequest extends Error {
     // The framework also sends the message as the answer's body outside production: redacted too.
     super(redact(cause instanceof Error ? cause.message : String(cause)), { cause });
     this.name = 'RedeliveryRequest';
-    this.stack = logLine('WARNING', 'Transient fault: the message will be redelivered by Pub/Sub.', { model, event_id: eventId, error: cause });
+    const fields = { model, event_id: eventId, error: cause };
+    // A permanent cloud error where the job could not be recorded (its bucket refused it) or
+    // after its result was committed (its rows): redelivered until the dead-letter topic keeps it for replay.
+    this.stack =
+      cause instanceof TransientError
+        ? logLine('WARNING', 'Transient fault: the message will be redelivered by Pub/Sub.', fields)
+        : logLine('ERROR', `Cloud error that retrying will not fix; the message goes to the dead-letter topic: ${this.message}`, fields);
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PriceSource } from '../prices/priceSource.js';
@@ -9,12 +9,13 @@ import { jobObjects, refusalObject, resultJson, type CompletedDocument, type Fai
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { FINAL_ERROR_CODES, isFinal } from './finality.js';
-import { claimJob } from './jobClaim.js';
+import { claimJob, releaseUnheldClaim, type HeldClaim } from './jobClaim.js';
 import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
 import { commitResult } from './resultCommit.js';
+import { StatusWriter } from './statusWriter.js';
 
 /** Everything a job run touches, chosen from configuration at start-up. */
 export interface JobServices {
@@ -88,13 +89,20 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   const stored = await storedAnswer();
   if (stored) return stored;
 
-  const claim = await claimJob(services.store, objects.claim, services.leaseMs, now, jobLog);
-  if (!claim) {
-    throw new TransientError(`Job ${jobId} is being run by another delivery; this one will be retried.`);
-  }
+  // This run's id, written into its claim: how it recognises the claim as its own after a
+  // write whose reply was lost, and releases it whatever happens next.
+  const runId = randomUUID();
+  const status = new StatusWriter(services.store, objects.status, { log: jobLog });
+  let claim: HeldClaim | null = null;
+  let resultStands = false;
   try {
+    claim = await claimJob(services.store, objects.claim, services.leaseMs, now, jobLog, runId);
+    if (!claim) {
+      throw new TransientError(`Job ${jobId} is being run by another delivery; this one will be retried.`);
+    }
     // Another delivery may have committed between our first look and our claim.
     const settled = await storedAnswer();
+    resultStands = settled !== null; // a final result (or a refusal, which answers from one)
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
     await services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
@@ -103,21 +111,27 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
     }
 
-    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
-    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end, run_id: claim.runId });
+    await status.start({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end, run_id: runId });
 
     let output: ModelOutput | undefined;
     let failure: FailedDocument['error'] | undefined;
     try {
-      output = await model.run(job, {
+      const produced = await model.run(job, {
         history: (symbols) => services.prices.histories(symbols, job.start, job.end),
         log: jobLog,
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
       });
+      await Promise.all([
+        produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,
+        services.store.put(metricsObject(objects), JSON.stringify(produced.metrics), JSON_TYPE),
+      ]);
+      output = produced;
     } catch (error) {
       if (error instanceof TransientError) throw error;
+      // A JobError: the model's domain error, or a permanent cloud error (code internal, the service's message).
       if (error instanceof JobError) failure = { code: error.code, message: error.message };
       else {
         jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
@@ -131,10 +145,6 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     let metrics: readonly Metric[] = [];
     if (output) {
       metrics = output.metrics;
-      await Promise.all([
-        output.chart !== undefined ? services.store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
-        services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
-      ]);
       document = {
         job_id: job.job_id,
         model: model.name,
@@ -152,18 +162,25 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
     return await commit(document, metrics);
   } finally {
-    await claim.release();
+    await (claim ? claim.release(resultStands) : releaseUnheldClaim(services.store, objects.claim, runId)).catch((error: unknown) => {
+      jobLog.warn('Could not release the job claim; it expires by itself.', { error });
+    });
   }
 
   /** Commits the document (the commit point), then its rows and final status; the winner's answer if another delivery committed first. */
   async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<JobOutcome> {
-    if (!(await commitResult(services.store, objects, resultJson(document)))) {
+    // The store resolves an ambiguous write (a retried upload whose first attempt was stored)
+    // by its own write id: false here means another delivery's final result is there.
+    const committed = await commitResult(services.store, objects, resultJson(document));
+    // A final result guards the job from here on (an `internal` failure does not: a re-run needs the claim free).
+    resultStands = !committed || isFinal(document);
+    if (!committed) {
       jobLog.warn('Another delivery committed this job_id first; its result stands.');
       const winner = await storedAnswer();
       if (winner) return winner;
       throw new TransientError(`Job ${jobId}: result.json exists but could not be read.`);
     }
-    await finish(document, metrics, objects, services);
+    await finish(document, metrics, objects, services, status);
     logOutcome(jobLog, document);
     return { job_id: document.job_id, status: document.status, resultObject: objects.result, duplicate: false };
   }
@@ -238,13 +255,17 @@ function asRejection(error: unknown, during: string): JobError {
   return error instanceof JobError ? error : new JobError('internal', `Internal error while ${during}: ${(error as Error).message}`);
 }
 
-/** Rows and final status: everything after the commit point, safe to repeat. */
-async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices): Promise<void> {
+/**
+ * Rows and final status: everything after the commit point, safe to repeat. A permanent
+ * warehouse error here is thrown like a transient one: the result stands, and the message
+ * goes to the dead-letter topic, from which it can be replayed once the table is fixed.
+ */
+async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices, status?: StatusWriter): Promise<void> {
   await Promise.all([
     services.warehouse.insertRows('job_runs', [jobRunRow(document, objects.rejectedMessageId)]),
     document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
   ]);
-  const status: StatusDocument = {
+  const final: StatusDocument = {
     job_id: document.job_id,
     model: document.model,
     status: document.status,
@@ -253,7 +274,7 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
     duration_ms: document.duration_ms,
     ...(document.status === 'failed' ? { error: document.error } : {}),
   };
-  await writeStatus(services.store, objects, status);
+  await (status ?? new StatusWriter(services.store, objects.status)).write(final);
 }
 
 /** A crash between the commit and the final status leaves status `running`: finish the job's rows and status now. */
@@ -295,10 +316,6 @@ async function storedResult(store: ObjectStore, objects: JobObjects): Promise<St
 async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
   const stored = await store.get(objects.result);
   return stored ? (JSON.parse(stored.body) as ResultDocument) : null;
-}
-
-async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {
-  await store.put(objects.status, JSON.stringify(status, null, 2) + '\n', JSON_TYPE);
 }
 
 function metricsObject(objects: JobObjects): string {
