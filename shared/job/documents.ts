@@ -41,6 +41,10 @@ export interface StatusDocument {
    * `result.json`, so a replay of the message runs the job.
    */
   readonly dead_lettered?: true;
+  /** While running: the share done (0 to 1), when it was measured, and the model's detail. */
+  readonly progress?: number;
+  readonly updated_at?: string;
+  readonly [detail: string]: unknown;
 }
 
 /** Where a job's objects live in the bucket. */
