@@ -7,14 +7,19 @@ import { promises as fs } from 'node:fs';
 import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
-import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName } from '../shared/registry.js';
+import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
 import { createServices } from '../shared/runtime.js';
 
-const [name, source] = process.argv.slice(2);
-if (!name || !source || !isFunctionName(name)) {
-  process.stderr.write(`usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`);
+const USAGE = `usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`;
+const [name, source, ...extra] = process.argv.slice(2);
+const usageError = (problem: string): never => {
+  process.stderr.write(`${problem}\n${USAGE}`);
   process.exit(2);
-}
+};
+if (!name) usageError('Missing the function name.');
+if (!isFunctionName(name!)) usageError(`Unknown function "${name}": the first argument is one of ${FUNCTION_NAMES.join(', ')}.`);
+if (!source) usageError(`Missing the job: give a job file (e.g. fixtures/jobs/${name}.json) or - for standard input.`);
+if (extra.length > 0) usageError(`Unexpected argument "${extra[0]}" after the job file.`);
 
 // A Monte Carlo job's worker threads load while the job is read and validated.
 if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
@@ -27,10 +32,17 @@ process.env.USE_FIXTURE ??= 'true';
 // The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
 delete process.env.GCS_BUCKET;
 
+// A job file that is not JSON is the caller's mistake with this command, not a job to record.
+try {
+  JSON.parse(body as string);
+} catch (error) {
+  usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
+}
+
 try {
   const services = await createServices(process.env);
-  const handler = jobEventHandler(await MODEL_LOADERS[name](), async () => services);
-  const outcome = await handler(pubsubCloudEvent(body, `jobs-${name}`));
+  const handler = jobEventHandler(await MODEL_LOADERS[name as FunctionName](), async () => services);
+  const outcome = await handler(pubsubCloudEvent(body as string, `jobs-${name}`));
   const stored = outcome ? await services.store.get(outcome.resultObject) : null;
   if (!outcome || !stored) throw new Error('The job ended without a stored result document.');
   const code = outcome.status === 'completed' ? 0 : 1;

@@ -50,6 +50,16 @@ export const configSchema = z.object({
    * crashed run strands its job. Shorter than the push subscription's retries (README "Reliability").
    */
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** `host:port` of the Pub/Sub emulator: job events go there (and `npm run submit` publishes there). */
+  PUBSUB_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
+  /** The topic every finished job is announced on. */
+  JOB_EVENTS_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').default('job-events'),
+  /**
+   * Where job events go: `pubsub` (the topic, or the emulator), `local` (a file under
+   * LOCAL_DATA_DIR) or `none`. Default: `pubsub` with an emulator, `local` without a bucket,
+   * else `none` (Terraform sets `pubsub` on the deployed functions).
+   */
+  JOB_EVENTS: z.enum(['pubsub', 'local', 'none']).optional(),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
 });

@@ -5,9 +5,10 @@ import { standardizeActions, standardizeBars, type StandardizeContext } from '..
 import { TwelveDataClient } from '../../shared/ingest/twelveData.js';
 import { VendorHttp } from '../../shared/ingest/vendorHttp.js';
 import { JobError } from '../../shared/job/errors.js';
+import { vendorSamplesAvailable } from '../support/vendorSamples.js';
 import { useReplayServer, vendorFixture, vendorText } from './vendorReplayServer.js';
 
-// Every shape here is a real recorded vendor response (fixtures/vendors/*/recorded/, sources
+// Every shape here is a real recorded vendor response (../shared/data/vendor-samples/, sources
 // in fixtures/vendors/README.md), served over HTTP as the vendor sent it.
 
 const replay = useReplayServer();
@@ -20,7 +21,7 @@ const context = (symbol: string, start = '1900-01-01', end = '2100-12-31'): Stan
 
 type EodRow = { date: string; open: number; close: number; adjusted_close: number; volume: number };
 
-describe('EODHD, recorded', () => {
+describe.skipIf(!vendorSamplesAvailable)('EODHD, recorded', () => {
   it('AAPL.US across the 7-for-1 split of 2014-06-09: raw closes as traded, adjusted_close continuous, every row kept', async () => {
     const recorded = vendorFixture('eodhd', 'recorded/eod-AAPL.US.2014-05-01_2014-07-31.json') as EodRow[];
     replay.current.route(() => ({ body: recorded }));
@@ -125,7 +126,7 @@ describe('EODHD, recorded', () => {
   });
 });
 
-describe('Twelve Data, recorded', () => {
+describe.skipIf(!vendorSamplesAvailable)('Twelve Data, recorded', () => {
   type Ts = { values: Record<string, string>[] };
   const tdContext = (symbol: string): StandardizeContext => ({ ...context(symbol), source: 'twelvedata' });
 

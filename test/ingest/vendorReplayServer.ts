@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { vendorSamplePath } from '../support/vendorSamples.js';
 
 /** A local HTTP server that answers like EODHD (under /api) and Twelve Data (under /td) from the recorded fixtures. */
 
@@ -9,16 +11,21 @@ const fixtureDir = new URL('../../fixtures/vendors/', import.meta.url);
 
 /** A recorded vendor response, parsed. */
 export function vendorFixture(vendor: 'eodhd' | 'twelvedata', name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`${vendor}/${name}`, fixtureDir), 'utf8'));
+  return JSON.parse(vendorText(vendor, name));
 }
 
 /** A recorded vendor response as the text the vendor sent (EODHD's plain-text errors). */
 export function vendorText(vendor: 'eodhd' | 'twelvedata', name: string): string {
-  return readFileSync(new URL(`${vendor}/${name}`, fixtureDir), 'utf8');
+  return readFileSync(fixturePath(vendor, name), 'utf8');
+}
+
+/** `recorded/<file>` is a real recorded response from the vendor samples beside the repo; anything else a synthesized fixture. */
+function fixturePath(vendor: 'eodhd' | 'twelvedata', name: string): string {
+  return name.startsWith('recorded/') ? vendorSamplePath(vendor, name.slice('recorded/'.length)) : fileURLToPath(new URL(`${vendor}/${name}`, fixtureDir));
 }
 
 function fixtureExists(vendor: 'eodhd' | 'twelvedata', name: string): boolean {
-  return existsSync(new URL(`${vendor}/${name}`, fixtureDir));
+  return existsSync(fixturePath(vendor, name));
 }
 
 export interface RecordedRequest {
