@@ -44,16 +44,23 @@ async function copyWasm(outdir) {
   }
 }
 
+// `--outdir=<folder>` builds elsewhere than dist/ (a test that must not race the suites
+// serving dist/); the folder must be inside the repository, so that the bundles' external
+// packages resolve from its node_modules.
+const args = process.argv.slice(2);
+const outArg = args.find((a) => a.startsWith('--outdir='));
+const distRoot = outArg ? path.resolve(outArg.slice('--outdir='.length)) : path.join(root, 'dist');
+
 // Each bundle targets the Node major of the runtime Terraform deploys it on, and its
 // package.json says so: the runtime's buildpack wants engines.node compatible with it (and
 // no ">" range), and Terraform refuses to deploy a bundle whose engines do not match.
 const runtimes = await deployedRuntimes();
 
-const only = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('--'));
 const functions = (await fs.readdir(path.join(root, 'functions'))).filter((f) => only.length === 0 || only.includes(f)).sort();
 const sizes = [];
 for (const fn of functions) {
-  const outdir = path.join(root, 'dist', fn);
+  const outdir = path.join(distRoot, fn);
   await fs.rm(outdir, { recursive: true, force: true });
   const entryPoints = { index: path.join(root, 'functions', fn, 'index.ts') };
   for (const [name, file] of Object.entries(extraEntries[fn] ?? {})) entryPoints[name] = path.join(root, file);
@@ -72,13 +79,14 @@ for (const fn of functions) {
 
 // The command-line runner (`node dist/cli/job.js`), which the benchmarks time as a whole
 // process: it runs here, so it targets the Node running the build.
-await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
-await bundle({ job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) }, path.join(root, 'dist', 'cli'), `node${process.versions.node}`);
-await copyWasm(path.join(root, 'dist', 'cli'));
+await fs.rm(path.join(distRoot, 'cli'), { recursive: true, force: true });
+await bundle({ job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, extraEntries.montecarlo.montecarloWorker) }, path.join(distRoot, 'cli'), `node${process.versions.node}`);
+await copyWasm(path.join(distRoot, 'cli'));
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 process.stderr.write('Built functions:\n');
-for (const s of sizes) process.stderr.write(`  dist/${s.fn.padEnd(13)} index.js ${kb(s.index).padStart(10)}   folder ${kb(s.total).padStart(10)}   ${s.runtime}\n`);
+const shown = path.relative(root, distRoot) || '.';
+for (const s of sizes) process.stderr.write(`  ${shown}/${s.fn.padEnd(13)} index.js ${kb(s.index).padStart(10)}   folder ${kb(s.total).padStart(10)}   ${s.runtime}\n`);
 
 /** ESM bundles for `target` (e.g. node24), minified (less to parse at cold start), names kept for stack traces. */
 function bundle(entryPoints, outdir, target) {

@@ -5,7 +5,7 @@
 // charts can be looked at as a reader of the bucket sees them.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { cloudEventHandler } from '../shared/job/cloudEventHandler.js';
+import { jobEventHandler } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
 import { isFunctionName, MODEL_LOADERS } from '../shared/registry.js';
@@ -31,11 +31,11 @@ for (const file of jobs) {
   if (!isFunctionName(fn)) throw new Error(`${file}: the file name must start with a function name (montecarlo-..., markowitz-...).`);
   const job = JSON.parse(await fs.readFile(file, 'utf8')) as { job_id: string };
   job.job_id = `${job.job_id}-${stamp}`;
-  const handler = cloudEventHandler(await MODEL_LOADERS[fn](), services);
-  const document = await handler(pubsubCloudEvent(JSON.stringify(job), `jobs-${fn}`));
-  if (!document) throw new Error(`${file}: taken for a model task, not a job.`); // no attributes: never
-  if (document.status !== 'completed') {
-    process.stderr.write(`${file}: ${document.status} ${JSON.stringify(document.error)}\n`);
+  const handler = jobEventHandler(await MODEL_LOADERS[fn](), services);
+  const outcome = await handler(pubsubCloudEvent(JSON.stringify(job), `jobs-${fn}`));
+  if (outcome?.status !== 'completed') {
+    const stored = outcome ? JSON.parse(await fs.readFile(path.join(dataDir, 'bucket', outcome.resultObject), 'utf8')) as { error?: unknown } : {};
+    process.stderr.write(`${file}: ${outcome?.status ?? 'no outcome'} ${JSON.stringify(stored.error)}\n`);
     continue;
   }
   const folder = path.join(dataDir, 'bucket', 'jobs', fn, job.job_id);

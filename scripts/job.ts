@@ -4,9 +4,7 @@
 // prints the result document on stdout; exits 0 completed, 1 failed, 75 when a transient
 // fault would have had Pub/Sub retry, 2 on a usage error.
 import { promises as fs } from 'node:fs';
-import { cloudEventHandler } from '../shared/job/cloudEventHandler.js';
-import { resultJson } from '../shared/job/documents.js';
-import { TransientError } from '../shared/job/errors.js';
+import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
 import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
@@ -33,27 +31,27 @@ const body = source === '-' ? await readStdin() : await fs.readFile(source, 'utf
 process.env.USE_FIXTURE ??= 'true';
 // The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
 delete process.env.GCS_BUCKET;
-// ... and runs a sharded Monte Carlo job's shards in this process (no shard topic).
-delete process.env.MC_SHARD_TOPIC;
 
 // A job file that is not JSON is the caller's mistake with this command, not a job to record.
 try {
-  JSON.parse(body);
+  JSON.parse(body as string);
 } catch (error) {
   usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
 }
 
 try {
-  const handler = cloudEventHandler(await MODEL_LOADERS[name as FunctionName](), () => createServices(process.env));
-  const document = await handler(pubsubCloudEvent(body as string, `jobs-${name}`));
-  if (!document) throw new Error('The message was taken for a model task, not a job.'); // it has no attributes: never
-  const code = document.status === 'completed' ? 0 : 1;
+  const services = await createServices(process.env);
+  const handler = jobEventHandler(await MODEL_LOADERS[name as FunctionName](), async () => services);
+  const outcome = await handler(pubsubCloudEvent(body as string, `jobs-${name}`));
+  const stored = outcome ? await services.store.get(outcome.resultObject) : null;
+  if (!outcome || !stored) throw new Error('The job ended without a stored result document.');
+  const code = outcome.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the
   // process exits once stdout has flushed, rather than waiting for their teardown at exit.
   const stopped = stopWorkers();
-  process.stdout.write(resultJson(document), () => void stopped.finally(() => process.exit(code)));
+  process.stdout.write(stored.body, () => void stopped.finally(() => process.exit(code)));
 } catch (error) {
-  const transient = error instanceof TransientError;
+  const transient = error instanceof RedeliveryRequest;
   process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);
   process.exitCode = transient ? 75 : 1;
 }

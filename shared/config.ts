@@ -44,8 +44,12 @@ export const configSchema = z.object({
   TWELVE_DATA_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(55),
   /** Vendor requests an ingest job keeps in flight at once (within the per-minute budget). */
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-  /** How long a run's claim keeps redeliveries of the same job off it; longer than the function timeout. */
-  JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
+  /**
+   * How long a run's claim keeps redeliveries of the same job off it without renewal; a
+   * heartbeat renews it every quarter lease while the job runs, so it bounds how long a
+   * crashed run strands its job. Shorter than the push subscription's retries (README "Reliability").
+   */
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(60),
   /** `host:port` of the Pub/Sub emulator: job events go there (and `npm run submit` publishes there). */
   PUBSUB_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
   /** The topic every finished job is announced on. */

@@ -40,8 +40,7 @@ export function redact(text: string): string {
 export function createLogger(level: Severity = 'INFO', sink: LineSink = stderrSink, base: LogFields = {}): Logger {
   const write = (severity: Severity, message: string, fields?: LogFields) => {
     if (rank[severity] < rank[level]) return;
-    const entry = { severity, message, time: new Date().toISOString(), ...base, ...fields };
-    sink(redact(JSON.stringify(entry, errorReplacer)));
+    sink(logLine(severity, message, { ...base, ...fields }));
   };
   return {
     debug: (m, f) => write('DEBUG', m, f),
@@ -52,8 +51,21 @@ export function createLogger(level: Severity = 'INFO', sink: LineSink = stderrSi
   };
 }
 
+/**
+ * One log entry as a JSON line (secrets redacted), for a line that another component
+ * prints: the functions-framework prints a thrown error's `stack`.
+ */
+export function logLine(severity: Severity, message: string, fields: LogFields = {}): string {
+  return redact(JSON.stringify({ severity, message, time: new Date().toISOString(), ...fields }, errorReplacer));
+}
+
+/** An error as a log field: its name and message, and its causes' (a network error's ECONNREFUSED), never a stack. */
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) {
+    const cause = (value as { cause?: unknown }).cause;
+    const code = (value as { code?: unknown }).code;
+    return { name: value.name, message: value.message, ...(typeof code === 'string' ? { code } : {}), ...(cause !== undefined ? { cause } : {}) };
+  }
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

@@ -8,7 +8,9 @@ locals {
   function_settings = {
     blackscholes = {
       topic           = "jobs-blackscholes"
-      memory          = "512Mi"
+      # Its largest valid job (100,000 options, MAX_OPTIONS) peaks at ~410 MB: 1 GiB
+      # keeps 30% spare (test/limits/memoryLimits.test.ts runs it with the heap capped).
+      memory          = "1Gi"
       cpu             = "1"
       timeout_seconds = 120
       min_instances   = 0

@@ -1,6 +1,8 @@
 # Pub/Sub: per function a job topic (the contract's name), a push subscription to the
 # function with a dead-letter policy, and a dead-letter topic with a pull subscription that
-# keeps what could not be delivered; and one topic, job-events, on which every function
+# keeps what could not be delivered and a push subscription that records it in the job's
+# status (scripts/pubsub/topology.ts creates the same on the emulator; test/terraform.test.ts
+# holds the settings equal); and one topic, job-events, on which every function
 # announces each job that ends (completed or failed), so that callers wait instead of polling
 # jobs/<model>/<job_id>/status.json. Callers bring their own subscriptions to it
 # (`npm run submit -- ... --wait` makes a short-lived one).
@@ -72,7 +74,10 @@ resource "google_pubsub_subscription" "push" {
     }
   }
 
-  # A transient fault (non-2xx answer) is redelivered with backoff, then dead-lettered.
+  # A transient fault (non-2xx answer, or a crashed instance's dropped connection) is
+  # redelivered with backoff, then dead-lettered. The backoffs before attempts 2-5 add up to
+  # about 10 + 20 + 40 + 80 = 150 s, longer than a crashed run's job lease
+  # (JOB_LEASE_SECONDS, 60 s): a later attempt always finds the lease expired and takes over.
   retry_policy {
     minimum_backoff = "10s"
     maximum_backoff = "600s"
@@ -87,4 +92,38 @@ resource "google_pubsub_subscription" "push" {
     google_cloud_run_service_iam_member.pubsub_invoker,
     google_pubsub_topic_iam_member.dead_letter_publisher,
   ]
+}
+
+# Brings each dead-lettered message back to its function, on the dead-letter topic's path:
+# the function sees the topic in the CloudEvent's source and records the job's status.json
+# as failed (dead_lettered) instead of running it, so no job stays "running" forever. The
+# message stays in the "dead_letter" subscription above for replay.
+resource "google_pubsub_subscription" "dead_letter_push" {
+  for_each = local.functions
+
+  name  = "${local.prefix}${each.key}-dead-letter-push"
+  topic = google_pubsub_topic.dead_letter[each.key].id
+
+  ack_deadline_seconds       = 600
+  message_retention_duration = "604800s"
+
+  expiration_policy {
+    ttl = ""
+  }
+
+  push_config {
+    push_endpoint = "${google_cloudfunctions2_function.function[each.key].service_config[0].uri}/projects/${var.project}/topics/${google_pubsub_topic.dead_letter[each.key].name}"
+
+    oidc_token {
+      service_account_email = google_service_account.pubsub_invoker.email
+      audience              = google_cloudfunctions2_function.function[each.key].service_config[0].uri
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+
+  depends_on = [google_cloud_run_service_iam_member.pubsub_invoker]
 }

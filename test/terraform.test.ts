@@ -15,6 +15,8 @@ import { decodePubsubEvent } from '../shared/job/pubsubEvent.js';
 import { ingestModel } from '../shared/ingest/job.js';
 import { OHLCV_TABLE } from '../shared/ingest/ohlcvRow.js';
 import { PRICE_TABLES, PRICES_VIEW, TABLES } from '../shared/warehouse/schemas.js';
+import { isDeadLetterEvent } from '../shared/job/deadLetter.js';
+import { DELIVERY } from '../scripts/pubsub/topology.js';
 import { TERRAFORM_SCHEMAS_DIR, terraformSchemaFiles, terraformViewFiles } from '../scripts/terraformSchemas.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -207,10 +209,17 @@ describe('terraform: one deployment per function of the code', () => {
     expect(ackDeadline).toBeLessThanOrEqual(600);
   });
 
-  it.each(codeFunctions)('%s: a run ends before its job lease (JOB_LEASE_SECONDS) lets a redelivery take the job over', (fn) => {
+  it.each(codeFunctions)("%s: Pub/Sub's first 5 attempts outlast a crashed run's job lease, so a later attempt takes the job over", (fn) => {
     const env = obj(settingsOf(fn).env, `${fn}.env`);
+    // The lease is renewed by a heartbeat while a run lives; after a crash it runs out within one lease.
     const lease = configSchema.shape.JOB_LEASE_SECONDS.parse(env.JOB_LEASE_SECONDS);
-    expect(lease).toBeGreaterThan(Number(settingsOf(fn).timeout_seconds));
+    const retry = block(resource('google_pubsub_subscription', 'push'), 'retry_policy');
+    const attempts = Number(tf.variables.max_delivery_attempts.default);
+    const waited = backoffsBefore(attempts, seconds(retry.minimum_backoff), seconds(retry.maximum_backoff));
+    // A margin of one heartbeat (a quarter lease) for the crash to land just after a renewal.
+    expect(waited).toBeGreaterThan(lease * 1.25);
+    // And the lease bounds how long a crash strands a job: about a minute.
+    expect(lease).toBeLessThanOrEqual(120);
   });
 
   it('montecarlo gets more CPU and memory than the other models', () => {
@@ -248,6 +257,33 @@ describe('terraform: delivery with retries and dead-lettering', () => {
     expect(attempts as number).toBeGreaterThanOrEqual(5);
     expect(attempts as number).toBeLessThanOrEqual(100);
     expect(block(push, 'retry_policy').maximum_backoff).toBeTruthy();
+  });
+
+  it('the settings are those the emulator suite and `npm run stack` create (scripts/pubsub/topology.ts)', () => {
+    const push = resource('google_pubsub_subscription', 'push');
+    const retry = block(push, 'retry_policy');
+    expect(Number(push.ack_deadline_seconds)).toBe(DELIVERY.ackDeadlineSeconds);
+    expect(seconds(push.message_retention_duration)).toBe(DELIVERY.messageRetentionSeconds);
+    expect({ minimumBackoffSeconds: seconds(retry.minimum_backoff), maximumBackoffSeconds: seconds(retry.maximum_backoff) }).toEqual(DELIVERY.retry);
+    expect(tf.variables.max_delivery_attempts.default).toBe(DELIVERY.maxDeliveryAttempts);
+    expect(String(block(push, 'push_config').push_endpoint)).toMatch(/\/projects\/\$\{var\.project\}\/topics\/\$\{google_pubsub_topic\.jobs\[each\.key\]\.name\}$/);
+    expect(tf.texts['messaging.tf']).toContain('name = "${local.prefix}${each.key}-dead-letter"');
+  });
+
+  it('each dead-letter topic pushes back to its function on the dead-letter path, which records the job as failed', () => {
+    const push = resource('google_pubsub_subscription', 'dead_letter_push');
+    expect(push.for_each).toBe('${local.functions}');
+    expect(push.topic).toBe('${google_pubsub_topic.dead_letter[each.key].id}');
+    expect(String(push.name)).toBe('${local.prefix}${each.key}-dead-letter-push');
+    const config = block(push, 'push_config');
+    // The path's topic ends in -dead-letter: that is how the function tells a dead-letter record from a job (shared/job/deadLetter.ts).
+    expect(String(config.push_endpoint)).toBe('${google_cloudfunctions2_function.function[each.key].service_config[0].uri}/projects/${var.project}/topics/${google_pubsub_topic.dead_letter[each.key].name}');
+    expect(isDeadLetterEvent('//pubsub.googleapis.com/projects/p/topics/quant-montecarlo-dead-letter')).toBe(true);
+    expect(isDeadLetterEvent('//pubsub.googleapis.com/projects/p/topics/jobs-montecarlo')).toBe(false);
+    expect(block(config, 'oidc_token').service_account_email).toBe('${google_service_account.pubsub_invoker.email}');
+    // No dead-letter policy of its own: a record that cannot be written is retried, never lost.
+    expect(push).not.toHaveProperty('dead_letter_policy');
+    expect(block(push, 'retry_policy').minimum_backoff).toBeTruthy();
   });
 
   it('a Cloud Functions event trigger is not used (its Eventarc subscription cannot dead-letter)', () => {
@@ -617,3 +653,17 @@ describe('terraform: the prices view matches shared/warehouse/schemas.ts', () =>
     );
   });
 });
+
+/** A Terraform duration ("10s") in seconds. */
+function seconds(value: Json | undefined): number {
+  const m = String(value).match(/^(\d+(?:\.\d+)?)s$/);
+  if (!m) throw new Error(`${String(value)} is not a duration in seconds`);
+  return Number(m[1]);
+}
+
+/** Pub/Sub's exponential redelivery backoff summed over the waits before attempts 2..n. */
+function backoffsBefore(attempts: number, minimum: number, maximum: number): number {
+  let total = 0;
+  for (let k = 0; k < attempts - 1; k++) total += Math.min(maximum, minimum * 2 ** k);
+  return total;
+}

@@ -154,14 +154,27 @@ export class VendorHttp {
   }
 }
 
-/** A fetch failure in words that cannot contain the URL (undici may quote it in messages). */
-function describeFetchFailure(error: unknown, timeoutMs: number): string {
+/**
+ * A fetch failure named by its cause (fetch itself only says "fetch failed"): the cause's
+ * code and message, e.g. `network error (ECONNREFUSED: connect ECONNREFUSED 10.0.0.1:443)`
+ * or `network error (UND_ERR_SOCKET: other side closed)`. Anything shaped like a URL is cut
+ * out (undici may quote one, with the API key in its query).
+ */
+export function describeFetchFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
     return `no answer within ${timeoutMs} ms`;
   }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : error instanceof Error ? error.name : 'unknown';
-  return `network error (${code})`;
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown; errors?: unknown } | undefined) : undefined;
+  if (cause === undefined || cause === null) return `network error (${error instanceof Error ? `${error.name}: ${withoutUrls(error.message)}` : 'unknown'})`;
+  // A host with several addresses fails with an AggregateError of one error each.
+  const inner = Array.isArray(cause.errors) ? (cause.errors as { code?: unknown }[]).map((e) => e.code).filter((c) => typeof c === 'string') : [];
+  const code = typeof cause.code === 'string' ? cause.code : inner.length > 0 ? [...new Set(inner)].join(', ') : undefined;
+  const message = typeof cause.message === 'string' && cause.message !== '' ? withoutUrls(cause.message) : undefined;
+  return `network error (${[code, message].filter((p) => p !== undefined).join(': ') || 'no cause given'})`;
+}
+
+function withoutUrls(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/\S*/gi, '<url>').slice(0, 200);
 }
 
 function parseRetryAfter(header: string | null): number | null {

@@ -1,48 +1,90 @@
 import type { CloudEventV1 } from 'cloudevents';
+import { logLine, redact } from '../log.js';
 import { createServices } from '../runtime.js';
-import type { ResultDocument } from './documents.js';
+import { isDeadLetterEvent, recordDeadLetter } from './deadLetter.js';
 import { TransientError } from './errors.js';
-import type { JobServices } from './lifecycle.js';
+import type { IncomingEvent, JobOutcome, JobServices } from './lifecycle.js';
 import { runJobEvent } from './lifecycle.js';
 import { jobFolderFiles } from './jobFiles.js';
 import type { ModelDefinition } from './model.js';
 
 /**
- * The CloudEvent function of a model: runs each delivery through the job lifecycle.
- * Returns normally for every job that ends (completed or failed), so Pub/Sub acks it;
- * throws only transient faults, so Pub/Sub redelivers.
+ * The CloudEvent function of a model: runs each delivery through the job lifecycle, or,
+ * for a message from the model's dead-letter topic, records the job as failed.
+ * Resolves with nothing, so the push answer is an empty 204 whatever the job's size (the
+ * result lives in the bucket); throws only transient faults, so Pub/Sub redelivers.
  * @param services how to build the adapters; by default from the environment, once.
  */
 export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
-  return async (event: CloudEventV1<unknown>): Promise<ResultDocument | undefined> => {
-    const ready = await services();
+  const handle = jobEventHandler(model, services);
+  return async (event: CloudEventV1<unknown>): Promise<void> => {
+    await handle(event);
+  };
+}
+
+/**
+ * The same handler, resolving with how the job ended (null for a dead-letter record):
+ * for the command line, which prints the stored result.
+ */
+export function jobEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
+  return async (event: CloudEventV1<unknown>): Promise<JobOutcome | null> => {
+    const incoming = incomingEvent(event);
     try {
-      const task = model.tasks && taskMessage(event.data, model.tasks.kind);
-      if (task !== undefined && task !== null && model.tasks) {
+      const ready = await services();
+      // A model's own task (a Monte Carlo shard), told apart by the message attribute `kind`.
+      const task = model.tasks ? taskMessage(event.data, model.tasks.kind) : null;
+      if (isDeadLetterEvent(event.source)) {
+        if (task === null) await recordDeadLetter(model, incoming, ready);
+        else ready.log.error('A model task reached the dead-letter topic; its job fails when its shards are merged.', { model: model.name, event_id: incoming.id });
+        return null;
+      }
+      if (task !== null && model.tasks) {
         await model.tasks.run(task, {
           jobFiles: (jobId) => jobFolderFiles(ready.store, model.name, jobId),
           log: ready.log.child({ model: model.name, event_id: event.id }),
           config: ready.config,
         });
-        return undefined;
+        return null;
       }
-      return await runJobEvent(model, { id: event.id, time: event.time, data: event.data }, ready);
+      return await runJobEvent(model, incoming, ready);
     } catch (error) {
-      if (error instanceof TransientError) ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: event.id, error });
-      // A permanent cloud error where the job could not be recorded (its bucket refused it) or
-      // after its result was committed (its rows): redelivered until the dead-letter topic keeps it for replay.
-      else ready.log.error(`Cloud error that retrying will not fix; the message goes to the dead-letter topic: ${(error as Error).message}`, { model: model.name, event_id: event.id, error });
-      throw error;
+      throw new RedeliveryRequest(model.name, incoming.id, error);
     }
   };
 }
 
-/** The text of a message whose attribute `kind` is `kind`, or null when the event is not one. */
-function taskMessage(data: unknown, kind: string): string | null {
-  if (typeof data !== 'object' || data === null) return null;
-  const message = (data as { message?: { data?: unknown; attributes?: Record<string, unknown> } }).message;
-  if (message?.attributes?.kind !== kind || typeof message.data !== 'string') return null;
-  return Buffer.from(message.data, 'base64').toString('utf8');
+/**
+ * What the handler throws for a transient fault. The functions-framework prints a thrown
+ * error's `stack` to stderr; this one's stack is the fault's one-line JSON log entry, so a
+ * redelivered message logs one line, like every other event.
+ */
+export class RedeliveryRequest extends Error {
+  constructor(model: string, eventId: string | undefined, cause: unknown) {
+    // The framework also sends the message as the answer's body outside production: redacted too.
+    super(redact(cause instanceof Error ? cause.message : String(cause)), { cause });
+    this.name = 'RedeliveryRequest';
+    const fields = { model, event_id: eventId, error: cause };
+    // A permanent cloud error where the job could not be recorded (its bucket refused it) or
+    // after its result was committed (its rows): redelivered until the dead-letter topic keeps it for replay.
+    this.stack =
+      cause instanceof TransientError
+        ? logLine('WARNING', 'Transient fault: the message will be redelivered by Pub/Sub.', fields)
+        : logLine('ERROR', `Cloud error that retrying will not fix; the message goes to the dead-letter topic: ${this.message}`, fields);
+  }
+}
+
+/**
+ * The functions-framework turns a push body into a CloudEvent only when `message.data` is
+ * non-empty; a message with attributes and no data arrives as the push body itself. Both
+ * become the same event here, identified by the message id.
+ */
+function incomingEvent(event: CloudEventV1<unknown>): IncomingEvent {
+  const push = event as unknown as { message?: { messageId?: unknown }; subscription?: unknown };
+  if (event.data === undefined && typeof push.message === 'object' && push.message !== null) {
+    const id = push.message.messageId;
+    return { id: typeof id === 'string' ? id : undefined, data: { message: push.message, subscription: push.subscription } };
+  }
+  return { id: event.id, time: event.time, data: event.data };
 }
 
 let cached: Promise<JobServices> | undefined;
@@ -52,4 +94,12 @@ function sharedServices(): Promise<JobServices> {
     throw error;
   });
   return cached;
+}
+
+/** The text of a message whose attribute `kind` is `kind`, or null when the event is not one. */
+function taskMessage(data: unknown, kind: string): string | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const message = (data as { message?: { data?: unknown; attributes?: Record<string, unknown> } }).message;
+  if (message?.attributes?.kind !== kind || typeof message.data !== 'string') return null;
+  return Buffer.from(message.data, 'base64').toString('utf8');
 }

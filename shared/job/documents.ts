@@ -41,12 +41,19 @@ export interface StatusDocument {
   readonly finished_at?: string;
   readonly duration_ms?: number;
   readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /**
+   * Set when the job's message reached its dead-letter topic: `failed` without a
+   * `result.json`, so a replay of the message runs the job.
+   */
+  readonly dead_lettered?: true;
   /** While running: the model's detail beside `progress` (e.g. symbols done and in all). */
   readonly [detail: string]: unknown;
 }
 
 /** Where a job's objects live in the bucket. */
 export interface JobObjects {
+  /** The message id the objects are filed under, when the message had no usable job_id. */
+  readonly rejectedMessageId?: string;
   readonly result: string;
   readonly status: string;
   readonly chart: string;
@@ -61,15 +68,17 @@ export interface JobObjects {
  * `jobs/<model>/_rejected/<message id>/` (the message id is stable across redeliveries).
  */
 export function jobObjects(model: ModelName, key: { jobId: string } | { messageId: string }): JobObjects {
-  const folder = 'jobId' in key ? `jobs/${model}/${key.jobId}` : `jobs/${model}/_rejected/${safeSegment(key.messageId)}`;
-  return {
+  const files = (folder: string) => ({
     result: `${folder}/result.json`,
     status: `${folder}/status.json`,
     chart: `${folder}/chart.svg`,
     claim: `${folder}/claim.json`,
     report: `${folder}/report.html`,
     job: `${folder}/job.json`,
-  };
+  });
+  if ('jobId' in key) return files(`jobs/${model}/${key.jobId}`);
+  const rejectedMessageId = safeSegment(key.messageId);
+  return { rejectedMessageId, ...files(`jobs/${model}/_rejected/${rejectedMessageId}`) };
 }
 
 /**

@@ -1,20 +1,39 @@
 import * as z from 'zod';
 import { JobError } from './errors.js';
 import type { Job, ModelDefinition } from './model.js';
+import { functionOwningKeys } from './paramKeys.js';
 
-export const JOB_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+/** 1-128 characters of `[A-Za-z0-9_.-]`, and not only dots: `.` and `..` would name the folder above the job's. */
+export const JOB_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9_.-]{1,128}$/;
 const SYMBOL_PATTERN = /^[A-Za-z0-9^=._/-]{1,32}$/;
 /** More symbols than this is not a job one function instance should take. */
 export const MAX_SYMBOLS = 2000;
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be an ISO date YYYY-MM-DD')
-  .refine((s) => new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a calendar date');
+const isoDate = z.string().superRefine((value, ctx) => {
+  const problem = calendarDateProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * Why a string is not an ISO calendar date (YYYY-MM-DD, year 1000-9999), or undefined if
+ * it is one. Total: no input makes it throw (a `Date` of "2024-13-01" is invalid and its
+ * toISOString throws).
+ */
+export function calendarDateProblem(value: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return `"${value.slice(0, 40)}" is not an ISO date YYYY-MM-DD`;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (year < 1000) return `"${value}" has a year before 1000`;
+  if (month < 1 || month > 12) return `"${value}" is not a calendar date (month ${match[2]})`;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  if (day < 1 || day > days) return `"${value}" is not a calendar date (day ${match[3]} of a ${days}-day month)`;
+  return undefined;
+}
 
 const envelopeSchema = z
   .object({
-    job_id: z.string().regex(JOB_ID_PATTERN, 'must be 1-128 characters of A-Z, a-z, 0-9, "_", "." or "-"'),
+    job_id: z.string().regex(JOB_ID_PATTERN, 'must be 1-128 characters of A-Z, a-z, 0-9, "_", "." or "-", and not only dots (it names a folder)'),
     symbols: z.array(z.string().regex(SYMBOL_PATTERN, 'must be a ticker of 1-32 letters, digits or ^=._/-')).max(MAX_SYMBOLS).optional(),
     start: isoDate.optional(),
     end: isoDate.optional(),
@@ -29,6 +48,10 @@ const envelopeSchema = z
  * @param today the date the defaults count from (YYYY-MM-DD).
  */
 export function parseJob<P>(document: unknown, model: ModelDefinition<P>, today: string): Job<P> {
+  const prototypeKey = findPrototypeKey(document);
+  if (prototypeKey !== undefined) {
+    throw new JobError('invalid_job', `${prototypeKey || 'the job'} has a key "__proto__", which no job has (and which parsing would silently drop); remove it.`);
+  }
   const envelope = envelopeSchema.safeParse(document);
   if (!envelope.success) throw new JobError('invalid_job', describeIssues(envelope.error));
   const { job_id, symbols = [], params = {} } = envelope.data;
@@ -41,7 +64,7 @@ export function parseJob<P>(document: unknown, model: ModelDefinition<P>, today:
   const start = envelope.data.start ?? oneYearBefore(end);
   if (start > end) throw new JobError('invalid_job', `start (${start}) is after end (${end}); the window is inclusive and must not be empty.`);
   const parsedParams = model.params.safeParse(params);
-  if (!parsedParams.success) throw new JobError('invalid_job', describeIssues(parsedParams.error, ['params']));
+  if (!parsedParams.success) throw new JobError('invalid_job', describeParamsIssues(parsedParams.error, model.name));
   return { job_id, symbols, start, end, params: parsedParams.data };
 }
 
@@ -50,6 +73,39 @@ export function salvageJobId(document: unknown): string | undefined {
   if (typeof document !== 'object' || document === null) return undefined;
   const id = (document as Record<string, unknown>).job_id;
   return typeof id === 'string' && JOB_ID_PATTERN.test(id) ? id : undefined;
+}
+
+/** As describeIssues under `params`; unknown keys that are another function's say which one. */
+function describeParamsIssues(error: z.ZodError, functionName: string): string {
+  const issue = error.issues[0];
+  if (issue.code === 'unrecognized_keys' && issue.path.length === 0) {
+    const owner = functionOwningKeys(issue.keys, functionName);
+    if (owner !== undefined) {
+      const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+      return `Unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} in params: ${issue.keys.length > 1 ? 'they are' : 'it is'} ${owner}'s, not ${functionName}'s; publish this job to jobs-${owner}.`;
+    }
+  }
+  return describeIssues(error, ['params']);
+}
+
+/**
+ * The path of the first own key named `__proto__` in a parsed JSON document ('' for the
+ * top level). Iterative: a job may nest deeper than the call stack.
+ */
+function findPrototypeKey(document: unknown): string | undefined {
+  const pending: { value: unknown; path: string }[] = [{ value: document, path: '' }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) if (typeof value[i] === 'object') pending.push({ value: value[i], path: `${path}[${i}]` });
+      continue;
+    }
+    if (Object.hasOwn(value, '__proto__')) return path;
+    const entries = Object.entries(value);
+    for (let i = entries.length - 1; i >= 0; i--) pending.push({ value: entries[i][1], path: path ? `${path}.${entries[i][0]}` : entries[i][0] });
+  }
+  return undefined;
 }
 
 /** One sentence naming the field of the first problem zod found, e.g. `params.options[2].strike: ...`. */

@@ -8,9 +8,12 @@ import type { InsertRow } from '../warehouse/warehouse.js';
  * row sent again after a redelivery is dropped by the warehouse instead of counted twice.
  * An `internal` failure does not consume the job_id: its row is keyed by its run's start
  * too, so that the row of the run that later succeeds is not dropped as its duplicate.
+ * A message with no usable job_id is identified by its Pub/Sub message id (stable across
+ * redeliveries, distinct between messages), never by a clock.
+ * @param messageId the message id, for a document whose job_id is null.
  */
-export function jobRunRow(document: ResultDocument): InsertRow {
-  const key = document.job_id ?? document.started_at;
+export function jobRunRow(document: ResultDocument, messageId?: string): InsertRow {
+  const key = document.job_id ?? `_rejected/${messageId ?? document.started_at}`;
   return {
     insertId: isFinal(document) ? `${document.model}/${key}` : `${document.model}/${key}/attempt/${document.started_at}`,
     row: {

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { EventPublisher } from '../events/eventPublisher.js';
 import { jobEventOf } from '../events/jobEvent.js';
@@ -12,7 +11,8 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { jobObjects, refusalObject, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
-import { isFinal } from './finality.js';
+import { FINAL_ERROR_CODES, isFinal } from './finality.js';
+import { claimJob, releaseUnheldClaim, type HeldClaim } from './jobClaim.js';
 import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import { jobFolderFiles } from './jobFiles.js';
@@ -31,7 +31,11 @@ export interface JobServices {
   readonly secrets: SecretSource;
   readonly config: Config;
   readonly log: Logger;
-  /** How long a run's claim on a job keeps other deliveries off it: longer than the function timeout. */
+  /**
+   * How long a run's claim keeps other deliveries off a job without being renewed. A
+   * heartbeat renews it every quarter lease while the job runs, so this is also how soon
+   * after a crash a redelivery can take the job over.
+   */
   readonly leaseMs: number;
   /** Where a finished job is announced (`job-events`); none in some tests. */
   readonly events?: EventPublisher;
@@ -47,6 +51,16 @@ export interface IncomingEvent {
   readonly data?: unknown;
 }
 
+/** How a delivery ended: what the push answer acknowledges (the result itself stays in the bucket). */
+export interface JobOutcome {
+  readonly job_id: string | null;
+  readonly status: 'completed' | 'failed';
+  /** The object holding this delivery's answer: the job's result document, or a refusal. */
+  readonly resultObject: string;
+  /** True when the job already had its final result and this delivery only acknowledged it. */
+  readonly duplicate: boolean;
+}
+
 const JSON_TYPE = 'application/json';
 const HTML_TYPE = 'text/html; charset=utf-8';
 
@@ -58,11 +72,12 @@ const HTML_TYPE = 'text/html; charset=utf-8';
  * `result.json` (the commit point: exactly one final result per job), then the warehouse
  * rows and the final status.
  *
- * Returns the job's result document (a new one, the one already committed, or a refusal).
- * A bad job or a model's domain error is returned as a `failed` document; a fault that may
- * pass (storage, warehouse, vendor) is thrown, so that Pub/Sub redelivers the message.
+ * Returns how the delivery ended (the documents stay in the bucket: a duplicate delivery
+ * of a finished job reads none of its result). A bad job or a model's domain error ends
+ * as a `failed` document; a fault that may pass (storage, warehouse, vendor), including one
+ * while a rejection is recorded, is thrown, so that Pub/Sub redelivers the message.
  */
-export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingEvent, services: JobServices): Promise<ResultDocument> {
+export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingEvent, services: JobServices): Promise<JobOutcome> {
   const now = services.now ?? (() => new Date());
   const startedAt = now();
   const clock = performance.now();
@@ -92,11 +107,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   let claim: HeldClaim | null = null;
   let resultStands = false;
   try {
-    const acquired = await claimJob(services, objects, now, runId);
-    if (!acquired) {
+    claim = await claimJob(services.store, objects.claim, services.leaseMs, now, jobLog, runId);
+    if (!claim) {
       throw new TransientError(`Job ${jobId} is being run by another delivery; this one will be retried.`);
     }
-    claim = { generation: acquired.generation, writtenAt: performance.now() };
     // Another delivery may have committed between our first look and our claim.
     const settled = await storedAnswer();
     resultStands = settled !== null; // a final result (or a refusal, which answers from one)
@@ -112,7 +126,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     await status.start(running);
     // Every ~10% at most; the StatusWriter coalesces further to the store's update rate.
     const progress = progressReporter(async (fields) => status.offer({ ...running, ...fields }), { log: jobLog, now });
-    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
+    jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end, run_id: runId });
 
     let output: ModelOutput | undefined;
     let failure: FailedDocument['error'] | undefined;
@@ -172,13 +186,13 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
     return await commit(document, metrics);
   } finally {
-    await releaseClaim(services.store, objects, runId, claim, resultStands).catch((error: unknown) => {
+    await (claim ? claim.release(resultStands) : releaseUnheldClaim(services.store, objects.claim, runId)).catch((error: unknown) => {
       jobLog.warn('Could not release the job claim; it expires by itself.', { error });
     });
   }
 
   /** Commits the document (the commit point), then its rows and final status; the winner's answer if another delivery committed first. */
-  async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<ResultDocument> {
+  async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<JobOutcome> {
     // The store resolves an ambiguous write (a retried upload whose first attempt was stored)
     // by its own write id: false here means another delivery's final result is there.
     const committed = await commitResult(services.store, objects, resultJson(document));
@@ -192,7 +206,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
     await finish(document, metrics, objects, services, status);
     logOutcome(jobLog, document);
-    return document;
+    return { job_id: document.job_id, status: document.status, resultObject: objects.result, duplicate: false };
   }
 
   /** The validated job, or why it is not one. */
@@ -209,10 +223,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
    * job, else a refusal; null when the job_id has no final result (none, or an internal
    * failure, which does not consume it).
    */
-  async function storedAnswer(): Promise<ResultDocument | null> {
-    const existing = await readResult(services.store, objects);
-    if (!existing) return null;
-    if (!isFinal(existing)) {
+  async function storedAnswer(): Promise<JobOutcome | null> {
+    const stored = await storedResult(services.store, objects);
+    if (!stored) return null;
+    if (!stored.final) {
       jobLog.info('The job_id has an internal failure, which does not consume it: running the job.', { error_code: 'internal' });
       return null;
     }
@@ -228,26 +242,31 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, identity) },
       };
       // Recorded apart from the job's own objects, which stay as they are.
-      await services.store.put(refusalObject(model.name, identity.job_id, event.id ?? digest(event.data)), resultJson(refusal), JSON_TYPE);
+      const refused = refusalObject(model.name, identity.job_id, messageKey());
+      await services.store.put(refused, resultJson(refusal), JSON_TYPE);
       logOutcome(jobLog, refusal);
-      return refusal;
+      return { job_id: identity.job_id, status: 'failed', resultObject: refused, duplicate: false };
     }
-    jobLog.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: existing.status });
-    await finishIfInterrupted(existing, objects, services, jobLog);
-    return existing;
+    jobLog.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: stored.status });
+    if (stored.unfinished) await finishInterrupted(stored.unfinished, objects, services, jobLog);
+    return { job_id: identity.job_id, status: stored.status, resultObject: objects.result, duplicate: true };
   }
 
   /** A message with no usable job_id, filed under `_rejected/<message id>`. */
-  async function rejectUnidentified(error: JobError): Promise<ResultDocument> {
-    const rejected = jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
+  async function rejectUnidentified(error: JobError): Promise<JobOutcome> {
+    const rejected = jobObjects(model.name, { messageId: messageKey() });
     const document: FailedDocument = { job_id: null, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } };
-    if (!(await commitResult(services.store, rejected, resultJson(document)))) {
-      const existing = await readResult(services.store, rejected);
-      if (existing) return existing;
-    }
+    const outcome: JobOutcome = { job_id: null, status: 'failed', resultObject: rejected.result, duplicate: false };
+    // Already recorded by an earlier delivery of this message: acknowledged as it is.
+    if (!(await commitResult(services.store, rejected, resultJson(document)))) return { ...outcome, duplicate: true };
     await finish(document, [], rejected, services);
     logOutcome(log.child({ job_id: null }), document);
-    return document;
+    return outcome;
+  }
+
+  /** The message's identity: the event id, the push body's message id, or (neither) a digest of the data. */
+  function messageKey(): string {
+    return event.id ?? messageIdOf(event.data) ?? digest(event.data);
   }
 
   function timingSoFar(): { started_at: string; finished_at: string; duration_ms: number } {
@@ -267,7 +286,7 @@ function asRejection(error: unknown, during: string): JobError {
  */
 async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices, status?: StatusWriter): Promise<void> {
   await Promise.all([
-    services.warehouse.insertRows('job_runs', [jobRunRow(document)]),
+    services.warehouse.insertRows('job_runs', [jobRunRow(document, objects.rejectedMessageId)]),
     document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
   ]);
   // After the rows and before the final status: a crash between the two leaves the status
@@ -287,69 +306,39 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
 }
 
 /** A crash between the commit and the final status leaves status `running`: finish the job's rows and status now. */
-async function finishIfInterrupted(existing: ResultDocument, objects: JobObjects, services: JobServices, log: Logger): Promise<void> {
-  const status = await services.store.get(objects.status);
-  if (status && (JSON.parse(status.body) as StatusDocument).status === existing.status) return;
-  const storedMetrics = await services.store.get(metricsObject(objects));
+async function finishInterrupted(existing: ResultDocument, objects: JobObjects, services: JobServices, log: Logger): Promise<void> {
+  const storedMetrics = existing.status === 'completed' ? await services.store.get(metricsObject(objects)) : null;
   const metrics = storedMetrics ? (JSON.parse(storedMetrics.body) as Metric[]) : [];
   log.warn('The job was committed but not finished (a crash after the commit): writing its rows and status now.');
   await finish(existing, metrics, objects, services);
 }
 
-async function claimJob(services: JobServices, objects: JobObjects, now: () => Date, runId: string): Promise<{ generation: string } | null> {
-  const body = JSON.stringify({ run_id: runId, expires_at: new Date(now().getTime() + services.leaseMs).toISOString() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const created = await services.store.createOnly(objects.claim, body, JSON_TYPE);
-    if (created !== null) return { generation: created };
-    const held = await services.store.get(objects.claim);
-    if (!held) continue; // released between our two calls: try again
-    const holder = claimHolder(held.body);
-    if (holder.runId === runId) return { generation: held.generation }; // our own write, its reply lost
-    if (Number.isFinite(holder.expiresAt) && holder.expiresAt > now().getTime()) return null;
-    // The holder died without releasing (its lease ran out): take over, unless someone else just did.
-    const replaced = await services.store.replaceIf(objects.claim, body, JSON_TYPE, held.generation);
-    return replaced === null ? null : { generation: replaced };
-  }
-  return null;
-}
-
-/** This run's claim: its generation, and when it was written (performance.now()). */
-interface HeldClaim {
-  readonly generation: string;
-  readonly writtenAt: number;
+/** What a job's stored result is, when it has one. */
+interface StoredResult {
+  readonly status: 'completed' | 'failed';
+  /** Whether it consumes the job_id (see finality.ts). */
+  readonly final: boolean;
+  /** The document, read only when its rows and status were not written (a crash after the commit). */
+  readonly unfinished?: ResultDocument;
 }
 
 /**
- * Deletes this run's claim. Without it (the claim write failed, perhaps after being
- * stored), the claim is read back and deleted only if it carries this run's id.
- *
- * A store that throttles updates of one object (Cloud Storage: about one a second) would
- * answer a delete sooner than that 429. Once a final result exists the claim guards
- * nothing (every delivery answers from result.json first), so a claim that young is left
- * to expire (the bucket's retention rule removes it with the job's folder); without a final
- * result (none, or an `internal` failure), the delete waits out the interval, so that the
- * redelivery or re-run finds the job free.
+ * The job's stored result in O(1): whether `result.json` exists (metadata only), then the
+ * small `status.json`, which repeats its status and error code once the job is finished.
+ * Only a result whose status was not written yet (a crash after the commit, a run in
+ * progress over an `internal` failure) is read itself.
  */
-async function releaseClaim(store: ObjectStore, objects: JobObjects, runId: string, claim: HeldClaim | null, resultStands: boolean): Promise<void> {
-  if (claim) {
-    const early = (store.updateIntervalMs ?? 0) - (performance.now() - claim.writtenAt);
-    if (early > 0) {
-      if (resultStands) return;
-      await sleep(Math.ceil(early));
-    }
-    return store.deleteIf(objects.claim, claim.generation);
+async function storedResult(store: ObjectStore, objects: JobObjects): Promise<StoredResult | null> {
+  if (!(await store.exists(objects.result))) return null;
+  const statusObject = await store.get(objects.status);
+  const status = statusObject ? (JSON.parse(statusObject.body) as StatusDocument) : null;
+  if (status && status.status !== 'running' && status.dead_lettered !== true) {
+    const final = status.status === 'completed' || (status.error !== undefined && FINAL_ERROR_CODES.has(status.error.code));
+    return { status: status.status, final };
   }
-  const held = await store.get(objects.claim);
-  if (held && claimHolder(held.body).runId === runId) await store.deleteIf(objects.claim, held.generation);
-}
-
-function claimHolder(body: string): { runId: string | undefined; expiresAt: number } {
-  try {
-    const parsed = JSON.parse(body) as { run_id?: unknown; expires_at?: unknown };
-    return { runId: typeof parsed.run_id === 'string' ? parsed.run_id : undefined, expiresAt: Date.parse(String(parsed.expires_at ?? '')) };
-  } catch {
-    return { runId: undefined, expiresAt: Number.NaN }; // unreadable: treated as expired, so it is taken over
-  }
+  const existing = await readResult(store, objects);
+  if (!existing) return null;
+  return { status: existing.status, final: isFinal(existing), unfinished: existing };
 }
 
 async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
@@ -364,6 +353,12 @@ function metricsObject(objects: JobObjects): string {
 function logOutcome(log: Logger, document: ResultDocument): void {
   if (document.status === 'completed') log.info('Job completed.', { status: 'completed', duration_ms: document.duration_ms });
   else log.warn(`Job failed: ${document.error.message}`, { status: 'failed', error_code: document.error.code, duration_ms: document.duration_ms });
+}
+
+/** The Pub/Sub message id inside a push body, when the event itself carries no id. */
+function messageIdOf(data: unknown): string | undefined {
+  const id = (data as { message?: { messageId?: unknown } } | null | undefined)?.message?.messageId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }
 
 function digest(data: unknown): string {

@@ -42,7 +42,7 @@ export class FixturePriceSource implements PriceSource {
       const fromTable = tableHistories.get(symbol);
       if (fromTable) return fromTable;
       const csv = series.get(symbol);
-      return (csv && orderedHistory(symbol, csv, start, end)) ?? historiesFromRows(rowsOf(csv, symbol, start, end), [symbol], start, end, describe)[0];
+      return (csv && orderedHistory(symbol, csv, start, end)) ?? historiesFromRows(rowsOf(csv, symbol, start, end), [symbol], start, end, describe, (s) => series.has(s))[0];
     });
   }
 }

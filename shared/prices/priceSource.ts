@@ -23,13 +23,31 @@ export interface PriceRow {
 }
 
 /**
+ * A symbol with no prices in a job's window: `unknown_symbol` if the source has never heard
+ * of it, `insufficient_data` naming the window if it has prices at other dates.
+ */
+export function noPricesError(symbol: string, start: string, end: string, describe: string, known: boolean): JobError {
+  return known
+    ? new JobError('insufficient_data', `Symbol "${symbol}" has no prices between ${start} and ${end} in ${describe} (it has prices at other dates): widen or move the window.`)
+    : new JobError('unknown_symbol', `No prices for symbol "${symbol}" in ${describe}: check the ticker (none between ${start} and ${end}, nor at any other date).`);
+}
+
+/**
  * Groups bars into per-symbol histories, oldest first, one price a date: `adj_close`,
  * falling back to `close`. Bars without a positive finite price are skipped, since a
  * zero or missing price has no log return. A symbol with bars of two asset classes (the
  * same ticker in, say, eq_ohlcv and crypto_ohlcv) is ambiguous: `invalid_job`, never a pick.
  * @param describe names the source in the error, e.g. "the fixture prices".
+ * @param isKnown whether the source has prices for a symbol at any date (see noPricesError).
  */
-export function historiesFromRows(rows: Iterable<PriceRow>, symbols: readonly string[], start: string, end: string, describe: string): PriceHistory[] {
+export function historiesFromRows(
+  rows: Iterable<PriceRow>,
+  symbols: readonly string[],
+  start: string,
+  end: string,
+  describe: string,
+  isKnown: (symbol: string) => boolean = () => false,
+): PriceHistory[] {
   const bySymbol = new Map<string, Map<string, number>>(symbols.map((s) => [s, new Map()]));
   const classes = new Map<string, Set<AssetClass>>();
   for (const row of rows) {
@@ -55,9 +73,7 @@ export function historiesFromRows(rows: Iterable<PriceRow>, symbols: readonly st
   }
   return symbols.map((symbol) => {
     const series = bySymbol.get(symbol) as Map<string, number>;
-    if (series.size === 0) {
-      throw new JobError('unknown_symbol', `No prices for symbol "${symbol}" between ${start} and ${end} in ${describe}.`);
-    }
+    if (series.size === 0) throw noPricesError(symbol, start, end, describe, isKnown(symbol));
     const dates = [...series.keys()].sort();
     const assetClass = classes.get(symbol)?.values().next().value;
     return { symbol, dates, prices: dates.map((d) => series.get(d) as number), ...(assetClass ? { assetClass } : {}) };

@@ -64,6 +64,16 @@ export class GcsObjectStore implements ObjectStore {
     return this.conditionalSave(name, body, contentType, Number(generation));
   }
 
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.bucket.file(name).getMetadata();
+      return true;
+    } catch (error) {
+      if (httpStatus(error) === 404) return false;
+      throw cloudFailure(`Reading the metadata of gs://${this.bucketName}/${name}`, error);
+    }
+  }
+
   async get(name: string): Promise<StoredObject | null> {
     try {
       const [metadata] = await this.bucket.file(name).getMetadata();

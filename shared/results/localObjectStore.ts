@@ -41,6 +41,16 @@ export class LocalObjectStore implements ObjectStore {
     return await this.generation(this.file(name));
   }
 
+  async exists(name: string): Promise<boolean> {
+    try {
+      await fs.stat(this.file(name));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
   async get(name: string): Promise<StoredObject | null> {
     try {
       const file = this.file(name);

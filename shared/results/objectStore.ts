@@ -24,6 +24,8 @@ export interface ObjectStore {
   put(name: string, body: string, contentType: string): Promise<void>;
   /** Replaces the object only if it is still at `generation`: its new generation, or null if it had changed. */
   replaceIf(name: string, body: string, contentType: string, generation: string): Promise<string | null>;
+  /** Whether the object exists: one metadata request, whatever the object's size. */
+  exists(name: string): Promise<boolean>;
   /** The object, or `null` if there is none. */
   get(name: string): Promise<StoredObject | null>;
   /** Deletes the object if it is still at `generation` (a no-op if it is gone or changed). */

@@ -27,11 +27,13 @@ afterAll(async () => {
 });
 
 let deliveries = 0;
-const deliver = (body: unknown) => {
-  const id = `m-${++deliveries}`;
-  return runJobEvent(probe.model, { id, data: pubsubData(body, id) }, services);
-};
 const object = (name: string) => fake.objects.get(`${bucket}/${name}`);
+/** Delivers a job; resolves with the document its outcome points at (read from the stand-in directly, no request). */
+const deliver = async (body: unknown): Promise<Record<string, unknown>> => {
+  const id = `m-${++deliveries}`;
+  const outcome = await runJobEvent(probe.model, { id, data: pubsubData(body, id) }, services);
+  return JSON.parse(object(outcome.resultObject)!.body.toString()) as Record<string, unknown>;
+};
 const writesSince = (mark: number) => fake.requests.slice(mark).filter((r) => r.method !== 'GET');
 
 describe('job ids on Cloud Storage', () => {

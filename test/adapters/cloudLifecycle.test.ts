@@ -36,7 +36,12 @@ beforeEach(() => {
 });
 
 const job = (jobId: string) => ({ job_id: jobId, params: { spot: 100, strike: 95, volatility: 0.2, time_to_expiry: 1 } });
-const deliver = (jobId: string, id: string, using: JobServices = services) => runJobEvent(blackscholesModel as ModelDefinition<never>, { id, data: pubsubData(job(jobId), id) }, using);
+const deliverOutcome = (jobId: string, id: string, using: JobServices = services) => runJobEvent(blackscholesModel as ModelDefinition<never>, { id, data: pubsubData(job(jobId), id) }, using);
+/** Delivers a job; resolves with the document its outcome points at (read from the stand-in directly, no request). */
+const deliver = async (jobId: string, id: string, using: JobServices = services): Promise<Record<string, unknown>> => {
+  const outcome = await deliverOutcome(jobId, id, using);
+  return JSON.parse(fake.objects.get(`quant-artifacts/${outcome.resultObject}`)!.body.toString()) as Record<string, unknown>;
+};
 const object = (jobId: string, name: string) => fake.objects.get(`quant-artifacts/jobs/blackscholes/${jobId}/${name}`);
 const objectJson = (jobId: string, name: string) => JSON.parse(object(jobId, name)!.body.toString()) as Record<string, unknown>;
 const uploads = (jobId: string, name: string) => fake.requests.filter((r) => r.method === 'POST' && r.query.get('name') === `jobs/blackscholes/${jobId}/${name}`);
@@ -44,7 +49,9 @@ const rowsOf = (table: string, jobId: string) => fake.rows(`curated_eu.${table}`
 
 describe('job lifecycle on Cloud Storage and BigQuery', () => {
   it('commits result.json create-only, writes the artifacts and the rows with job-derived insert ids', async () => {
-    const document = await deliver('cloud-bs-1', 'm-1');
+    const outcome = await deliverOutcome('cloud-bs-1', 'm-1');
+    expect(outcome).toEqual({ job_id: 'cloud-bs-1', status: 'completed', resultObject: 'jobs/blackscholes/cloud-bs-1/result.json', duplicate: false });
+    const document = objectJson('cloud-bs-1', 'result.json');
     expect(document).toMatchObject({ status: 'completed', artifacts: { result: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json', chart: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg' } });
     const resultUploads = uploads('cloud-bs-1', 'result.json');
     expect(resultUploads).toHaveLength(1);
@@ -100,12 +107,17 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect(JSON.parse(fake.objects.get('quant-artifacts/jobs/blackscholes/cloud-bs-2/status.json')!.body.toString())).toMatchObject({ status: 'completed' });
   });
 
-  it('a redelivery reads the committed result and writes nothing', async () => {
+  it('a redelivery writes nothing and never downloads the result document (O(1) whatever its size)', async () => {
     const before = fake.requests.length;
     const rowsBefore = fake.insertedRows.length;
-    const document = await deliver('cloud-bs-1', 'm-1');
-    expect(document.status).toBe('completed');
-    expect(fake.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    const outcome = await deliverOutcome('cloud-bs-1', 'm-1');
+    expect(outcome).toMatchObject({ status: 'completed', duplicate: true });
+    const since = fake.requests.slice(before);
+    expect(since.filter((r) => r.method !== 'GET')).toEqual([]);
+    // Metadata of result.json, then status.json and job.json: never result.json's media.
+    const downloads = since.filter((r) => r.query.get('alt') === 'media').map((r) => r.path);
+    expect(downloads.some((p) => p.endsWith('result.json'))).toBe(false);
+    expect(downloads.some((p) => p.endsWith('status.json'))).toBe(true);
     expect(fake.insertedRows.length).toBe(rowsBefore);
   });
 
@@ -171,7 +183,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     fake.faults.push({ match: (r) => r.query.get('name') === 'jobs/blackscholes/cloud-bs-denied/chart.svg', status: 403, times: 1, reason: 'forbidden' });
     const document = await deliver('cloud-bs-denied', 'm-denied');
     expect(document).toMatchObject({ status: 'failed', error: { code: 'internal' } });
-    expect(document.status === 'failed' && document.error.message).toMatch(/^Writing gs:\/\/quant-artifacts\/jobs\/blackscholes\/cloud-bs-denied\/chart\.svg failed \(HTTP 403, forbidden\): injected fault/);
+    expect((document.error as { message: string }).message).toMatch(/^Writing gs:\/\/quant-artifacts\/jobs\/blackscholes\/cloud-bs-denied\/chart\.svg failed \(HTTP 403, forbidden\): injected fault/);
     expect(uploads('cloud-bs-denied', 'chart.svg')).toHaveLength(1); // not retried
     expect(objectJson('cloud-bs-denied', 'result.json')).toMatchObject({ status: 'failed' });
     expect(rowsOf('job_runs', 'cloud-bs-denied')).toEqual([expect.objectContaining({ status: 'failed', error_code: 'internal' })]);

@@ -16,16 +16,20 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const frameworkMain = path.join(root, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
 const fixtureJobs = readdirSync(path.join(root, 'fixtures', 'jobs')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
 const children: ChildProcess[] = [];
+// Its own output folder (inside the repository, so the bundles resolve node_modules): the
+// Pub/Sub emulator suite serves dist/ at the same time, and must not see it rebuilt.
+const distRoot = path.join(root, '.test-dist', `bundle-${process.pid}`);
 let vendor: ReplayServer | undefined;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), ...new Set(['blackscholes', 'montecarlo', ...fixtureJobs])], { cwd: root, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), `--outdir=${distRoot}`, ...new Set(['blackscholes', 'montecarlo', ...fixtureJobs])], { cwd: root, encoding: 'utf8' });
   expect(build.status, build.stderr).toBe(0);
-  expect(build.stderr).toMatch(/dist\/blackscholes\s+index\.js\s+[\d.]+ KiB/);
+  expect(build.stderr).toMatch(/\/blackscholes\s+index\.js\s+[\d.]+ KiB/);
 }, 180_000);
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await vendor?.close();
+  await fs.rm(distRoot, { recursive: true, force: true });
 });
 
 async function serve(fn: string, env: Record<string, string>): Promise<number> {
@@ -35,7 +39,7 @@ async function serve(fn: string, env: Record<string, string>): Promise<number> {
       srv.close(() => resolve(p));
     });
   });
-  const child = spawn(process.execPath, [frameworkMain, `--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
+  const child = spawn(process.execPath, [frameworkMain, `--source=${path.join(distRoot, fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
     env: { ...process.env, ...env },
     stdio: 'ignore',
   });
@@ -58,7 +62,7 @@ function publish(port: number, fn: string, job: unknown): Promise<number> {
 describe('the built functions', () => {
   it('each deployable folder has its bundle, the fixture prices and a package.json for the runtime', async () => {
     for (const fn of ['blackscholes', 'montecarlo']) {
-      const dir = path.join(root, 'dist', fn);
+      const dir = path.join(distRoot, fn);
       const manifest = JSON.parse(await fs.readFile(path.join(dir, 'package.json'), 'utf8'));
       expect(manifest).toMatchObject({ type: 'module', main: 'index.js' });
       expect(Object.keys(manifest.dependencies)).toContain('@google-cloud/functions-framework');
@@ -66,13 +70,13 @@ describe('the built functions', () => {
       // The framework is the runtime's copy, never bundled.
       expect(await fs.readFile(path.join(dir, 'index.js'), 'utf8')).toMatch(/from\s*"@google-cloud\/functions-framework"/);
     }
-    expect(existsSync(path.join(root, 'dist', 'montecarlo', 'montecarloWorker.js'))).toBe(true);
+    expect(existsSync(path.join(distRoot, 'montecarlo', 'montecarloWorker.js'))).toBe(true);
   });
 
   it('each package.json declares the Node major of the runtime Terraform deploys that function on', async () => {
     const runtimes = await deployedRuntimes();
     for (const fn of fixtureJobs) {
-      const manifest = JSON.parse(await fs.readFile(path.join(root, 'dist', fn, 'package.json'), 'utf8'));
+      const manifest = JSON.parse(await fs.readFile(path.join(distRoot, fn, 'package.json'), 'utf8'));
       // The form Terraform's precondition compares with, and the buildpack accepts (no ">" range).
       expect(manifest.engines, fn).toEqual({ node: `${nodeMajor(runtimes[fn])}.x` });
     }

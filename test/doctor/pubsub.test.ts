@@ -8,7 +8,7 @@ import { pubsubChecks } from '../../shared/doctor/pubsubChecks.js';
 import { FUNCTION_NAMES } from '../../shared/registry.js';
 import { emulatorAuth } from '../../shared/warehouse/bigQueryWarehouse.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
-import { locatePubsubEmulator, startPubsubEmulator, type RunningPubsubEmulator } from '../support/pubsubEmulator.js';
+import { locatePubsubEmulator, startPubsubEmulator, type PubsubEmulator as RunningPubsubEmulator } from '../../scripts/pubsub/emulator.js';
 
 const found = locatePubsubEmulator();
 if ('missing' in found) {

@@ -11,7 +11,7 @@ import type { ModelContext } from '../../shared/job/model.js';
 import type { Logger } from '../../shared/log.js';
 import { montecarloModel } from '../../shared/models/montecarlo/job.js';
 import { emulatorAuth } from '../../shared/warehouse/bigQueryWarehouse.js';
-import { locatePubsubEmulator, startPubsubEmulator, type RunningPubsubEmulator } from '../support/pubsubEmulator.js';
+import { locatePubsubEmulator, startPubsubEmulator, type PubsubEmulator as RunningPubsubEmulator } from '../../scripts/pubsub/emulator.js';
 
 // A sharded Monte Carlo job through the real Pub/Sub emulator: the job and its shard tasks
 // pushed, through a round-robin front (Cloud Run's load balancer), to three montecarlo

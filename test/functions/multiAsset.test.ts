@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestModel } from '../../shared/ingest/job.js';
+import type { ResultDocument } from '../../shared/job/documents.js';
 import { runJobEvent, type JobServices } from '../../shared/job/lifecycle.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { createLogger } from '../../shared/log.js';
@@ -223,7 +224,8 @@ describe('every asset class feeds every model, through the cloud adapters', () =
     ['blackscholes', blackscholesModel, jobs.blackscholes, MIXED],
   ] as const)('%s reads the prices view with one parameterized query and gives the local numbers', async (key, model, job, symbols) => {
     const before = fake.requests.length;
-    const document = await runJobEvent(model as ModelDefinition<never>, { id: `m-${job.job_id}`, data: pubsubData(job, `m-${job.job_id}`) }, services);
+    const outcome = await runJobEvent(model as ModelDefinition<never>, { id: `m-${job.job_id}`, data: pubsubData(job, `m-${job.job_id}`) }, services);
+    const document = JSON.parse((await services.store.get(outcome.resultObject))!.body) as ResultDocument;
     expect(document.status, JSON.stringify(document)).toBe('completed');
     const queries = fake.requests.slice(before).filter((r) => /\/projects\/quant-project\/(queries|jobs)$/.test(r.path)).map((r) => JSON.parse(r.body) as Record<string, unknown>);
     type QueryRequest = { query: string; queryParameters: { name: string; parameterValue: { value?: string; arrayValues?: { value: string }[] } }[] };

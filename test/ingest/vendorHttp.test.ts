@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TransientError } from '../../shared/job/errors.js';
-import { VendorHttp, type ReplyVerdict, type VendorReply } from '../../shared/ingest/vendorHttp.js';
+import { describeFetchFailure, VendorHttp, type ReplyVerdict, type VendorReply } from '../../shared/ingest/vendorHttp.js';
 import { startReplayServer, useReplayServer } from './vendorReplayServer.js';
 
 const KEY = 'vh-secret-key-5b1d0c';
@@ -84,8 +84,17 @@ describe('VendorHttp', () => {
     await closed.close();
     const error = await client({ attempts: 2 }).http.get(url, 'rows', judge).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientError);
-    expect((error as Error).message).toContain('network error (ECONNREFUSED)');
+    expect((error as Error).message).toMatch(/network error \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
     expect((error as Error).message).not.toContain(KEY);
+  });
+
+  it('names the cause of a connection the vendor drops, and of a failure with no code', async () => {
+    const dropped = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
+    expect(describeFetchFailure(dropped, 1000)).toBe('network error (UND_ERR_SOCKET: other side closed)');
+    const uncoded = Object.assign(new TypeError('fetch failed'), { cause: new Error(`bad port in https://vendor.example/x?api_token=${KEY}`) });
+    expect(describeFetchFailure(uncoded, 1000)).toBe('network error (bad port in <url>)');
+    const several = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' }), Object.assign(new Error('b'), { code: 'ECONNREFUSED' })]), { message: '' }) });
+    expect(describeFetchFailure(several, 1000)).toBe('network error (ECONNREFUSED)');
   });
 
   it('throws a final verdict at once, without retrying', async () => {

@@ -6,12 +6,13 @@ import * as z from 'zod';
 import { JobError, TransientError } from '../../shared/job/errors.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { startFunction, type FunctionUnderTest } from '../support/functionServer.js';
+import { postCloudEvent, pubsubData } from '../support/pubsubPost.js';
 
 // A model made for exercising the lifecycle: it does what its params say.
 const probeParams = z
   .object({
     value: z.number().positive(),
-    behave: z.enum(['ok', 'job_error', 'transient', 'bug', 'slow']).default('ok'),
+    behave: z.enum(['ok', 'job_error', 'transient', 'bug', 'slow', 'long']).default('ok'),
   })
   .strict();
 type ProbeParams = z.infer<typeof probeParams>;
@@ -29,6 +30,7 @@ function probeModel() {
       if (behave === 'transient') throw new TransientError('warehouse unavailable');
       if (behave === 'bug') throw new TypeError('cannot read x of undefined');
       if (behave === 'slow') await new Promise((r) => setTimeout(r, 300));
+      if (behave === 'long') await new Promise((r) => setTimeout(r, 2500));
       return { inputs: { value }, result: { doubled: value * 2 }, metrics: [{ metric: 'doubled', value: value * 2 }], chart: '<svg xmlns="http://www.w3.org/2000/svg"/>' };
     },
   };
@@ -40,9 +42,9 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((f) => f.close()));
 });
 
-async function start() {
+async function start(env: Record<string, string> = {}) {
   const probe = probeModel();
-  const fn = await startFunction(probe.model);
+  const fn = await startFunction(probe.model, env);
   open.push(fn);
   return { fn, calls: probe.calls };
 }
@@ -211,7 +213,7 @@ describe('bad messages end as failed / invalid_job, acknowledged', () => {
     { name: 'a wrong type', job: { job_id: 'bad-type', params: { value: 'two' } }, file: 'job', message: /^params\.value: expected number, received string/ },
     { name: 'a missing field', job: { job_id: 'bad-missing', params: {} }, file: 'job', message: /^params\.value: / },
     { name: 'an out-of-domain number', job: { job_id: 'bad-domain', params: { value: -1 } }, file: 'job', message: /^params\.value: / },
-    { name: 'a bad date', job: { job_id: 'bad-date', start: '2024-02-30', params: { value: 1 } }, file: 'job', message: /^start: is not a calendar date/ },
+    { name: 'a bad date', job: { job_id: 'bad-date', start: '2024-02-30', params: { value: 1 } }, file: 'job', message: /^start: "2024-02-30" is not a calendar date \(day 30 of a 29-day month\)/ },
     { name: 'start after end', job: { job_id: 'bad-window', start: '2024-05-01', end: '2024-01-01', params: { value: 1 } }, file: 'job', message: /start \(2024-05-01\) is after end/ },
     { name: 'symbols not a list', job: { job_id: 'bad-symbols', symbols: 'AAPL', params: { value: 1 } }, file: 'job', message: /^symbols: expected array/ },
     { name: 'a symbol listed twice', job: { job_id: 'bad-dup', symbols: ['AAPL', 'AAPL'], params: { value: 1 } }, file: 'job', message: /"AAPL" more than once/ },
@@ -236,5 +238,95 @@ describe('bad messages end as failed / invalid_job, acknowledged', () => {
     const { fn } = await start();
     expect(await fn.post({ hello: 'world' }, 'evt-1')).toBeLessThan(300);
     expect(await readJson(fn, 'jobs/blackscholes/_rejected/evt-1/result.json')).toMatchObject({ status: 'failed', error: { code: 'invalid_job' } });
+  });
+});
+
+describe('rejections under load and faults', () => {
+  it('a storage fault while recording a rejected message is thrown (redelivered), not acked as internal', async () => {
+    const { fn } = await start();
+    const store = fn.services.store;
+    const createOnly = store.createOnly.bind(store);
+    let failures = 1;
+    store.createOnly = async (name, body, type) => {
+      if (name.includes('_rejected') && failures-- > 0) throw new TransientError('bucket unavailable');
+      return createOnly(name, body, type);
+    };
+    const { status, messageId } = await fn.publish(undefined, { raw: Buffer.from('not json').toString('base64') });
+    expect(status).toBe(500);
+    expect(await readJson(fn, `jobs/blackscholes/_rejected/${messageId}/result.json`)).toBeNull();
+    expect((await fn.publish(undefined, { raw: Buffer.from('not json').toString('base64'), messageId })).status).toBeLessThan(300);
+    expect(await readJson(fn, `jobs/blackscholes/_rejected/${messageId}/result.json`)).toMatchObject({ error: { code: 'invalid_job' } });
+  });
+
+  it('concurrent bad messages each get their own job_runs row (insert ids from message ids, not a clock)', async () => {
+    const { fn } = await start();
+    const raw = Buffer.from('[]').toString('base64');
+    await Promise.all(Array.from({ length: 40 }, () => fn.publish(undefined, { raw })));
+    const rows = await tableRows(fn, 'curated', 'job_runs');
+    expect(rows).toHaveLength(40);
+  });
+
+  it('a push body with attributes and no data (which the functions-framework passes through unconverted) is rejected under its message id', async () => {
+    const { fn } = await start();
+    const response = await fetch(`${fn.url}projects/p/topics/jobs-blackscholes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: { data: '', attributes: { kind: 'probe' }, messageId: 'attr-only-1', publishTime: new Date().toISOString() }, subscription: 'projects/p/subscriptions/s' }),
+    });
+    expect(response.status).toBe(204);
+    expect(await readJson(fn, 'jobs/blackscholes/_rejected/attr-only-1/result.json')).toMatchObject({ error: { code: 'invalid_job', message: expect.stringMatching(/message\.data is empty/) } });
+  });
+
+  it('the answer to a push is an empty 204, the job result staying in the bucket', async () => {
+    const { fn } = await start();
+    const response = await fetch(`${fn.url}projects/p/topics/jobs-blackscholes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: { data: Buffer.from(JSON.stringify(job('probe-empty'))).toString('base64'), messageId: 'm-empty' }, subscription: 'projects/p/subscriptions/s' }),
+    });
+    expect(response.status).toBe(204);
+    expect(await response.text()).toBe('');
+    expect(await readJson(fn, 'jobs/blackscholes/probe-empty/result.json')).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('crash recovery: a short lease kept alive by a heartbeat', () => {
+  it('a run longer than its lease keeps the job: the heartbeat renews the claim, so a redelivery meanwhile is retried', async () => {
+    const { fn, calls } = await start({ JOB_LEASE_SECONDS: '1' });
+    const body = job('probe-long', { value: 1, behave: 'long' });
+    const first = fn.publish(body);
+    await new Promise((r) => setTimeout(r, 1700)); // past the 1 s lease: only renewals keep it
+    const claim = await readJson(fn, 'jobs/blackscholes/probe-long/claim.json');
+    expect(Date.parse(String(claim?.expires_at))).toBeGreaterThan(Date.now());
+    expect((await fn.publish(body)).status).toBe(500);
+    expect((await first).status).toBeLessThan(300);
+    expect(calls.runs).toBe(1);
+    expect(await readJson(fn, 'jobs/blackscholes/probe-long/claim.json')).toBeNull();
+  });
+
+  it("a message from the dead-letter topic marks the job failed (dead_lettered, no result.json); a replay then runs it", async () => {
+    const { fn, calls } = await start();
+    const data = pubsubData(job('probe-dead'), 'dl-1') as { message: Record<string, unknown> };
+    data.message.attributes = { CloudPubSubDeadLetterSourceDeliveryCount: '5', CloudPubSubDeadLetterSourceSubscription: 'blackscholes-push' };
+    expect(await postCloudEvent(fn.url, data, { id: 'dl-1', topic: 'blackscholes-dead-letter' })).toBeLessThan(300);
+    expect(calls.runs).toBe(0);
+    expect(await readJson(fn, 'jobs/blackscholes/probe-dead/result.json')).toBeNull();
+    expect(await readJson(fn, 'jobs/blackscholes/probe-dead/status.json')).toMatchObject({
+      job_id: 'probe-dead', status: 'failed', dead_lettered: true, error: { code: 'internal', message: expect.stringMatching(/^The job's message was delivered 5 times without an answer/) },
+    });
+    const logged = fn.logLines.map((l) => JSON.parse(l)).find((l) => String(l.message).startsWith('Job dead-lettered'));
+    expect(logged).toMatchObject({ severity: 'ERROR', job_id: 'probe-dead', delivery_attempts: '5' });
+    // Replayed to the job topic: it runs and completes.
+    expect((await fn.publish(job('probe-dead'))).status).toBeLessThan(300);
+    expect(calls.runs).toBe(1);
+    expect(await readJson(fn, 'jobs/blackscholes/probe-dead/status.json')).toMatchObject({ status: 'completed' });
+    expect((await readJson(fn, 'jobs/blackscholes/probe-dead/status.json'))?.dead_lettered).toBeUndefined();
+  });
+
+  it('a dead-letter message of a job that has a result leaves it alone', async () => {
+    const { fn } = await start();
+    await fn.publish(job('probe-done'));
+    expect(await postCloudEvent(fn.url, pubsubData(job('probe-done'), 'dl-2'), { id: 'dl-2', topic: 'blackscholes-dead-letter' })).toBeLessThan(300);
+    expect(await readJson(fn, 'jobs/blackscholes/probe-done/status.json')).toMatchObject({ status: 'completed' });
   });
 });

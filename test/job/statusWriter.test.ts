@@ -15,6 +15,7 @@ function recordingStore(refuse: (body: string) => boolean = () => false) {
     createOnly: () => Promise.reject(new Error('unused')),
     replaceIf: () => Promise.reject(new Error('unused')),
     get: () => Promise.reject(new Error('unused')),
+    exists: () => Promise.reject(new Error('unused')),
     deleteIf: () => Promise.reject(new Error('unused')),
     uri: (name) => name,
   };

@@ -66,6 +66,13 @@ describe('FixturePriceSource', () => {
     expect((error as JobError).message).toContain('"ZZZ"');
   });
 
+  it('a known symbol with no prices in the window is insufficient_data naming the symbol and the window', async () => {
+    const file = csv(['2024-01-01,AAA,,,,1,1,', '2024-01-02,AAA,,,,2,2,']);
+    const error = await new FixturePriceSource(file).histories(['AAA'], '2023-01-01', '2023-12-31').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'insufficient_data' });
+    expect((error as JobError).message).toMatch(/^Symbol "AAA" has no prices between 2023-01-01 and 2023-12-31 in the fixture prices/);
+  });
+
   it('the committed fixture: three symbols over three years, aligned on common dates despite GOOGL gaps', async () => {
     const histories = await new FixturePriceSource(path.join('fixtures', 'prices.csv')).histories(['AAPL', 'MSFT', 'GOOGL'], '2023-01-01', '2025-12-31');
     expect(histories.map((h) => h.dates.length)).toEqual([783, 783, 780]);

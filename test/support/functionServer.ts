@@ -16,7 +16,7 @@ export interface FunctionUnderTest {
   readonly services: JobServices;
   readonly dataDir: string;
   readonly logLines: string[];
-  /** Where the function listens (http://127.0.0.1:<port>/). */
+  /** The server's URL (a raw Pub/Sub push body POSTed here is what the framework gets in production). */
   readonly url: string;
   /** POSTs a Pub/Sub CloudEvent (binary mode) whose message.data is `data` (base64 of the job unless `raw`). */
   publish(job: unknown, options?: { raw?: string; messageId?: string }): Promise<{ status: number; messageId: string }>;

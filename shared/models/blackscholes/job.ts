@@ -20,16 +20,34 @@ import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js
 import { impliedVolatility } from './impliedVolatility.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
-/** A Pub/Sub message holds 10 MB, about 100,000 options; this leaves room and bounds memory. */
-export const MAX_OPTIONS = 250_000;
+/**
+ * A Pub/Sub message holds 10 MB, about 100,000 options with their fields. The result is
+ * ~400 bytes an option: 100,000 options peak at ~410 MB, which the 1 GiB deployment holds
+ * with 30% to spare (test/limits/memoryLimits.test.ts).
+ */
+export const MAX_OPTIONS = 100_000;
 /** Options whose price and implied volatility become `model_metrics` rows (the rest stay in the result). */
 export const METRIC_OPTIONS = 100;
 
+/**
+ * Prices (spot, strike) between 1e-6 and 1e9, and at most 100 years to expiry: with rates
+ * and yields within ±1, every discount factor (at most e^100) times a price stays far from
+ * overflow, and no price underflows in a ratio; outside them a result would hold NaN or
+ * Infinity (found by fuzzing: dividend_yield -1 over 1000 years, strike 1e308, spot 5e-324).
+ */
+export const PRICE_LIMITS = { min: 1e-6, max: 1e9 } as const;
+export const MAX_TIME_TO_EXPIRY = 100;
+const price = z
+  .number()
+  .finite()
+  .min(PRICE_LIMITS.min, `must be at least ${PRICE_LIMITS.min} (the smallest price the model takes)`)
+  .max(PRICE_LIMITS.max, `must be at most ${PRICE_LIMITS.max} (the largest price the model takes)`);
+
 const optionFields = {
   option_type: z.enum(['call', 'put']).optional(),
-  spot: z.number().finite().positive().optional(),
-  strike: z.number().finite().positive().optional(),
-  time_to_expiry: z.number().finite().positive().max(1000).optional(),
+  spot: price.optional(),
+  strike: price.optional(),
+  time_to_expiry: z.number().finite().positive().max(MAX_TIME_TO_EXPIRY, `must be at most ${MAX_TIME_TO_EXPIRY} years (the limit that keeps discount factors finite)`).optional(),
   risk_free_rate: z.number().finite().min(-1).max(1).optional(),
   dividend_yield: z.number().finite().min(-1).max(1).optional(),
   volatility: z.number().finite().positive().max(100).optional(),

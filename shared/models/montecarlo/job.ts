@@ -28,6 +28,21 @@ import { memoryShardStates, runShardsInProcess, splitJob } from './shardedRun.js
 import { coordinateShards, folderShardStates, runShardTask, SHARD_TASK_KIND } from './shardTasks.js';
 import type { RunOptions } from './parallelRunner.js';
 
+/** Prices between these keep every simulated value and its square finite (with MAX_DRIFT_HORIZON). */
+const MIN_INITIAL_PRICE = 1e-6;
+const MAX_HORIZON_YEARS = 100;
+const MAX_INITIAL_PRICE = 1e9;
+/** Each weight within ±100: a portfolio levered beyond that is not one, and huge opposite weights cancel to noise. */
+const MAX_WEIGHT = 100;
+/**
+ * Largest |drift| x horizon in years: growth of at most e^200 (drift 10 over 100 years
+ * would be e^1000, past a double's range). The volatility term adds at most about Z^2/2 in
+ * log price whatever the volatility, so values stay below ~1e100 and their squares finite.
+ */
+const MAX_DRIFT_HORIZON = 200;
+
+const weight = z.number().min(-MAX_WEIGHT, `must be at least -${MAX_WEIGHT} (leverage limit)`).max(MAX_WEIGHT, `must be at most ${MAX_WEIGHT} (leverage limit)`);
+
 /** Weights must sum to 1 within this (a typed 1/3 + 1/3 + 1/3 is off by ~1e-16). */
 const WEIGHT_SUM_TOLERANCE = 1e-9;
 
@@ -36,16 +51,20 @@ const paramsSchema = z
     simulations: z.number().int().min(1).default(10_000),
     time_steps: z.number().int().min(1).default(252),
     /** Default: time_steps / periods_per_year (one step per period of the price data). */
-    horizon_years: z.number().positive().max(100).optional(),
+    horizon_years: z.number().positive().max(MAX_HORIZON_YEARS, `must be at most ${MAX_HORIZON_YEARS} years`).optional(),
     /** Annualization of the daily history, as Markowitz's: 252 trading days; 365 for crypto alone. */
     periods_per_year: periodsPerYearParam,
     /** Default: drawn from crypto and reported in inputs.seed. */
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-    initial_price: z.number().positive().optional(),
+    initial_price: z
+      .number()
+      .min(MIN_INITIAL_PRICE, `must be at least ${MIN_INITIAL_PRICE} (the smallest price the model takes)`)
+      .max(MAX_INITIAL_PRICE, `must be at most ${MAX_INITIAL_PRICE} (the largest price the model takes)`)
+      .optional(),
     drift: z.number().min(-10).max(10).optional(),
     volatility: z.number().min(0).max(10).optional(),
-    /** An array in symbols order, or an object keyed by symbol (every symbol, no other key). */
-    weights: z.union([z.array(z.number().finite()).min(1), z.record(z.string(), z.number().finite())]).optional(),
+    /** An array in symbols order, or an object keyed by symbol (every symbol, no other key); each weight within ±MAX_WEIGHT. */
+    weights: z.union([z.array(weight).min(1), z.record(z.string(), weight)]).optional(),
     /**
      * Default: with a shard topic (MC_SHARD_TOPIC), the fewest shards within one instance's
      * limits (1 for every job one instance can run); without one, 1.
@@ -92,6 +111,12 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       let spec: MonteCarloSpec;
       const timeSteps = params.time_steps;
       const horizonYears = params.horizon_years ?? timeSteps / params.periods_per_year;
+      if (params.horizon_years === undefined && horizonYears > MAX_HORIZON_YEARS) {
+        throw new JobError(
+          'invalid_job',
+          `params.time_steps: ${timeSteps} steps at ${params.periods_per_year} a year (periods_per_year) is a ${horizonYears.toFixed(1)}-year horizon, past the maximum of ${MAX_HORIZON_YEARS} years for horizon_years; give horizon_years or fewer time_steps.`,
+        );
+      }
       const seed = params.seed ?? randomInt(0, 2 ** 48 - 1);
       const common = {
         simulations: params.simulations,
@@ -153,6 +178,14 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         };
       }
 
+      const fastest = spec.assets.reduce((a, b) => (Math.abs(b.drift) > Math.abs(a.drift) ? b : a));
+      if (Math.abs(fastest.drift) * horizonYears > MAX_DRIFT_HORIZON) {
+        const source = singleAsset ? 'params.drift' : `the drift calibrated for ${fastest.name}`;
+        throw new JobError(
+          'invalid_job',
+          `params.horizon_years: ${source} (${fastest.drift.toPrecision(4)}) over ${horizonYears} years is growth of exp(${(fastest.drift * horizonYears).toPrecision(4)}), past the limit |drift x horizon_years| <= ${MAX_DRIFT_HORIZON} where prices stay finite; shorten the horizon.`,
+        );
+      }
       const runOptions: RunOptions = {
         threads: context.config.MC_THREADS,
         workerUrl: options.workerUrl,

@@ -1,0 +1,97 @@
+/**
+ * Each function's largest valid job runs within its Terraform memory with 30% to spare:
+ * the job runs in its own process (the built command-line runner, the same handler and
+ * model code as the deployed bundle) with V8's heap capped at 70% of the deployed memory
+ * (--max-old-space-size), and its peak resident memory must stay under that 70% too.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MAX_OPTIONS } from '../../shared/models/blackscholes/job.js';
+import { MAX_SIMULATIONS, MAX_TERMINAL_VALUES } from '../../shared/models/montecarlo/limits.js';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const SPARE = 0.3;
+/** Pub/Sub's largest message. */
+const MAX_MESSAGE_BYTES = 10_000_000;
+
+/** A function's `memory` in functions.tf, in MiB. */
+function deployedMemoryMiB(fn: string): number {
+  const text = readFileSync(path.join(root, 'terraform', 'functions.tf'), 'utf8');
+  const block = text.slice(text.indexOf(`${fn} = {`));
+  const match = /memory\s*=\s*"(\d+)(Mi|Gi)"/.exec(block);
+  if (!match) throw new Error(`no memory setting for ${fn} in terraform/functions.tf`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
+}
+
+/** Runs a job with the heap capped; resolves with its exit code, stored result status and peak RSS (MiB). */
+function runCapped(fn: string, job: unknown, capMiB: number, env: Record<string, string> = {}): Promise<{ code: number | null; status?: string; peakMiB: number; stderr: string }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `limits-${fn}-`));
+  const file = path.join(dir, 'job.json');
+  writeFileSync(file, JSON.stringify(job));
+  const child = spawn(
+    process.execPath,
+    [`--max-old-space-size=${capMiB}`, '-r', path.join(root, 'test', 'support', 'peakRss.cjs'), path.join(root, 'dist', 'cli', 'job.js'), fn, file],
+    { env: { ...process.env, LOCAL_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'ERROR', ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => {
+    child.on('exit', (code) => {
+      const peak = /PEAK_RSS_MB ([\d.]+)/.exec(stderr);
+      let status: string | undefined;
+      try {
+        const id = (job as { job_id: string }).job_id;
+        status = JSON.parse(readFileSync(path.join(dir, 'data', 'bucket', 'jobs', fn, id, 'result.json'), 'utf8')).status;
+      } catch {
+        status = undefined;
+      }
+      resolve({ code, status, peakMiB: peak ? Number(peak[1]) : Number.NaN, stderr: stderr.slice(-2000) });
+    });
+  });
+}
+
+describe('documented limits fit the deployed memory with 30% to spare', () => {
+  it(`blackscholes: ${MAX_OPTIONS.toLocaleString('en')} options with market prices (the most a job may hold) in ${deployedMemoryMiB('blackscholes')} MiB`, async () => {
+    const options = Array.from({ length: MAX_OPTIONS }, (_, i) => ({ option_type: i % 2 ? 'put' : 'call', strike: 50 + (i % 300), market_price: 1 + (i % 20) }));
+    const job = { job_id: 'largest-blackscholes', params: { spot: 100, time_to_expiry: 1, volatility: 0.2, risk_free_rate: 0.03, options } };
+    // The largest message is Pub/Sub's; this job fits in one.
+    expect(JSON.stringify(job).length).toBeLessThan(MAX_MESSAGE_BYTES);
+    const budget = Math.floor(deployedMemoryMiB('blackscholes') * (1 - SPARE));
+    const run = await runCapped('blackscholes', job, budget);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.status).toBe('completed');
+    expect(run.peakMiB, `peak ${run.peakMiB} MiB, budget ${budget} MiB`).toBeLessThan(budget);
+  }, 120_000);
+
+  it('blackscholes: one option more than the limit is invalid_job naming the limit', async () => {
+    const { blackscholesModel } = await import('../../shared/models/blackscholes/job.js');
+    const parsed = blackscholesModel.params.safeParse({ strike: 1, time_to_expiry: 1, options: Array.from({ length: MAX_OPTIONS + 1 }, () => ({})) });
+    expect(parsed.success).toBe(false);
+  });
+
+  it(`montecarlo: ${MAX_SIMULATIONS.toLocaleString('en')} paths of 8 symbols (the most stored terminal values) in ${deployedMemoryMiB('montecarlo')} MiB`, async () => {
+    const symbols = Array.from({ length: 8 }, (_, k) => `S${k + 1}`);
+    expect(MAX_SIMULATIONS * (symbols.length + 1)).toBeLessThanOrEqual(MAX_TERMINAL_VALUES);
+    expect(MAX_SIMULATIONS * (symbols.length + 2)).toBeGreaterThan(MAX_TERMINAL_VALUES);
+    // Eight correlated symbols derived from the fixture's AAPL closes.
+    const lines = readFileSync(path.join(root, 'fixtures', 'prices.csv'), 'utf8').trim().split('\n');
+    const aapl = lines.slice(1).filter((l) => l.split(',')[1] === 'AAPL');
+    const rows = symbols.flatMap((s, k) => aapl.map((l, i) => {
+      const p = l.split(',');
+      const close = (Number(p[6]) * (1 + 0.05 * Math.sin((i + 1) * (k + 1) * 0.37))).toFixed(4);
+      return [p[0], s, close, close, close, close, close, '1000'].join(',');
+    }));
+    const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'limits-prices-')), 'prices.csv');
+    writeFileSync(csv, [lines[0], ...rows].join('\n') + '\n');
+    // Two steps: the memory is the terminal values and the band store, not the path length.
+    const job = { job_id: 'largest-montecarlo', symbols, start: '2023-01-01', end: '2025-12-31', params: { simulations: MAX_SIMULATIONS, time_steps: 2, seed: 1 } };
+    const budget = Math.floor(deployedMemoryMiB('montecarlo') * (1 - SPARE));
+    const run = await runCapped('montecarlo', job, budget, { FIXTURE_PRICES: csv, MC_THREADS: '2' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.status).toBe('completed');
+    expect(run.peakMiB, `peak ${run.peakMiB} MiB, budget ${budget} MiB`).toBeLessThan(budget);
+  }, 180_000);
+});
