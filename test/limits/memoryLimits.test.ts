@@ -5,11 +5,14 @@
  * (--max-old-space-size), and its peak resident memory must stay under that 70% too.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_OPTIONS } from '../../shared/models/blackscholes/job.js';
+import { markowitzModel } from '../../shared/models/markowitz/job.js';
+import { calendarDays, MAX_SYMBOL_DAYS } from '../../shared/models/markowitz/limits.js';
 import { MAX_SIMULATIONS, MAX_TERMINAL_VALUES } from '../../shared/models/montecarlo/limits.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -94,4 +97,49 @@ describe('documented limits fit the deployed memory with 30% to spare', () => {
     expect(run.status).toBe('completed');
     expect(run.peakMiB, `peak ${run.peakMiB} MiB, budget ${budget} MiB`).toBeLessThan(budget);
   }, 180_000);
+
+  it(`markowitz: 2,000 symbols x ${MAX_SYMBOL_DAYS / 2000} calendar days (MAX_SYMBOL_DAYS) in ${deployedMemoryMiB('markowitz')} MiB`, async () => {
+    const symbols = Array.from({ length: 2000 }, (_, k) => `S${k}`);
+    const end = '2024-12-31';
+    const start = new Date(Date.parse(end) - (MAX_SYMBOL_DAYS / symbols.length - 1) * 86_400_000).toISOString().slice(0, 10);
+    expect(symbols.length * calendarDays(start, end)).toBe(MAX_SYMBOL_DAYS);
+    // Every weekday of the window for every symbol: distinct, non-collinear random-ish walks.
+    const days: string[] = [];
+    for (let t = Date.parse(start); t <= Date.parse(end); t += 86_400_000) if (new Date(t).getUTCDay() % 6) days.push(new Date(t).toISOString().slice(0, 10));
+    const csv = path.join(mkdtempSync(path.join(os.tmpdir(), 'limits-markowitz-')), 'prices.csv');
+    const out = createWriteStream(csv);
+    out.write('date,symbol,open,high,low,close,adj_close,volume\n');
+    symbols.forEach((s, k) => {
+      let price = 100;
+      const lines: string[] = [];
+      days.forEach((d, i) => {
+        price *= 1 + 0.01 * Math.sin((i + 1) * (k + 1) * 0.37 + k) + 0.0003 * ((k % 7) - 3);
+        const c = price.toFixed(4);
+        lines.push(`${d},${s},${c},${c},${c},${c},${c},1000`);
+      });
+      out.write(lines.join('\n') + '\n');
+    });
+    out.end();
+    await finished(out);
+    const job = { job_id: 'largest-markowitz', symbols, start, end, params: {} };
+    const budget = Math.floor(deployedMemoryMiB('markowitz') * (1 - SPARE));
+    const run = await runCapped('markowitz', job, budget, { FIXTURE_PRICES: csv });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.status).toBe('completed');
+    expect(run.peakMiB, `peak ${run.peakMiB} MiB, budget ${budget} MiB`).toBeLessThan(budget);
+  }, 180_000);
+
+  it('markowitz: one calendar day more than the limit is invalid_job naming the limit, before any price is loaded', async () => {
+    const symbols = Array.from({ length: 2000 }, (_, k) => `S${k}`);
+    const end = '2024-12-31';
+    const start = new Date(Date.parse(end) - (MAX_SYMBOL_DAYS / symbols.length) * 86_400_000).toISOString().slice(0, 10);
+    let loaded = false;
+    const context = { history: async () => ((loaded = true), []) } as unknown as Parameters<typeof markowitzModel.run>[1];
+    const job = { job_id: 'too-large', symbols, start, end, params: markowitzModel.params.parse({}) };
+    await expect(markowitzModel.run(job, context)).rejects.toMatchObject({
+      code: 'invalid_job',
+      message: expect.stringMatching(/2000 symbols x 2001 calendar days = 4,002,000, over the limit of 4,000,000 \(MAX_SYMBOL_DAYS.*shorten start\/end to at most 2000 days/),
+    });
+    expect(loaded).toBe(false);
+  });
 });

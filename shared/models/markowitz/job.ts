@@ -17,6 +17,7 @@ import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Metric, ModelDefinition } from '../../job/model.js';
 import { alignOnCommonDates } from '../../prices/history.js';
+import { checkSymbolDays } from './limits.js';
 import { markowitz } from './markowitz.js';
 import type { Portfolio } from './portfolio.js';
 import type { MarkowitzResult, PortfolioResult } from './result.js';
@@ -53,6 +54,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
       if (seen.has(s)) throw new JobError('invalid_job', `symbols lists ${s} twice; list each symbol once.`);
       seen.add(s);
     }
+    checkSymbolDays(symbols.length, job.start, job.end);
     const params = job.params;
     const histories = await context.history(symbols);
     const aligned = alignOnCommonDates(histories);
