@@ -7,9 +7,13 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
+import { startLoopbackVendor } from '../support/loopbackVendor.js';
+import { publishJob } from '../support/pubsubPost.js';
 import { MAX_OPTIONS } from '../../shared/models/blackscholes/job.js';
 import { markowitzModel } from '../../shared/models/markowitz/job.js';
 import { calendarDays, MAX_SYMBOL_DAYS } from '../../shared/models/markowitz/limits.js';
@@ -142,4 +146,75 @@ describe('documented limits fit the deployed memory with 30% to spare', () => {
     });
     expect(loaded).toBe(false);
   });
+
+  // Ingest's memory does not grow with the universe: each symbol's rows are fetched, written
+  // to the staging object and dropped before the next (README, Reliability). So a large job
+  // of the deployed function, in cloud mode against the Cloud Storage/BigQuery REST stand-in
+  // (in this process, not counted), stands for the largest: 150 symbols x 20 years, ~775,000
+  // rows, one staged object per table, one load job and MERGE each.
+  it(`ingest: 150 symbols x 20 years in cloud mode, heap capped at 70% of ${deployedMemoryMiB('ingest')} MiB`, async () => {
+    const vendor = await startLoopbackVendor({ latencyMs: 2 });
+    const fake = new FakeGoogleApis();
+    const fakeBase = await fake.start();
+    const port = await freePort();
+    const budget = Math.floor(deployedMemoryMiB('ingest') * (1 - SPARE));
+    const child = spawn(
+      process.execPath,
+      [path.join(root, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js'), `--source=${path.join(root, 'dist', 'ingest')}`, '--target=ingest', '--signature-type=cloudevent', `--port=${port}`],
+      {
+        env: {
+          ...process.env,
+          GCS_BUCKET: 'limits-artifacts',
+          GCP_PROJECT: 'limits-project',
+          STORAGE_EMULATOR_HOST: fakeBase,
+          BIGQUERY_EMULATOR_HOST: fakeBase,
+          EODHD_BASE_URL: `${vendor.url}/api`,
+          EODHD_API_KEY: 'limits-key',
+          LOG_LEVEL: 'ERROR',
+          NODE_OPTIONS: `--max-old-space-size=${budget} -r ${path.join(root, 'test', 'support', 'peakRss.cjs')}`,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    try {
+      while (!(await canConnect(port))) await new Promise((r) => setTimeout(r, 20));
+      const symbols = Array.from({ length: 150 }, (_, i) => `U${String(i).padStart(4, '0')}.US`);
+      const status = await publishJob(`http://127.0.0.1:${port}/`, { job_id: 'largest-ingest', symbols, start: '2004-01-01', end: '2023-12-31', params: { source: 'eodhd' } }, 'jobs-ingest');
+      expect(status, stderr).toBeLessThan(300);
+      const stored = fake.objects.get('limits-artifacts/jobs/ingest/largest-ingest/result.json');
+      const document = JSON.parse(stored?.body.toString('utf8') ?? '{}') as { status?: string; result?: { rows_loaded: number } };
+      expect(document.status, stderr).toBe('completed');
+      expect(document.result?.rows_loaded).toBeGreaterThan(700_000);
+    } finally {
+      // functions-framework exits on SIGTERM, so the preloaded hook prints the peak.
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await fake.close();
+      await vendor.close();
+    }
+    const peak = Number(/PEAK_RSS_MB ([\d.]+)/.exec(stderr)?.[1]);
+    expect(peak, `peak ${peak} MiB, budget ${budget} MiB`).toBeLessThan(budget);
+  }, 120_000);
 });
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
