@@ -1,0 +1,31 @@
+// Builds the command-line runner, dist/cli/job.js (+ chunks, the Monte Carlo worker and the
+// WebAssembly kernels), and records in dist/cli/inputs.json the files it was built from, so
+// that scripts/job.mjs can tell whether it is stale without rebuilding. `npm run build` calls
+// it; scripts/job.mjs calls it when a source is newer than the bundle.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundle, copyWasm, root } from './bundle.mjs';
+import { buildWasm, wasmKernels } from './buildWasm.mjs';
+
+export const cliDir = path.join(root, 'dist', 'cli');
+
+export async function buildCli(wasmFiles) {
+  const wasm = wasmFiles ?? (await buildWasm());
+  await fs.rm(cliDir, { recursive: true, force: true });
+  const metafile = await bundle(
+    { job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, 'shared', 'models', 'montecarlo', 'worker.ts') },
+    cliDir,
+  );
+  await copyWasm(cliDir, wasm);
+  // The project's own sources, the kernels' WAT and the installed packages (npm ci rewrites
+  // node_modules/.package-lock.json), relative to the repository root. Dependencies are
+  // covered by that one file rather than by the thousands inside node_modules.
+  const sources = Object.keys(metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
+  const inputs = [...sources, ...wasmKernels.map((k) => k.source), 'node_modules/.package-lock.json', 'scripts/bundle.mjs', 'scripts/buildCli.mjs'];
+  await fs.writeFile(path.join(cliDir, 'inputs.json'), JSON.stringify(inputs) + '\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  await buildCli();
+}
