@@ -21,7 +21,8 @@ if (!name || !source || !isFunctionName(name)) {
 // A Monte Carlo job's worker threads load while the job is read and validated.
 if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
 
-const body = source === '-' ? await readStdin() : await fs.readFile(source, 'utf8').catch((error: NodeJS.ErrnoException) => {
+// The job's bytes go into the message as they are (the handler checks that they are UTF-8).
+const body = source === '-' ? await readStdin() : await fs.readFile(source).catch((error: NodeJS.ErrnoException) => {
   process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
   process.exit(2);
 });
@@ -43,8 +44,8 @@ try {
   process.exitCode = transient ? 75 : 1;
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
