@@ -16,6 +16,7 @@ export async function buildCli(wasmFiles) {
   const metafile = await bundle(
     { job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, 'shared', 'models', 'montecarlo', 'worker.ts') },
     cliDir,
+    `node${process.versions.node}`,
   );
   await copyWasm(cliDir, wasm);
   // The project's own sources, the kernels' WAT and the installed packages (npm ci rewrites

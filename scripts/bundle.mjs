@@ -21,12 +21,12 @@ const banner = { js: "import { createRequire as __createRequire } from 'node:mod
 const alias = { 'whatwg-url': path.join(root, 'scripts', 'shims', 'whatwgUrl.cjs') };
 
 /**
- * ESM bundles for Node 20, minified (less to parse at cold start), names kept for stack traces.
+ * ESM bundles for `target` (e.g. node24), minified (less to parse at cold start), names kept for stack traces.
  * Chunks sit beside the entry points (no subfolder) so that a URL relative to
  * import.meta.url, like the Monte Carlo worker's, resolves the same from any chunk.
  * Returns esbuild's metafile (the inputs that went into the bundle).
  */
-export async function bundle(entryPoints, outdir) {
+export async function bundle(entryPoints, outdir, target) {
   const result = await build({
     entryPoints,
     outdir,
@@ -34,7 +34,7 @@ export async function bundle(entryPoints, outdir) {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target,
     external,
     alias,
     banner,

@@ -1,6 +1,8 @@
 # The four functions, driven by one map: adding a model is one entry in function_settings.
 # Each is built by `npm run build` into dist/<name>/ and registered with the
 # functions-framework under its own name, which is therefore the entry point.
+# Each runs on var.node_runtime unless its settings or function_overrides name another
+# runtime; the build reads the same settings (scripts/nodeRuntime.mjs).
 
 locals {
   function_settings = {
@@ -54,14 +56,25 @@ locals {
     }
   }
 
-  # function_settings with var.function_overrides applied (env is merged, not replaced).
+  # function_settings with var.function_overrides applied (env is merged, not replaced),
+  # on var.node_runtime unless the settings or the overrides name another runtime.
   functions = {
     for name, settings in local.function_settings : name => merge(
+      { runtime = var.node_runtime },
       settings,
       { for key, value in try(var.function_overrides[name], {}) : key => value if value != null && key != "env" },
       { env = merge(settings.env, try(var.function_overrides[name].env, {})) },
     )
   }
+
+  # The published runtime schedule: deprecation and decommission dates (YYYY-MM-DD).
+  node_runtimes = jsondecode(file("${path.module}/node-runtimes.json")).runtimes
+
+  # Runtimes within 90 days of their decommission date at plan time (a warning, below).
+  runtimes_ending_soon = sort(distinct([
+    for name, f in local.functions : f.runtime
+    if try(timecmp(timeadd(plantimestamp(), "2160h"), "${local.node_runtimes[f.runtime].decommission}T00:00:00Z") >= 0, false)
+  ]))
 
   # Environment every function reads (shared/config.ts).
   common_env = {
@@ -99,7 +112,7 @@ resource "google_cloudfunctions2_function" "function" {
   location = var.region
 
   build_config {
-    runtime         = "nodejs20"
+    runtime         = each.value.runtime
     entry_point     = each.key
     service_account = google_service_account.builder.id
     source {
@@ -143,4 +156,30 @@ resource "google_cloudfunctions2_function" "function" {
     google_project_iam_member.builder,
     google_secret_manager_secret_iam_member.accessor,
   ]
+
+  lifecycle {
+    # Fail the plan, with the way out, rather than the deployment.
+    precondition {
+      condition     = contains(keys(local.node_runtimes), each.value.runtime)
+      error_message = "${each.key}: runtime ${each.value.runtime} is not in terraform/node-runtimes.json; add its dates from the Cloud Run functions runtime support schedule, or use one of ${join(", ", keys(local.node_runtimes))}."
+    }
+    precondition {
+      # (A runtime missing from the table is the precondition above.)
+      condition     = try(timecmp(plantimestamp(), "${local.node_runtimes[each.value.runtime].decommission}T00:00:00Z") < 0, true)
+      error_message = "${each.key}: runtime ${each.value.runtime} was decommissioned on ${try(local.node_runtimes[each.value.runtime].decommission, "")}: no function can be created or updated on it. Move to a supported runtime (node_runtime; README.md, Deploy)."
+    }
+    precondition {
+      # The bundle's target and package.json engines follow the runtime (scripts/build.mjs).
+      condition     = try(jsondecode(file("${path.module}/../dist/${each.key}/package.json")).engines.node == "${trimprefix(each.value.runtime, "nodejs")}.x", false)
+      error_message = "${each.key}: dist/${each.key} was not built for ${each.value.runtime} (its package.json engines.node must be \"${trimprefix(each.value.runtime, "nodejs")}.x\"): run npm run build."
+    }
+  }
+}
+
+# A warning, not an error: the deployment still works, but only until the decommission date.
+check "node_runtime_support" {
+  assert {
+    condition     = length(local.runtimes_ending_soon) == 0
+    error_message = "Runtime ${join(", ", local.runtimes_ending_soon)} is past or within 90 days of its decommission date (terraform/node-runtimes.json): move to the next runtime (README.md, Deploy)."
+  }
 }

@@ -84,9 +84,21 @@ variable "function_ingress" {
   }
 }
 
+variable "node_runtime" {
+  description = "Cloud Run functions runtime of every function (function_overrides.<fn>.runtime changes one): a GA Node.js runtime of node-runtimes.json, not decommissioned. `npm run build` reads it (and terraform.tfvars) to build each bundle for its runtime; rebuild after changing it. Moving to the next runtime: README.md, Deploy."
+  type        = string
+  default     = "nodejs24"
+
+  validation {
+    condition     = can(regex("^nodejs[0-9]+$", var.node_runtime))
+    error_message = "node_runtime must be a Cloud Run functions Node.js runtime id such as nodejs24."
+  }
+}
+
 variable "function_overrides" {
-  description = "Per-function changes to the settings in local.function_settings (functions.tf), keyed by function name: memory (\"4Gi\"), cpu (\"4\"), timeout_seconds (at most 540), min/max instances, topic (the job topic's name) and extra environment variables."
+  description = "Per-function changes to the settings in local.function_settings (functions.tf), keyed by function name: runtime (\"nodejs22\"; default node_runtime), memory (\"4Gi\"), cpu (\"4\"), timeout_seconds (at most 540), min/max instances, topic (the job topic's name) and extra environment variables."
   type = map(object({
+    runtime         = optional(string)
     memory          = optional(string)
     cpu             = optional(string)
     timeout_seconds = optional(number)
@@ -107,6 +119,11 @@ variable "function_overrides" {
     # A push subscription waits at most 600 s for an answer; a longer run would be redelivered while still running.
     condition     = alltrue([for o in values(var.function_overrides) : o.timeout_seconds == null || try(o.timeout_seconds <= 540, false)])
     error_message = "timeout_seconds must be at most 540 (Pub/Sub's 600 s acknowledgement deadline, less a margin)."
+  }
+
+  validation {
+    condition     = alltrue([for o in values(var.function_overrides) : o.runtime == null || can(regex("^nodejs[0-9]+$", o.runtime))])
+    error_message = "function_overrides.<fn>.runtime must be a Cloud Run functions Node.js runtime id such as nodejs24."
   }
 }
 

@@ -148,7 +148,7 @@ describe('terraform: one deployment per function of the code', () => {
     expect(topic.name).toBe('${each.value.topic}');
   });
 
-  it('each function is deployed from its dist folder with entry point = its name and runtime nodejs20+', () => {
+  it('each function is deployed from its dist folder with entry point = its name, on its runtime setting', () => {
     const archive = tf.data.archive_file?.source;
     expect(archive?.for_each).toBe('${local.functions}');
     expect(archive?.source_dir).toBe('${path.module}/../dist/${each.key}');
@@ -162,12 +162,30 @@ describe('terraform: one deployment per function of the code', () => {
     expect(fn.for_each).toBe('${local.functions}');
     const build = block(fn, 'build_config');
     expect(build.entry_point).toBe('${each.key}');
-    const runtime = String(build.runtime).match(/^nodejs(\d+)$/);
-    expect(runtime, `runtime ${String(build.runtime)}`).toBeTruthy();
-    expect(Number(runtime![1])).toBeGreaterThanOrEqual(20);
+    expect(build.runtime).toBe('${each.value.runtime}');
     const storage = block(block(build, 'source'), 'storage_source');
     expect(storage.object).toBe('${google_storage_bucket_object.source[each.key].name}');
     expect(storage.bucket).toBe(object.bucket);
+  });
+
+  it('the runtime is one setting (var.node_runtime, default nodejs24), overridable per function like the others', () => {
+    expect(tf.variables.node_runtime.default).toBe('nodejs24');
+    // The default comes first in the merge: function_settings and then function_overrides win over it.
+    expect(String(tf.locals.functions)).toMatch(/merge\(\s*\{\s*runtime\s*=\s*var\.node_runtime\s*\},\s*settings,\s*\{\s*for key, value in try\(var\.function_overrides\[name\]/);
+    expect(String(tf.variables.function_overrides.type)).toMatch(/\bruntime\s*=\s*optional\(string\)/);
+    // The committed settings pin no function to another runtime (scripts/nodeRuntime.mjs reads literals only).
+    for (const fn of codeFunctions) if ('runtime' in settingsOf(fn)) expect(String(settingsOf(fn).runtime), fn).toMatch(/^nodejs\d+$/);
+  });
+
+  it('the plan fails on a runtime missing from the schedule, decommissioned, or not the one the bundle was built for', () => {
+    expect(String(tf.locals.node_runtimes)).toBe('${jsondecode(file("${path.module}/node-runtimes.json")).runtimes}');
+    const conditions = (block(resource('google_cloudfunctions2_function', 'function'), 'lifecycle').precondition as Obj[]).map((p) => String(p.condition));
+    expect(conditions).toContain('${contains(keys(local.node_runtimes), each.value.runtime)}');
+    expect(conditions).toContain('${try(timecmp(plantimestamp(), "${local.node_runtimes[each.value.runtime].decommission}T00:00:00Z") < 0, true)}');
+    expect(conditions).toContain('${try(jsondecode(file("${path.module}/../dist/${each.key}/package.json")).engines.node == "${trimprefix(each.value.runtime, "nodejs")}.x", false)}');
+    // And warns (a check block) within 90 days (2160 h) of the decommission date.
+    expect(String(tf.locals.runtimes_ending_soon)).toContain('timecmp(timeadd(plantimestamp(), "2160h"), "${local.node_runtimes[f.runtime].decommission}T00:00:00Z") >= 0');
+    expect(tf.texts['functions.tf']).toMatch(/check "node_runtime_support" \{\s*assert \{\s*condition\s*=\s*length\(local\.runtimes_ending_soon\) == 0/);
   });
 
   it('each function runs as its own service account', () => {

@@ -44,6 +44,8 @@ export interface JobObjects {
   readonly status: string;
   readonly chart: string;
   readonly claim: string;
+  /** The job the job_id names (`JobIdentity`): what a later delivery under the id is compared with. */
+  readonly job: string;
 }
 
 /**
@@ -52,7 +54,16 @@ export interface JobObjects {
  */
 export function jobObjects(model: ModelName, key: { jobId: string } | { messageId: string }): JobObjects {
   const folder = 'jobId' in key ? `jobs/${model}/${key.jobId}` : `jobs/${model}/_rejected/${safeSegment(key.messageId)}`;
-  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json` };
+  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json`, job: `${folder}/job.json` };
+}
+
+/**
+ * Where the refusal of a delivery is recorded: `jobs/<model>/<job_id>/refused/<message id>.json`,
+ * beside the job it did not replace, so a caller who published it can find its answer by
+ * the message id the publish returned.
+ */
+export function refusalObject(model: ModelName, jobId: string, messageId: string): string {
+  return `jobs/${model}/${jobId}/refused/${safeSegment(messageId)}.json`;
 }
 
 function safeSegment(id: string): string {

@@ -1,15 +1,18 @@
 import type { ResultDocument } from './documents.js';
+import { isFinal } from './finality.js';
 import type { Metric } from './model.js';
 import type { InsertRow } from '../warehouse/warehouse.js';
 
 /**
- * The `job_runs` row of a job. Its insert id is the job's identity, so the row sent again
- * after a redelivery is dropped by the warehouse instead of counted twice.
+ * The `job_runs` row of a job. A final outcome's insert id is the job's identity, so the
+ * row sent again after a redelivery is dropped by the warehouse instead of counted twice.
+ * An `internal` failure does not consume the job_id: its row is keyed by its run's start
+ * too, so that the row of the run that later succeeds is not dropped as its duplicate.
  */
 export function jobRunRow(document: ResultDocument): InsertRow {
   const key = document.job_id ?? document.started_at;
   return {
-    insertId: `${document.model}/${key}`,
+    insertId: isFinal(document) ? `${document.model}/${key}` : `${document.model}/${key}/attempt/${document.started_at}`,
     row: {
       job_id: document.job_id ?? '',
       model: document.model,

@@ -5,12 +5,15 @@ import type { PriceSource } from '../prices/priceSource.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, refusalObject, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
+import { isFinal } from './finality.js';
+import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
-import { decodePubsubEvent } from './pubsubEvent.js';
+import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
+import { commitResult } from './resultCommit.js';
 
 /** Everything a job run touches, chosen from configuration at start-up. */
 export interface JobServices {
@@ -36,13 +39,15 @@ const JSON_TYPE = 'application/json';
 
 /**
  * Runs one delivery of a job, from CloudEvent to stored result:
- * decode and validate, skip if the job already has a result, claim it, compute, write the
- * chart and metrics, commit `result.json` with a create-only write (the commit point:
- * exactly one per job), then the warehouse rows and the final status.
+ * decode and validate, answer from the stored result if the job_id already has a final one
+ * (or refuse the delivery if that result is of a different job), claim the job, bind the
+ * job_id to this job (`job.json`), compute, write the chart and metrics, commit
+ * `result.json` (the commit point: exactly one final result per job), then the warehouse
+ * rows and the final status.
  *
- * Returns the job's result document (a new one, or the one already committed). A bad job
- * or a model's domain error is returned as a `failed` document; a fault that may pass
- * (storage, warehouse, vendor) is thrown, so that Pub/Sub redelivers the message.
+ * Returns the job's result document (a new one, the one already committed, or a refusal).
+ * A bad job or a model's domain error is returned as a `failed` document; a fault that may
+ * pass (storage, warehouse, vendor) is thrown, so that Pub/Sub redelivers the message.
  */
 export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingEvent, services: JobServices): Promise<ResultDocument> {
   const now = services.now ?? (() => new Date());
@@ -50,38 +55,38 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   const clock = performance.now();
   const log = services.log.child({ model: model.name, event_id: event.id });
 
-  let job: Job<P>;
-  let objects: JobObjects;
+  let message: DecodedMessage;
   try {
-    const message = decodePubsubEvent(event.data, event.time);
-    const jobId = salvageJobId(message.document);
-    objects = jobId ? jobObjects(model.name, { jobId }) : jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
-    try {
-      job = parseJob(message.document, model, message.publishTime.toISOString().slice(0, 10));
-    } catch (error) {
-      const rejection = error instanceof JobError ? error : new JobError('internal', `Internal error while validating the job: ${(error as Error).message}`);
-      return await rejectJob(rejection, jobId ?? null);
-    }
+    message = decodePubsubEvent(event.data, event.time);
   } catch (error) {
-    objects = jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
     // Decoding touches nothing that may pass: an unexpected error here is a bug to record, not to retry.
-    const rejection = error instanceof JobError ? error : new JobError('internal', `Internal error while decoding the message: ${(error as Error).message}`);
-    return await rejectJob(rejection, null);
+    return await rejectUnidentified(asRejection(error, 'decoding the message'));
   }
+  const jobId = salvageJobId(message.document);
+  const { job, rejection } = validate(message);
+  if (jobId === undefined) return await rejectUnidentified(rejection ?? new JobError('invalid_job', 'job_id: is missing.'));
 
-  const jobLog = log.child({ job_id: job.job_id });
-  const existing = await readResult(services.store, objects);
-  if (existing) {
-    jobLog.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: existing.status });
-    await finishIfInterrupted(existing, objects, services, jobLog);
-    return existing;
-  }
+  const objects = jobObjects(model.name, { jobId });
+  const identity = job ? jobIdentity(model.name, job) : unvalidatedJobIdentity(model.name, jobId, message.document);
+  const jobLog = log.child({ job_id: jobId });
+  const stored = await storedAnswer();
+  if (stored) return stored;
 
   const claim = await claimJob(services, objects, now);
   if (!claim) {
-    throw new TransientError(`Job ${job.job_id} is being run by another delivery; this one will be retried.`);
+    throw new TransientError(`Job ${jobId} is being run by another delivery; this one will be retried.`);
   }
   try {
+    // Another delivery may have committed between our first look and our claim.
+    const settled = await storedAnswer();
+    if (settled) return settled;
+    // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
+    await services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    if (!job) {
+      const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
+      return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
+    }
+
     await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
@@ -129,43 +134,89 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     } else {
       document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
     }
-
-    const committed = await services.store.createOnly(objects.result, resultJson(document), JSON_TYPE);
-    if (committed === null) {
-      const winner = await readResult(services.store, objects);
-      jobLog.warn('Another delivery committed this job first; its result stands.');
-      if (winner) return winner;
-      throw new TransientError(`Job ${job.job_id}: result.json exists but could not be read.`);
-    }
-    await finish(document, metrics, objects, services);
-    logOutcome(jobLog, document);
-    return document;
+    return await commit(document, metrics);
   } finally {
     await services.store.deleteIf(objects.claim, claim.generation).catch((error: unknown) => {
       jobLog.warn('Could not release the job claim; it expires by itself.', { error });
     });
   }
 
-  async function rejectJob(error: JobError, jobId: string | null): Promise<ResultDocument> {
-    const finishedAt = now();
-    const document: FailedDocument = {
-      job_id: jobId,
-      model: model.name,
-      status: 'failed',
-      started_at: startedAt.toISOString(),
-      finished_at: finishedAt.toISOString(),
-      duration_ms: round(performance.now() - clock),
-      error: { code: error.code, message: error.message },
-    };
-    const committed = await services.store.createOnly(objects.result, resultJson(document), JSON_TYPE);
-    if (committed === null) {
-      const existing = await readResult(services.store, objects);
-      if (existing) return existing;
+  /** Commits the document (the commit point), then its rows and final status; the winner's answer if another delivery committed first. */
+  async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<ResultDocument> {
+    if (!(await commitResult(services.store, objects, resultJson(document)))) {
+      jobLog.warn('Another delivery committed this job_id first; its result stands.');
+      const winner = await storedAnswer();
+      if (winner) return winner;
+      throw new TransientError(`Job ${jobId}: result.json exists but could not be read.`);
     }
-    await finish(document, [], objects, services);
-    logOutcome(log.child({ job_id: jobId }), document);
+    await finish(document, metrics, objects, services);
+    logOutcome(jobLog, document);
     return document;
   }
+
+  /** The validated job, or why it is not one. */
+  function validate(decoded: DecodedMessage): { job?: Job<P>; rejection?: JobError } {
+    try {
+      return { job: parseJob(decoded.document, model, decoded.publishTime.toISOString().slice(0, 10)) };
+    } catch (error) {
+      return { rejection: asRejection(error, 'validating the job') };
+    }
+  }
+
+  /**
+   * The answer a final stored result gives this delivery: that result if it is of this
+   * job, else a refusal; null when the job_id has no final result (none, or an internal
+   * failure, which does not consume it).
+   */
+  async function storedAnswer(): Promise<ResultDocument | null> {
+    const existing = await readResult(services.store, objects);
+    if (!existing) return null;
+    if (!isFinal(existing)) {
+      jobLog.info('The job_id has an internal failure, which does not consume it: running the job.', { error_code: 'internal' });
+      return null;
+    }
+    const bound = await services.store.get(objects.job);
+    const boundIdentity = bound ? parseJobIdentity(bound.body) : null;
+    // A result committed before job.json existed has no recorded job: it is taken to be this one.
+    if (boundIdentity && boundIdentity.digest !== identity.digest) {
+      const refusal: FailedDocument = {
+        job_id: identity.job_id,
+        model: model.name,
+        status: 'failed',
+        ...timingSoFar(),
+        error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, identity) },
+      };
+      // Recorded apart from the job's own objects, which stay as they are.
+      await services.store.put(refusalObject(model.name, identity.job_id, event.id ?? digest(event.data)), resultJson(refusal), JSON_TYPE);
+      logOutcome(jobLog, refusal);
+      return refusal;
+    }
+    jobLog.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: existing.status });
+    await finishIfInterrupted(existing, objects, services, jobLog);
+    return existing;
+  }
+
+  /** A message with no usable job_id, filed under `_rejected/<message id>`. */
+  async function rejectUnidentified(error: JobError): Promise<ResultDocument> {
+    const rejected = jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
+    const document: FailedDocument = { job_id: null, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } };
+    if (!(await commitResult(services.store, rejected, resultJson(document)))) {
+      const existing = await readResult(services.store, rejected);
+      if (existing) return existing;
+    }
+    await finish(document, [], rejected, services);
+    logOutcome(log.child({ job_id: null }), document);
+    return document;
+  }
+
+  function timingSoFar(): { started_at: string; finished_at: string; duration_ms: number } {
+    return { started_at: startedAt.toISOString(), finished_at: now().toISOString(), duration_ms: round(performance.now() - clock) };
+  }
+}
+
+/** A validation or decoding error as a job's failure: an unexpected one is `internal`. */
+function asRejection(error: unknown, during: string): JobError {
+  return error instanceof JobError ? error : new JobError('internal', `Internal error while ${during}: ${(error as Error).message}`);
 }
 
 /** Rows and final status: everything after the commit point, safe to repeat. */

@@ -42,6 +42,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect(claimUpload?.query.get('ifGenerationMatch')).toBe('0');
     expect([...fake.objects.keys()].sort()).toEqual([
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg',
+      'quant-artifacts/jobs/blackscholes/cloud-bs-1/job.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/metrics.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/status.json',

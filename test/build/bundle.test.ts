@@ -1,24 +1,31 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployedRuntimes, nodeMajor } from '../../scripts/nodeRuntime.mjs';
 import { publishJob } from '../support/pubsubPost.js';
+import { startReplayServer, type ReplayServer } from '../ingest/vendorReplayServer.js';
 
 // The deployable folders: built by the real build, started by the real functions-framework
 // CLI as Cloud Functions does (`--source dist/<fn> --target <fn>`), answering a Pub/Sub
-// CloudEvent over HTTP.
+// CloudEvent over HTTP. The framework runs on the Node running the tests (process.execPath),
+// which .ci/run makes both the local Node and the deployed runtime's major.
 const root = path.resolve(import.meta.dirname, '..', '..');
+const frameworkMain = path.join(root, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+const fixtureJobs = readdirSync(path.join(root, 'fixtures', 'jobs')).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
 const children: ChildProcess[] = [];
+let vendor: ReplayServer | undefined;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'blackscholes', 'montecarlo'], { cwd: root, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), ...new Set(['blackscholes', 'montecarlo', ...fixtureJobs])], { cwd: root, encoding: 'utf8' });
   expect(build.status, build.stderr).toBe(0);
   expect(build.stderr).toMatch(/dist\/blackscholes\s+index\.js\s+[\d.]+ KiB/);
-}, 120_000);
-afterAll(() => {
+}, 180_000);
+afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  await vendor?.close();
 });
 
 async function serve(fn: string, env: Record<string, string>): Promise<number> {
@@ -28,7 +35,7 @@ async function serve(fn: string, env: Record<string, string>): Promise<number> {
       srv.close(() => resolve(p));
     });
   });
-  const child = spawn(path.join(root, 'node_modules', '.bin', 'functions-framework'), [`--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
+  const child = spawn(process.execPath, [frameworkMain, `--source=${path.join(root, 'dist', fn)}`, `--target=${fn}`, '--signature-type=cloudevent', `--port=${port}`], {
     env: { ...process.env, ...env },
     stdio: 'ignore',
   });
@@ -60,6 +67,30 @@ describe('the built functions', () => {
       expect(await fs.readFile(path.join(dir, 'index.js'), 'utf8')).toMatch(/from\s*"@google-cloud\/functions-framework"/);
     }
     expect(existsSync(path.join(root, 'dist', 'montecarlo', 'montecarloWorker.js'))).toBe(true);
+  });
+
+  it('each package.json declares the Node major of the runtime Terraform deploys that function on', async () => {
+    const runtimes = await deployedRuntimes();
+    for (const fn of fixtureJobs) {
+      const manifest = JSON.parse(await fs.readFile(path.join(root, 'dist', fn, 'package.json'), 'utf8'));
+      // The form Terraform's precondition compares with, and the buildpack accepts (no ">" range).
+      expect(manifest.engines, fn).toEqual({ node: `${nodeMajor(runtimes[fn])}.x` });
+    }
+  });
+
+  it.each(fixtureJobs)('%s: its fixture job (fixtures/jobs/) completes from its bundle', async (fn) => {
+    const job = JSON.parse(await fs.readFile(path.join(root, 'fixtures', 'jobs', `${fn}.json`), 'utf8'));
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), `bundle-fixture-${fn}-`));
+    const env: Record<string, string> = { USE_FIXTURE: 'true', LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'ERROR' };
+    if (fn === 'ingest') {
+      vendor ??= await startReplayServer();
+      Object.assign(env, { EODHD_BASE_URL: `${vendor.url}/api`, EODHD_API_KEY: 'bundle-test-key' });
+    }
+    const port = await serve(fn, env);
+    expect(await publish(port, fn, job)).toBeLessThan(300);
+    const document = JSON.parse(await fs.readFile(path.join(dataDir, `bucket/jobs/${fn}/${job.job_id}/result.json`), 'utf8'));
+    expect(document.error, fn).toBeUndefined();
+    expect(document).toMatchObject({ status: 'completed', job_id: job.job_id });
   });
 
   it('blackscholes answers a CloudEvent from its bundle', async () => {

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+import type { Job, ModelName } from './model.js';
+
+/**
+ * What a job_id is bound to: the job it names, in canonical form, and that form's digest.
+ * Stored as `jobs/<model>/<job_id>/job.json` beside the result, so that a later delivery
+ * under the same id can be told apart from a different job.
+ */
+export interface JobIdentity {
+  readonly model: ModelName;
+  readonly job_id: string;
+  /** `sha256:<hex>` of `canonicalJson({ model, job, valid })`. */
+  readonly digest: string;
+  /**
+   * The job after validation: `{date}` placeholders expanded, the window's defaults
+   * resolved from the publish date, params with their defaults. A job that did not
+   * validate is kept as received (after placeholder expansion), marked `valid: false`.
+   */
+  readonly job: unknown;
+  readonly valid: boolean;
+}
+
+const storedIdentitySchema = z.object({
+  model: z.string(),
+  job_id: z.string(),
+  digest: z.string(),
+  job: z.unknown(),
+  valid: z.boolean(),
+});
+
+/** The identity of a validated job. */
+export function jobIdentity<P>(model: ModelName, job: Job<P>): JobIdentity {
+  const canonical = { job_id: job.job_id, symbols: job.symbols, start: job.start, end: job.end, params: job.params };
+  return identity(model, job.job_id, canonical, true);
+}
+
+/** The identity of a job that failed validation: the document as received. */
+export function unvalidatedJobIdentity(model: ModelName, jobId: string, document: unknown): JobIdentity {
+  return identity(model, jobId, document, false);
+}
+
+/** Parses a stored `job.json`; null if it is not one (then the binding is unknown). */
+export function parseJobIdentity(text: string): JobIdentity | null {
+  try {
+    const parsed = storedIdentitySchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** `job.json`'s body. */
+export function jobIdentityJson(identity: JobIdentity): string {
+  try {
+    return JSON.stringify(identity, null, 2) + '\n';
+  } catch {
+    return JSON.stringify({ ...identity, job: null }, null, 2) + '\n'; // too deep to write back: the digest is what counts
+  }
+}
+
+/**
+ * The sentence of an `invalid_job` refusal: names the job_id, the first field where the
+ * two jobs differ, and what to do (a new job_id).
+ */
+export function differentJobMessage(stored: JobIdentity, offered: JobIdentity): string {
+  // Between a job that validated and one that did not, a field-by-field difference says little.
+  const difference = stored.valid === offered.valid && stored.job !== null ? safeFirstDifference(stored.job, offered.job) : null;
+  const where = difference
+    ? ` (${difference.path || 'the job'} was ${show(difference.stored)}, this job has ${show(difference.offered)})`
+    : stored.valid
+      ? ''
+      : ' (one that did not validate)';
+  return (
+    `job_id "${offered.job_id}" already names a different ${offered.model} job${where}; ` +
+    `its stored result is kept and this job was not run. Publish this job under a new job_id.`
+  );
+}
+
+/**
+ * JSON with object keys sorted at every depth and no whitespace: equal values give equal
+ * text, whatever order the publisher wrote the keys in. Array order is kept (it means
+ * something: `symbols`, `weights`, `options`). Undefined members are left out, as
+ * JSON.stringify does. Written with an explicit stack, not recursion: a job that did not
+ * validate may be nested deeper than the call stack allows, and must still be digested.
+ */
+export function canonicalJson(value: unknown): string {
+  const out: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item instanceof Literal) out.push(item.text);
+    else if (Array.isArray(item)) {
+      stack.push(new Literal(']'));
+      for (let i = item.length - 1; i >= 0; i--) {
+        stack.push(item[i] === undefined ? null : item[i]);
+        if (i > 0) stack.push(new Literal(','));
+      }
+      stack.push(new Literal('['));
+    } else if (typeof item === 'object' && item !== null) {
+      const record = item as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .filter((k) => record[k] !== undefined)
+        .sort();
+      stack.push(new Literal('}'));
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push(record[keys[i]]);
+        stack.push(new Literal(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`));
+      }
+      stack.push(new Literal('{'));
+    } else out.push(JSON.stringify(item) ?? 'null');
+  }
+  return out.join('');
+}
+
+/** A piece of canonical JSON text already written out (on the serializer's stack). */
+class Literal {
+  constructor(readonly text: string) {}
+}
+
+function identity(model: ModelName, jobId: string, job: unknown, valid: boolean): JobIdentity {
+  const digest = createHash('sha256').update(canonicalJson({ model, job, valid })).digest('hex');
+  return { model, job_id: jobId, digest: `sha256:${digest}`, job: storable(job), valid };
+}
+
+/**
+ * The job as `job.json` keeps it, keys sorted; null for a document too deeply nested to
+ * write back as JSON (its digest still tells it apart).
+ */
+function storable(job: unknown): unknown {
+  try {
+    const parsed = JSON.parse(canonicalJson(job)) as unknown;
+    JSON.stringify({ job: parsed }, null, 2);
+    return parsed;
+  } catch {
+    return null;
+  }
+}
+
+interface Difference {
+  readonly path: string;
+  readonly stored: unknown;
+  readonly offered: unknown;
+}
+
+function safeFirstDifference(stored: unknown, offered: unknown): Difference | null {
+  try {
+    return firstDifference(stored, offered, '');
+  } catch {
+    return null; // nested too deeply to walk: the sentence goes without the field
+  }
+}
+
+function firstDifference(stored: unknown, offered: unknown, path: string): Difference | null {
+  if (canonicalJson(stored) === canonicalJson(offered)) return null;
+  const bothArrays = Array.isArray(stored) && Array.isArray(offered);
+  const bothObjects = isObject(stored) && isObject(offered);
+  if (bothArrays && stored.length === offered.length) {
+    for (let i = 0; i < stored.length; i++) {
+      const d = firstDifference(stored[i], offered[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+  }
+  if (bothObjects) {
+    for (const key of [...new Set([...Object.keys(stored), ...Object.keys(offered)])].sort()) {
+      const d = firstDifference(stored[key], offered[key], path ? `${path}.${key}` : key);
+      if (d) return d;
+    }
+  }
+  return { path, stored, offered };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'absent';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

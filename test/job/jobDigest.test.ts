@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { parseJob } from '../../shared/job/envelope.js';
+import { canonicalJson, differentJobMessage, jobIdentity, parseJobIdentity, jobIdentityJson, unvalidatedJobIdentity } from '../../shared/job/jobDigest.js';
+import type { ModelDefinition } from '../../shared/job/model.js';
+import { decodePubsubEvent } from '../../shared/job/pubsubEvent.js';
+import { markowitzModel } from '../../shared/models/markowitz/job.js';
+
+const model = markowitzModel as ModelDefinition<unknown>;
+
+/** The identity a delivery of `document` published at `publishTime` gets, through the real decode and validation. */
+function identityOf(document: unknown, publishTime = '2026-06-03T10:00:00Z') {
+  const data = { message: { data: Buffer.from(JSON.stringify(document)).toString('base64'), publishTime } };
+  const message = decodePubsubEvent(data);
+  return jobIdentity('markowitz', parseJob(message.document, model, message.publishTime.toISOString().slice(0, 10)));
+}
+
+const base = { job_id: 'mk-1', symbols: ['AAPL', 'MSFT'], start: '2024-01-01', end: '2024-12-31', params: { risk_free_rate: 0.03 } };
+
+describe('canonical JSON', () => {
+  it('sorts keys at every depth, keeps array order, drops undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson([2, 1])).not.toBe(canonicalJson([1, 2]));
+  });
+});
+
+describe('job identity', () => {
+  it('is the same for the same job written with other key order or with its defaults spelled out', () => {
+    const reference = identityOf(base);
+    expect(reference.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const reordered = { params: { risk_free_rate: 0.03 }, end: '2024-12-31', start: '2024-01-01', symbols: ['AAPL', 'MSFT'], job_id: 'mk-1' };
+    expect(identityOf(reordered).digest).toBe(reference.digest);
+    const spelledOut = { ...base, params: { risk_free_rate: 0.03, covariance: 'ledoit_wolf', long_only: false, frontier_points: 20, periods_per_year: 252 } };
+    expect(identityOf(spelledOut).digest).toBe(reference.digest);
+    // What is digested is the validated job, defaults included.
+    expect(reference.job).toEqual({ job_id: 'mk-1', symbols: ['AAPL', 'MSFT'], start: '2024-01-01', end: '2024-12-31', params: { covariance: 'ledoit_wolf', long_only: false, risk_free_rate: 0.03, frontier_points: 20, periods_per_year: 252 } });
+  });
+
+  it('differs when a param, the symbols, their order or the window differ', () => {
+    const reference = identityOf(base).digest;
+    expect(identityOf({ ...base, params: { risk_free_rate: 0.04 } }).digest).not.toBe(reference);
+    expect(identityOf({ ...base, params: { risk_free_rate: 0.03, long_only: true } }).digest).not.toBe(reference);
+    expect(identityOf({ ...base, symbols: ['MSFT', 'AAPL'] }).digest).not.toBe(reference);
+    expect(identityOf({ ...base, start: '2024-01-02' }).digest).not.toBe(reference);
+    // The same job for another model is another job.
+    const parsed = parseJob(base, model, '2026-06-03');
+    expect(jobIdentity('montecarlo', parsed).digest).not.toBe(jobIdentity('markowitz', parsed).digest);
+  });
+
+  it('expands {date} placeholders first: a placeholder and the date it stands for are the same job', () => {
+    const templated = identityOf({ ...base, end: '{date}', start: '{date-30d}' }, '2026-06-03T23:59:00Z');
+    const literal = identityOf({ ...base, end: '2026-06-03', start: '2026-05-04' });
+    expect(templated.digest).toBe(literal.digest);
+  });
+
+  it('resolves a defaulted window from the publish date: the same day is the same job, a later day is another', () => {
+    const { end, start, ...open } = base;
+    void end;
+    void start;
+    const morning = identityOf(open, '2026-06-03T08:00:00Z');
+    expect(morning.job).toMatchObject({ start: '2025-06-03', end: '2026-06-03' });
+    expect(identityOf(open, '2026-06-03T22:00:00Z').digest).toBe(morning.digest);
+    expect(identityOf(open, '2026-06-04T08:00:00Z').digest).not.toBe(morning.digest);
+  });
+
+  it('keeps a job that did not validate as received, apart from any valid job', () => {
+    const invalid = unvalidatedJobIdentity('markowitz', 'mk-1', { job_id: 'mk-1', params: { risk_free_rate: 'x' } });
+    expect(invalid.valid).toBe(false);
+    expect(invalid.digest).toBe(unvalidatedJobIdentity('markowitz', 'mk-1', { params: { risk_free_rate: 'x' }, job_id: 'mk-1' }).digest);
+    expect(invalid.digest).not.toBe(identityOf(base).digest);
+  });
+
+  it('round-trips through job.json, and a file that is not one is not trusted', () => {
+    const reference = identityOf(base);
+    expect(parseJobIdentity(jobIdentityJson(reference))).toEqual(reference);
+    expect(parseJobIdentity('{"digest": 3}')).toBeNull();
+    expect(parseJobIdentity('not json')).toBeNull();
+  });
+});
+
+describe('the refusal sentence', () => {
+  it('names the job_id, the first field that differs with both values, and the way out', () => {
+    const stored = identityOf(base);
+    const offered = identityOf({ ...base, params: { risk_free_rate: 0.05 } });
+    expect(differentJobMessage(stored, offered)).toBe(
+      'job_id "mk-1" already names a different markowitz job (params.risk_free_rate was 0.03, this job has 0.05); ' +
+        'its stored result is kept and this job was not run. Publish this job under a new job_id.',
+    );
+    const moreSymbols = identityOf({ ...base, symbols: ['AAPL', 'MSFT', 'GOOGL'] });
+    expect(differentJobMessage(stored, moreSymbols)).toContain('(symbols was ["AAPL","MSFT"], this job has ["AAPL","MSFT","GOOGL"])');
+    const invalid = unvalidatedJobIdentity('markowitz', 'mk-1', { job_id: 'mk-1', params: { risk_free_rate: 'x' } });
+    expect(differentJobMessage(invalid, stored)).toContain('already names a different markowitz job (one that did not validate);');
+  });
+});
