@@ -14,10 +14,12 @@ import type { ModelDefinition } from './model.js';
 export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
   return async (event: CloudEventV1<unknown>): Promise<ResultDocument> => {
     const ready = await services();
+    // Only the id outlives the call: the message (15 MB for a large batch) is not kept here while the job runs.
+    const id = event.id;
     try {
-      return await runJobEvent(model, { id: event.id, time: event.time, data: event.data }, ready);
+      return await runJobEvent(model, { id, time: event.time, data: event.data }, ready);
     } catch (error) {
-      ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: event.id, error });
+      ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: id, error });
       throw error;
     }
   };
