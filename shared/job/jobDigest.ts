@@ -52,8 +52,10 @@ export function parseJobIdentity(text: string): JobIdentity | null {
 
 /** `job.json`'s body: indented, or compact for a large job. */
 export function jobIdentityJson(identity: JobIdentity): string {
-  const text = largeJobText.get(identity);
-  if (text !== undefined) {
+  if (largeJobs.has(identity)) {
+    // The text kept from the digest serves once (job.json is written once); then it is let go.
+    const text = largeJobText.get(identity) ?? canonicalJson(identity.job);
+    largeJobText.delete(identity);
     // Compact, like a large result: the same fields in the same order, the job's keys sorted.
     const { model, job_id, digest, valid } = identity;
     return `{"model":${JSON.stringify(model)},"job_id":${JSON.stringify(job_id)},"digest":${JSON.stringify(digest)},"job":${text},"valid":${valid}}\n`;
@@ -173,6 +175,7 @@ function identity(model: ModelName, jobId: string, job: unknown, valid: boolean)
   if (jobText !== undefined && jobText.length >= LARGE_JOB) {
     // A large job (100,000 options) is not copied: job.json is written from its canonical text.
     const large: JobIdentity = { model, job_id: jobId, digest: `sha256:${digest}`, job, valid };
+    largeJobs.add(large);
     largeJobText.set(large, jobText);
     return large;
   }
@@ -181,6 +184,7 @@ function identity(model: ModelName, jobId: string, job: unknown, valid: boolean)
 
 /** From this many characters of canonical JSON on, job.json is written compact from that text. */
 const LARGE_JOB = 1_000_000;
+const largeJobs = new WeakSet<JobIdentity>();
 const largeJobText = new WeakMap<JobIdentity, string>();
 
 /**

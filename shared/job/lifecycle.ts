@@ -54,6 +54,9 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   const startedAt = now();
   const clock = performance.now();
   const log = services.log.child({ model: model.name, event_id: event.id });
+  // What names this delivery's refusal or rejection. Taken now, so that no closure below keeps
+  // the event, and with it the message (15 MB for a large batch), alive while the job runs.
+  const messageKey = event.id ?? digest(event.data);
 
   let message: DecodedMessage;
   try {
@@ -187,7 +190,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, identity) },
       };
       // Recorded apart from the job's own objects, which stay as they are.
-      await services.store.put(refusalObject(model.name, identity.job_id, event.id ?? digest(event.data)), resultJson(refusal), JSON_TYPE);
+      await services.store.put(refusalObject(model.name, identity.job_id, messageKey), resultJson(refusal), JSON_TYPE);
       logOutcome(jobLog, refusal);
       return refusal;
     }
@@ -198,7 +201,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
 
   /** A message with no usable job_id, filed under `_rejected/<message id>`. */
   async function rejectUnidentified(error: JobError): Promise<ResultDocument> {
-    const rejected = jobObjects(model.name, { messageId: event.id ?? digest(event.data) });
+    const rejected = jobObjects(model.name, { messageId: messageKey });
     const document: FailedDocument = { job_id: null, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } };
     if (!(await commitResult(services.store, rejected, resultJson(document)))) {
       const existing = await readResult(services.store, rejected);
