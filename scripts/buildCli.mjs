@@ -20,10 +20,12 @@ export async function buildCli(wasmFiles) {
   );
   await copyWasm(cliDir, wasm);
   // The project's own sources, the kernels' WAT and the installed packages (npm ci rewrites
-  // node_modules/.package-lock.json), relative to the repository root. Dependencies are
+  // node_modules/.package-lock.json). Dependencies are
   // covered by that one file rather than by the thousands inside node_modules.
   const sources = Object.keys(metafile.inputs).filter((f) => !f.startsWith('node_modules/'));
-  const inputs = [...sources, ...wasmKernels.map((k) => k.source), 'node_modules/.package-lock.json', 'scripts/bundle.mjs', 'scripts/buildCli.mjs'];
+  // Absolute, so that the launcher checks them without path arithmetic (a moved checkout finds
+  // them missing, which counts as stale and rebuilds).
+  const inputs = [...sources, ...wasmKernels.map((k) => k.source), 'node_modules/.package-lock.json', 'scripts/bundle.mjs', 'scripts/buildCli.mjs'].map((f) => path.join(root, f));
   await fs.writeFile(path.join(cliDir, 'inputs.json'), JSON.stringify(inputs) + '\n');
 }
 

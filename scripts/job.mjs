@@ -20,7 +20,7 @@ function stale() {
     return true;
   }
   // A file that is gone (renamed, deleted) also means the bundle no longer matches the sources.
-  return inputs.some((file) => (statSync(path.join(root, file), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) > built);
+  return inputs.some((file) => (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) > built);
 }
 
 // Node 22+ keeps the bundle's compiled code between runs (a no-op where absent).

@@ -137,8 +137,8 @@ describe('the job launcher', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed', result: { options: [{ strike: 100 }] } });
     expect((await fs.stat(cli)).mtimeMs).toBe(before);
     const inputs = JSON.parse(await fs.readFile(path.join(root, 'dist', 'cli', 'inputs.json'), 'utf8')) as string[];
-    expect(inputs).toContain('scripts/job.ts');
-    expect(inputs).toContain('shared/models/blackscholes/job.ts');
+    expect(inputs).toContain(path.join(root, 'scripts', 'job.ts'));
+    expect(inputs).toContain(path.join(root, 'shared', 'models', 'blackscholes', 'job.ts'));
   });
 
   it('builds the bundle when it is missing', async () => {
