@@ -229,13 +229,18 @@ class SymbolTable {
     let bucket = this.byHash.get(hash);
     if (bucket) {
       for (const known of bucket) {
-        if (known.end - known.start === end - start && bytes.compare(bytes, start, end, known.start, known.end) === 0) return known.text;
+        if (known.end - known.start === end - start && sameBytes(bytes, start, known.start, end - start)) return known.text;
       }
     } else this.byHash.set(hash, (bucket = []));
     const text = bytes.toString('latin1', start, end);
     bucket.push({ start, end, text });
     return text;
   }
+}
+
+function sameBytes(bytes: Buffer, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 /** One row read as text, cell by cell: anything the fast reader left. */
