@@ -1,7 +1,8 @@
 /**
  * Writes terraform/schemas/ from shared/warehouse/schemas.ts: one BigQuery schema file per
  * table (<table>.json, the format `bq mk --schema` and google_bigquery_table take) and
- * tables.json (dataset, description, partitioning, clustering), and the SQL of each view
+ * tables.json (dataset, description, partitioning, clustering), views.json (the
+ * de-duplicated views of shared/warehouse/dedupedViews.ts), and the SQL of the prices view
  * (<view>.sql.tftpl). Terraform cannot run
  * TypeScript, so the generated files are committed and test/terraform.test.ts fails when
  * they drift from TABLES. Run: npx tsx scripts/terraformSchemas.ts
@@ -9,6 +10,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEDUPED_VIEWS, dedupedViewSql, type DedupedView } from '../shared/warehouse/dedupedViews.js';
 import { PRICES_VIEW, TABLES, pricesViewQuery, type TableSchema } from '../shared/warehouse/schemas.js';
 
 /** One column as BigQuery's schema JSON spells it. */
@@ -23,8 +25,18 @@ export interface BigQueryField {
 export interface TerraformTableSettings {
   readonly dataset: 'raw' | 'curated';
   readonly description: string;
-  readonly partition_field: string;
+  /** Day partitioning column, or null for an unpartitioned table. */
+  readonly partition_field: string | null;
   readonly clustering: readonly string[];
+}
+
+/** What terraform/warehouse.tf needs to create a de-duplicated view. */
+export interface TerraformViewSettings {
+  readonly dataset: 'raw' | 'curated';
+  readonly table: string;
+  readonly description: string;
+  /** The view's query with `{table}` where the table's `project.dataset.table` goes. */
+  readonly query: string;
 }
 
 /** The folder the files go to, relative to this script. */
@@ -37,7 +49,7 @@ const toJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
  * @param tables - the tables to describe (TABLES in production)
  * @returns file name to file content (pretty JSON with a trailing newline)
  */
-export function terraformSchemaFiles(tables: Readonly<Record<string, TableSchema>>): Record<string, string> {
+export function terraformSchemaFiles(tables: Readonly<Record<string, TableSchema>>, views: Readonly<Record<string, DedupedView>> = DEDUPED_VIEWS): Record<string, string> {
   const files: Record<string, string> = {};
   const settings: Record<string, TerraformTableSettings> = {};
   for (const [key, table] of Object.entries(tables)) {
@@ -52,6 +64,13 @@ export function terraformSchemaFiles(tables: Readonly<Record<string, TableSchema
     };
   }
   files['tables.json'] = toJson(settings);
+  const viewSettings: Record<string, TerraformViewSettings> = {};
+  for (const [key, view] of Object.entries(views)) {
+    const table = tables[view.table];
+    if (key !== view.name || !table) throw new Error(`View "${key}" must be keyed by its name and read a table of TABLES.`);
+    viewSettings[view.name] = { dataset: table.dataset, table: view.table, description: view.description, query: dedupedViewSql(view, '{table}') };
+  }
+  files['views.json'] = toJson(viewSettings);
   return files;
 }
 

@@ -15,6 +15,11 @@ export const configSchema = z.object({
   GCS_BUCKET: z.string().min(1).optional(),
   BQ_DATASET_RAW: z.string().regex(/^\w+$/, 'must be a BigQuery dataset id').default('raw'),
   BQ_DATASET_CURATED: z.string().regex(/^\w+$/, 'must be a BigQuery dataset id').default('curated'),
+  /**
+   * Location of both datasets, where BigQuery jobs run and are looked up. The default is
+   * Terraform's default region; Terraform sets it from `bigquery_location` or `region`.
+   */
+  BQ_LOCATION: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a BigQuery location such as europe-west3 or EU').default('europe-west3'),
   /** Read prices from FIXTURE_PRICES (and local tables) instead of BigQuery. */
   USE_FIXTURE: flag,
   FIXTURE_PRICES: z.string().min(1).optional(),

@@ -32,7 +32,7 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   if (config.GCS_BUCKET) {
     const [{ GcsObjectStore }, { BigQueryWarehouse }] = await Promise.all([import('./results/gcsObjectStore.js'), import('./warehouse/bigQueryWarehouse.js')]);
     store = new GcsObjectStore(config.GCS_BUCKET, config.GCP_PROJECT);
-    warehouse = new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, emulatorHost: config.BIGQUERY_EMULATOR_HOST });
+    warehouse = new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, location: config.BQ_LOCATION, emulatorHost: config.BIGQUERY_EMULATOR_HOST });
   } else {
     store = new LocalObjectStore(path.join(local, 'bucket'));
     warehouse = localWarehouse = new LocalWarehouse(path.join(local, 'bigquery'), datasets);

@@ -82,7 +82,9 @@ locals {
     GCS_BUCKET         = google_storage_bucket.artifacts.name
     BQ_DATASET_RAW     = google_bigquery_dataset.dataset["raw"].dataset_id
     BQ_DATASET_CURATED = google_bigquery_dataset.dataset["curated"].dataset_id
-    LOG_LEVEL          = var.log_level
+    # Where the datasets live: BigQuery looks jobs up there (required outside US and EU).
+    BQ_LOCATION = google_bigquery_dataset.dataset["curated"].location
+    LOG_LEVEL   = var.log_level
     # Set by the platform on 2nd gen functions anyway; declaring it avoids a permanent diff.
     LOG_EXECUTION_ID = "true"
   }

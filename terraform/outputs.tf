@@ -47,3 +47,19 @@ output "ingest_schedules" {
   description = "Cloud Scheduler job of each daily ingestion."
   value       = { for name, job in google_cloud_scheduler_job.ingest : name => job.name }
 }
+
+output "job_statistics_view" {
+  description = "BigQuery view of job statistics per model and day (project.dataset.table)."
+  value       = "${var.project}.${google_bigquery_table.job_statistics.dataset_id}.${google_bigquery_table.job_statistics.table_id}"
+}
+
+output "alert_policies" {
+  description = "Alert policy ids per function: dead_letter, error_rate, near_timeout."
+  value = {
+    for fn in keys(local.functions) : fn => {
+      dead_letter  = google_monitoring_alert_policy.dead_letter[fn].name
+      error_rate   = google_monitoring_alert_policy.error_rate[fn].name
+      near_timeout = google_monitoring_alert_policy.near_timeout[fn].name
+    }
+  }
+}

@@ -172,3 +172,31 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "notification_channels" {
+  description = "Cloud Monitoring notification channel ids (projects/<p>/notificationChannels/<id>) the alert policies notify. Empty: incidents open in the console without notifying anyone."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_error_rate" {
+  description = "Share of a function's deliveries answered 5xx (transient faults, crashes, timeouts) over 10 minutes above which the error-rate alert fires."
+  type        = number
+  default     = 0.1
+
+  validation {
+    condition     = var.alert_error_rate > 0 && var.alert_error_rate < 1
+    error_message = "alert_error_rate must be a fraction between 0 and 1, e.g. 0.1."
+  }
+}
+
+variable "alert_timeout_fraction" {
+  description = "Fraction of a function's timeout_seconds above which its p99 run time fires the near-timeout alert."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.alert_timeout_fraction > 0 && var.alert_timeout_fraction < 1
+    error_message = "alert_timeout_fraction must be a fraction between 0 and 1, e.g. 0.8."
+  }
+}

@@ -279,13 +279,20 @@ describe('terraform: environment and secrets match shared/config.ts', () => {
   const PLATFORM_VARIABLES = ['LOG_EXECUTION_ID'];
   const known = new Set([...Object.keys(configSchema.shape), ...PLATFORM_VARIABLES]);
 
+  it("BQ_LOCATION's default is the datasets' default location (var.region's default)", () => {
+    expect(configSchema.parse({}).BQ_LOCATION).toBe(obj(tf.variables.region, 'variable region').default);
+    expect(String(resource('google_bigquery_dataset', 'dataset').location)).toBe('${coalesce(var.bigquery_location, var.region)}');
+  });
+
   it('every environment variable set is one the code reads, and the deployed essentials are set', () => {
     const common = obj(tf.locals.common_env, 'local.common_env');
     const service = block(resource('google_cloudfunctions2_function', 'function'), 'service_config');
     expect(service.environment_variables).toBe('${merge(local.common_env, each.value.env)}');
     const keys = [...Object.keys(common), ...codeFunctions.flatMap((fn) => Object.keys(obj(settingsOf(fn).env, `${fn}.env`)))];
     for (const key of keys) expect(known.has(key), `${key} is not read by shared/config.ts`).toBe(true);
-    for (const key of ['GCP_PROJECT', 'GCS_BUCKET', 'BQ_DATASET_RAW', 'BQ_DATASET_CURATED', 'LOG_LEVEL']) expect(common).toHaveProperty(key);
+    for (const key of ['GCP_PROJECT', 'GCS_BUCKET', 'BQ_DATASET_RAW', 'BQ_DATASET_CURATED', 'BQ_LOCATION', 'LOG_LEVEL']) expect(common).toHaveProperty(key);
+    // The functions look their BigQuery jobs up where the datasets are.
+    expect(common.BQ_LOCATION).toBe('${google_bigquery_dataset.dataset["curated"].location}');
     // Deployed functions must use the real stores, never the local fixtures.
     for (const key of ['USE_FIXTURE', 'FIXTURE_PRICES', 'LOCAL_DATA_DIR']) expect(keys).not.toContain(key);
   });
@@ -350,6 +357,25 @@ describe('terraform: IAM', () => {
 });
 
 describe('terraform: warehouse tables match shared/warehouse/schemas.ts', () => {
+  it('the price tables are unpartitioned and clustered on (symbol, date), the order of their reads and pruned MERGEs', () => {
+    for (const name of ['eq_ohlcv', 'fx_ohlcv', 'crypto_ohlcv', 'corporate_actions'] as const) {
+      expect(TABLES[name].partitionBy, name).toBeNull();
+      expect(TABLES[name].clusterBy, name).toEqual(['symbol', 'date']);
+    }
+  });
+
+  it('warehouse.tf creates the de-duplicated views of views.json over their tables, in standard SQL', () => {
+    expect(String(tf.locals.deduped_views)).toBe('${jsondecode(file("${path.module}/schemas/views.json"))}');
+    const view = resource('google_bigquery_table', 'deduped_view');
+    expect(view).toMatchObject({ for_each: '${local.deduped_views}', table_id: '${each.key}', dataset_id: '${google_bigquery_dataset.dataset[each.value.dataset].dataset_id}' });
+    expect(block(view, 'view')).toEqual({
+      query: '${replace(each.value.query, "{table}", "${var.project}.${google_bigquery_dataset.dataset[each.value.dataset].dataset_id}.${each.value.table}")}',
+      use_legacy_sql: false,
+    });
+    const views = JSON.parse(readFileSync(join(terraformDir, 'schemas', 'views.json'), 'utf8')) as Obj;
+    expect(Object.keys(views).sort()).toEqual(['job_runs_deduped', 'model_metrics_deduped']);
+  });
+
   it('the committed schema files are what scripts/terraformSchemas.ts generates from TABLES now', () => {
     const expected = terraformSchemaFiles(TABLES);
     const onDisk = readdirSync(TERRAFORM_SCHEMAS_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -369,8 +395,7 @@ describe('terraform: warehouse tables match shared/warehouse/schemas.ts', () => 
     expect(s.partition_field).toBe(table.partitionBy);
     expect(s.clustering).toEqual([...table.clusterBy]);
     // BigQuery's own rules: day partitioning on a DATE/TIMESTAMP column, at most 4 clustering columns that exist.
-    const partition = columns.find((c) => c.name === table.partitionBy);
-    expect(partition?.type).toMatch(/^(DATE|TIMESTAMP)$/);
+    if (table.partitionBy !== null) expect(columns.find((c) => c.name === table.partitionBy)?.type).toMatch(/^(DATE|TIMESTAMP)$/);
     expect(table.clusterBy.length).toBeLessThanOrEqual(4);
     for (const c of table.clusterBy) expect(columns.map((x) => x.name)).toContain(c);
   });
@@ -385,7 +410,10 @@ describe('terraform: warehouse tables match shared/warehouse/schemas.ts', () => 
       clustering: '${each.value.clustering}',
       dataset_id: '${google_bigquery_dataset.dataset[each.value.dataset].dataset_id}',
     });
-    expect(block(table, 'time_partitioning')).toEqual({ type: 'DAY', field: '${each.value.partition_field}' });
+    const partitioning = obj(table.dynamic, 'dynamic blocks').time_partitioning;
+    const dynamicPartitioning = single(partitioning ?? null, 'dynamic time_partitioning');
+    expect(dynamicPartitioning.for_each).toBe('${each.value.partition_field == null ? [] : [each.value.partition_field]}');
+    expect(single(dynamicPartitioning.content ?? null, 'time_partitioning content')).toEqual({ type: 'DAY', field: '${time_partitioning.value}' });
     const datasets = obj(tf.locals.datasets, 'local.datasets');
     for (const t of Object.values(TABLES)) expect(datasets, `dataset of ${t.name}`).toHaveProperty(t.dataset);
     // Dataset ids default to the code's defaults (BQ_DATASET_RAW / BQ_DATASET_CURATED).

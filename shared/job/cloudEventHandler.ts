@@ -1,6 +1,7 @@
 import type { CloudEventV1 } from 'cloudevents';
 import { createServices } from '../runtime.js';
 import type { ResultDocument } from './documents.js';
+import { TransientError } from './errors.js';
 import type { JobServices } from './lifecycle.js';
 import { runJobEvent } from './lifecycle.js';
 import type { ModelDefinition } from './model.js';
@@ -19,7 +20,10 @@ export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => 
     try {
       return await runJobEvent(model, { id, time: event.time, data: event.data }, ready);
     } catch (error) {
-      ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: id, error });
+      if (error instanceof TransientError) ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: id, error });
+      // A permanent cloud error where the job could not be recorded (its bucket refused it) or
+      // after its result was committed (its rows): redelivered until the dead-letter topic keeps it for replay.
+      else ready.log.error(`Cloud error that retrying will not fix; the message goes to the dead-letter topic: ${(error as Error).message}`, { model: model.name, event_id: id, error });
       throw error;
     }
   };

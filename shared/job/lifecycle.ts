@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { PriceSource } from '../prices/priceSource.js';
@@ -14,6 +15,7 @@ import { jobRunRow, metricRows } from './jobRows.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
 import { commitResult } from './resultCommit.js';
+import { StatusWriter } from './statusWriter.js';
 
 /** Everything a job run touches, chosen from configuration at start-up. */
 export interface JobServices {
@@ -75,13 +77,21 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   const stored = await storedAnswer();
   if (stored) return stored;
 
-  const claim = await claimJob(services, objects, now);
-  if (!claim) {
-    throw new TransientError(`Job ${jobId} is being run by another delivery; this one will be retried.`);
-  }
+  // This run's id, written into its claim: how it recognises the claim as its own after a
+  // write whose reply was lost, and releases it whatever happens next.
+  const runId = randomUUID();
+  const status = new StatusWriter(services.store, objects.status, { log: jobLog });
+  let claim: HeldClaim | null = null;
+  let resultStands = false;
   try {
+    const acquired = await claimJob(services, objects, now, runId);
+    if (!acquired) {
+      throw new TransientError(`Job ${jobId} is being run by another delivery; this one will be retried.`);
+    }
+    claim = { generation: acquired.generation, writtenAt: performance.now() };
     // Another delivery may have committed between our first look and our claim.
     const settled = await storedAnswer();
+    resultStands = settled !== null; // a final result (or a refusal, which answers from one)
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
     await services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
@@ -90,21 +100,27 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
     }
 
-    await writeStatus(services.store, objects, { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    await status.start({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
     let output: ModelOutput | undefined;
     let failure: FailedDocument['error'] | undefined;
     try {
-      output = await model.run(job, {
+      const produced = await model.run(job, {
         history: (symbols) => services.prices.histories(symbols, job.start, job.end),
         log: jobLog,
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
       });
+      await Promise.all([
+        produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,
+        services.store.put(metricsObject(objects), JSON.stringify(produced.metrics), JSON_TYPE),
+      ]);
+      output = produced;
     } catch (error) {
       if (error instanceof TransientError) throw error;
+      // A JobError: the model's domain error, or a permanent cloud error (code internal, the service's message).
       if (error instanceof JobError) failure = { code: error.code, message: error.message };
       else {
         jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
@@ -118,10 +134,6 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     let metrics: readonly Metric[] = [];
     if (output) {
       metrics = output.metrics;
-      await Promise.all([
-        output.chart !== undefined ? services.store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
-        services.store.put(metricsObject(objects), JSON.stringify(metrics), JSON_TYPE),
-      ]);
       document = {
         job_id: job.job_id,
         model: model.name,
@@ -139,20 +151,25 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
     return await commit(document, metrics);
   } finally {
-    await services.store.deleteIf(objects.claim, claim.generation).catch((error: unknown) => {
+    await releaseClaim(services.store, objects, runId, claim, resultStands).catch((error: unknown) => {
       jobLog.warn('Could not release the job claim; it expires by itself.', { error });
     });
   }
 
   /** Commits the document (the commit point), then its rows and final status; the winner's answer if another delivery committed first. */
   async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<ResultDocument> {
-    if (!(await commitResult(services.store, objects, resultJson(document)))) {
+    // The store resolves an ambiguous write (a retried upload whose first attempt was stored)
+    // by its own write id: false here means another delivery's final result is there.
+    const committed = await commitResult(services.store, objects, resultJson(document));
+    // A final result guards the job from here on (an `internal` failure does not: a re-run needs the claim free).
+    resultStands = !committed || isFinal(document);
+    if (!committed) {
       jobLog.warn('Another delivery committed this job_id first; its result stands.');
       const winner = await storedAnswer();
       if (winner) return winner;
       throw new TransientError(`Job ${jobId}: result.json exists but could not be read.`);
     }
-    await finish(document, metrics, objects, services);
+    await finish(document, metrics, objects, services, status);
     logOutcome(jobLog, document);
     return document;
   }
@@ -222,13 +239,17 @@ function asRejection(error: unknown, during: string): JobError {
   return error instanceof JobError ? error : new JobError('internal', `Internal error while ${during}: ${(error as Error).message}`);
 }
 
-/** Rows and final status: everything after the commit point, safe to repeat. */
-async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices): Promise<void> {
+/**
+ * Rows and final status: everything after the commit point, safe to repeat. A permanent
+ * warehouse error here is thrown like a transient one: the result stands, and the message
+ * goes to the dead-letter topic, from which it can be replayed once the table is fixed.
+ */
+async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices, status?: StatusWriter): Promise<void> {
   await Promise.all([
     services.warehouse.insertRows('job_runs', [jobRunRow(document)]),
     document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
   ]);
-  const status: StatusDocument = {
+  const final: StatusDocument = {
     job_id: document.job_id,
     model: document.model,
     status: document.status,
@@ -237,7 +258,7 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
     duration_ms: document.duration_ms,
     ...(document.status === 'failed' ? { error: document.error } : {}),
   };
-  await writeStatus(services.store, objects, status);
+  await (status ?? new StatusWriter(services.store, objects.status)).write(final);
 }
 
 /** A crash between the commit and the final status leaves status `running`: finish the job's rows and status now. */
@@ -250,15 +271,16 @@ async function finishIfInterrupted(existing: ResultDocument, objects: JobObjects
   await finish(existing, metrics, objects, services);
 }
 
-async function claimJob(services: JobServices, objects: JobObjects, now: () => Date): Promise<{ generation: string } | null> {
-  const body = JSON.stringify({ run_id: randomUUID(), expires_at: new Date(now().getTime() + services.leaseMs).toISOString() });
+async function claimJob(services: JobServices, objects: JobObjects, now: () => Date, runId: string): Promise<{ generation: string } | null> {
+  const body = JSON.stringify({ run_id: runId, expires_at: new Date(now().getTime() + services.leaseMs).toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
     const created = await services.store.createOnly(objects.claim, body, JSON_TYPE);
     if (created !== null) return { generation: created };
     const held = await services.store.get(objects.claim);
     if (!held) continue; // released between our two calls: try again
-    const expiresAt = Date.parse((JSON.parse(held.body) as { expires_at?: string }).expires_at ?? '');
-    if (Number.isFinite(expiresAt) && expiresAt > now().getTime()) return null;
+    const holder = claimHolder(held.body);
+    if (holder.runId === runId) return { generation: held.generation }; // our own write, its reply lost
+    if (Number.isFinite(holder.expiresAt) && holder.expiresAt > now().getTime()) return null;
     // The holder died without releasing (its lease ran out): take over, unless someone else just did.
     const replaced = await services.store.replaceIf(objects.claim, body, JSON_TYPE, held.generation);
     return replaced === null ? null : { generation: replaced };
@@ -266,13 +288,48 @@ async function claimJob(services: JobServices, objects: JobObjects, now: () => D
   return null;
 }
 
+/** This run's claim: its generation, and when it was written (performance.now()). */
+interface HeldClaim {
+  readonly generation: string;
+  readonly writtenAt: number;
+}
+
+/**
+ * Deletes this run's claim. Without it (the claim write failed, perhaps after being
+ * stored), the claim is read back and deleted only if it carries this run's id.
+ *
+ * A store that throttles updates of one object (Cloud Storage: about one a second) would
+ * answer a delete sooner than that 429. Once a final result exists the claim guards
+ * nothing (every delivery answers from result.json first), so a claim that young is left
+ * to expire (the bucket's retention rule removes it with the job's folder); without a final
+ * result (none, or an `internal` failure), the delete waits out the interval, so that the
+ * redelivery or re-run finds the job free.
+ */
+async function releaseClaim(store: ObjectStore, objects: JobObjects, runId: string, claim: HeldClaim | null, resultStands: boolean): Promise<void> {
+  if (claim) {
+    const early = (store.updateIntervalMs ?? 0) - (performance.now() - claim.writtenAt);
+    if (early > 0) {
+      if (resultStands) return;
+      await sleep(Math.ceil(early));
+    }
+    return store.deleteIf(objects.claim, claim.generation);
+  }
+  const held = await store.get(objects.claim);
+  if (held && claimHolder(held.body).runId === runId) await store.deleteIf(objects.claim, held.generation);
+}
+
+function claimHolder(body: string): { runId: string | undefined; expiresAt: number } {
+  try {
+    const parsed = JSON.parse(body) as { run_id?: unknown; expires_at?: unknown };
+    return { runId: typeof parsed.run_id === 'string' ? parsed.run_id : undefined, expiresAt: Date.parse(String(parsed.expires_at ?? '')) };
+  } catch {
+    return { runId: undefined, expiresAt: Number.NaN }; // unreadable: treated as expired, so it is taken over
+  }
+}
+
 async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
   const stored = await store.get(objects.result);
   return stored ? (JSON.parse(stored.body) as ResultDocument) : null;
-}
-
-async function writeStatus(store: ObjectStore, objects: JobObjects, status: StatusDocument): Promise<void> {
-  await store.put(objects.status, JSON.stringify(status, null, 2) + '\n', JSON_TYPE);
 }
 
 function metricsObject(objects: JobObjects): string {

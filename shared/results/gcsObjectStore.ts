@@ -1,19 +1,49 @@
-import { Storage, type Bucket } from '@google-cloud/storage';
-import { httpStatus, transient } from '../cloudErrors.js';
+import { randomUUID } from 'node:crypto';
+import { IdempotencyStrategy, Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
+import { cloudFailure, httpStatus } from '../cloudErrors.js';
 import type { ObjectStore, StoredObject } from './objectStore.js';
+
+/**
+ * The storage client's retry settings, stated rather than left to its defaults.
+ * `RetryAlways`: every write this store makes is safe to repeat — a plain put overwrites
+ * with the same bytes, and a conditional write carries its precondition. Under the default
+ * (`RetryConditional`) the client switches `autoRetry` off on the shared client for a put
+ * without a precondition and never switches it back, so after the first `put()` no request
+ * was retried at all (storage 7.22).
+ */
+export const STORAGE_RETRY: NonNullable<StorageOptions['retryOptions']> = {
+  autoRetry: true,
+  idempotencyStrategy: IdempotencyStrategy.RetryAlways,
+  maxRetries: 4,
+  retryDelayMultiplier: 2,
+  maxRetryDelay: 16,
+  totalTimeout: 60,
+};
+
+/** Cloud Storage accepts about one update per second to one object name (more may be answered 429). */
+const GCS_UPDATE_INTERVAL_MS = 1000;
+
+/** The custom metadata key that names one write, so an ambiguous conditional write can be recognised as ours. */
+const WRITE_ID = 'write_id';
 
 /**
  * The artifacts bucket in Cloud Storage. Create-only writes carry the precondition
  * `ifGenerationMatch=0`, so of two concurrent writers exactly one succeeds (HTTP 412 for
  * the other); conditional replaces and deletes match the generation read before.
+ *
+ * A conditional write whose first attempt was stored but whose reply was lost is retried
+ * by the client and answered 412. Each conditional write therefore carries a fresh id in
+ * its custom metadata; on 412 the object's metadata is read back, and if it carries our id
+ * the write was ours and succeeded.
  */
 export class GcsObjectStore implements ObjectStore {
+  readonly updateIntervalMs = GCS_UPDATE_INTERVAL_MS;
   private readonly bucket: Bucket;
 
   constructor(
     private readonly bucketName: string,
     projectId?: string,
-    storage: Storage = new Storage(projectId ? { projectId } : {}),
+    storage: Storage = new Storage({ ...(projectId ? { projectId } : {}), retryOptions: STORAGE_RETRY }),
   ) {
     this.bucket = storage.bucket(bucketName);
   }
@@ -26,7 +56,7 @@ export class GcsObjectStore implements ObjectStore {
     try {
       await this.bucket.file(name).save(body, { contentType, resumable: false });
     } catch (error) {
-      throw transient(`Writing gs://${this.bucketName}/${name}`, error);
+      throw cloudFailure(`Writing gs://${this.bucketName}/${name}`, error);
     }
   }
 
@@ -43,7 +73,7 @@ export class GcsObjectStore implements ObjectStore {
       return { body: contents.toString('utf8'), generation };
     } catch (error) {
       if (httpStatus(error) === 404) return null;
-      throw transient(`Reading gs://${this.bucketName}/${name}`, error);
+      throw cloudFailure(`Reading gs://${this.bucketName}/${name}`, error);
     }
   }
 
@@ -52,8 +82,9 @@ export class GcsObjectStore implements ObjectStore {
       await this.bucket.file(name).delete({ ifGenerationMatch: Number(generation) });
     } catch (error) {
       const status = httpStatus(error);
+      // 404: gone (a retried delete whose first attempt went through lands here too); 412: changed.
       if (status === 404 || status === 412) return;
-      throw transient(`Deleting gs://${this.bucketName}/${name}`, error);
+      throw cloudFailure(`Deleting gs://${this.bucketName}/${name}`, error);
     }
   }
 
@@ -62,14 +93,26 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   private async conditionalSave(name: string, body: string, contentType: string, ifGenerationMatch: number): Promise<string | null> {
+    const writeId = randomUUID();
     try {
       const file = this.bucket.file(name);
-      await file.save(body, { contentType, resumable: false, preconditionOpts: { ifGenerationMatch } });
+      await file.save(body, { resumable: false, metadata: { contentType, metadata: { [WRITE_ID]: writeId } }, preconditionOpts: { ifGenerationMatch } });
       // The upload's response metadata carries the new generation: no second request.
       return String(file.metadata.generation);
     } catch (error) {
-      if (httpStatus(error) === 412) return null;
-      throw transient(`Writing gs://${this.bucketName}/${name}`, error);
+      if (httpStatus(error) === 412) return this.generationWrittenBy(name, writeId);
+      throw cloudFailure(`Writing gs://${this.bucketName}/${name}`, error);
+    }
+  }
+
+  /** After a 412: the object's generation if our own (retried) write stored it, else null (another writer's). */
+  private async generationWrittenBy(name: string, writeId: string): Promise<string | null> {
+    try {
+      const [metadata] = await this.bucket.file(name).getMetadata();
+      return metadata.metadata?.[WRITE_ID] === writeId ? String(metadata.generation) : null;
+    } catch (error) {
+      if (httpStatus(error) === 404) return null;
+      throw cloudFailure(`Reading back gs://${this.bucketName}/${name}`, error);
     }
   }
 }

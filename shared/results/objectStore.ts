@@ -10,7 +10,15 @@ export interface StoredObject {
  * as `TransientError`.
  */
 export interface ObjectStore {
-  /** Writes the object only if it does not exist yet: its new generation, or null if it existed (nothing written). */
+  /**
+   * The least time between two writes to one object that the store accepts without
+   * throttling (Cloud Storage: about one update per second per object); 0 or absent: none.
+   */
+  readonly updateIntervalMs?: number;
+  /**
+   * Writes the object only if it does not exist yet: its new generation, or null if it existed
+   * before this call (nothing written). A retried write that was stored counts as written.
+   */
   createOnly(name: string, body: string, contentType: string): Promise<string | null>;
   /** Writes or overwrites the object. */
   put(name: string, body: string, contentType: string): Promise<void>;

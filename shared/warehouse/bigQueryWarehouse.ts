@@ -1,12 +1,19 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
-import { transient } from '../cloudErrors.js';
+import { cloudFailure } from '../cloudErrors.js';
+import { mergeStatement } from './mergeStatement.js';
 import { PRICES_VIEW, TABLES, type Column, type RelationName, type TableName } from './schemas.js';
 import type { InsertRow, Row, Warehouse } from './warehouse.js';
 
 export interface BigQueryWarehouseOptions {
   readonly projectId?: string;
   readonly datasets: { raw: string; curated: string };
+  /**
+   * Location of the datasets (`europe-west3`, `EU`...). Every job is created and looked up
+   * there: BigQuery finds a job outside the US and EU multi-regions only with its location,
+   * and the client's recovery of a retried job insert (409) looks the job up by it.
+   */
+  readonly location: string;
   /** REST endpoint override. */
   readonly apiEndpoint?: string;
   /** An emulator's URL: used as the endpoint, with a placeholder token instead of Google credentials. */
@@ -28,9 +35,11 @@ export class BigQueryWarehouse implements Warehouse {
       options.client ??
       new BigQuery({
         ...(options.projectId ? { projectId: options.projectId } : {}),
+        location: options.location,
         ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
         ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, authClient: emulatorAuth() } : {}),
-        ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+        // The client reads `maxRetries: 0` as "use the default (3)": no retries is autoRetry off.
+        ...(options.maxRetries !== undefined ? { retryOptions: options.maxRetries > 0 ? { maxRetries: options.maxRetries } : { autoRetry: false } } : {}),
       });
   }
 
@@ -43,30 +52,31 @@ export class BigQueryWarehouse implements Warehouse {
         .table(table)
         .insert(
           rows.map((r) => ({ insertId: r.insertId, json: r.row })),
-          { raw: true },
+          // partialRetries 0: the client would otherwise re-send rows BigQuery rejected as
+          // invalid, which never pass; a partial failure is classified below instead.
+          { raw: true, partialRetries: 0 },
         );
     } catch (error) {
-      throw transient(`Inserting ${rows.length} rows into ${dataset}.${table}`, error);
+      throw cloudFailure(`Inserting ${rows.length} rows into ${dataset}.${table}`, error);
     }
   }
 
   async upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }> {
     const columns = TABLES[table].columns;
     const target = await this.qualified(table);
-    const names = columns.map((c) => c.name);
-    const sql =
-      `MERGE \`${target}\` AS t USING UNNEST(@rows) AS s ON ${keyColumns.map((k) => `t.${k} = s.${k}`).join(' AND ')} ` +
-      `WHEN MATCHED THEN UPDATE SET ${names.filter((n) => !keyColumns.includes(n)).map((n) => `${n} = s.${n}`).join(', ')} ` +
-      `WHEN NOT MATCHED THEN INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')})`;
+    const rowType = Object.fromEntries(columns.map((c) => [c.name, paramType(c)]));
     let inserted = 0;
     let updated = 0;
     for (let i = 0; i < rows.length; i += MERGE_BATCH) {
-      const batch = rows.slice(i, i + MERGE_BATCH).map((row) => Object.fromEntries(columns.map((c) => [c.name, paramValue(c, row[c.name])])));
+      const slice = rows.slice(i, i + MERGE_BATCH);
+      const { sql, range } = mergeStatement(target, columns, keyColumns, slice);
+      const batch = slice.map((row) => Object.fromEntries(columns.map((c) => [c.name, paramValue(c, row[c.name])])));
       try {
         const [job] = await this.client.createQueryJob({
           query: sql,
-          params: { rows: batch },
-          types: { rows: [Object.fromEntries(columns.map((c) => [c.name, paramType(c)]))] },
+          location: this.options.location,
+          params: { rows: batch, ...(range ? { symbols: [...range.symbols], first_date: BigQuery.date(range.firstDate), last_date: BigQuery.date(range.lastDate) } : {}) },
+          types: { rows: [rowType], ...(range ? { symbols: ['STRING'], first_date: 'DATE', last_date: 'DATE' } : {}) },
         });
         await job.getQueryResults();
         const [metadata] = await job.getMetadata();
@@ -74,7 +84,7 @@ export class BigQueryWarehouse implements Warehouse {
         inserted += Number(stats.insertedRowCount ?? 0);
         updated += Number(stats.updatedRowCount ?? 0);
       } catch (error) {
-        throw transient(`Merging ${batch.length} rows into ${target}`, error);
+        throw cloudFailure(`Merging ${batch.length} rows into ${target}`, error);
       }
     }
     return { inserted, updated };
@@ -87,12 +97,13 @@ export class BigQueryWarehouse implements Warehouse {
     try {
       const [rows] = await this.client.query({
         query: `SELECT ${names.join(', ')} FROM \`${target}\` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end ORDER BY symbol, date`,
+        location: this.options.location,
         params: { symbols: [...symbols], start: BigQuery.date(start), end: BigQuery.date(end) },
         types: { symbols: ['STRING'], start: 'DATE', end: 'DATE' },
       });
       return rows as Row[];
     } catch (error) {
-      throw transient(`Querying ${target}`, error);
+      throw cloudFailure(`Querying ${target}`, error);
     }
   }
 
@@ -107,7 +118,7 @@ export class BigQueryWarehouse implements Warehouse {
 }
 
 /** Credentials for an emulator: a fixed token, so the client never looks for Google's metadata server. */
-function emulatorAuth(): OAuth2Client {
+export function emulatorAuth(): OAuth2Client {
   const client = new OAuth2Client();
   client.setCredentials({ access_token: 'emulator', expiry_date: Date.now() + 10 * 365 * 86_400_000 });
   return client;

@@ -1,22 +1,41 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { DEDUPED_VIEWS, dedupeRows, type DedupedViewName } from './dedupedViews.js';
 import { PRICE_TABLES, PRICES_VIEW, TABLES, type RelationName, type TableName } from './schemas.js';
 import type { InsertRow, Row, Warehouse } from './warehouse.js';
+
+export interface LocalWarehouseOptions {
+  /**
+   * How long an insertId is remembered. BigQuery drops a re-sent row by its insertId only
+   * on a best-effort basis over about a minute, so a row re-sent later (a Pub/Sub
+   * redelivery) is stored again; readers use the de-duplicated views. @default 60_000
+   */
+  readonly insertIdWindowMs?: number;
+  /** The clock of that window (tests move it). @default Date.now */
+  readonly now?: () => number;
+}
 
 /**
  * The warehouse as NDJSON files, `<root>/<dataset>/<table>.ndjson`, one row a line with
  * the columns of `schemas.ts`. Insert ids are kept beside each table
- * (`<table>.insert_ids`) so that a re-sent row is dropped exactly, as BigQuery does.
+ * (`<table>.insert_ids`, one `<id>\t<ms>` a line) and a re-sent row is dropped only within
+ * the insertId window, as in BigQuery; `readView()` applies the de-duplicated views' rule.
  * Writes within one process are serialized per table; the tables are not meant to be
  * shared by several processes at once.
  */
 export class LocalWarehouse implements Warehouse {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly insertIdWindowMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly root: string,
     private readonly datasets: { raw: string; curated: string },
-  ) {}
+    options: LocalWarehouseOptions = {},
+  ) {
+    this.insertIdWindowMs = options.insertIdWindowMs ?? 60_000;
+    this.now = options.now ?? Date.now;
+  }
 
   /** The file holding a table's rows. */
   tableFile(table: TableName): string {
@@ -28,11 +47,16 @@ export class LocalWarehouse implements Warehouse {
       const file = this.tableFile(table);
       const idsFile = file.replace(/\.ndjson$/, '.insert_ids');
       await fs.mkdir(path.dirname(file), { recursive: true });
-      const seen = new Set((await readText(idsFile)).split('\n').filter(Boolean));
+      const now = this.now();
+      const seen = new Set<string>();
+      for (const line of (await readText(idsFile)).split('\n')) {
+        const [id, at] = line.split('\t');
+        if (id && now - Number(at ?? 0) < this.insertIdWindowMs) seen.add(id);
+      }
       const fresh = rows.filter((r) => !seen.has(r.insertId) && (seen.add(r.insertId), true));
       if (fresh.length === 0) return;
       await fs.appendFile(file, fresh.map((r) => JSON.stringify(project(table, r.row)) + '\n').join(''));
-      await fs.appendFile(idsFile, fresh.map((r) => r.insertId + '\n').join(''));
+      await fs.appendFile(idsFile, fresh.map((r) => `${r.insertId}\t${now}\n`).join(''));
     });
   }
 
@@ -70,6 +94,12 @@ export class LocalWarehouse implements Warehouse {
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as Row);
+  }
+
+  /** The rows of a de-duplicated view (`job_runs_deduped`, `model_metrics_deduped`), by the same rule as in BigQuery. */
+  async readView(view: DedupedViewName): Promise<Row[]> {
+    const definition = DEDUPED_VIEWS[view];
+    return dedupeRows(definition, await this.readRows(definition.table));
   }
 
   /** The `prices` view as BigQuery computes it: each price table's rows with its asset class. */

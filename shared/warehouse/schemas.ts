@@ -18,8 +18,8 @@ export interface TableSchema {
   readonly name: string;
   readonly description: string;
   readonly columns: readonly Column[];
-  /** Day partitioning on this DATE or TIMESTAMP column. */
-  readonly partitionBy: string;
+  /** Day partitioning on this DATE or TIMESTAMP column; null: not partitioned (see the price tables). */
+  readonly partitionBy: string | null;
   readonly clusterBy: readonly string[];
 }
 
@@ -39,13 +39,24 @@ const ohlcvColumns: readonly Column[] = [
   req('ingested_at', 'TIMESTAMP', 'When the row was loaded'),
 ];
 
+/**
+ * The price tables are not partitioned, and are clustered on (symbol, date). They are small
+ * for BigQuery (5,000 symbols x 30 years of trading days is ~38 M rows, a few GB; a day
+ * partition would hold ~1 MB, where Google advises partitions of ~10 GB and clustering
+ * below that), they are read by symbol and date range, and written by MERGEs restricted to
+ * a batch's symbols and dates. Day partitions on `date` made one universe backfill reach
+ * both the 10,000-partitions-per-table limit (27 years of days) and the 30,000 partition
+ * modifications per table per day (each MERGE of one symbol's history modifies one
+ * partition per date it holds). Unpartitioned, neither limit applies; clustering keeps the
+ * reads and the pruned MERGEs to the blocks of the symbols concerned.
+ */
 const ohlcv = (name: string, what: string): TableSchema => ({
   dataset: 'raw',
   name,
   description: `Daily OHLCV bars of ${what}, one row per symbol and date`,
   columns: ohlcvColumns,
-  partitionBy: 'date',
-  clusterBy: ['symbol'],
+  partitionBy: null,
+  clusterBy: ['symbol', 'date'],
 });
 
 export const TABLES = {
@@ -65,8 +76,9 @@ export const TABLES = {
       req('source', 'STRING', 'Vendor the row came from'),
       req('ingested_at', 'TIMESTAMP', 'When the row was loaded'),
     ],
-    partitionBy: 'date',
-    clusterBy: ['symbol'],
+    // Written and read like the price tables: by symbol, over long date ranges.
+    partitionBy: null,
+    clusterBy: ['symbol', 'date'],
   },
   job_runs: {
     dataset: 'curated',

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransientError } from '../../shared/job/errors.js';
-import { GcsObjectStore } from '../../shared/results/gcsObjectStore.js';
+import { Storage } from '@google-cloud/storage';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { JobError, TransientError } from '../../shared/job/errors.js';
+import { GcsObjectStore, STORAGE_RETRY } from '../../shared/results/gcsObjectStore.js';
 import { BigQueryWarehouse } from '../../shared/warehouse/bigQueryWarehouse.js';
 import { PRICES_VIEW, TABLES } from '../../shared/warehouse/schemas.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
@@ -20,24 +21,34 @@ afterAll(async () => {
   if (previousEmulator === undefined) delete process.env.STORAGE_EMULATOR_HOST;
   else process.env.STORAGE_EMULATOR_HOST = previousEmulator;
 });
+beforeEach(() => {
+  fake.faults.length = 0;
+  fake.lostReplies.length = 0;
+  // Retries below wait about 1 s; the per-object limit is shortened (it has its own test).
+  fake.objectUpdateIntervalMs = 100;
+});
 
 const since = () => {
   const start = fake.requests.length;
   return () => fake.requests.slice(start);
 };
 
+/** The production retry strategy, with delays shortened to 1 s (the least the client accepts). */
+const quickStore = () => new GcsObjectStore('artifacts', 'test-project', new Storage({ projectId: 'test-project', retryOptions: { ...STORAGE_RETRY, maxRetryDelay: 1 } }));
+const uploadsOf = (requests: ReturnType<ReturnType<typeof since>>, name: string) => requests.filter((r) => r.method === 'POST' && r.query.get('name') === name);
+
 describe('GcsObjectStore against the Cloud Storage JSON API', () => {
   it('writes create-only objects with ifGenerationMatch=0, and the second writer loses', async () => {
-    const store = new GcsObjectStore('artifacts', 'test-project');
+    const store = quickStore();
     const requests = since();
     const generation = await store.createOnly('jobs/markowitz/j1/result.json', '{"n":1}', 'application/json');
     expect(generation).toBe(String(fake.objects.get('artifacts/jobs/markowitz/j1/result.json')?.generation));
+    await new Promise((r) => setTimeout(r, 120)); // past the per-object limit
     expect(await store.createOnly('jobs/markowitz/j1/result.json', '{"n":2}', 'application/json')).toBeNull();
-    const uploads = requests().filter((r) => r.method === 'POST');
+    const uploads = uploadsOf(requests(), 'jobs/markowitz/j1/result.json');
     expect(uploads).toHaveLength(2);
     for (const upload of uploads) {
       expect(upload.path).toBe('/upload/storage/v1/b/artifacts/o');
-      expect(upload.query.get('name')).toBe('jobs/markowitz/j1/result.json');
       expect(upload.query.get('ifGenerationMatch')).toBe('0');
     }
     expect(fake.objects.get('artifacts/jobs/markowitz/j1/result.json')?.body.toString()).toBe('{"n":1}');
@@ -45,8 +56,31 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     expect(store.uri('jobs/markowitz/j1/result.json')).toBe('gs://artifacts/jobs/markowitz/j1/result.json');
   });
 
+  it('a create whose reply was lost is retried, answered 412, and recognised as our own write by its write id', async () => {
+    const store = quickStore();
+    fake.objectUpdateIntervalMs = 0;
+    fake.lostReplies.push({ match: (r) => r.query.get('name') === 'jobs/x/lost/result.json', times: 1 });
+    const requests = since();
+    const generation = await store.createOnly('jobs/x/lost/result.json', '{"mine":true}', 'application/json');
+    expect(uploadsOf(requests(), 'jobs/x/lost/result.json')).toHaveLength(2); // stored + 503, then 412
+    expect(generation).toBe(String(fake.objects.get('artifacts/jobs/x/lost/result.json')?.generation));
+    // Another writer's object is still another writer's: null.
+    expect(await store.createOnly('jobs/x/lost/result.json', '{"mine":false}', 'application/json')).toBeNull();
+  });
+
+  it('a conditional replace whose reply was lost is recognised the same way', async () => {
+    const store = quickStore();
+    fake.objectUpdateIntervalMs = 0;
+    const first = (await store.createOnly('jobs/x/lost/claim.json', 'a', 'application/json'))!;
+    fake.lostReplies.push({ match: (r) => r.method === 'POST' && r.query.get('name') === 'jobs/x/lost/claim.json', times: 1 });
+    const replaced = await store.replaceIf('jobs/x/lost/claim.json', 'b', 'application/json', first);
+    expect(replaced).toBe(String(fake.objects.get('artifacts/jobs/x/lost/claim.json')?.generation));
+    expect(fake.objects.get('artifacts/jobs/x/lost/claim.json')?.body.toString()).toBe('b');
+  });
+
   it('reads an object with its generation, replaces and deletes only at that generation', async () => {
-    const store = new GcsObjectStore('artifacts', 'test-project');
+    const store = quickStore();
+    fake.objectUpdateIntervalMs = 0;
     await store.createOnly('jobs/x/claim.json', 'a', 'application/json');
     const read = await store.get('jobs/x/claim.json');
     expect(read?.body).toBe('a');
@@ -55,59 +89,170 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     const requests = since();
     await store.deleteIf('jobs/x/claim.json', read!.generation); // stale generation: kept
     expect(requests()[0]).toMatchObject({ method: 'DELETE', path: '/b/artifacts/o/jobs/x/claim.json' });
-    expect(requests()[0].query.get('ifGenerationMatch')).toBe(read!.generation);
+    expect(requests()[0]!.query.get('ifGenerationMatch')).toBe(read!.generation);
     expect((await store.get('jobs/x/claim.json'))?.body).toBe('b');
     await store.deleteIf('jobs/x/claim.json', (await store.get('jobs/x/claim.json'))!.generation);
     expect(await store.get('jobs/x/claim.json')).toBeNull();
   });
 
-  it('plain puts carry no precondition; a server error is a TransientError', async () => {
-    const store = new GcsObjectStore('artifacts', 'test-project');
+  it('retries still happen after many plain puts (the client must not switch autoRetry off)', async () => {
+    const storage = new Storage({ projectId: 'test-project', retryOptions: { ...STORAGE_RETRY, maxRetryDelay: 1 } });
+    const store = new GcsObjectStore('artifacts', 'test-project', storage);
+    fake.objectUpdateIntervalMs = 0;
+    for (let i = 0; i < 25; i++) await store.put(`jobs/x/many/${i}.json`, '{}', 'application/json');
+    expect(storage.retryOptions.autoRetry).toBe(true);
+    const requests = since();
+    fake.faults.push({ match: (r) => r.method === 'POST', status: 503, times: 1 });
+    await store.put('jobs/x/many/after.json', '{"ok":1}', 'application/json');
+    fake.faults.push({ match: (r) => r.method === 'GET', status: 503, times: 1 });
+    expect((await store.get('jobs/x/many/after.json'))?.body).toBe('{"ok":1}');
+    fake.faults.push({ match: (r) => r.method === 'POST', status: 429, times: 1 });
+    expect(await store.createOnly('jobs/x/many/created.json', '{}', 'application/json')).not.toBeNull();
+    expect(requests().filter((r) => r.method === 'POST')).toHaveLength(4); // each faulted request was sent again
+  });
+
+  it('a second write to one object within a second is answered 429 by Cloud Storage and retried by the client', async () => {
+    const store = new GcsObjectStore('artifacts', 'test-project'); // production retry settings
+    fake.objectUpdateIntervalMs = 1000;
+    const requests = since();
+    await store.put('jobs/x/rate/status.json', '{"status":"running"}', 'application/json');
+    await store.put('jobs/x/rate/status.json', '{"status":"completed"}', 'application/json');
+    expect(uploadsOf(requests(), 'jobs/x/rate/status.json').length).toBeGreaterThanOrEqual(3); // the second one was throttled, then retried
+    expect(fake.objects.get('artifacts/jobs/x/rate/status.json')?.body.toString()).toBe('{"status":"completed"}');
+    expect(store.updateIntervalMs).toBe(1000);
+  }, 30_000);
+
+  it('plain puts carry no precondition; a persistent server error is a TransientError', async () => {
+    const store = quickStore();
     const requests = since();
     await store.put('jobs/x/status.json', '{}', 'application/json');
-    expect(requests()[0].query.has('ifGenerationMatch')).toBe(false);
+    expect(requests()[0]!.query.has('ifGenerationMatch')).toBe(false);
     fake.faults.push({ match: (r) => r.method === 'POST', status: 503, times: 10 });
-    await expect(store.put('jobs/x/status.json', '{}', 'application/json')).rejects.toBeInstanceOf(TransientError);
-    fake.faults.length = 0;
-  }, 60_000);
+    await expect(store.put('jobs/x/other.json', '{}', 'application/json')).rejects.toBeInstanceOf(TransientError);
+  });
+
+  it.each([
+    [403, 'forbidden', 'caller does not have storage.objects.create access'],
+    [400, 'invalid', 'Invalid argument'],
+    [404, 'notFound', 'The specified bucket does not exist'],
+  ])('HTTP %i is permanent: a JobError internal carrying the service message, not retried', async (status, reason) => {
+    const store = quickStore();
+    const requests = since();
+    fake.faults.push({ match: (r) => r.method === 'POST', status, times: 10, reason });
+    const error = await store.put('jobs/x/denied.json', '{}', 'application/json').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('internal');
+    expect((error as JobError).message).toMatch(new RegExp(`^Writing gs://artifacts/jobs/x/denied\\.json failed \\(HTTP ${status}, ${reason}\\): injected fault`));
+    expect(requests().filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
 });
 
 describe('BigQueryWarehouse against the BigQuery REST API', () => {
-  const warehouse = () => new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, emulatorHost: base });
+  const warehouse = (options: { maxRetries?: number; location?: string } = {}) =>
+    new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, location: options.location ?? 'europe-west3', emulatorHost: base, ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}) });
+  const run = (jobId: string) => ({ job_id: jobId, model: 'montecarlo', status: 'completed', finished_at: '2024-06-03T10:00:00.000Z' });
+  const metric = (jobId: string, name: string, value: number) => ({ job_id: jobId, model: 'montecarlo', metric: name, value, recorded_at: '2024-06-03T10:00:00.000Z' });
 
   it('streams rows into the right dataset and table with their insert ids', async () => {
     const requests = since();
-    await warehouse().insertRows('job_runs', [{ insertId: 'montecarlo/j1', row: { job_id: 'j1', status: 'completed' } }]);
+    await warehouse().insertRows('job_runs', [{ insertId: 'montecarlo/j1', row: run('j1') }]);
     await warehouse().insertRows('model_metrics', [
-      { insertId: 'montecarlo/j1/var/', row: { job_id: 'j1', metric: 'var', value: 0.1 } },
-      { insertId: 'montecarlo/j1/cvar/', row: { job_id: 'j1', metric: 'cvar', value: 0.2 } },
+      { insertId: 'montecarlo/j1/var/', row: metric('j1', 'var', 0.1) },
+      { insertId: 'montecarlo/j1/cvar/', row: metric('j1', 'cvar', 0.2) },
     ]);
     const paths = requests().map((r) => r.path);
     expect(paths).toEqual([
       '/bigquery/v2/projects/test-project/datasets/curated_eu/tables/job_runs/insertAll',
       '/bigquery/v2/projects/test-project/datasets/curated_eu/tables/model_metrics/insertAll',
     ]);
-    expect(JSON.parse(requests()[1].body).rows.map((r: { insertId: string }) => r.insertId)).toEqual(['montecarlo/j1/var/', 'montecarlo/j1/cvar/']);
+    expect(JSON.parse(requests()[1]!.body).rows.map((r: { insertId: string }) => r.insertId)).toEqual(['montecarlo/j1/var/', 'montecarlo/j1/cvar/']);
   });
 
-  it('reads prices with a parameterized query over symbols and window', async () => {
+  it('rows BigQuery rejects (a REQUIRED column missing) fail the job as internal, sent once, naming the field', async () => {
+    const requests = since();
+    const error = await warehouse()
+      .insertRows('job_runs', [
+        { insertId: 'montecarlo/ok', row: run('ok') },
+        { insertId: 'montecarlo/bad', row: { job_id: 'bad', status: 'completed' } },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('internal');
+    expect((error as JobError).message).toMatch(/^Inserting 2 rows into curated_eu\.job_runs failed \(invalid\): .*Missing required field: model\./);
+    expect(requests().filter((r) => r.path.endsWith('/insertAll'))).toHaveLength(1); // no re-sending of rows that cannot pass
+    expect(fake.rows('curated_eu.job_runs').filter((r) => r.job_id === 'ok')).toEqual([]); // BigQuery stored none of the request
+  });
+
+  it.each([
+    [403, 'rateLimitExceeded', TransientError],
+    [429, 'rateLimitExceeded', TransientError],
+    [500, 'backendError', TransientError],
+    [403, 'quotaExceeded', JobError],
+    [403, 'accessDenied', JobError],
+    [404, 'notFound', JobError],
+    [400, 'invalidQuery', JobError],
+  ] as const)('HTTP %i %s is %o', async (status, reason, kind) => {
+    fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status, times: 1, reason });
+    const error = await warehouse({ maxRetries: 0 }).insertRows('job_runs', [{ insertId: `x-${status}-${reason}`, row: run('x') }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(kind);
+    expect((error as Error).message).toContain(`HTTP ${status}, ${reason}`);
+    if (error instanceof JobError) expect(error.code).toBe('internal');
+  });
+
+  it('re-sent rows are dropped only within the insertId window: later ones are stored twice, as in BigQuery', async () => {
+    let clock = 1_000_000;
+    fake.now = () => clock;
+    try {
+      await warehouse().insertRows('job_runs', [{ insertId: 'montecarlo/window', row: run('window') }]);
+      clock += 30_000;
+      await warehouse().insertRows('job_runs', [{ insertId: 'montecarlo/window', row: run('window') }]);
+      expect(fake.rows('curated_eu.job_runs').filter((r) => r.job_id === 'window')).toHaveLength(1);
+      clock += 5 * 60_000; // a Pub/Sub redelivery, minutes later
+      await warehouse().insertRows('job_runs', [{ insertId: 'montecarlo/window', row: run('window') }]);
+      expect(fake.rows('curated_eu.job_runs').filter((r) => r.job_id === 'window')).toHaveLength(2);
+    } finally {
+      fake.now = () => Date.now();
+    }
+  });
+
+  it('reads prices with a parameterized query in the datasets location, across polls and result pages', async () => {
     fake.queryFields = [
       { name: 'date', type: 'STRING' },
       { name: 'symbol', type: 'STRING' },
       { name: 'close', type: 'FLOAT' },
       { name: 'adj_close', type: 'FLOAT' },
     ];
-    fake.queryRows = [{ date: '2024-01-02', symbol: 'AAPL', close: 185.5, adj_close: 184.9 }];
+    fake.queryRows = [
+      { date: '2024-01-02', symbol: 'AAPL', close: 185.5, adj_close: 184.9 },
+      { date: '2024-01-03', symbol: 'AAPL', close: 184.2, adj_close: 183.6 },
+      { date: '2024-01-02', symbol: 'MSFT', close: 370.9, adj_close: 368.1 },
+      { date: '2024-01-03', symbol: 'MSFT', close: 370.6, adj_close: 367.8 },
+      { date: '2024-01-04', symbol: 'MSFT', close: 367.9, adj_close: 365.1 },
+    ];
+    fake.incompletePolls = 2;
     const requests = since();
     const rows = await warehouse().queryBySymbols('eq_ohlcv', ['AAPL', 'MSFT'], '2024-01-01', '2024-12-31');
-    expect(rows).toEqual([{ date: '2024-01-02', symbol: 'AAPL', close: 185.5, adj_close: 184.9 }]);
-    const query = JSON.parse(requests()[0].body);
+    fake.incompletePolls = 1;
+    expect(rows).toEqual(fake.queryRows);
+    const query = JSON.parse(requests()[0]!.body);
+    expect(query.location).toBe('europe-west3');
     expect(query.query).toContain('FROM `test-project.raw_eu.eq_ohlcv` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end');
     const params = Object.fromEntries(query.queryParameters.map((p: { name: string }) => [p.name, p]));
     expect(params.symbols.parameterType).toEqual({ type: 'ARRAY', arrayType: { type: 'STRING' } });
     expect(params.symbols.parameterValue.arrayValues.map((v: { value: string }) => v.value)).toEqual(['AAPL', 'MSFT']);
     expect(params.start).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-01-01' } });
     expect(params.end).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-12-31' } });
+    const polls = requests().filter((r) => r.method === 'GET' && r.path.includes('/queries/'));
+    expect(polls.length).toBe(2 + 3); // two incomplete answers, then three pages of two rows
+    for (const poll of polls) expect(poll.query.get('location')).toBe('europe-west3');
+  });
+
+  it('a query sent to another location than the datasets is refused by BigQuery (404), as a permanent error', async () => {
+    const error = await warehouse({ location: 'US' })
+      .queryBySymbols('eq_ohlcv', ['AAPL'], '2024-01-01', '2024-12-31')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as Error).message).toMatch(/HTTP 404.*not found in location US/);
   });
 
   it('reads prices of every asset class from the prices view with the same parameterized, date-pruned query', async () => {
@@ -122,7 +267,7 @@ describe('BigQueryWarehouse against the BigQuery REST API', () => {
       ['equity', 'AAPL', '2024-01-02', 184.9],
       ['crypto', 'BTCUSD', '2024-01-06', null],
     ]);
-    const query = JSON.parse(requests()[0].body);
+    const query = JSON.parse(requests()[0]!.body);
     expect(query.query).toBe(
       `SELECT asset_class, CAST(date AS STRING) AS date, symbol, open, high, low, close, adj_close, volume, source, ingested_at ` +
         'FROM `test-project.raw_eu.prices` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end ORDER BY symbol, date',
@@ -133,36 +278,49 @@ describe('BigQueryWarehouse against the BigQuery REST API', () => {
     expect(params.end).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-06-28' } });
   });
 
-  it('upserts with one MERGE on the key columns, rows passed as a typed parameter, counts from dmlStats', async () => {
+  it('upserts with one MERGE on the key columns, restricted to the batch symbols and dates, in the datasets location', async () => {
     fake.dmlStats = { insertedRowCount: '1', updatedRowCount: '1' };
     const requests = since();
     const rows = [
-      { date: '2024-01-02', symbol: 'AAPL', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 100, source: 'eodhd', ingested_at: '2024-06-03T00:00:00Z' },
       { date: '2024-01-03', symbol: 'AAPL', open: 1, high: 2, low: 0.5, close: 1.6, adj_close: null, volume: null, source: 'eodhd', ingested_at: '2024-06-03T00:00:00Z' },
+      { date: '2024-01-02', symbol: 'AAPL', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.5, volume: 100, source: 'eodhd', ingested_at: '2024-06-03T00:00:00Z' },
     ];
     expect(await warehouse().upsertRows('eq_ohlcv', ['symbol', 'date'], rows)).toEqual({ inserted: 1, updated: 1 });
     const job = JSON.parse(requests().find((r) => r.path.endsWith('/jobs'))!.body);
+    expect(job.jobReference.location).toBe('europe-west3');
     const sql: string = job.configuration.query.query;
-    expect(sql).toMatch(/^MERGE `test-project\.raw_eu\.eq_ohlcv` AS t USING UNNEST\(@rows\) AS s ON t\.symbol = s\.symbol AND t\.date = s\.date/);
+    expect(sql).toMatch(/^MERGE `test-project\.raw_eu\.eq_ohlcv` AS t USING UNNEST\(@rows\) AS s ON t\.symbol = s\.symbol AND t\.date = s\.date AND t\.symbol IN UNNEST\(@symbols\) AND t\.date BETWEEN @first_date AND @last_date WHEN/);
     expect(sql).toContain('WHEN NOT MATCHED THEN INSERT');
-    const param = job.configuration.query.queryParameters[0];
-    expect(param.name).toBe('rows');
+    const params = Object.fromEntries(job.configuration.query.queryParameters.map((p: { name: string }) => [p.name, p]));
+    expect(params.symbols.parameterValue.arrayValues.map((v: { value: string }) => v.value)).toEqual(['AAPL']);
+    expect(params.first_date).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-01-02' } });
+    expect(params.last_date).toMatchObject({ parameterType: { type: 'DATE' }, parameterValue: { value: '2024-01-03' } });
+    const param = params.rows;
     const structTypes = param.parameterType.arrayType.structTypes.map((t: { name: string; type: { type: string } }) => [t.name, t.type.type]);
     expect(structTypes).toEqual(TABLES.eq_ohlcv.columns.map((c) => [c.name, c.type]));
     expect(param.parameterValue.arrayValues).toHaveLength(2);
-    const first = param.parameterValue.arrayValues[0].structValues;
-    expect(first.date.value).toBe('2024-01-02');
-    expect(first.symbol.value).toBe('AAPL');
-    expect(Number(first.close.value)).toBe(1.5);
-    expect(first.ingested_at.value).toMatch(/^2024-06-03[ T]00:00:00/);
     const second = param.parameterValue.arrayValues[1].structValues;
-    expect(second.adj_close.value ?? null).toBeNull();
+    expect(second.date.value).toBe('2024-01-02');
+    expect(second.symbol.value).toBe('AAPL');
+    expect(Number(second.close.value)).toBe(1.5);
+    expect(second.ingested_at.value).toMatch(/^2024-06-03[ T]00:00:00/);
+    expect(param.parameterValue.arrayValues[0].structValues.adj_close.value ?? null).toBeNull();
+    for (const get of requests().filter((r) => r.method === 'GET')) expect(get.query.get('location')).toBe('europe-west3');
   });
+
+  it('a MERGE whose job insert reply was lost is found again by the client (409, then a lookup in the location) and counted once', async () => {
+    fake.dmlStats = { insertedRowCount: '2', updatedRowCount: '0' };
+    fake.lostReplies.push({ match: (r) => r.method === 'POST' && r.path.endsWith('/jobs'), times: 1 });
+    const requests = since();
+    const rows = [{ date: '2024-01-02', symbol: 'MSFT', close: 1, source: 'eodhd', ingested_at: '2024-06-03T00:00:00Z' }];
+    expect(await warehouse().upsertRows('eq_ohlcv', ['symbol', 'date'], rows)).toEqual({ inserted: 2, updated: 0 });
+    const inserts = requests().filter((r) => r.method === 'POST' && r.path.endsWith('/jobs'));
+    expect(inserts).toHaveLength(2);
+    expect(JSON.parse(inserts[0]!.body).jobReference.jobId).toBe(JSON.parse(inserts[1]!.body).jobReference.jobId);
+  }, 30_000);
 
   it('a warehouse outage is a TransientError', async () => {
     fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 500, times: 4 });
-    const impatient = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, emulatorHost: base, maxRetries: 0 });
-    await expect(impatient.insertRows('job_runs', [{ insertId: 'a', row: { job_id: 'a' } }])).rejects.toBeInstanceOf(TransientError);
-    fake.faults.length = 0;
-  }, 60_000);
+    await expect(warehouse({ maxRetries: 0 }).insertRows('job_runs', [{ insertId: 'a', row: run('a') }])).rejects.toBeInstanceOf(TransientError);
+  });
 });

@@ -1,14 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Storage } from '@google-cloud/storage';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TransientError } from '../../shared/job/errors.js';
 import { runJobEvent, type JobServices } from '../../shared/job/lifecycle.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { createLogger } from '../../shared/log.js';
 import { blackscholesModel } from '../../shared/models/blackscholes/job.js';
+import { GcsObjectStore, STORAGE_RETRY } from '../../shared/results/gcsObjectStore.js';
 import { createServices } from '../../shared/runtime.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
 import { pubsubData } from '../support/pubsubPost.js';
 
 // The whole lifecycle with the cloud adapters chosen from configuration, the real Google
-// clients talking to a local stand-in for Cloud Storage and BigQuery.
+// clients talking to a local stand-in for Cloud Storage and BigQuery (which keeps Cloud
+// Storage's one-update-per-second-per-object limit).
 const fake = new FakeGoogleApis();
 let services: JobServices;
 const previousEmulator = process.env.STORAGE_EMULATOR_HOST;
@@ -26,42 +30,119 @@ afterAll(async () => {
   if (previousEmulator === undefined) delete process.env.STORAGE_EMULATOR_HOST;
   else process.env.STORAGE_EMULATOR_HOST = previousEmulator;
 });
+beforeEach(() => {
+  fake.faults.length = 0;
+  fake.lostReplies.length = 0;
+});
 
-const job = { job_id: 'cloud-bs-1', params: { spot: 100, strike: 95, volatility: 0.2, time_to_expiry: 1 } };
-const deliver = (id: string) => runJobEvent(blackscholesModel as ModelDefinition<never>, { id, data: pubsubData(job, id) }, services);
+const job = (jobId: string) => ({ job_id: jobId, params: { spot: 100, strike: 95, volatility: 0.2, time_to_expiry: 1 } });
+const deliver = (jobId: string, id: string, using: JobServices = services) => runJobEvent(blackscholesModel as ModelDefinition<never>, { id, data: pubsubData(job(jobId), id) }, using);
+const object = (jobId: string, name: string) => fake.objects.get(`quant-artifacts/jobs/blackscholes/${jobId}/${name}`);
+const objectJson = (jobId: string, name: string) => JSON.parse(object(jobId, name)!.body.toString()) as Record<string, unknown>;
+const uploads = (jobId: string, name: string) => fake.requests.filter((r) => r.method === 'POST' && r.query.get('name') === `jobs/blackscholes/${jobId}/${name}`);
+const rowsOf = (table: string, jobId: string) => fake.rows(`curated_eu.${table}`).filter((r) => r.job_id === jobId);
 
 describe('job lifecycle on Cloud Storage and BigQuery', () => {
   it('commits result.json create-only, writes the artifacts and the rows with job-derived insert ids', async () => {
-    const document = await deliver('m-1');
+    const document = await deliver('cloud-bs-1', 'm-1');
     expect(document).toMatchObject({ status: 'completed', artifacts: { result: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json', chart: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg' } });
-    const uploads = fake.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/upload/'));
-    const resultUploads = uploads.filter((r) => r.query.get('name') === 'jobs/blackscholes/cloud-bs-1/result.json');
+    const resultUploads = uploads('cloud-bs-1', 'result.json');
     expect(resultUploads).toHaveLength(1);
-    expect(resultUploads[0].query.get('ifGenerationMatch')).toBe('0');
-    const claimUpload = uploads.find((r) => r.query.get('name') === 'jobs/blackscholes/cloud-bs-1/claim.json');
-    expect(claimUpload?.query.get('ifGenerationMatch')).toBe('0');
-    expect([...fake.objects.keys()].sort()).toEqual([
+    expect(resultUploads[0]!.query.get('ifGenerationMatch')).toBe('0');
+    expect(uploads('cloud-bs-1', 'claim.json')[0]?.query.get('ifGenerationMatch')).toBe('0');
+    expect([...fake.objects.keys()].filter((k) => k.includes('/cloud-bs-1/')).sort()).toEqual([
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg',
+      'quant-artifacts/jobs/blackscholes/cloud-bs-1/claim.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/job.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/metrics.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/status.json',
-    ]); // the claim was released
-    expect(JSON.parse(fake.objects.get('quant-artifacts/jobs/blackscholes/cloud-bs-1/status.json')!.body.toString())).toMatchObject({ status: 'completed' });
-    const runs = fake.insertedRows.filter((r) => r.table === 'curated_eu.job_runs');
+    ]);
+    // A job faster than a second leaves its claim: deleting it so soon would be throttled
+    // (429), and with result.json committed the claim guards nothing.
+    expect(fake.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith('/cloud-bs-1/claim.json'))).toEqual([]);
+    expect(objectJson('cloud-bs-1', 'status.json')).toMatchObject({ status: 'completed' });
+    const runs = fake.insertedRows.filter((r) => r.table === 'curated_eu.job_runs' && r.json.job_id === 'cloud-bs-1');
     expect(runs.map((r) => r.insertId)).toEqual(['blackscholes/cloud-bs-1']);
-    expect(runs[0].json).toMatchObject({ job_id: 'cloud-bs-1', model: 'blackscholes', status: 'completed', result_uri: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json' });
-    const metrics = fake.insertedRows.filter((r) => r.table === 'curated_eu.model_metrics');
+    expect(runs[0]!.json).toMatchObject({ job_id: 'cloud-bs-1', model: 'blackscholes', status: 'completed', result_uri: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json' });
+    const metrics = fake.insertedRows.filter((r) => r.table === 'curated_eu.model_metrics' && r.json.job_id === 'cloud-bs-1');
     expect(metrics.map((r) => r.insertId)).toContain('blackscholes/cloud-bs-1/options.0.price/');
   });
 
   it('a redelivery reads the committed result and writes nothing', async () => {
     const before = fake.requests.length;
     const rowsBefore = fake.insertedRows.length;
-    const document = await deliver('m-1');
+    const document = await deliver('cloud-bs-1', 'm-1');
     expect(document.status).toBe('completed');
-    const since = fake.requests.slice(before);
-    expect(since.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(fake.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
     expect(fake.insertedRows.length).toBe(rowsBefore);
+  });
+
+  it('a job faster than a second writes status.json once, its final status, without waiting', async () => {
+    await deliver('cloud-bs-rate', 'm-rate');
+    expect(uploads('cloud-bs-rate', 'status.json')).toHaveLength(1); // a 429 would have made the client send it again
+    expect(objectJson('cloud-bs-rate', 'status.json')).toMatchObject({ status: 'completed' });
+  });
+
+  it('a longer job writes `running`, then its final status a second or more later, so Cloud Storage never throttles it', async () => {
+    const model = blackscholesModel as ModelDefinition<never>;
+    const slow: ModelDefinition<never> = {
+      ...model,
+      run: async (...args) => {
+        await new Promise((r) => setTimeout(r, 1300));
+        return model.run(...args);
+      },
+    };
+    const id = 'm-slow';
+    await runJobEvent(slow, { id, data: pubsubData(job('cloud-bs-slow'), id) }, services);
+    const statusWrites = uploads('cloud-bs-slow', 'status.json');
+    expect(statusWrites).toHaveLength(2); // running, then completed: no 429 made the client send one again
+    expect(statusWrites[0]!.body).toContain('"status": "running"');
+    expect(statusWrites[1]!.body).toContain('"status": "completed"');
+    expect(statusWrites[1]!.at - statusWrites[0]!.at).toBeGreaterThanOrEqual(990); // the stand-in refuses (429) anything under 1000 ms
+    expect(objectJson('cloud-bs-slow', 'status.json')).toMatchObject({ status: 'completed' });
+    expect(object('cloud-bs-slow', 'claim.json')).toBeUndefined(); // older than a second: released
+  }, 30_000);
+
+  it('a result.json upload that was stored but whose reply was lost still finishes the job: rows and final status', async () => {
+    fake.lostReplies.push({ match: (r) => r.query.get('name') === 'jobs/blackscholes/cloud-bs-lost/result.json', times: 1 });
+    const document = await deliver('cloud-bs-lost', 'm-lost');
+    expect(document.status).toBe('completed');
+    expect(uploads('cloud-bs-lost', 'result.json')).toHaveLength(2); // stored, 503; retried, 412; read back: ours
+    expect(rowsOf('job_runs', 'cloud-bs-lost')).toHaveLength(1);
+    expect(rowsOf('model_metrics', 'cloud-bs-lost').length).toBeGreaterThan(0);
+    expect(objectJson('cloud-bs-lost', 'status.json')).toMatchObject({ status: 'completed' });
+    expect(object('cloud-bs-lost', 'claim.json')).toBeUndefined();
+  });
+
+  it("a claim that was stored but whose reply was lost is recognised as this run's own: the job runs", async () => {
+    fake.lostReplies.push({ match: (r) => r.query.get('name') === 'jobs/blackscholes/cloud-bs-claim/claim.json', times: 1 });
+    const document = await deliver('cloud-bs-claim', 'm-claim');
+    expect(document.status).toBe('completed');
+    expect(rowsOf('job_runs', 'cloud-bs-claim')).toHaveLength(1);
+    expect(JSON.parse(object('cloud-bs-claim', 'claim.json')!.body.toString())).toHaveProperty('run_id'); // left: the job took under a second
+  });
+
+  it('a claim stored while every reply failed is released, not left to block redeliveries for a whole lease', async () => {
+    const impatient: JobServices = {
+      ...services,
+      store: new GcsObjectStore('quant-artifacts', 'quant-project', new Storage({ projectId: 'quant-project', retryOptions: { ...STORAGE_RETRY, maxRetries: 1, maxRetryDelay: 1 } })),
+    };
+    fake.lostReplies.push({ match: (r) => r.method === 'POST' && r.query.get('name') === 'jobs/blackscholes/cloud-bs-orphan/claim.json', times: 2 });
+    await expect(deliver('cloud-bs-orphan', 'm-orphan', impatient)).rejects.toBeInstanceOf(TransientError);
+    expect(uploads('cloud-bs-orphan', 'claim.json')).toHaveLength(2);
+    expect(object('cloud-bs-orphan', 'claim.json')).toBeUndefined();
+    // The redelivery runs the job at once instead of waiting out JOB_LEASE_SECONDS.
+    expect((await deliver('cloud-bs-orphan', 'm-orphan')).status).toBe('completed');
+  }, 30_000);
+
+  it('a permanent cloud error while writing the artifacts fails the job as internal with the service message', async () => {
+    fake.faults.push({ match: (r) => r.query.get('name') === 'jobs/blackscholes/cloud-bs-denied/chart.svg', status: 403, times: 1, reason: 'forbidden' });
+    const document = await deliver('cloud-bs-denied', 'm-denied');
+    expect(document).toMatchObject({ status: 'failed', error: { code: 'internal' } });
+    expect(document.status === 'failed' && document.error.message).toMatch(/^Writing gs:\/\/quant-artifacts\/jobs\/blackscholes\/cloud-bs-denied\/chart\.svg failed \(HTTP 403, forbidden\): injected fault/);
+    expect(uploads('cloud-bs-denied', 'chart.svg')).toHaveLength(1); // not retried
+    expect(objectJson('cloud-bs-denied', 'result.json')).toMatchObject({ status: 'failed' });
+    expect(rowsOf('job_runs', 'cloud-bs-denied')).toEqual([expect.objectContaining({ status: 'failed', error_code: 'internal' })]);
   });
 });
