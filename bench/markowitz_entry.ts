@@ -51,6 +51,7 @@ const context: ModelContext = {
   warehouse: {
     insertRows: () => Promise.reject(new Error('no warehouse in the bench')),
     upsertRows: () => Promise.reject(new Error('no warehouse in the bench')),
+    mergeStaged: () => Promise.reject(new Error('no warehouse in the bench')),
     queryBySymbols: () => Promise.reject(new Error('no warehouse in the bench')),
   },
   secrets: { get: () => Promise.reject(new Error('no secrets in the bench')) },

@@ -35,6 +35,15 @@ export const configSchema = z.object({
    * STORAGE_EMULATOR_HOST.
    */
   BIGQUERY_EMULATOR_HOST: z.url().optional(),
+  /**
+   * Requests a minute the ingest function may make per vendor key. EODHD allows 1,000 a
+   * minute on every plan; Twelve Data's plans allow 8 (Basic), 55 and up (Grow), 610 and up
+   * (Pro): 55 fits the smallest paid plan, and a 429 lowers it by itself.
+   */
+  EODHD_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(1000),
+  TWELVE_DATA_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(55),
+  /** Vendor requests an ingest job keeps in flight at once (within the per-minute budget). */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** How long a run's claim keeps redeliveries of the same job off it; longer than the function timeout. */
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
   /** Threads for Monte Carlo; default: all cores. */

@@ -52,7 +52,12 @@ locals {
       # MERGEs vendor rows into the raw tables.
       raw_dataset_role = "roles/bigquery.dataEditor"
       secrets          = ["EODHD_API_KEY", "TWELVE_DATA_API_KEY"]
-      env              = {}
+      # Per-vendor request budgets (the plan's limit) and requests in flight.
+      env = {
+        EODHD_REQUESTS_PER_MINUTE       = tostring(var.ingest_requests_per_minute.eodhd)
+        TWELVE_DATA_REQUESTS_PER_MINUTE = tostring(var.ingest_requests_per_minute.twelvedata)
+        INGEST_CONCURRENCY              = "8"
+      }
     }
   }
 

@@ -16,6 +16,9 @@ locals {
         source            = s.source
         asset_class       = s.asset_class
         corporate_actions = s.corporate_actions
+        # null unless the schedule loads a whole exchange (EODHD's bulk endpoint, one
+        # request a day instead of one a symbol); the function reads null as absent.
+        exchange = s.exchange
       }
     })
   }
@@ -25,7 +28,7 @@ resource "google_cloud_scheduler_job" "ingest" {
   for_each = var.ingest_schedules
 
   name        = "${local.prefix}ingest-${each.key}"
-  description = "Daily ${each.value.asset_class} prices from ${each.value.source} into the raw dataset."
+  description = each.value.exchange == null ? "Daily ${each.value.asset_class} prices from ${each.value.source} into the raw dataset." : "Daily ${each.value.asset_class} prices of the exchange ${each.value.exchange} from ${each.value.source} into the raw dataset."
   region      = var.region
   schedule    = coalesce(each.value.cron, var.ingest_cron)
   time_zone   = var.schedule_time_zone

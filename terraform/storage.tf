@@ -25,6 +25,18 @@ resource "google_storage_bucket" "artifacts" {
     }
   }
 
+  # Ingest jobs stage their rows and per-symbol checkpoints under staging/ (a redelivery
+  # resumes from them); once the job has committed they are dead weight.
+  lifecycle_rule {
+    condition {
+      age            = 3
+      matches_prefix = ["staging/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
   depends_on = [google_project_service.api]
 }
 

@@ -128,9 +128,10 @@ variable "function_overrides" {
 }
 
 variable "ingest_schedules" {
-  description = "Daily ingestion jobs, one Cloud Scheduler job each, keyed by a short name used in the job_id. Each publishes to the ingest topic a job whose {date} placeholders the function expands from the message's publish time (see README)."
+  description = "Daily ingestion jobs, one Cloud Scheduler job each, keyed by a short name used in the job_id. Each publishes to the ingest topic a job whose {date} placeholders the function expands from the message's publish time (see README). With exchange (an EODHD exchange code such as US), the job loads every symbol of that exchange (or only symbols, if listed) from EODHD's bulk end-of-day endpoint: one request a day instead of one a symbol."
   type = map(object({
-    symbols           = list(string)
+    symbols           = optional(list(string), [])
+    exchange          = optional(string, null)
     source            = string
     asset_class       = string
     window_days       = optional(number, 7)
@@ -148,10 +149,25 @@ variable "ingest_schedules" {
 
   validation {
     condition = alltrue([for k, s in var.ingest_schedules :
-      can(regex("^[a-z0-9-]{1,40}$", k)) && length(s.symbols) > 0 &&
+      can(regex("^[a-z0-9-]{1,40}$", k)) && (length(s.symbols) > 0 || s.exchange != null) &&
       contains(["eodhd", "twelvedata"], s.source) && contains(["equity", "fx", "crypto"], s.asset_class) &&
-      s.window_days >= 0 && (!s.corporate_actions || (s.source == "eodhd" && s.asset_class == "equity"))])
-    error_message = "Each ingest schedule needs a key of 1-40 lowercase letters, digits or hyphens, at least one symbol, source eodhd|twelvedata, asset_class equity|fx|crypto, window_days >= 0, and corporate_actions only for eodhd equities (the only source that has them)."
+      s.window_days >= 0 && (!s.corporate_actions || (s.source == "eodhd" && s.asset_class == "equity" && s.exchange == null)) &&
+      (s.exchange == null || (s.source == "eodhd" && can(regex("^[A-Za-z0-9]{1,10}$", coalesce(s.exchange, "-")))))])
+    error_message = "Each ingest schedule needs a key of 1-40 lowercase letters, digits or hyphens, at least one symbol or an exchange, source eodhd|twelvedata, asset_class equity|fx|crypto, window_days >= 0, corporate_actions only for eodhd equities listed by symbol, and exchange (an EODHD exchange code) only with source eodhd."
+  }
+}
+
+variable "ingest_requests_per_minute" {
+  description = "Requests a minute the ingest function makes per vendor key (the plan's limit): EODHD allows 1000 on every plan; Twelve Data 8 (Basic), 55 and up (Grow), 610 and up (Pro). A 429 lowers the rate by itself; this keeps it from being hit."
+  type = object({
+    eodhd      = optional(number, 1000)
+    twelvedata = optional(number, 55)
+  })
+  default = {}
+
+  validation {
+    condition     = var.ingest_requests_per_minute.eodhd >= 1 && var.ingest_requests_per_minute.twelvedata >= 1
+    error_message = "ingest_requests_per_minute values must be at least 1."
   }
 }
 

@@ -3,6 +3,12 @@ import type { CandidateAction, CandidateBar } from './ohlcvRow.js';
 import { apiKeyRejected, SymbolNotFoundError, type PriceVendor } from './priceVendor.js';
 import { vendorMessage, type ReplyVerdict, type VendorHttp, type VendorReply } from './vendorHttp.js';
 
+/** A row of the bulk endpoint: the ticker (`code`, without exchange) and its bar. */
+export interface ExchangeBar {
+  readonly code: unknown;
+  readonly bar: CandidateBar;
+}
+
 export const EODHD_SECRET = 'EODHD_API_KEY';
 const NAME = 'EODHD';
 
@@ -35,17 +41,42 @@ export class EodhdClient implements PriceVendor {
   }
 
   /**
-   * Dividends (amount: `value`, EODHD's split-adjusted amount, on the ex-date `date`) and
+   * Dividends (on the ex-date `date`: `value`, adjusted for splits after it, and
+   * `unadjustedValue`, the amount paid: AAPL's 2014-05-08 dividend is 0.47 and 3.29) and
    * splits (`split`, "new/old") of `symbol` from `start` to `end` inclusive.
    */
   readonly corporateActions = async (symbol: string, start: string, end: string): Promise<CandidateAction[]> => {
     const dividends = await this.getArray('div', symbol, { from: start, to: end }, `dividends of ${symbol}`);
     const splits = await this.getArray('splits', symbol, { from: start, to: end }, `splits of ${symbol}`);
     return [
-      ...dividends.map((d): CandidateAction => ({ date: asRecord(d).date, action: 'dividend', value: asRecord(d).value })),
+      ...dividends.map((d): CandidateAction => ({ date: asRecord(d).date, action: 'dividend', value: asRecord(d).value, unadjustedValue: asRecord(d).unadjustedValue })),
       ...splits.map((s): CandidateAction => ({ date: asRecord(s).date, action: 'split', value: asRecord(s).split })),
     ];
   };
+
+  /**
+   * One trading day of a whole exchange from the bulk endpoint
+   * `GET {base}/eod-bulk-last-day/{EXCHANGE}?date=YYYY-MM-DD`: one request for every symbol.
+   * Rows carry `code` (the ticker without exchange) besides the usual bar fields.
+   * @throws JobError `invalid_job` naming params.exchange when EODHD does not know the exchange.
+   */
+  async exchangeDay(exchange: string, date: string): Promise<ExchangeBar[]> {
+    const url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}/eod-bulk-last-day/${encodeURIComponent(exchange)}`);
+    url.searchParams.set('api_token', this.options.apiKey);
+    url.searchParams.set('fmt', 'json');
+    url.searchParams.set('date', date);
+    const rows = await this.options.http.get(url, `bulk end-of-day of ${exchange} on ${date}`, (reply) => {
+      const verdict = judge(reply, exchange);
+      if ('fail' in verdict && verdict.fail instanceof SymbolNotFoundError) {
+        return { fail: new JobError('invalid_job', `params.exchange: EODHD does not know the exchange "${exchange}" (${vendorMessage(reply.body) || 'HTTP 404'}); use an EODHD exchange code such as US, LSE or XETRA.`) };
+      }
+      return verdict;
+    });
+    return rows.map((r) => {
+      const o = asRecord(r);
+      return { code: o.code, bar: { date: o.date, open: o.open, high: o.high, low: o.low, close: o.close, adj_close: o.adjusted_close, volume: o.volume } };
+    });
+  }
 
   private getArray(endpoint: string, symbol: string, query: Record<string, string>, what: string): Promise<unknown[]> {
     const url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}/${endpoint}/${encodeURIComponent(symbol)}`);
@@ -67,7 +98,8 @@ function judge(reply: VendorReply, symbol: string): ReplyVerdict<unknown[]> {
   // 402: the plan's daily call quota is spent. Retrying within seconds cannot help; a later
   // redelivery can, so it goes straight back to Pub/Sub.
   if (status === 402) return { fail: new TransientError(`${NAME} daily API call quota is exhausted (HTTP 402); the job will be retried.`) };
-  if (status === 429 || status >= 500) return { retry: `HTTP ${status}` };
+  if (status === 429) return { retry: 'HTTP 429', throttled: true };
+  if (status >= 500) return { retry: `HTTP ${status}` };
   // Anything else (400: a request this client built wrongly) will not pass by itself.
   return { fail: new JobError('internal', `${NAME} answered HTTP ${status} for ${symbol}: ${vendorMessage(body) || 'no message'}.`) };
 }

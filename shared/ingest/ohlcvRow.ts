@@ -30,7 +30,10 @@ export type CorporateActionRow = {
   date: string;
   symbol: string;
   action: 'dividend' | 'split';
+  /** Dividend per share adjusted for later splits (EODHD `value`): on the scale of `adj_close`. */
   amount: number | null;
+  /** Dividend per share as paid (EODHD `unadjustedValue`): on the scale of the raw `close` of its day. */
+  unadjusted_amount: number | null;
   split_ratio: number | null;
   source: VendorName;
   ingested_at: string;
@@ -58,6 +61,8 @@ export interface CandidateBar {
 export interface CandidateAction {
   readonly date: unknown;
   readonly action: 'dividend' | 'split';
-  /** Dividend per share, or the vendor's split text ("4.000000/1.000000"). */
+  /** Dividend per share adjusted for later splits, or the vendor's split text ("4.000000/1.000000"). */
   readonly value: unknown;
+  /** Dividend per share as paid, before any later split (absent for splits). */
+  readonly unadjustedValue?: unknown;
 }

@@ -26,6 +26,15 @@ export interface Standardized<R> {
   readonly rejected: RejectedRow[];
 }
 
+export interface StandardizedBars extends Standardized<OhlcvRow> {
+  /**
+   * All-zero bars in the window (open, high, low and close 0: EODHD sends these for days a
+   * listing did not trade, e.g. TFG.JSE 2018-05-31). Not prices, so not stored, and not
+   * malformed either: counted, and the day counts as a weekday without a bar.
+   */
+  readonly placeholders: number;
+}
+
 const decimalText = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 // Twelve Data sends every number as a string ("185.64000"), EODHD as JSON numbers: both are read.
@@ -91,11 +100,17 @@ function readableDate(value: unknown): string | null {
  * window are dropped.
  * @returns rows oldest first, one per date, and the rejected bars with their reasons.
  */
-export function standardizeBars(bars: readonly CandidateBar[], context: StandardizeContext): Standardized<OhlcvRow> {
+export function standardizeBars(bars: readonly CandidateBar[], context: StandardizeContext): StandardizedBars {
   const byDate = new Map<string, OhlcvRow>();
   const rejected: RejectedRow[] = [];
+  let placeholders = 0;
   for (const bar of bars) {
-    const parsed = barSchema.safeParse(bar);
+    if (isPlaceholder(bar)) {
+      const date = readableDate(bar.date)?.slice(0, 10);
+      if (date !== undefined && date >= context.start && date <= context.end) placeholders++;
+      continue;
+    }
+    const parsed = plainBar(bar) ?? barSchema.safeParse(bar);
     if (!parsed.success) {
       rejected.push({ symbol: context.symbol, date: readableDate(bar.date), reason: reasonOf(parsed.error) });
       continue;
@@ -120,12 +135,41 @@ export function standardizeBars(bars: readonly CandidateBar[], context: Standard
       rejected.push({ symbol: context.symbol, date: b.date, reason: 'a second, different bar for this date (the first was kept)' });
     }
   }
-  return { rows: [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1)), rejected };
+  return { rows: [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1)), rejected, placeholders };
+}
+
+type ParsedBar = z.infer<typeof barSchema>;
+const plainDate = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const optionalPositive = (v: unknown): v is number | null | undefined => v === null || v === undefined || positive(v);
+
+/**
+ * The common case without zod: a bar whose numbers are JSON numbers that pass every rule
+ * of `barSchema` (EODHD's rows), parsed to the same value. Anything else (strings, a
+ * missing close, a bad date) returns undefined and goes through `barSchema`, which also
+ * says what is wrong. A million bars a job make the difference worth having.
+ */
+function plainBar(bar: CandidateBar): { success: true; data: ParsedBar } | undefined {
+  const { date, open, high, low, close, adj_close, volume } = bar;
+  if (typeof date !== 'string' || !plainDate.test(date) || !positive(close) || !optionalPositive(open) || !optionalPositive(high) || !optionalPositive(low) || !optionalPositive(adj_close)) return undefined;
+  if (!(volume === null || volume === undefined || (typeof volume === 'number' && Number.isFinite(volume) && volume >= 0))) return undefined;
+  if (typeof high === 'number' && typeof low === 'number' && high < low) return undefined;
+  // Day 29-31 of a short month: let the schema reject it.
+  if (Number(date.slice(8, 10)) > 28 && new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10) !== date) return undefined;
+  return { success: true, data: { date, open: open ?? null, high: high ?? null, low: low ?? null, close, adj_close: adj_close ?? null, volume: volume ?? null } };
+}
+
+const isZero = (v: unknown) => v === 0 || (typeof v === 'string' && decimalText.test(v) && Number(v) === 0);
+
+function isPlaceholder(bar: CandidateBar): boolean {
+  return isZero(bar.open) && isZero(bar.high) && isZero(bar.low) && isZero(bar.close);
 }
 
 function sameBar(a: OhlcvRow, b: OhlcvRow): boolean {
   return a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.adj_close === b.adj_close && a.volume === b.volume;
 }
+
+const optionalAmount = price.nullish().transform((v) => v ?? null);
 
 /**
  * Validates dividends (a positive amount per share) and splits (a positive new/old ratio)
@@ -141,10 +185,12 @@ export function standardizeActions(
   for (const action of actions) {
     const date = tradingDate.safeParse(action.date);
     const value = action.action === 'dividend' ? price.safeParse(action.value) : splitRatio.safeParse(action.value);
-    if (!date.success || !value.success) {
+    const unadjusted = optionalAmount.safeParse(action.action === 'dividend' ? action.unadjustedValue : null);
+    if (!date.success || !value.success || !unadjusted.success) {
       const reasons = [
         ...(date.success ? [] : [`date: ${reasonOf(date.error)}`]),
         ...(value.success ? [] : [`${action.action === 'dividend' ? 'amount' : 'ratio'}: ${reasonOf(value.error)}`]),
+        ...(unadjusted.success ? [] : [`unadjusted amount: ${reasonOf(unadjusted.error)}`]),
       ];
       rejected.push({ symbol: context.symbol, date: readableDate(action.date), reason: `${action.action} ${reasons.join('; ')}` });
       continue;
@@ -157,6 +203,7 @@ export function standardizeActions(
       symbol: context.symbol,
       action: action.action,
       amount: action.action === 'dividend' ? value.data : null,
+      unadjusted_amount: unadjusted.data,
       split_ratio: action.action === 'split' ? value.data : null,
       source: context.source,
       ingested_at: context.ingestedAt,

@@ -1,5 +1,6 @@
 import { TransientError } from '../job/errors.js';
 import { redact, type Logger } from '../log.js';
+import type { RequestBudget } from './requestBudget.js';
 
 /** How hard a vendor request is tried before the job is handed back to Pub/Sub. */
 export interface RetryPolicy {
@@ -26,8 +27,11 @@ export interface VendorReply {
   readonly retryAfterMs: number | null;
 }
 
-/** What a client makes of a reply: a value, a fault worth retrying, or a final error to throw. */
-export type ReplyVerdict<T> = { readonly ok: T } | { readonly retry: string } | { readonly fail: Error };
+/**
+ * What a client makes of a reply: a value, a fault worth retrying (`throttled` when it is
+ * the vendor's rate limit), or a final error to throw.
+ */
+export type ReplyVerdict<T> = { readonly ok: T } | { readonly retry: string; readonly throttled?: boolean } | { readonly fail: Error };
 
 export interface VendorHttpOptions {
   /** Display name for messages: "EODHD", "Twelve Data". */
@@ -38,6 +42,14 @@ export interface VendorHttpOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Injected in tests; defaults to Math.random. */
   readonly random?: () => number;
+  /**
+   * The vendor's request budget, shared by concurrent requests. With one, a rate-limit
+   * answer does not use up an attempt: it slows every request down (see RequestBudget), up
+   * to `maxThrottles` times for one request.
+   */
+  readonly budget?: RequestBudget;
+  /** Rate-limit answers one request may get before the job is handed back to Pub/Sub; default 20. */
+  readonly maxThrottles?: number;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -67,18 +79,37 @@ export class VendorHttp {
    */
   async get<T>(url: URL, what: string, judge: (reply: VendorReply) => ReplyVerdict<T>): Promise<T> {
     const { attempts } = this.policy;
+    const { budget, maxThrottles = 20 } = this.options;
     let lastReason = '';
+    let throttles = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let retryAfterMs: number | null = null;
+      await budget?.acquire();
       const reply = await this.fetchOnce(url);
       if ('fault' in reply) {
         lastReason = reply.fault;
       } else {
         const verdict = judge(reply);
-        if ('ok' in verdict) return verdict.ok;
+        if ('ok' in verdict) {
+          budget?.succeeded();
+          return verdict.ok;
+        }
         if ('fail' in verdict) throw verdict.fail;
         lastReason = verdict.retry;
         retryAfterMs = reply.retryAfterMs;
+        if (budget && verdict.throttled && throttles < maxThrottles) {
+          throttles++;
+          budget.throttled(retryAfterMs);
+          this.options.log?.warn(`${this.options.vendor} ${what}: rate limited (${redact(lastReason)}), retrying at a lower rate`, {
+            vendor: this.options.vendor,
+            request: what,
+            reason: redact(lastReason),
+            retry_after_ms: retryAfterMs,
+            requests_per_minute: budget.perMinute,
+          });
+          attempt--;
+          continue;
+        }
       }
       if (attempt === attempts) break;
       const delay = this.delayBefore(attempt, retryAfterMs);

@@ -36,6 +36,10 @@ export interface StatusDocument {
   readonly finished_at?: string;
   readonly duration_ms?: number;
   readonly error?: { readonly code: ErrorCode; readonly message: string };
+  /** While running: the share done (0 to 1), when it was measured, and the model's detail. */
+  readonly progress?: number;
+  readonly updated_at?: string;
+  readonly [detail: string]: unknown;
 }
 
 /** Where a job's objects live in the bucket. */

@@ -13,6 +13,7 @@ import { isFinal } from './finality.js';
 import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
+import { progressReporter } from './progress.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
 import { commitResult } from './resultCommit.js';
 import { StatusWriter } from './statusWriter.js';
@@ -100,7 +101,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
     }
 
-    await status.start({ job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() });
+    const running: StatusDocument = { job_id: job.job_id, model: model.name, status: 'running', started_at: startedAt.toISOString() };
+    await status.start(running);
+    // Every ~10% at most; the StatusWriter coalesces further to the store's update rate.
+    const progress = progressReporter(async (fields) => status.offer({ ...running, ...fields }), { log: jobLog, now });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end });
 
     let output: ModelOutput | undefined;
@@ -112,6 +116,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         config: services.config,
         warehouse: services.warehouse,
         secrets: services.secrets,
+        store: services.store,
+        progress: progress.report,
       });
       await Promise.all([
         produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,
@@ -126,6 +132,9 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         jobLog.error('The model failed unexpectedly.', { error, stack: (error as Error).stack });
         failure = { code: 'internal', message: `Internal error in the ${model.name} model: ${(error as Error).message}` };
       }
+    } finally {
+      // No progress write may land after the final status.
+      await progress.close();
     }
     const finishedAt = now();
     const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };

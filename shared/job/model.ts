@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Config } from '../config.js';
 import type { PriceHistory } from '../prices/history.js';
 import type { SecretSource } from '../secrets/secretSource.js';
+import type { ObjectStore } from '../results/objectStore.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 
 /** A function's name: one of `FUNCTION_NAMES` in `shared/registry.ts`, which is the one list of them. */
@@ -51,6 +52,13 @@ export interface ModelContext {
   readonly warehouse: Warehouse;
   /** Vendor API keys. */
   readonly secrets: SecretSource;
+  /** The artifacts bucket (ingest keeps its staged rows and checkpoints there). */
+  readonly store?: ObjectStore;
+  /**
+   * Reports the share of the work done (0 to 1) into `status.json`, at most every ~10%;
+   * `detail` is added beside `progress` (e.g. symbols done and in all).
+   */
+  readonly progress?: (fraction: number, detail?: Record<string, unknown>) => void;
 }
 
 /** A model function: its params schema (zod, strict) and how it runs a validated job. */

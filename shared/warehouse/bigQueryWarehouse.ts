@@ -1,9 +1,10 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { cloudFailure } from '../cloudErrors.js';
+import { mergeSql } from './mergeSql.js';
 import { mergeStatement } from './mergeStatement.js';
 import { PRICES_VIEW, TABLES, type Column, type RelationName, type TableName } from './schemas.js';
-import type { InsertRow, Row, Warehouse } from './warehouse.js';
+import type { InsertRow, Row, StagedRows, Warehouse } from './warehouse.js';
 
 export interface BigQueryWarehouseOptions {
   readonly projectId?: string;
@@ -88,6 +89,55 @@ export class BigQueryWarehouse implements Warehouse {
       }
     }
     return { inserted, updated };
+  }
+
+  /**
+   * A load job from the staged NDJSON objects into a staging table beside the target
+   * (`_stage_<stageId>`, replaced if a crashed run left one), one MERGE from it, then the
+   * staging table is dropped. Load jobs are free and do not count as DML.
+   */
+  async mergeStaged(table: TableName, keyColumns: readonly string[], staged: StagedRows, stageId: string): Promise<{ inserted: number; updated: number }> {
+    const columns = TABLES[table].columns;
+    const target = await this.qualified(table);
+    const projectId = target.split('.')[0];
+    const datasetId = this.dataset(table);
+    const tableId = `_stage_${stageId.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 1024);
+    try {
+      const [load] = await this.client.createJob({
+        location: this.options.location,
+        configuration: {
+          load: {
+            sourceUris: [...staged.uris],
+            sourceFormat: 'NEWLINE_DELIMITED_JSON',
+            destinationTable: { projectId, datasetId, tableId },
+            schema: { fields: columns.map((c) => ({ name: c.name, type: c.type, mode: c.mode, description: c.description })) },
+            createDisposition: 'CREATE_IF_NEEDED',
+            writeDisposition: 'WRITE_TRUNCATE',
+          },
+        },
+      });
+      await load.promise();
+    } catch (error) {
+      throw cloudFailure(`Loading ${staged.uris.join(', ')} into ${projectId}.${datasetId}.${tableId}`, error);
+    }
+    const sql = mergeSql({ target, source: `\`${projectId}.${datasetId}.${tableId}\``, keyColumns, columns: columns.map((c) => c.name), dateRange: staged.dateRange });
+    let counts: { inserted: number; updated: number };
+    try {
+      const [job] = await this.client.createQueryJob({ query: sql, location: this.options.location });
+      await job.getQueryResults();
+      const [metadata] = await job.getMetadata();
+      const stats = metadata?.statistics?.query?.dmlStats ?? {};
+      counts = { inserted: Number(stats.insertedRowCount ?? 0), updated: Number(stats.updatedRowCount ?? 0) };
+    } catch (error) {
+      throw cloudFailure(`Merging ${projectId}.${datasetId}.${tableId} into ${target}`, error);
+    }
+    // The rows are merged: a staging table left behind (the drop failed) is replaced by the next load of this stage.
+    await this.client
+      .dataset(datasetId)
+      .table(tableId)
+      .delete({ ignoreNotFound: true })
+      .catch(() => undefined);
+    return counts;
   }
 
   async queryBySymbols(relation: RelationName, symbols: readonly string[], start: string, end: string): Promise<Row[]> {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DEDUPED_VIEWS, dedupeRows, type DedupedViewName } from './dedupedViews.js';
 import { PRICE_TABLES, PRICES_VIEW, TABLES, type RelationName, type TableName } from './schemas.js';
-import type { InsertRow, Row, Warehouse } from './warehouse.js';
+import type { InsertRow, Row, StagedRows, Warehouse } from './warehouse.js';
 
 export interface LocalWarehouseOptions {
   /**
@@ -27,6 +27,8 @@ export class LocalWarehouse implements Warehouse {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly insertIdWindowMs: number;
   private readonly now: () => number;
+  /** How many times a table file was rewritten (tests: one per table per job). */
+  rewrites = 0;
 
   constructor(
     private readonly root: string,
@@ -61,6 +63,17 @@ export class LocalWarehouse implements Warehouse {
   }
 
   upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }> {
+    return this.rewrite(table, keyColumns, (async function* () {
+      yield rows;
+    })());
+  }
+
+  /** One rewrite of the table for all the staged rows. */
+  mergeStaged(table: TableName, keyColumns: readonly string[], staged: StagedRows): Promise<{ inserted: number; updated: number }> {
+    return this.rewrite(table, keyColumns, staged.objects());
+  }
+
+  private rewrite(table: TableName, keyColumns: readonly string[], batches: AsyncIterable<readonly Row[]>): Promise<{ inserted: number; updated: number }> {
     return this.serialized(table, async () => {
       const file = this.tableFile(table);
       await fs.mkdir(path.dirname(file), { recursive: true });
@@ -68,15 +81,32 @@ export class LocalWarehouse implements Warehouse {
       const byKey = new Map((await this.readRows(table)).map((row) => [key(row), row]));
       let inserted = 0;
       let updated = 0;
-      for (const row of rows) {
-        const k = key(row);
-        if (byKey.has(k)) updated++;
-        else inserted++;
-        byKey.set(k, project(table, row));
+      for await (const rows of batches) {
+        for (const row of rows) {
+          const k = key(row);
+          if (byKey.has(k)) updated++;
+          else inserted++;
+          byKey.set(k, project(table, row));
+        }
       }
       const tmp = `${file}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, [...byKey.values()].map((r) => JSON.stringify(r) + '\n').join(''));
+      const out = await fs.open(tmp, 'w');
+      try {
+        // In chunks: one string of a few million rows would outgrow V8's string limit.
+        let chunk: string[] = [];
+        for (const r of byKey.values()) {
+          chunk.push(JSON.stringify(r));
+          if (chunk.length === 10_000) {
+            await out.write(chunk.join('\n') + '\n');
+            chunk = [];
+          }
+        }
+        if (chunk.length > 0) await out.write(chunk.join('\n') + '\n');
+      } finally {
+        await out.close();
+      }
       await fs.rename(tmp, file);
+      this.rewrites++;
       return { inserted, updated };
     });
   }

@@ -6,7 +6,13 @@ import type { LogFields, Logger } from '../../shared/log.js';
 import { createIngestModel, ingestModel, type IngestParams } from '../../shared/ingest/job.js';
 import type { SecretSource } from '../../shared/secrets/secretSource.js';
 import { TABLES, type TableName } from '../../shared/warehouse/schemas.js';
-import type { InsertRow, Row, Warehouse } from '../../shared/warehouse/warehouse.js';
+import type { InsertRow, Row, StagedRows, Warehouse } from '../../shared/warehouse/warehouse.js';
+import { LocalObjectStore } from '../../shared/results/localObjectStore.js';
+import type { ObjectStore } from '../../shared/results/objectStore.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { vendorSamplesAvailable } from '../support/vendorSamples.js';
 import { useReplayServer, vendorFixture } from './vendorReplayServer.js';
 
 const EODHD_KEY = 'ingest-eodhd-key-7c3e9a';
@@ -16,6 +22,17 @@ const TD_KEY = 'ingest-td-key-0b81f4';
 class MemoryWarehouse implements Warehouse {
   readonly tables = new Map<TableName, Map<string, Row>>();
   upserts = 0;
+  /** The table of every mergeStaged call, in order. */
+  readonly merges: TableName[] = [];
+
+  async mergeStaged(table: TableName, keyColumns: readonly string[], staged: StagedRows): Promise<{ inserted: number; updated: number }> {
+    this.merges.push(table);
+    const rows: Row[] = [];
+    for await (const batch of staged.objects()) rows.push(...batch);
+    const keys = new Set(rows.map((r) => JSON.stringify(keyColumns.map((k) => r[k]))));
+    if (keys.size !== rows.length) throw new Error('staged rows must be unique by key (a MERGE would fail)');
+    return this.upsertRows(table, keyColumns, rows);
+  }
 
   async insertRows(table: TableName, rows: readonly InsertRow[]): Promise<void> {
     const t = this.table(table);
@@ -69,7 +86,7 @@ const secrets: SecretSource = {
 
 const replay = useReplayServer();
 
-const model = createIngestModel({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 } });
+const model = createIngestModel({ retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, throttle: { firstPauseMs: 1, maxPauseMs: 5, maxThrottles: 3 } });
 
 interface Run {
   readonly output?: ModelOutput;
@@ -77,7 +94,17 @@ interface Run {
   readonly logs: string[];
 }
 
-async function run(symbols: string[], params: Record<string, unknown>, warehouse: MemoryWarehouse, window = { start: '2024-01-01', end: '2024-06-30' }): Promise<Run> {
+/** A fresh local bucket (the staged rows and checkpoints of a job live there). */
+const freshStore = (): ObjectStore => new LocalObjectStore(mkdtempSync(path.join(tmpdir(), 'ingest-job-')));
+
+async function run(
+  symbols: string[],
+  params: Record<string, unknown>,
+  warehouse: MemoryWarehouse,
+  window = { start: '2024-01-01', end: '2024-06-30' },
+  store: ObjectStore = freshStore(),
+  progress?: (fraction: number, detail?: Record<string, unknown>) => void,
+): Promise<Run> {
   const logs: string[] = [];
   const context: ModelContext = {
     history: () => Promise.reject(new Error('ingest reads no history')),
@@ -85,6 +112,8 @@ async function run(symbols: string[], params: Record<string, unknown>, warehouse
     config: configSchema.parse({ EODHD_BASE_URL: `${replay.current.url}/api`, TWELVE_DATA_BASE_URL: `${replay.current.url}/td` }),
     warehouse,
     secrets,
+    store,
+    progress,
   };
   const job: Job<IngestParams> = { job_id: 'ingest-test', symbols, ...window, params: model.params.parse(params) };
   try {
@@ -111,7 +140,8 @@ describe('ingest with EODHD', () => {
       rejected_rows: [],
       corporate_actions: 7,
       per_symbol: {
-        AAPL: { rows: days, first_date: '2024-01-02', last_date: '2024-06-28' },
+        // 130 weekdays from 2024-01-01 to 2024-06-30, 124 NYSE sessions: the 6 holidays count as without a bar.
+        AAPL: { rows: days, first_date: '2024-01-02', last_date: '2024-06-28', weekdays_without_bar: 6, placeholder_bars: 0 },
         MSFT: { rows: days, first_date: '2024-01-02', last_date: '2024-06-28' },
         NVDA: { rows: days, first_date: '2024-01-02', last_date: '2024-06-28' },
       },
@@ -127,20 +157,23 @@ describe('ingest with EODHD', () => {
     const recorded = (vendorFixture('eodhd', 'eod-NVDA.US.json') as EodRow[]).find((r) => r.date === '2024-06-07');
     expect(rows.find((r) => r.symbol === 'NVDA' && r.date === '2024-06-07')).toMatchObject({ close: recorded?.close, adj_close: recorded?.adjusted_close, source: 'eodhd' });
 
-    const actions = warehouse.rows('corporate_actions').map((r) => [r.symbol, r.date, r.action, r.amount, r.split_ratio]);
+    const actions = warehouse.rows('corporate_actions').map((r) => [r.symbol, r.date, r.action, r.amount, r.unadjusted_amount, r.split_ratio]);
     expect(actions).toEqual([
-      ['AAPL', '2024-02-09', 'dividend', 0.24, null],
-      ['AAPL', '2024-05-10', 'dividend', 0.25, null],
-      ['MSFT', '2024-02-14', 'dividend', 0.75, null],
-      ['MSFT', '2024-05-15', 'dividend', 0.75, null],
-      ['NVDA', '2024-03-05', 'dividend', 0.004, null],
-      ['NVDA', '2024-06-10', 'split', null, 10],
-      ['NVDA', '2024-06-11', 'dividend', 0.01, null],
+      ['AAPL', '2024-02-09', 'dividend', 0.24, 0.24, null],
+      ['AAPL', '2024-05-10', 'dividend', 0.25, 0.25, null],
+      ['MSFT', '2024-02-14', 'dividend', 0.75, 0.75, null],
+      ['MSFT', '2024-05-15', 'dividend', 0.75, 0.75, null],
+      // Before NVDA's 10-for-1 split: 0.04 paid, 0.004 on the split-adjusted scale.
+      ['NVDA', '2024-03-05', 'dividend', 0.004, 0.04, null],
+      ['NVDA', '2024-06-10', 'split', null, null, 10],
+      ['NVDA', '2024-06-11', 'dividend', 0.01, 0.01, null],
     ]);
-    // Each symbol: /eod, /div, /splits, all with the key as api_token.
-    expect(replay.current.requests.map((r) => r.path)).toEqual(
-      ['AAPL.US', 'MSFT.US', 'NVDA.US'].flatMap((s) => [`/api/eod/${s}`, `/api/div/${s}`, `/api/splits/${s}`]),
+    // Each symbol: /eod, /div, /splits (symbols concurrently), all with the key as api_token.
+    expect(replay.current.requests.map((r) => r.path).sort()).toEqual(
+      ['AAPL.US', 'MSFT.US', 'NVDA.US'].flatMap((s) => [`/api/eod/${s}`, `/api/div/${s}`, `/api/splits/${s}`]).sort(),
     );
+    // One load per table per job.
+    expect(warehouse.merges).toEqual(['eq_ohlcv', 'corporate_actions']);
     for (const r of replay.current.requests) expect(r.query.api_token).toBe(EODHD_KEY);
   });
 
@@ -205,16 +238,29 @@ describe('ingest with EODHD', () => {
     expect(logs.some((l) => l.includes('retrying') && l.includes('HTTP 429'))).toBe(true);
   });
 
-  it('after 5xx on every attempt, loads the symbols already fetched and throws TransientError', async () => {
+  it('after 5xx on every attempt, throws TransientError with what it fetched checkpointed; the redelivery fetches only the rest', async () => {
     replay.current.route((req) => (req.path.startsWith('/api/eod/MSFT') ? { status: 503, body: 'Service Unavailable' } : undefined));
     const warehouse = new MemoryWarehouse();
-    const { error } = await run(['AAPL.US', 'MSFT.US', 'NVDA.US'], { corporate_actions: false }, warehouse);
-    expect(error).toBeInstanceOf(TransientError);
-    expect((error as Error).message).toContain('daily bars of MSFT.US still failing after 3 attempts');
-    expect(new Set(warehouse.rows('eq_ohlcv').map((r) => r.symbol))).toEqual(new Set(['AAPL']));
-    // NVDA is not asked for once the vendor is failing: the redelivery will load it.
-    expect(replay.current.requests.filter((r) => r.path.includes('NVDA'))).toEqual([]);
+    const store = freshStore();
+    const symbols = ['AAPL.US', 'MSFT.US', 'NVDA.US'];
+    const first = await run(symbols, { corporate_actions: false }, warehouse, undefined, store);
+    expect(first.error).toBeInstanceOf(TransientError);
+    expect((first.error as Error).message).toContain('daily bars of MSFT.US still failing after 3 attempts');
     expect(replay.current.requests.filter((r) => r.path.includes('MSFT'))).toHaveLength(3);
+    // Nothing merged yet: one MERGE per table per job, when the job completes.
+    expect(warehouse.merges).toEqual([]);
+    const fetchedFirst = new Set(replay.current.requests.filter((r) => !r.path.includes('MSFT')).map((r) => r.path));
+
+    replay.current.requests.length = 0;
+    replay.current.route(undefined);
+    const second = await run(symbols, { corporate_actions: false }, warehouse, undefined, store);
+    expect(second.error).toBeUndefined();
+    // Symbols checkpointed by the first run are not asked for again.
+    for (const r of replay.current.requests) expect(fetchedFirst.has(r.path)).toBe(false);
+    expect(replay.current.requests.map((r) => r.path)).toContain('/api/eod/MSFT.US');
+    expect(second.output?.result).toMatchObject({ resumed_from_checkpoint: fetchedFirst.size, rows_loaded: 3 * 124 });
+    expect(warehouse.merges).toEqual(['eq_ohlcv']);
+    expect(new Set(warehouse.rows('eq_ohlcv').map((r) => r.symbol))).toEqual(new Set(['AAPL', 'MSFT', 'NVDA']));
   });
 
   it('fails with a JobError naming EODHD_API_KEY when the key is rejected', async () => {
@@ -250,8 +296,8 @@ describe('ingest with Twelve Data', () => {
     expect(warehouse.rows('crypto_ohlcv').length).toBe(179);
   });
 
-  it('retries a 429 error payload sent with HTTP 200, and fails unknown_symbol after loading the rest', async () => {
-    replay.current.route((req, i) => (i === 0 ? { body: vendorFixture('twelvedata', 'error-429.json') } : undefined));
+  it.skipIf(!vendorSamplesAvailable)('retries a 429 error payload sent with HTTP 200, and fails unknown_symbol after loading the rest', async () => {
+    replay.current.route((req, i) => (i === 0 ? { body: vendorFixture('twelvedata', 'recorded/error-429-minute-credits.json') } : undefined));
     const warehouse = new MemoryWarehouse();
     const { error } = await run(['AAPL', 'NOSUCH', 'MSFT'], { source: 'twelvedata' }, warehouse);
     expect((error as JobError).code).toBe('unknown_symbol');
@@ -260,10 +306,51 @@ describe('ingest with Twelve Data', () => {
   });
 });
 
+describe('ingest with Twelve Data: what the vendor said about a symbol', () => {
+  it.skipIf(!vendorSamplesAvailable)('a plan-gated symbol fails the job internal (the account, not the job), quoting the vendor, after loading the others', async () => {
+    const gated = vendorFixture('twelvedata', 'recorded/error-404-plan-gated.json') as { message: string };
+    replay.current.route((req) => (req.query.symbol === 'MSFT' ? { status: 404, body: gated } : undefined));
+    const warehouse = new MemoryWarehouse();
+    const { error } = await run(['AAPL', 'MSFT'], { source: 'twelvedata' }, warehouse);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('internal');
+    expect((error as JobError).message).toContain('does not serve MSFT on this account\'s plan');
+    expect((error as JobError).message).toContain(gated.message);
+    expect((error as JobError).message).toContain('TWELVE_DATA_API_KEY');
+    expect((error as JobError).message).not.toContain('does not know');
+    expect(new Set(warehouse.rows('eq_ohlcv').map((r) => r.symbol))).toEqual(new Set(['AAPL']));
+  });
+
+  it.skipIf(!vendorSamplesAvailable)('"Data not found" completes the job with no rows for that symbol and the vendor\'s words in its entry', async () => {
+    replay.current.route((req) => (req.query.symbol === 'MSFT' ? { status: 404, body: vendorFixture('twelvedata', 'recorded/error-404-data-not-found.json') } : undefined));
+    const { output, error } = await run(['AAPL', 'MSFT'], { source: 'twelvedata' }, new MemoryWarehouse());
+    expect(error).toBeUndefined();
+    expect((output?.result.per_symbol as Record<string, unknown>).MSFT).toMatchObject({ rows: 0, first_date: null, vendor_said: 'Data not found' });
+  });
+});
+
+describe('ingest a whole exchange day (EODHD bulk endpoint, recorded)', () => {
+  it.skipIf(!vendorSamplesAvailable)('loads every row of the recorded AU day under its stored name (code.AU), one request for the day', async () => {
+    const recorded = vendorFixture('eodhd', 'recorded/eod-bulk-last-day-AU.2024-09-30.excerpt.json') as { code: string; close: number; adjusted_close: number }[];
+    replay.current.route((req) => (req.path === '/api/eod-bulk-last-day/AU' && req.query.date === '2024-09-30' ? { body: recorded } : { body: [] }));
+    const warehouse = new MemoryWarehouse();
+    const { output, error } = await run([], { exchange: 'AU' }, warehouse, { start: '2024-09-30', end: '2024-09-30' });
+    expect(error).toBeUndefined();
+    expect(replay.current.requests.map((r) => [r.path, r.query.date, r.query.fmt])).toEqual([['/api/eod-bulk-last-day/AU', '2024-09-30', 'json']]);
+    const rows = warehouse.rows('eq_ohlcv');
+    expect(rows).toHaveLength(recorded.length);
+    const bhp = recorded.find((r) => r.code === 'BHP');
+    expect(rows.find((r) => r.symbol === 'BHP.AU')).toMatchObject({ date: '2024-09-30', close: bhp?.close, adj_close: bhp?.adjusted_close, source: 'eodhd' });
+    expect(output?.result).toMatchObject({ rows_loaded: recorded.length, rejected_rows: [], per_symbol: { 'CSL.AU': { rows: 1, weekdays_without_bar: 0 } } });
+    expect(warehouse.merges).toEqual(['eq_ohlcv']);
+  });
+});
+
 describe('ingest params', () => {
   it('default to eodhd equities with corporate actions', () => {
     expect(ingestModel.params.parse({})).toEqual({ source: 'eodhd', asset_class: 'equity' });
-    expect(ingestModel.symbolsOptional).toBe(false);
+    // Optional only with params.exchange: run() checks the two together.
+    expect(ingestModel.symbolsOptional).toBe(true);
     expect(ingestModel.name).toBe('ingest');
   });
 

@@ -90,6 +90,31 @@ describe('standardizeBars', () => {
   });
 });
 
+describe('standardizeBars: the fast path for JSON numbers', () => {
+  it('gives exactly what the schema gives, valid and malformed bars alike (the same bars as strings take the schema)', () => {
+    const bars: CandidateBar[] = [
+      ...asCandidates(vendorFixture('eodhd', 'eod-AAPL.US.json') as EodRow[]),
+      ...asCandidates(vendorFixture('eodhd', 'eod-AAPL.US-defects.json') as EodRow[]).map((b) => ({ ...b, date: String(b.date).replace('2024-01', '2024-07') })),
+      { date: '2024-02-29', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: null, volume: 0 },
+      { date: '2023-02-29', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.4, volume: 1 },
+      { date: '2024-04-31', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.4, volume: 1 },
+      { date: '2024-08-01', open: 1, high: 2, low: 0.5, close: 0, adj_close: 1.4, volume: 1 },
+      { date: '2024-08-02', open: 1, high: 2, low: 0.5, close: 1.5, adj_close: 1.4, volume: -1 },
+      { date: '2024-08-05', open: Number.NaN, high: 2, low: 0.5, close: 1.5, adj_close: 1.4, volume: 1 },
+      { date: '2024-08-06', open: 1, high: 0.5, low: 2, close: 1.5, adj_close: 1.4, volume: 1 },
+      { date: '2024-08-07', open: undefined, high: undefined, low: undefined, close: 7, adj_close: undefined, volume: undefined },
+    ];
+    const asText = (v: unknown) => (typeof v === 'number' ? (Number.isNaN(v) ? 'NaN' : String(v)) : v);
+    const viaSchema = bars.map((b) => ({ date: b.date, open: asText(b.open), high: asText(b.high), low: asText(b.low), close: asText(b.close), adj_close: asText(b.adj_close), volume: asText(b.volume) }));
+    const fast = standardizeBars(bars, context);
+    const schema = standardizeBars(viaSchema, context);
+    expect(fast.rows).toEqual(schema.rows);
+    expect(fast.rejected.map((r) => [r.date, r.reason])).toEqual(schema.rejected.map((r) => [r.date, r.reason]));
+    expect(fast.rows.length).toBeGreaterThan(100);
+    expect(fast.rejected.length).toBeGreaterThanOrEqual(9);
+  });
+});
+
 describe('standardizeActions', () => {
   it('stores a dividend amount and a split as new shares per old share', () => {
     const actions: CandidateAction[] = [

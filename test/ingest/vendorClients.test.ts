@@ -4,6 +4,7 @@ import { EodhdClient } from '../../shared/ingest/eodhd.js';
 import { SymbolNotFoundError } from '../../shared/ingest/priceVendor.js';
 import { TwelveDataClient } from '../../shared/ingest/twelveData.js';
 import { VendorHttp } from '../../shared/ingest/vendorHttp.js';
+import { vendorSamplesAvailable } from '../support/vendorSamples.js';
 import { useReplayServer, vendorFixture } from './vendorReplayServer.js';
 
 const EODHD_KEY = 'eodhd-client-key-91f2';
@@ -29,15 +30,15 @@ describe('EodhdClient', () => {
     expect(bars[0]).toEqual({ date: r.date, open: r.open, high: r.high, low: r.low, close: r.close, adj_close: r.adjusted_close, volume: r.volume });
   });
 
-  it('reads dividends from /div (value) and splits from /splits (split text)', async () => {
+  it('reads dividends from /div (value split-adjusted, unadjustedValue as paid) and splits from /splits (split text)', async () => {
     const actions = await eodhd().corporateActions('NVDA.US', '2024-01-01', '2024-06-30');
     expect(replay.current.requests.map((q) => [q.path, q.query])).toEqual([
       ['/api/div/NVDA.US', { api_token: EODHD_KEY, fmt: 'json', from: '2024-01-01', to: '2024-06-30' }],
       ['/api/splits/NVDA.US', { api_token: EODHD_KEY, fmt: 'json', from: '2024-01-01', to: '2024-06-30' }],
     ]);
     expect(actions).toEqual([
-      { date: '2024-03-05', action: 'dividend', value: 0.004 },
-      { date: '2024-06-11', action: 'dividend', value: 0.01 },
+      { date: '2024-03-05', action: 'dividend', value: 0.004, unadjustedValue: 0.04 },
+      { date: '2024-06-11', action: 'dividend', value: 0.01, unadjustedValue: 0.01 },
       { date: '2024-06-10', action: 'split', value: '10.000000/1.000000' },
     ]);
   });
@@ -74,13 +75,13 @@ describe('EodhdClient', () => {
 });
 
 describe('TwelveDataClient', () => {
-  it('asks GET /time_series with symbol, interval=1day, start_date, end_date + 1 day, format=JSON and apikey', async () => {
+  it('asks GET /time_series with symbol, interval=1day, start_date, end_date + 1 day, outputsize=5000, format=JSON and apikey', async () => {
     await twelveData().dailyBars('EUR/USD', '2024-01-01', '2024-06-28');
     expect(replay.current.requests).toEqual([
       {
         method: 'GET',
         path: '/td/time_series',
-        query: { symbol: 'EUR/USD', interval: '1day', start_date: '2024-01-01', end_date: '2024-06-29', format: 'JSON', apikey: TD_KEY },
+        query: { symbol: 'EUR/USD', interval: '1day', start_date: '2024-01-01', end_date: '2024-06-29', outputsize: '5000', format: 'JSON', apikey: TD_KEY },
       },
     ]);
   });
@@ -91,26 +92,26 @@ describe('TwelveDataClient', () => {
     expect(bars[0]).toEqual({ date: v.datetime, open: v.open, high: v.high, low: v.low, close: v.close, adj_close: null, volume: v.volume });
   });
 
-  it('retries an error payload with code 429 sent as HTTP 200, then returns the bars', async () => {
-    replay.current.route((_req, i) => (i === 0 ? { status: 200, body: vendorFixture('twelvedata', 'error-429.json') } : undefined));
+  it.skipIf(!vendorSamplesAvailable)('retries an error payload with code 429 sent as HTTP 200, then returns the bars', async () => {
+    replay.current.route((_req, i) => (i === 0 ? { status: 200, body: vendorFixture('twelvedata', 'recorded/error-429-minute-credits.json') } : undefined));
     const bars = await twelveData().dailyBars('MSFT', '2024-01-01', '2024-06-28');
     expect(bars.length).toBeGreaterThan(100);
     expect(replay.current.requests).toHaveLength(2);
   });
 
-  it('turns "symbol not found" (code 400) into SymbolNotFoundError', async () => {
+  it('turns the recorded 404 "**symbol** or **figi** ... invalid" into SymbolNotFoundError', async () => {
     const error = await caught(twelveData().dailyBars('NOSUCH', '2024-01-01', '2024-06-28'));
     expect(error).toBeInstanceOf(SymbolNotFoundError);
     expect((error as Error).message).toContain('NOSUCH');
   });
 
-  it('reads "No data is available on the specified dates" as no bars, not as an unknown symbol', async () => {
-    replay.current.route(() => ({ body: vendorFixture('twelvedata', 'error-no-data.json') }));
+  it.skipIf(!vendorSamplesAvailable)('reads "No data is available on the specified dates" as no bars, not as an unknown symbol', async () => {
+    replay.current.route(() => ({ body: vendorFixture('twelvedata', 'recorded/error-400-no-data.json') }));
     await expect(twelveData().dailyBars('AAPL', '2024-01-01', '2024-01-01')).resolves.toEqual([]);
   });
 
-  it('turns code 401 into JobError internal naming TWELVE_DATA_API_KEY, never its value', async () => {
-    replay.current.route(() => ({ status: 200, body: vendorFixture('twelvedata', 'error-401.json') }));
+  it.skipIf(!vendorSamplesAvailable)('turns code 401 into JobError internal naming TWELVE_DATA_API_KEY, never its value', async () => {
+    replay.current.route(() => ({ status: 200, body: vendorFixture('twelvedata', 'recorded/error-401-apikey-2021.json') }));
     const error = await caught(twelveData().dailyBars('AAPL', '2024-01-01', '2024-06-28'));
     expect(error).toBeInstanceOf(JobError);
     expect((error as JobError).message).toContain('TWELVE_DATA_API_KEY');

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { vendorSamplePath } from '../support/vendorSamples.js';
 
 /** A local HTTP server that answers like EODHD (under /api) and Twelve Data (under /td) from the recorded fixtures. */
 
@@ -9,11 +11,21 @@ const fixtureDir = new URL('../../fixtures/vendors/', import.meta.url);
 
 /** A recorded vendor response, parsed. */
 export function vendorFixture(vendor: 'eodhd' | 'twelvedata', name: string): unknown {
-  return JSON.parse(readFileSync(new URL(`${vendor}/${name}`, fixtureDir), 'utf8'));
+  return JSON.parse(vendorText(vendor, name));
+}
+
+/** A recorded vendor response as the text the vendor sent (EODHD's plain-text errors). */
+export function vendorText(vendor: 'eodhd' | 'twelvedata', name: string): string {
+  return readFileSync(fixturePath(vendor, name), 'utf8');
+}
+
+/** `recorded/<file>` is a real recorded response from the vendor samples beside the repo; anything else a synthesized fixture. */
+function fixturePath(vendor: 'eodhd' | 'twelvedata', name: string): string {
+  return name.startsWith('recorded/') ? vendorSamplePath(vendor, name.slice('recorded/'.length)) : fileURLToPath(new URL(`${vendor}/${name}`, fixtureDir));
 }
 
 function fixtureExists(vendor: 'eodhd' | 'twelvedata', name: string): boolean {
-  return existsSync(new URL(`${vendor}/${name}`, fixtureDir));
+  return existsSync(fixturePath(vendor, name));
 }
 
 export interface RecordedRequest {
@@ -36,20 +48,21 @@ export type Route = (request: RecordedRequest, index: number) => Reply | undefin
 
 /**
  * The vendors as recorded: EODHD `/api/{eod,div,splits}/{SYMBOL}` from `eodhd/{endpoint}-{SYMBOL}.json`
- * (404 "Ticker Not Found." for others), Twelve Data `/td/time_series?symbol=EUR/USD` from
- * `twelvedata/time_series-EUR_USD.json` (the documented "symbol not found" payload for others).
+ * (EODHD's recorded 404 "Ticker Not Found" for others), Twelve Data `/td/time_series?symbol=EUR/USD` from
+ * `twelvedata/time_series-EUR_USD.json` (its recorded 404 "**symbol** or **figi** ... invalid" for others).
  */
 export function recordedVendors(request: RecordedRequest): Reply {
   const eodhd = /^\/api\/(eod|div|splits)\/([^/]+)$/.exec(request.path);
   if (eodhd) {
     const name = `${eodhd[1]}-${decodeURIComponent(eodhd[2])}.json`;
-    return fixtureExists('eodhd', name) ? { body: vendorFixture('eodhd', name) } : { status: 404, body: 'Ticker Not Found.' };
+    return fixtureExists('eodhd', name)
+      ? { body: vendorFixture('eodhd', name) }
+      : { status: 404, body: vendorText('eodhd', 'recorded/error-404-ticker-not-found.txt'), headers: { 'content-type': 'text/html; charset=UTF-8' } };
   }
   if (request.path === '/td/time_series') {
     const name = `time_series-${(request.query.symbol ?? '').replace('/', '_')}.json`;
     if (fixtureExists('twelvedata', name)) return { body: vendorFixture('twelvedata', name) };
-    const notFound = vendorFixture('twelvedata', 'error-symbol-not-found.json') as { message: string };
-    return { status: 400, body: { ...notFound, message: notFound.message.replace('NOSUCH', request.query.symbol ?? '') } };
+    return { status: 404, body: vendorFixture('twelvedata', 'recorded/error-404-symbol-or-figi.json') };
   }
   return { status: 404, body: { message: 'no such endpoint' } };
 }

@@ -83,16 +83,28 @@ export class FakeGoogleApis {
   /** The clock of the insertId window and the update rate (tests move it). */
   now: () => number = () => Date.now();
   readonly jobs = new Map<string, FakeJob>();
+  /** The SQL of every query job, in order. */
+  readonly statements: string[] = [];
+  /** Every load job: its destination `dataset.table`, source URIs and the rows it read from the fake bucket. */
+  readonly loadJobs: { destination: string; sourceUris: string[]; rows: number }[] = [];
+  /** Tables deleted, as `dataset.table`. */
+  readonly deletedTables: string[] = [];
+  /** Rows in each table a load job filled (`dataset.table`). */
+  private readonly loadedTables = new Map<string, number>();
   private readonly lastMutation = new Map<string, number>();
   private generation = 1000;
   private server = http.createServer((req, res) => this.handle(req, res));
 
   async start(): Promise<string> {
+    // The clients keep sockets alive; a server closing an idle one as a client reuses it
+    // (the default 5 s, on a loop busy with a large job) would fail an upload with EPIPE.
+    this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
   }
 
   close(): Promise<void> {
+    this.server.closeIdleConnections();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -132,6 +144,7 @@ export class FakeGoogleApis {
     if ((m = url.pathname.match(/\/projects\/([^/]+)\/queries\/([^/]+)$/)) && method === 'GET') return this.queryResults(res, m[1]!, m[2]!, url.searchParams);
     if ((m = url.pathname.match(/\/projects\/([^/]+)\/jobs\/([^/]+)$/)) && method === 'GET') return this.getJob(res, m[1]!, m[2]!, url.searchParams);
     if ((m = url.pathname.match(/\/bigquery\/v2\/projects\/[^/]+\/datasets\/([^/]+)(?:\/tables\/([^/]+))?$/)) && method === 'GET') return this.tableOrDataset(res, m[1]!, m[2]);
+    if ((m = url.pathname.match(/\/projects\/[^/]+\/datasets\/([^/]+)\/tables\/([^/]+)$/)) && method === 'DELETE') return this.deleteTable(res, `${m[1]}.${m[2]}`);
     if (url.pathname.match(/^\/v3\/projects\/[^/]+\/timeSeries$/) && method === 'GET') return res.send(200, this.timeSeries(url.searchParams.get('filter') ?? ''));
     res.send(404, apiError(404, 'notFound', `no fake for ${method} ${url.pathname}`));
   }
@@ -209,10 +222,11 @@ export class FakeGoogleApis {
     res.send(200, { kind: 'bigquery#tableDataInsertAllResponse' });
   }
 
-  private insertJob(res: Reply, project: string, body: { jobReference?: { jobId?: string; location?: string }; configuration?: { query?: { query?: string } } }): void {
+  private insertJob(res: Reply, project: string, body: { jobReference?: { jobId?: string; location?: string }; configuration?: { query?: { query?: string }; load?: LoadConfiguration } }): void {
     const jobId = body.jobReference?.jobId ?? randomUUID();
     if (!this.inLocation(res, project, body.jobReference?.location)) return;
     if (this.jobs.has(jobId)) return res.send(409, apiError(409, 'duplicate', `Already Exists: Job ${project}:${this.location}.${jobId}`));
+    if (body.configuration?.load) return this.loadJob(res, project, jobId, body.configuration.load);
     this.jobs.set(jobId, this.newJob(jobId, body.configuration?.query?.query ?? ''));
     res.send(200, { kind: 'bigquery#job', jobReference: { projectId: project, jobId, location: this.location }, configuration: body.configuration, status: { state: 'RUNNING' }, statistics: {} });
   }
@@ -259,10 +273,60 @@ export class FakeGoogleApis {
   }
 
   private newJob(id: string, sql: string): FakeJob {
+    if (sql !== '') this.statements.push(sql);
     const answer = this.queryAnswer?.(sql);
     const fields = answer?.fields ?? this.queryFields;
     const rows = answer?.rows ?? this.queryRows;
-    return { id, location: this.location, incompletePolls: this.incompletePolls, rows: [...rows], fields: [...fields], dmlStats: { ...this.dmlStats } };
+    return { id, location: this.location, incompletePolls: this.incompletePolls, rows: [...rows], fields: [...fields], dmlStats: this.mergedFromLoad(sql) ?? { ...this.dmlStats } };
+  }
+
+  /**
+   * A load job from NDJSON objects of the fake bucket (`gs://bucket/prefix*` or exact
+   * names), as BigQuery runs one: every line must be a JSON object holding the schema's
+   * REQUIRED fields, or the job fails; no matching object is a 404, as BigQuery answers.
+   */
+  private loadJob(res: Reply, project: string, jobId: string, load: LoadConfiguration): void {
+    if (load.sourceFormat !== 'NEWLINE_DELIMITED_JSON') return res.send(400, apiError(400, 'invalid', `unsupported sourceFormat ${load.sourceFormat}`));
+    const required = (load.schema?.fields ?? []).filter((f) => f.mode === 'REQUIRED').map((f) => f.name);
+    let rows = 0;
+    let matched = 0;
+    for (const uri of load.sourceUris) {
+      const [, bucket = '', pattern = ''] = /^gs:\/\/([^/]+)\/(.*)$/.exec(uri) ?? [];
+      const prefix = pattern.endsWith('*') ? pattern.slice(0, -1) : undefined;
+      for (const [key, object] of this.objects) {
+        const name = key.slice(bucket.length + 1);
+        if (!key.startsWith(`${bucket}/`) || (prefix !== undefined ? !name.startsWith(prefix) : name !== pattern)) continue;
+        matched++;
+        for (const line of object.body.toString('utf8').split('\n')) {
+          if (line === '') continue;
+          const row = JSON.parse(line) as Record<string, unknown>;
+          const missing = required.find((f) => row[f] === null || row[f] === undefined);
+          if (missing) return res.send(400, apiError(400, 'invalid', `Error while reading data: required field ${missing} missing in ${name}`));
+          rows++;
+        }
+      }
+    }
+    if (matched === 0) return res.send(404, apiError(404, 'notFound', `Not found: URI ${load.sourceUris.join(', ')}`));
+    const destination = `${load.destinationTable.datasetId}.${load.destinationTable.tableId}`;
+    const previous = load.writeDisposition === 'WRITE_TRUNCATE' ? 0 : (this.loadedTables.get(destination) ?? 0);
+    this.loadedTables.set(destination, previous + rows);
+    this.loadJobs.push({ destination, sourceUris: load.sourceUris, rows });
+    // Done at the first poll (the client polls jobs.get until DONE).
+    this.jobs.set(jobId, { id: jobId, location: this.location, incompletePolls: 0, rows: [], fields: [], dmlStats: { insertedRowCount: '0', updatedRowCount: '0' } });
+    res.send(200, { kind: 'bigquery#job', jobReference: { projectId: project, jobId, location: this.location }, configuration: { load }, status: { state: 'RUNNING' }, statistics: {} });
+  }
+
+  private deleteTable(res: Reply, table: string): void {
+    if (!this.loadedTables.delete(table)) return res.send(404, apiError(404, 'notFound', `Not found: Table ${table}`));
+    this.deletedTables.push(table);
+    res.send(204, undefined);
+  }
+
+  /** A MERGE from a table a load job filled reports its rows as inserted (the fake keeps no target rows). */
+  private mergedFromLoad(sql: string): FakeJob['dmlStats'] | undefined {
+    const source = /^MERGE `[^`]+` AS t USING `[^`.]+\.([^`.]+)\.([^`.]+)` AS s/.exec(sql);
+    const loaded = source ? this.loadedTables.get(`${source[1]}.${source[2]}`) : undefined;
+    return loaded === undefined ? undefined : { insertedRowCount: String(loaded), updatedRowCount: '0' };
   }
 
   /** A job exists only in its location: without `location` (or with another) BigQuery answers 404. */
@@ -292,6 +356,14 @@ export class FakeGoogleApis {
     if (!fields) return res.send(404, apiError(404, 'notFound', `Not found: Table ${dataset}.${table}`));
     res.send(200, { kind: 'bigquery#table', tableReference: { datasetId: dataset, tableId: table }, schema: { fields } });
   }
+}
+
+interface LoadConfiguration {
+  sourceUris: string[];
+  sourceFormat: string;
+  destinationTable: { projectId: string; datasetId: string; tableId: string };
+  schema?: { fields: { name: string; type: string; mode?: string }[] };
+  writeDisposition?: string;
 }
 
 /** Where a handler answers: the real response, or one that serves and then "loses" the reply. */

@@ -26,7 +26,7 @@ function context(histories: PriceHistory[]): ModelContext {
     },
     log: createLogger('ERROR', () => {}),
     config: loadConfig({}),
-    warehouse: { insertRows: unavailable, upsertRows: unavailable, queryBySymbols: unavailable },
+    warehouse: { insertRows: unavailable, upsertRows: unavailable, mergeStaged: unavailable, queryBySymbols: unavailable },
     secrets: { get: unavailable },
   };
 }
