@@ -8,5 +8,9 @@ export default defineConfig({
     // The JSON report lets CI print a plain "N passed, N failed" line.
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest/results.json' },
+    // Tests that inject a transient fault expect the functions-framework to print the thrown
+    // TransientError (that is how a delivery is nacked): keep those expected traces out of
+    // the output, and everything else in.
+    onConsoleLog: (log, type) => (type === 'stderr' && /^TransientError: /.test(log) ? false : undefined),
   },
 });

@@ -58,6 +58,8 @@ const cloud = {
   GCP_PROJECT: 'bench-project',
   STORAGE_EMULATOR_HOST: fakeBase,
   BIGQUERY_EMULATOR_HOST: fakeBase,
+  // The job event goes to the stand-in's topics.publish, as it would to Pub/Sub.
+  PUBSUB_EMULATOR_HOST: fakeBase.replace(/^http:\/\//, ''),
   LOG_LEVEL: 'ERROR',
 };
 const bs = path.join(root, 'dist', 'blackscholes');

@@ -14,6 +14,11 @@ const frameworkBin = path.join(root, 'node_modules', '.bin', 'functions-framewor
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 const order = ['blackscholes', 'montecarlo', 'markowitz', 'ingest'];
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : order;
+const unknown = wanted.filter((name) => !order.includes(name));
+if (unknown.length > 0) {
+  process.stderr.write(`Unknown function "${unknown[0]}": npm run demo runs ${order.join(', ')}.\nusage: npm run demo [-- <${order.join('|')}>...]\n`);
+  process.exit(2);
+}
 
 function sendCloudEvent(port, fn, job) {
   const messageId = randomUUID();

@@ -10,35 +10,33 @@ import { resultJson } from '../shared/job/documents.js';
 import { TransientError } from '../shared/job/errors.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
-import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName } from '../shared/registry.js';
+import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
 import { utf8Chunks } from '../shared/results/textChunks.js';
 import { createServices } from '../shared/runtime.js';
 
-const [name, source] = process.argv.slice(2);
-if (!name || !source || !isFunctionName(name)) {
-  process.stderr.write(`usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`);
+const USAGE = `usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`;
+const [name, source, ...extra] = process.argv.slice(2);
+const usageError = (problem: string): never => {
+  process.stderr.write(`${problem}\n${USAGE}`);
   process.exit(2);
-}
+};
+if (!name) usageError('Missing the function name.');
+if (!isFunctionName(name!)) usageError(`Unknown function "${name}": the first argument is one of ${FUNCTION_NAMES.join(', ')}.`);
+if (!source) usageError(`Missing the job: give a job file (e.g. fixtures/jobs/${name}.json) or - for standard input.`);
+if (extra.length > 0) usageError(`Unexpected argument "${extra[0]}" after the job file.`);
 
 // A Monte Carlo job's worker threads load while the job is read and validated.
 if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
 
 // The job's bytes go into the message as they are (the handler checks that they are UTF-8);
 // nothing here keeps them once the message is built.
-const readJob = (): Promise<Buffer> =>
-  source === '-'
-    ? readStdin()
-    : fs.readFile(source).catch((error: NodeJS.ErrnoException) => {
-        process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
-        process.exit(2);
-      });
-let message: CloudEventV1<unknown> | undefined = pubsubCloudEvent(await readJob(), `jobs-${name}`);
+let message: CloudEventV1<unknown> | undefined = await readMessage();
 process.env.USE_FIXTURE ??= 'true';
 // The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
 delete process.env.GCS_BUCKET;
 
 try {
-  const handler = cloudEventHandler(await MODEL_LOADERS[name](), () => createServices(process.env));
+  const handler = cloudEventHandler(await MODEL_LOADERS[name as FunctionName](), () => createServices(process.env));
   const event = message;
   message = undefined;
   const document = await handler(event);
@@ -51,6 +49,23 @@ try {
   const transient = error instanceof TransientError;
   process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);
   process.exitCode = transient ? 75 : 1;
+}
+
+async function readMessage(): Promise<CloudEventV1<unknown>> {
+  const bytes =
+    source === '-'
+      ? await readStdin()
+      : await fs.readFile(source as string).catch((error: NodeJS.ErrnoException) => {
+          process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
+          return process.exit(2);
+        });
+  // A job file that is not JSON is the caller's mistake with this command, not a job to record.
+  try {
+    JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
+  }
+  return pubsubCloudEvent(bytes, `jobs-${name}`);
 }
 
 /** Writes a result of any size to stdout in chunks (no second full copy as bytes), then calls done. */

@@ -46,6 +46,16 @@ export const configSchema = z.object({
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   /** How long a run's claim keeps redeliveries of the same job off it; longer than the function timeout. */
   JOB_LEASE_SECONDS: z.coerce.number().int().min(1).default(600),
+  /** `host:port` of the Pub/Sub emulator: job events go there (and `npm run submit` publishes there). */
+  PUBSUB_EMULATOR_HOST: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').optional(),
+  /** The topic every finished job is announced on. */
+  JOB_EVENTS_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').default('job-events'),
+  /**
+   * Where job events go: `pubsub` (the topic, or the emulator), `local` (a file under
+   * LOCAL_DATA_DIR) or `none`. Default: `pubsub` with an emulator, `local` without a bucket,
+   * else `none` (Terraform sets `pubsub` on the deployed functions).
+   */
+  JOB_EVENTS: z.enum(['pubsub', 'local', 'none']).optional(),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
 });

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from './config.js';
+import type { EventPublisher } from './events/eventPublisher.js';
+import { LocalEventPublisher } from './events/localEventPublisher.js';
 import type { JobServices } from './job/lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { FixturePriceSource } from './prices/fixturePriceSource.js';
@@ -53,7 +55,23 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
     secrets = new SecretManagerSource(config.GCP_PROJECT, secrets);
   }
 
-  return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000 };
+  let events: EventPublisher | undefined;
+  // Deployed, Terraform sets JOB_EVENTS=pubsub; with a bucket but no such setting (a laptop
+  // or a test against a storage stand-in) there is no topic to assume.
+  switch (config.JOB_EVENTS ?? (config.PUBSUB_EMULATOR_HOST ? 'pubsub' : config.GCS_BUCKET ? 'none' : 'local')) {
+    case 'pubsub': {
+      const { PubsubEventPublisher } = await import('./events/pubsubEventPublisher.js');
+      events = new PubsubEventPublisher({ topic: config.JOB_EVENTS_TOPIC, projectId: config.GCP_PROJECT, emulatorHost: config.PUBSUB_EMULATOR_HOST });
+      break;
+    }
+    case 'local':
+      events = new LocalEventPublisher(path.join(local, 'pubsub', `${config.JOB_EVENTS_TOPIC}.ndjson`));
+      break;
+    case 'none':
+      break;
+  }
+
+  return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000, events };
 }
 
 /** The fixture CSV: beside the bundle (dist/<function>/fixtures/) or in the repo's fixtures/. */

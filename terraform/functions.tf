@@ -88,8 +88,10 @@ locals {
     BQ_DATASET_RAW     = google_bigquery_dataset.dataset["raw"].dataset_id
     BQ_DATASET_CURATED = google_bigquery_dataset.dataset["curated"].dataset_id
     # Where the datasets live: BigQuery looks jobs up there (required outside US and EU).
-    BQ_LOCATION = google_bigquery_dataset.dataset["curated"].location
-    LOG_LEVEL   = var.log_level
+    BQ_LOCATION      = google_bigquery_dataset.dataset["curated"].location
+    LOG_LEVEL        = var.log_level
+    JOB_EVENTS_TOPIC = google_pubsub_topic.job_events.name
+    JOB_EVENTS       = "pubsub"
     # Set by the platform on 2nd gen functions anyway; declaring it avoids a permanent diff.
     LOG_EXECUTION_ID = "true"
   }

@@ -133,3 +133,13 @@ resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
 }
+
+# Each function announces its finished jobs on job-events: the publisher role on that topic,
+# for the function accounts and nobody else.
+resource "google_pubsub_topic_iam_member" "job_events_publisher" {
+  for_each = local.functions
+
+  topic  = google_pubsub_topic.job_events.name
+  role   = "roles/pubsub.publisher"
+  member = google_service_account.function[each.key].member
+}

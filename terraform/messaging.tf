@@ -1,8 +1,18 @@
 # Pub/Sub: per function a job topic (the contract's name), a push subscription to the
 # function with a dead-letter policy, and a dead-letter topic with a pull subscription that
-# keeps what could not be delivered. Job status is not published anywhere: it lives in
-# jobs/<model>/<job_id>/status.json and the curated job_runs table, so there is no
-# job-status topic.
+# keeps what could not be delivered; and one topic, job-events, on which every function
+# announces each job that ends (completed or failed), so that callers wait instead of polling
+# jobs/<model>/<job_id>/status.json. Callers bring their own subscriptions to it
+# (`npm run submit -- ... --wait` makes a short-lived one).
+
+resource "google_pubsub_topic" "job_events" {
+  name = var.job_events_topic
+
+  # Long enough for a caller that subscribes a little after publishing its job to seek back.
+  message_retention_duration = "86400s"
+
+  depends_on = [google_project_service.api]
+}
 
 resource "google_pubsub_topic" "jobs" {
   for_each = local.functions

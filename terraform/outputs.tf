@@ -3,6 +3,11 @@ output "topics" {
   value       = { for name, topic in google_pubsub_topic.jobs : name => topic.name }
 }
 
+output "job_events_topic" {
+  description = "Topic announcing every finished job: { job_id, model, status, error?, result_uri, chart_uri?, duration_ms }, attributes model, status, job_id."
+  value       = google_pubsub_topic.job_events.name
+}
+
 output "dead_letter_topics" {
   description = "Dead-letter topic of each function."
   value       = { for name, topic in google_pubsub_topic.dead_letter : name => topic.name }

@@ -189,6 +189,12 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "job_events_topic" {
+  description = "Topic on which every function announces each finished job (the job contract's job-events; like the job topics, not prefixed by name_prefix)."
+  type        = string
+  default     = "job-events"
+}
+
 variable "notification_channels" {
   description = "Cloud Monitoring notification channel ids (projects/<p>/notificationChannels/<id>) the alert policies notify. Empty: incidents open in the console without notifying anyone."
   type        = list(string)

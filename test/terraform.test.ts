@@ -267,6 +267,22 @@ describe('terraform: delivery with retries and dead-lettering', () => {
     expect(subscriber).toMatchObject({ for_each: '${local.functions}', subscription: '${google_pubsub_subscription.push[each.key].name}', role: 'roles/pubsub.subscriber', member: '${local.pubsub_service_agent}' });
   });
 
+  it('job-events: one topic, named as the code defaults, given to every function as JOB_EVENTS_TOPIC; only the function accounts may publish on it', () => {
+    const topic = resource('google_pubsub_topic', 'job_events');
+    expect(topic.name).toBe('${var.job_events_topic}');
+    expect(topic.for_each).toBeUndefined();
+    expect(tf.variables.job_events_topic!.default).toBe(configSchema.shape.JOB_EVENTS_TOPIC.parse(undefined));
+    expect(obj(tf.locals.common_env, 'local.common_env').JOB_EVENTS_TOPIC).toBe('${google_pubsub_topic.job_events.name}');
+    expect(obj(tf.locals.common_env, 'local.common_env').JOB_EVENTS).toBe('pubsub');
+    expect(resource('google_pubsub_topic_iam_member', 'job_events_publisher')).toMatchObject({
+      for_each: '${local.functions}', topic: '${google_pubsub_topic.job_events.name}', role: 'roles/pubsub.publisher', member: '${google_service_account.function[each.key].member}',
+    });
+    // No other grant on the topic: not the push identity, not the Pub/Sub agent, not a binding.
+    const onTopic = Object.entries(tf.resources).flatMap(([type, byName]) => Object.entries(byName).filter(([, r]) => JSON.stringify(r).includes('google_pubsub_topic.job_events')).map(([name]) => `${type}.${name}`));
+    expect(onTopic.filter((r) => /iam/.test(r))).toEqual(['google_pubsub_topic_iam_member.job_events_publisher']);
+    expect(tf.outputs).toHaveProperty('job_events_topic');
+  });
+
   it('only the push identity may invoke the functions', () => {
     const invoker = resource('google_cloud_run_service_iam_member', 'pubsub_invoker');
     expect(invoker).toMatchObject({ for_each: '${local.functions}', role: 'roles/run.invoker', member: '${google_service_account.pubsub_invoker.member}' });

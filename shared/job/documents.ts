@@ -11,7 +11,8 @@ export interface CompletedDocument {
   readonly duration_ms: number;
   readonly inputs: Record<string, unknown>;
   readonly result: Record<string, unknown>;
-  readonly artifacts: { readonly result: string; readonly chart?: string };
+  /** Where the job's objects are; `report` is report.html (chart, key numbers, inputs). */
+  readonly artifacts: { readonly result: string; readonly chart?: string; readonly report?: string };
 }
 
 /** The result document of a failed job. `job_id` is null when the message had no usable one. */
@@ -33,12 +34,14 @@ export interface StatusDocument {
   readonly model: ModelName;
   readonly status: 'running' | 'completed' | 'failed';
   readonly started_at: string;
+  /** While running, for work longer than a few seconds: the fraction done (0 to 1), written at most every 10%. */
+  readonly progress?: number;
+  /** When `progress` was written. */
+  readonly updated_at?: string;
   readonly finished_at?: string;
   readonly duration_ms?: number;
   readonly error?: { readonly code: ErrorCode; readonly message: string };
-  /** While running: the share done (0 to 1), when it was measured, and the model's detail. */
-  readonly progress?: number;
-  readonly updated_at?: string;
+  /** While running: the model's detail beside `progress` (e.g. symbols done and in all). */
   readonly [detail: string]: unknown;
 }
 
@@ -48,6 +51,7 @@ export interface JobObjects {
   readonly status: string;
   readonly chart: string;
   readonly claim: string;
+  readonly report: string;
   /** The job the job_id names (`JobIdentity`): what a later delivery under the id is compared with. */
   readonly job: string;
 }
@@ -58,7 +62,14 @@ export interface JobObjects {
  */
 export function jobObjects(model: ModelName, key: { jobId: string } | { messageId: string }): JobObjects {
   const folder = 'jobId' in key ? `jobs/${model}/${key.jobId}` : `jobs/${model}/_rejected/${safeSegment(key.messageId)}`;
-  return { result: `${folder}/result.json`, status: `${folder}/status.json`, chart: `${folder}/chart.svg`, claim: `${folder}/claim.json`, job: `${folder}/job.json` };
+  return {
+    result: `${folder}/result.json`,
+    status: `${folder}/status.json`,
+    chart: `${folder}/chart.svg`,
+    claim: `${folder}/claim.json`,
+    report: `${folder}/report.html`,
+    job: `${folder}/job.json`,
+  };
 }
 
 /**

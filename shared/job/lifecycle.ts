@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.js';
+import type { EventPublisher } from '../events/eventPublisher.js';
+import { jobEventOf } from '../events/jobEvent.js';
 import type { Logger } from '../log.js';
 import type { PriceSource } from '../prices/priceSource.js';
 import type { ObjectStore } from '../results/objectStore.js';
@@ -12,6 +14,7 @@ import { JobError, TransientError } from './errors.js';
 import { isFinal } from './finality.js';
 import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
+import { jobReportHtml } from './report.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { progressReporter } from './progress.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
@@ -28,6 +31,8 @@ export interface JobServices {
   readonly log: Logger;
   /** How long a run's claim on a job keeps other deliveries off it: longer than the function timeout. */
   readonly leaseMs: number;
+  /** Where a finished job is announced (`job-events`); none in some tests. */
+  readonly events?: EventPublisher;
   readonly now?: () => Date;
 }
 
@@ -39,6 +44,7 @@ export interface IncomingEvent {
 }
 
 const JSON_TYPE = 'application/json';
+const HTML_TYPE = 'text/html; charset=utf-8';
 
 /**
  * Runs one delivery of a job, from CloudEvent to stored result:
@@ -153,10 +159,13 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         artifacts: {
           result: services.store.uri(objects.result),
           ...(output.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
+          report: services.store.uri(objects.report),
         },
       } satisfies CompletedDocument;
+      await services.store.put(objects.report, jobReportHtml(document, output.chart, metrics), HTML_TYPE);
     } else {
       document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
+      await services.store.put(objects.report, jobReportHtml(document, undefined, []), HTML_TYPE);
     }
     return await commit(document, metrics);
   } finally {
@@ -258,6 +267,10 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
     services.warehouse.insertRows('job_runs', [jobRunRow(document)]),
     document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
   ]);
+  // After the rows and before the final status: a crash between the two leaves the status
+  // `running`, so the redelivery publishes again, the same event (it is made from the
+  // committed document only), and subscribers key on job_id.
+  await services.events?.publish(jobEventOf(document, services.store.uri(objects.result)));
   const final: StatusDocument = {
     job_id: document.job_id,
     model: document.model,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ObjectStore, StoredObject } from './objectStore.js';
 import { utf8Chunks } from './textChunks.js';
 
@@ -60,8 +61,9 @@ export class LocalObjectStore implements ObjectStore {
     if (current && current.generation === generation) await fs.rm(this.file(name), { force: true });
   }
 
+  /** A `file://` URI: a URI like `gs://...` in the cloud, which a browser or terminal opens as is. */
   uri(name: string): string {
-    return this.file(name);
+    return pathToFileURL(this.file(name)).href;
   }
 
   /**

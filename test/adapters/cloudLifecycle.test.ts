@@ -21,7 +21,7 @@ beforeAll(async () => {
   const base = await fake.start();
   process.env.STORAGE_EMULATOR_HOST = base;
   services = await createServices(
-    { GCS_BUCKET: 'quant-artifacts', GCP_PROJECT: 'quant-project', BIGQUERY_EMULATOR_HOST: base, BQ_DATASET_CURATED: 'curated_eu', USE_FIXTURE: 'true' },
+    { GCS_BUCKET: 'quant-artifacts', GCP_PROJECT: 'quant-project', BIGQUERY_EMULATOR_HOST: base, BQ_DATASET_CURATED: 'curated_eu', USE_FIXTURE: 'true', PUBSUB_EMULATOR_HOST: base.replace(/^http:\/\//, '') },
     createLogger('ERROR'),
   );
 });
@@ -55,6 +55,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/claim.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/job.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/metrics.json',
+      'quant-artifacts/jobs/blackscholes/cloud-bs-1/report.html',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json',
       'quant-artifacts/jobs/blackscholes/cloud-bs-1/status.json',
     ]);
@@ -67,6 +68,36 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
     expect(runs[0]!.json).toMatchObject({ job_id: 'cloud-bs-1', model: 'blackscholes', status: 'completed', result_uri: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json' });
     const metrics = fake.insertedRows.filter((r) => r.table === 'curated_eu.model_metrics' && r.json.job_id === 'cloud-bs-1');
     expect(metrics.map((r) => r.insertId)).toContain('blackscholes/cloud-bs-1/options.0.price/');
+    // One event on job-events (REST topics.publish), after the rows, before the final status.
+    expect(fake.published).toEqual([
+      {
+        topic: 'job-events',
+        attributes: { model: 'blackscholes', status: 'completed', job_id: 'cloud-bs-1' },
+        data: {
+          job_id: 'cloud-bs-1', model: 'blackscholes', status: 'completed', duration_ms: document.duration_ms,
+          result_uri: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/result.json', chart_uri: 'gs://quant-artifacts/jobs/blackscholes/cloud-bs-1/chart.svg',
+        },
+      },
+    ]);
+    const order = fake.requests.map((r) => (r.path.endsWith(':publish') ? 'event' : r.path.endsWith('/insertAll') ? 'rows' : r.query.get('name')?.endsWith('status.json') ? 'status' : null)).filter(Boolean);
+    expect(order.slice(-3)).toEqual(['rows', 'event', 'status']);
+  });
+
+  it('a transient fault publishing the event is thrown, and the redelivery publishes the same event once', async () => {
+    const flaky = { job_id: 'cloud-bs-2', params: { spot: 100, strike: 90, volatility: 0.2, time_to_expiry: 1 } };
+    fake.faults.push({ match: (r) => r.path.endsWith(':publish'), status: 503, times: 1 });
+    await expect(runJobEvent(blackscholesModel as ModelDefinition<never>, { id: 'm-2', data: pubsubData(flaky, 'm-2') }, services)).rejects.toThrow(/job-events failed: HTTP 503/);
+    // Committed, but not finished: no final status (a fast job has written none at all, see StatusWriter).
+    const interim = fake.objects.get('quant-artifacts/jobs/blackscholes/cloud-bs-2/status.json');
+    expect(interim === undefined ? 'none' : (JSON.parse(interim.body.toString()) as { status: string }).status).not.toBe('completed');
+    expect(fake.objects.has('quant-artifacts/jobs/blackscholes/cloud-bs-2/result.json')).toBe(true);
+    const before = fake.published.length;
+    await runJobEvent(blackscholesModel as ModelDefinition<never>, { id: 'm-2', data: pubsubData(flaky, 'm-2') }, services);
+    await runJobEvent(blackscholesModel as ModelDefinition<never>, { id: 'm-3', data: pubsubData(flaky, 'm-3') }, services);
+    const events = fake.published.slice(before);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toMatchObject({ job_id: 'cloud-bs-2', status: 'completed' });
+    expect(JSON.parse(fake.objects.get('quant-artifacts/jobs/blackscholes/cloud-bs-2/status.json')!.body.toString())).toMatchObject({ status: 'completed' });
   });
 
   it('a redelivery reads the committed result and writes nothing', async () => {

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,5 +35,45 @@ describe('the job command line', () => {
   it('exits 2 with a usage line for an unknown function or a missing file', () => {
     expect(job(['nosuch', 'x.json'])).toMatchObject({ status: 2, stdout: '' });
     expect(job(['montecarlo', 'no/such/job.json']).status).toBe(2);
+  });
+
+  it('names the wrong argument', () => {
+    const misspelt = job(['blackscholez', 'fixtures/jobs/blackscholes.json']);
+    expect(misspelt.status).toBe(2);
+    expect(misspelt.stderr).toContain('Unknown function "blackscholez": the first argument is one of blackscholes, montecarlo, markowitz, ingest.');
+    expect(job(['blackscholes']).stderr).toContain('Missing the job: give a job file (e.g. fixtures/jobs/blackscholes.json) or - for standard input.');
+  });
+
+  it('exits 2 for a job file that is not JSON, saying so, and records nothing', () => {
+    const run = job(['markowitz', '-'], '{"job_id": "x",');
+    expect(run).toMatchObject({ status: 2, stdout: '' });
+    expect(run.stderr).toMatch(/^The job on standard input is not JSON: /);
+  });
+});
+
+describe('npm run demo and npm start', () => {
+  it('demo: an unknown function exits 2 with the usage', () => {
+    const run = spawnSync(process.execPath, [path.join(root, 'scripts', 'demo.mjs'), 'bogus'], { cwd: root, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Unknown function "bogus"');
+    expect(run.stderr).toContain('usage: npm run demo');
+  });
+
+  it('start: a busy port is one line naming the port and PORT, exit 1', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as net.AddressInfo;
+    try {
+      const run = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], { cwd: root, env: { ...process.env, PORT: String(port) } });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (status) => resolve({ status, stderr }));
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toBe(`Port ${port} is already in use (another npm start, npm run stack or server?): stop that server, or choose another port with PORT, e.g. PORT=${port + 1} npm start\n`);
+    } finally {
+      holder.close();
+    }
   });
 });

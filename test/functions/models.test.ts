@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blackscholesModel } from '../../shared/models/blackscholes/job.js';
 import { markowitzModel } from '../../shared/models/markowitz/job.js';
@@ -28,7 +29,8 @@ async function runFixtureJob(model: ModelDefinition<never>, overrides: Record<st
 function expectCompletedEnvelope(document: Record<string, unknown>, model: string, jobId: string, folder: string) {
   expect(document).toMatchObject({ job_id: jobId, model, status: 'completed' });
   expect(Object.keys(document).sort()).toEqual(['artifacts', 'duration_ms', 'finished_at', 'inputs', 'job_id', 'model', 'result', 'started_at', 'status']);
-  expect(document.artifacts).toEqual({ result: path.join(folder, 'result.json'), chart: path.join(folder, 'chart.svg') });
+  const uri = (file: string) => pathToFileURL(path.resolve(folder, file)).href;
+  expect(document.artifacts).toEqual({ result: uri('result.json'), chart: uri('chart.svg'), report: uri('report.html') });
 }
 
 async function expectChart(folder: string) {

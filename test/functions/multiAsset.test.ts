@@ -203,7 +203,7 @@ describe('every asset class feeds every model, through the cloud adapters', () =
   beforeAll(async () => {
     const base = await fake.start();
     process.env.STORAGE_EMULATOR_HOST = base;
-    services = await createServices({ GCS_BUCKET: 'quant-artifacts', GCP_PROJECT: 'quant-project', BIGQUERY_EMULATOR_HOST: base, BQ_DATASET_RAW: 'raw_eu' }, createLogger('ERROR'));
+    services = await createServices({ GCS_BUCKET: 'quant-artifacts', GCP_PROJECT: 'quant-project', BIGQUERY_EMULATOR_HOST: base, BQ_DATASET_RAW: 'raw_eu', JOB_EVENTS: 'none' }, createLogger('ERROR'));
     // What BigQuery's prices view answers: the rows just ingested, with their asset class.
     const ingested = new LocalWarehouse(path.join(dataDir, 'bigquery'), { raw: 'raw', curated: 'curated' });
     fake.queryFields = PRICES_VIEW.columns.map((c) => ({ name: c.name, type: c.type === 'FLOAT64' ? 'FLOAT' : c.type === 'DATE' ? 'STRING' : c.type }));

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { JobError, TransientError } from '../../shared/job/errors.js';
@@ -74,7 +75,7 @@ describe('job lifecycle through the functions-framework', () => {
     expect(result).toMatchObject({ job_id: 'probe-1', model: 'blackscholes', status: 'completed', inputs: { value: 2 }, result: { doubled: 4 } });
     expect(Object.keys(result!).sort()).toEqual(['artifacts', 'duration_ms', 'finished_at', 'inputs', 'job_id', 'model', 'result', 'started_at', 'status']);
     expect(typeof result!.duration_ms).toBe('number');
-    expect((result!.artifacts as { result: string }).result).toBe(path.join(fn.dataDir, 'bucket', 'jobs/blackscholes/probe-1/result.json'));
+    expect((result!.artifacts as { result: string }).result).toBe(pathToFileURL(path.resolve(fn.dataDir, 'bucket', 'jobs/blackscholes/probe-1/result.json')).href);
     expect(await readJson(fn, 'jobs/blackscholes/probe-1/status.json')).toMatchObject({ status: 'completed', job_id: 'probe-1' });
     expect(await fs.readFile(path.join(fn.dataDir, 'bucket/jobs/blackscholes/probe-1/chart.svg'), 'utf8')).toContain('<svg');
     const runs = await tableRows(fn, 'curated', 'job_runs');

@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StatusDocument } from '../../shared/job/documents.js';
+import type { ModelDefinition } from '../../shared/job/model.js';
 import { progressReporter, type ProgressFields } from '../../shared/job/progress.js';
 import { createLogger } from '../../shared/log.js';
+import { montecarloModel } from '../../shared/models/montecarlo/job.js';
+import { stopWorkers } from '../../shared/models/montecarlo/parallelRunner.js';
+import { startFunction } from '../support/functionServer.js';
+
+afterAll(() => stopWorkers());
 
 const quiet = createLogger('ERROR', () => {});
 const clock = () => new Date('2026-12-01T01:00:00.000Z');
@@ -53,5 +62,39 @@ describe('progressReporter', () => {
     reporter.report(0.5);
     await expect(reporter.close()).resolves.toBeUndefined();
     expect(lines.join('\n')).toContain('Could not write progress');
+  });
+});
+
+describe('status.json while a Monte Carlo job runs', () => {
+  it('says running with progress and updated_at while paths are simulated, then the final status', async () => {
+    const fn = await startFunction(montecarloModel as ModelDefinition<never>, { MC_THREADS: '1' });
+    const statuses: StatusDocument[] = [];
+    const put = fn.services.store.put.bind(fn.services.store);
+    fn.services.store.put = async (name, body, type) => {
+      if (name.endsWith('/status.json')) statuses.push(JSON.parse(body) as StatusDocument);
+      return put(name, body, type);
+    };
+    try {
+      // 200,000 paths: 49 blocks of 4096, so ten marks to cross.
+      await fn.publish({ job_id: 'progress-mc', params: { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 200_000, time_steps: 50, seed: 1 } });
+      const progress = statuses.filter((s) => s.progress !== undefined);
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+      expect(progress.length).toBeLessThanOrEqual(10);
+      for (const s of progress) {
+        expect(s).toMatchObject({ job_id: 'progress-mc', model: 'montecarlo', status: 'running' });
+        expect(s.progress).toBeGreaterThan(0);
+        expect(s.progress).toBeLessThanOrEqual(1);
+        expect(Date.parse(s.updated_at!)).toBeGreaterThanOrEqual(Date.parse(s.started_at));
+      }
+      // Increasing, and the first mark (10%) is written while the paths are still being simulated.
+      expect(progress.map((s) => s.progress)).toEqual([...progress.map((s) => s.progress)].sort());
+      expect(progress[0]!.progress).toBeLessThan(1);
+      expect(statuses.at(-1)).toMatchObject({ status: 'completed' });
+      expect(statuses.at(-1)).not.toHaveProperty('progress');
+      const stored = JSON.parse(await fs.readFile(path.join(fn.dataDir, 'bucket/jobs/montecarlo/progress-mc/status.json'), 'utf8'));
+      expect(stored.status).toBe('completed');
+    } finally {
+      await fn.close();
+    }
   });
 });

@@ -59,6 +59,8 @@ export class FakeGoogleApis {
   queryRows: Record<string, unknown>[] = [];
   queryFields: { name: string; type: string }[] = [];
   dmlStats = { insertedRowCount: '0', updatedRowCount: '0' };
+  /** Messages published through the Pub/Sub REST API (`topics.publish`), data decoded. */
+  readonly published: { topic: string; data: unknown; attributes: Record<string, string> }[] = [];
   /** Per-query answers by SQL (the doctor's several queries); undefined falls back to queryRows/queryFields. */
   queryAnswer?: (sql: string) => { fields: { name: string; type: string }[]; rows: Record<string, unknown>[] } | undefined;
   /** Datasets and tables that tables.get / datasets.get find (`dataset.table` to its schema fields). */
@@ -108,6 +110,15 @@ export class FakeGoogleApis {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
+  private publish(res: Reply, topic: string, raw: Buffer): void {
+    const { messages } = JSON.parse(raw.toString('utf8')) as { messages: { data: string; attributes?: Record<string, string> }[] };
+    const ids = messages.map((m) => {
+      this.published.push({ topic, data: JSON.parse(Buffer.from(m.data, 'base64').toString('utf8')), attributes: m.attributes ?? {} });
+      return String(this.published.length);
+    });
+    res.send(200, { messageIds: ids });
+  }
+
   /** Rows of a table as BigQuery holds them (dataset.table, duplicates included). */
   rows(table: string): Record<string, unknown>[] {
     return this.insertedRows.filter((r) => r.table === table).map((r) => r.json);
@@ -136,6 +147,7 @@ export class FakeGoogleApis {
   private route(res: Reply, method: string, url: URL, raw: Buffer): void {
     const p = url.pathname.replace(/^\/storage\/v1/, '');
     let m: RegExpMatchArray | null;
+    if ((m = url.pathname.match(/^\/v1\/projects\/([^/]+)\/topics\/([^/:]+):publish$/)) && method === 'POST') return this.publish(res, m[2]!, raw);
     if ((m = p.match(/^\/upload\/storage\/v1\/b\/([^/]+)\/o$/)) && method === 'POST') return this.upload(res, m[1]!, url.searchParams, raw);
     if ((m = p.match(/^\/b\/([^/]+)\/o\/(.+)$/))) return this.object(res, method, m[1]!, decodeURIComponent(m[2]!), url.searchParams);
     if ((m = url.pathname.match(/\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/))) return this.insertAll(res, m[2]!, m[3]!, raw);

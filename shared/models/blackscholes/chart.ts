@@ -1,6 +1,6 @@
 import { blackScholes, type BlackScholesValuationBuffer } from './blackscholes.js';
 import type { BlackScholesOptionResult } from './result.js';
-import { PALETTE, panelsSvg, plotSvg, type PlotSpec } from '../../numerics/svgPlot.js';
+import { PALETTE, panelsSvg, plotSvg, type LineSeries, type PlotSpec, type PointMarker } from '../../numerics/svgPlot.js';
 
 /** Panels in one chart: small multiples stop being readable beyond this. */
 export const CHART_OPTIONS = 6;
@@ -9,30 +9,89 @@ const CURVE_POINTS = 81;
 /**
  * Value (left axis) and delta (right axis, dashed) against spot for up to six distinct options
  * of a Black-Scholes result, each panel centred on its strike with a marker at the option's
- * spot and a rule at the strike. Options without a volatility (no implied one) are skipped.
+ * spot and a rule at the strike; with market prices, first an implied-volatility smile
+ * (implied volatility against strike, one line per expiry). A footnote says which options
+ * are not drawn and why.
  * @param options the job's `result.options`
+ * @param pricedFromSymbol per option, whether its spot or volatility came from its symbol's
+ *   prices (only those panels name the symbol: a given spot and volatility owe it nothing)
  * @returns an SVG document
  */
-export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[]): string {
+export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[], pricedFromSymbol: readonly boolean[] = []): string {
   const panels: PlotSpec[] = [];
-  const seen = new Set<string>();
-  for (const o of options) {
-    if (panels.length >= CHART_OPTIONS) break;
-    if (o.volatility === null || o.price === null) continue;
+  const smile = smilePanel(options);
+  if (smile) panels.push(smile);
+  const seen = new Map<string, number>();
+  const leftOut: string[] = [];
+  let beyond = 0;
+  options.forEach((o, i) => {
+    if (o.volatility === null || o.price === null) {
+      leftOut.push(`option ${i + 1}: no volatility to price with (${o.implied_volatility_error ? 'its quote has no implied volatility' : 'none given or implied'})`);
+      return;
+    }
     const key = `${o.option_type}|${o.spot}|${o.strike}|${o.time_to_expiry}|${o.risk_free_rate}|${o.dividend_yield}|${o.volatility}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    panels.push(optionPanel(o, o.volatility));
-  }
+    const twin = seen.get(key);
+    if (twin !== undefined) {
+      leftOut.push(`option ${i + 1}: same curve as option ${twin + 1}`);
+      return;
+    }
+    if (seen.size >= CHART_OPTIONS) {
+      beyond++;
+      return;
+    }
+    seen.set(key, i);
+    panels.push(optionPanel(o, o.volatility, pricedFromSymbol[i] === true));
+  });
+  if (beyond > 0) leftOut.push(`${beyond} more option${beyond === 1 ? '' : 's'}: only the first ${CHART_OPTIONS} distinct options are drawn`);
+  const note = leftOut.length > 0 ? `Not drawn: ${leftOut.slice(0, 4).join('; ')}${leftOut.length > 4 ? `; and ${leftOut.length - 4} more` : ''}.` : undefined;
   if (panels.length === 0) {
-    return plotSvg({ title: 'Black-Scholes', subtitle: 'No option could be priced (no volatility).', xLabel: 'Spot', yLabel: 'Value' });
+    return plotSvg({ title: 'Black-Scholes', subtitle: 'No option could be priced (no volatility).', xLabel: 'Spot', yLabel: 'Value', note });
   }
-  if (panels.length === 1) return plotSvg(panels[0]);
-  const title = `Black-Scholes: value and delta against spot (${panels.length} of ${options.length} options)`;
-  return panelsSvg(title, panels, panels.length <= 2 ? panels.length : panels.length <= 4 ? 2 : 3);
+  if (panels.length === 1) return plotSvg({ ...panels[0], note }, { width: 800, height: note ? 520 : 500 });
+  const drawn = seen.size;
+  const title = `Black-Scholes: value and delta against spot (${drawn} of ${options.length} options)${smile ? ', implied-volatility smile' : ''}`;
+  return panelsSvg(title, panels, panels.length <= 2 ? panels.length : panels.length <= 4 ? 2 : 3, note);
 }
 
-function optionPanel(o: BlackScholesOptionResult, volatility: number): PlotSpec {
+/**
+ * Implied volatility against strike, one line per expiry (and symbol, when there are
+ * several): the smile or skew the market prices carry. Null unless some expiry has two quotes.
+ */
+export function smilePanel(options: readonly BlackScholesOptionResult[]): PlotSpec | null {
+  const quoted = options.filter((o): o is BlackScholesOptionResult & { implied_volatility: number } => typeof o.implied_volatility === 'number');
+  if (quoted.length < 2) return null;
+  const manySymbols = new Set(quoted.map((o) => o.symbol)).size > 1;
+  const groups = new Map<string, [number, number][]>();
+  for (const o of quoted) {
+    const key = `${manySymbols && o.symbol ? `${o.symbol} ` : ''}T=${formatNumber(o.time_to_expiry)}y`;
+    const points = groups.get(key) ?? [];
+    points.push([o.strike, o.implied_volatility]);
+    groups.set(key, points);
+  }
+  // A smile needs two strikes at one expiry; single quotes at scattered expiries draw no curve.
+  if (![...groups.values()].some((points) => points.length >= 2)) return null;
+  const entries = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
+  const lines: LineSeries[] = entries.map(([label, points], i) => ({
+    label,
+    points: [...points].sort((a, b) => a[0] - b[0]),
+    color: PALETTE[i % PALETTE.length],
+    width: 2,
+  }));
+  const markers: PointMarker[] = entries.flatMap(([label, points], i) =>
+    points.map(([strike, iv]) => ({ label: `${label} K=${formatNumber(strike)}: ${formatNumber(iv * 100)}%`, x: strike, y: iv, color: PALETTE[i % PALETTE.length], shape: 'circle' as const })),
+  );
+  return {
+    title: 'Implied volatility smile',
+    subtitle: `${quoted.length} quotes with an implied volatility`,
+    xLabel: 'Strike',
+    yLabel: 'Implied volatility',
+    yFormat: 'percent',
+    lines,
+    markers,
+  };
+}
+
+function optionPanel(o: BlackScholesOptionResult, volatility: number, namesSymbol: boolean): PlotSpec {
   // Cover the strike +- 3 standard deviations of the terminal price (at least +-20%) and the spot.
   const spread = Math.max(0.2, Math.min(3 * volatility * Math.sqrt(o.time_to_expiry), 0.9));
   const lo = Math.min(o.strike * (1 - spread), o.spot * 0.9);
@@ -56,7 +115,7 @@ function optionPanel(o: BlackScholesOptionResult, volatility: number): PlotSpec 
     value.push([spot, buffer.price]);
     delta.push([spot, buffer.delta]);
   }
-  const name = `${o.symbol ?? ''} ${o.option_type} K=${formatNumber(o.strike)} T=${formatNumber(o.time_to_expiry)}y`.trim();
+  const name = `${namesSymbol && o.symbol ? o.symbol : ''} ${o.option_type} K=${formatNumber(o.strike)} T=${formatNumber(o.time_to_expiry)}y`.trim();
   return {
     title: name,
     subtitle: `vol ${formatNumber(volatility * 100)}% (${o.volatility_source}), r ${formatNumber(o.risk_free_rate * 100)}%, q ${formatNumber(o.dividend_yield * 100)}%`,

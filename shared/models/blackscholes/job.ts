@@ -10,6 +10,7 @@
  */
 import * as z from 'zod';
 import { blackscholesChartSvg } from './chart.js';
+import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarning.js';
 import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
@@ -112,6 +113,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, periodsPerYear, context);
 
     const results: BlackScholesOptionResult[] = new Array(list.length);
+    const pricedFromSymbol: boolean[] = new Array(list.length);
     // Reused across the batch: the only per-option allocation is the result entry.
     const terms: { -readonly [K in keyof BlackScholesInputs]: BlackScholesInputs[K] } = {
       optionType: 'call', spot: 0, strike: 0, timeToExpiry: 0, riskFreeRate: 0, dividendYield: 0, volatility: 0,
@@ -196,14 +198,21 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
         if (impliedError !== undefined) out.implied_volatility_error = impliedError;
       }
       results[i] = out;
+      pricedFromSymbol[i] = (o.spot ?? defaults.spot) === undefined || source === 'historical';
     }
 
-    const result: BlackScholesResult = { options: results };
+    const warnings: string[] = [];
+    for (const [symbol, entry] of symbolInputs) {
+      if (entry.observations === undefined) continue;
+      const warning = fewObservationsWarning(entry.observations, `${symbol}'s historical volatility`, entry.window);
+      if (warning) (warnings.push(warning), context.log.warn(warning));
+    }
+    const result: BlackScholesResult = { options: results, ...withWarnings(warnings) };
     return {
       inputs: { option_count: results.length, periods_per_year: periodsPerYear, symbols: Object.fromEntries(symbolInputs) },
       result: result as unknown as Record<string, unknown>,
       metrics: optionMetrics(results),
-      chart: blackscholesChartSvg(results),
+      chart: blackscholesChartSvg(results, pricedFromSymbol),
     };
   },
 };

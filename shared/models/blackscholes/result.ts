@@ -28,4 +28,6 @@ export interface BlackScholesOptionResult {
 
 export interface BlackScholesResult {
   options: BlackScholesOptionResult[];
+  /** Sentences about estimates resting on few observations; absent when there are none. */
+  warnings?: string[];
 }

@@ -12,6 +12,7 @@
  */
 import * as z from 'zod';
 import { markowitzChart } from './chart.js';
+import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarning.js';
 import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Metric, ModelDefinition } from '../../job/model.js';
@@ -94,6 +95,11 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
       volatilities: bySymbol(symbols.map((_, i) => Math.sqrt(analysis.covariance[i * p + i]))),
     };
 
+    const warnings: string[] = [];
+    const window = { start: aligned.dates[0]!, end: aligned.dates[aligned.dates.length - 1]! };
+    const warning = fewObservationsWarning(analysis.observations, `The estimate of expected returns and covariance for ${symbols.join(', ')}`, window);
+    if (warning) (warnings.push(warning), context.log.warn(warning));
+
     const metrics: Metric[] = [];
     const portfolioMetrics = (prefix: string, x: Portfolio) => {
       metrics.push(
@@ -125,9 +131,9 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
         asset_classes: Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null])),
         frontier_points: params.frontier_points,
       },
-      result: result as unknown as Record<string, unknown>,
+      result: { ...result, ...withWarnings(warnings) },
       metrics: metrics.filter((m) => Number.isFinite(m.value)),
-      chart: markowitzChart(result),
+      chart: markowitzChart(result, { covariance: params.covariance, longOnly: params.long_only }),
     };
   },
 };

@@ -14,6 +14,7 @@
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { montecarloChartSvg } from './chart.js';
+import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarning.js';
 import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
@@ -39,7 +40,8 @@ const paramsSchema = z
     initial_price: z.number().positive().optional(),
     drift: z.number().min(-10).max(10).optional(),
     volatility: z.number().min(0).max(10).optional(),
-    weights: z.array(z.number().finite()).min(1).optional(),
+    /** An array in symbols order, or an object keyed by symbol (every symbol, no other key). */
+    weights: z.union([z.array(z.number().finite()).min(1), z.record(z.string(), z.number().finite())]).optional(),
     confidence_levels: z
       .array(z.number().gt(0).lt(1))
       .min(1)
@@ -92,7 +94,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
             `params.${missing[0]} is required without symbols (single-asset mode needs initial_price, drift and volatility); or list symbols to calibrate from history.`,
           );
         }
-        if (params.weights !== undefined && !(params.weights.length === 1 && params.weights[0] === 1)) {
+        if (params.weights !== undefined && !isUnitWeight(params.weights)) {
           throw new JobError('invalid_job', 'params.weights applies to symbols; a single-asset job (no symbols) has no weights to set.');
         }
         checkSimulationLimits(params.simulations, timeSteps, 1);
@@ -118,10 +120,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
           seen.add(symbol);
         }
         const k = job.symbols.length;
-        const weights = params.weights ?? Array.from({ length: k }, () => 1 / k);
-        if (weights.length !== k) {
-          throw new JobError('invalid_job', `params.weights has ${weights.length} entries but symbols has ${k}; give one weight per symbol, in symbols order.`);
-        }
+        const weights = params.weights === undefined ? Array.from({ length: k }, () => 1 / k) : weightsInSymbolsOrder(params.weights, job.symbols);
         const sum = weights.reduce((a, b) => a + b, 0);
         if (Math.abs(sum - 1) > WEIGHT_SUM_TOLERANCE) {
           throw new JobError('invalid_job', `params.weights sum to ${sum}, not 1 (tolerance ${WEIGHT_SUM_TOLERANCE}).`);
@@ -143,8 +142,10 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       const runOptions: RunOptions = {
         threads: context.config.MC_THREADS,
         workerUrl: options.workerUrl,
-        onProgress: (fraction) =>
-          context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction }),
+        onProgress: (fraction) => {
+          context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction });
+          context.progress?.(fraction);
+        },
       };
       const { result, threads } = await runMonteCarlo(spec, runOptions);
 
@@ -187,15 +188,53 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         metrics.push({ metric: `var.${c}`, value: result.portfolio.var[c] }, { metric: `cvar.${c}`, value: result.portfolio.cvar[c] });
       }
 
+      const warnings: string[] = [];
+      if (calibration) {
+        const warning = fewObservationsWarning(calibration.observations, `The calibration of ${names.join(', ')}`, calibration.window);
+        if (warning) (warnings.push(warning), context.log.warn(warning));
+      }
+
       const title = `Monte Carlo ${job.job_id}: ${singleAsset ? 'single asset' : names.join(', ')}`;
       return {
         inputs,
-        result: result as unknown as Record<string, unknown>,
+        result: { ...result, ...withWarnings(warnings) },
         metrics,
-        chart: montecarloChartSvg(result, title),
+        chart: montecarloChartSvg(result, { title, simulations: spec.simulations, timeSteps, seed }),
       };
     },
   };
+}
+
+/**
+ * Portfolio weights in `symbols` order, from an array (already in that order) or an object
+ * keyed by symbol. An object must name every symbol (0 leaves one out) and nothing else: a
+ * misspelt or forgotten symbol must not silently get weight 0.
+ * @throws JobError `invalid_job` naming the key or symbol at fault
+ */
+export function weightsInSymbolsOrder(weights: readonly number[] | Readonly<Record<string, number>>, symbols: readonly string[]): number[] {
+  const k = symbols.length;
+  if (Array.isArray(weights)) {
+    if (weights.length !== k) {
+      throw new JobError('invalid_job', `params.weights has ${weights.length} entries but symbols has ${k}; give one weight per symbol, in symbols order, or an object keyed by symbol.`);
+    }
+    return [...weights];
+  }
+  const keyed = weights as Readonly<Record<string, number>>;
+  const known = new Set(symbols);
+  const unknown = Object.keys(keyed).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new JobError('invalid_job', `params.weights has a weight for ${unknown.map((u) => JSON.stringify(u)).join(', ')}, which is not among symbols (${symbols.join(', ')}).`);
+  }
+  const missing = symbols.filter((s) => !Object.prototype.hasOwnProperty.call(keyed, s));
+  if (missing.length > 0) {
+    throw new JobError('invalid_job', `params.weights has no weight for ${missing.join(', ')}; give every symbol a weight (0 to leave one out).`);
+  }
+  return symbols.map((s) => keyed[s]!);
+}
+
+function isUnitWeight(weights: readonly number[] | Readonly<Record<string, number>>): boolean {
+  const values = Array.isArray(weights) ? weights : Object.values(weights);
+  return values.length === 1 && values[0] === 1;
 }
 
 /** The deployed `montecarlo` model. */

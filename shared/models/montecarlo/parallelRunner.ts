@@ -8,7 +8,7 @@ import {
   BLOCKS_DONE,
   COUNTERS,
   runClaimedStatistics,
-  simulateClaimedBlocks,
+  simulateClaimedBlocksYielding,
   type SharedJob,
 } from './sharedJob.js';
 import { allocateBuffers, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
@@ -95,7 +95,7 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
     return { buffers: job.buffers, statistics: readStatistics(layout, confidenceLevels, job.statistics), threads };
   };
   if (!shared) {
-    simulateClaimedBlocks(job, () => reportProgress(blocksDone()));
+    await simulateClaimedBlocksYielding(job, () => reportProgress(blocksDone()));
     runClaimedStatistics(job);
     return outcome();
   }
@@ -104,13 +104,14 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
   const simulated = new Promise<void>((resolve) => (allSimulated = resolve));
   const onBlock = () => {
     const done = blocksDone();
-    reportProgress(done);
+    const reported = reportProgress(done);
     if (done === blocks) allSimulated();
+    return reported;
   };
   const workers = pooledWorkers(options.workerUrl ?? defaultWorkerUrl(), threads - 1);
   const finished = Promise.all(workers.map((worker) => runOnWorker(worker, job, onBlock)));
   try {
-    simulateClaimedBlocks(job, onBlock);
+    await simulateClaimedBlocksYielding(job, onBlock);
     // A worker may still be finishing a block; a failed worker rejects `finished`.
     await Promise.race([simulated, finished]);
     runClaimedStatistics(job);
@@ -208,14 +209,16 @@ function startWorker(url: URL): Worker {
  * Reports each crossing of a 10% mark of paths, given the number of blocks done so far
  * (from any thread, so calls may repeat a count), and 1 once when all are done.
  */
-function progressReporter(blocks: number, onProgress?: (fractionDone: number) => void): (done: number) => void {
+function progressReporter(blocks: number, onProgress?: (fractionDone: number) => void): (done: number) => boolean {
   let reported = 0;
   return (done) => {
-    if (!onProgress || reported >= 1) return;
+    if (!onProgress || reported >= 1) return false;
     const fraction = done / blocks;
     if (fraction >= 1 || Math.floor(fraction * 10) > Math.floor(reported * 10)) {
       reported = fraction;
       onProgress(fraction);
+      return true;
     }
+    return false;
   };
 }

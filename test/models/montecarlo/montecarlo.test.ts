@@ -439,6 +439,27 @@ describe('montecarlo job definition', () => {
   it('rejects initial_price together with symbols', () => rejects({ initial_price: 100 }, ['AAA'], /params\.initial_price is for single-asset mode/));
   it('rejects weights of the wrong length, naming params.weights', () => rejects({ weights: [1] }, ['AAA', 'BBB'], /params\.weights has 1 entries but symbols has 2/));
   it('rejects weights that do not sum to 1', () => rejects({ weights: [0.5, 0.6] }, ['AAA', 'BBB'], /params\.weights sum to 1\.1/));
+  it('takes weights keyed by symbol: the same numbers as the array in symbols order', async () => {
+    const histories = [syntheticHistory('AAA', 200, 1), syntheticHistory('BBB', 200, 2, 3)];
+    const keyed = await montecarloModel.run(job({ simulations: 2000, time_steps: 5, seed: 9, weights: { BBB: 0.75, AAA: 0.25 } }, ['AAA', 'BBB']), contextFor(histories));
+    const array = await montecarloModel.run(job({ simulations: 2000, time_steps: 5, seed: 9, weights: [0.25, 0.75] }, ['AAA', 'BBB']), contextFor(histories));
+    expect(keyed.inputs.weights).toEqual({ AAA: 0.25, BBB: 0.75 });
+    expect(keyed.result).toEqual(array.result);
+  });
+  it('warns in the result when the calibration rests on fewer than 60 returns, and not otherwise', async () => {
+    const few = [syntheticHistory('AAA', 23, 1), syntheticHistory('BBB', 23, 2)];
+    const out = await montecarloModel.run(job({ simulations: 100, time_steps: 2, seed: 1 }, ['AAA', 'BBB']), contextFor(few));
+    expect(out.result.warnings).toEqual([
+      `The calibration of AAA, BBB rests on 22 daily returns (2024-01-01 to ${few[0]!.dates[22]}), fewer than 60: the estimate is noisy; widen start/end for a steadier one.`,
+    ]);
+    const enough = [syntheticHistory('AAA', 61, 1), syntheticHistory('BBB', 61, 2)];
+    expect((await montecarloModel.run(job({ simulations: 100, time_steps: 2, seed: 1 }, ['AAA', 'BBB']), contextFor(enough))).result).not.toHaveProperty('warnings');
+  });
+  it('rejects a weight keyed by a symbol not among symbols, naming it', () =>
+    rejects({ weights: { AAA: 0.5, MSFTT: 0.5 } }, ['AAA', 'BBB'], /params\.weights has a weight for "MSFTT", which is not among symbols \(AAA, BBB\)/));
+  it('rejects keyed weights that leave a symbol out, naming it', () =>
+    rejects({ weights: { AAA: 1 } }, ['AAA', 'BBB'], /params\.weights has no weight for BBB; give every symbol a weight \(0 to leave one out\)/));
+  it('rejects keyed weights that do not sum to 1', () => rejects({ weights: { AAA: 0.5, BBB: 0.6 } }, ['AAA', 'BBB'], /params\.weights sum to 1\.1/));
   it('rejects a symbol listed twice', () => rejects({}, ['AAA', 'AAA'], /symbols lists AAA twice/));
   it('rejects two symbols with perfectly correlated returns, naming both', () => {
     const a = syntheticHistory('AAA', 100, 1);
