@@ -33,6 +33,7 @@ for (const file of jobs) {
   job.job_id = `${job.job_id}-${stamp}`;
   const handler = cloudEventHandler(await MODEL_LOADERS[fn](), services);
   const document = await handler(pubsubCloudEvent(JSON.stringify(job), `jobs-${fn}`));
+  if (!document) throw new Error(`${file}: taken for a model task, not a job.`); // no attributes: never
   if (document.status !== 'completed') {
     process.stderr.write(`${file}: ${document.status} ${JSON.stringify(document.error)}\n`);
     continue;

@@ -34,12 +34,15 @@ let message: CloudEventV1<unknown> | undefined = await readMessage();
 process.env.USE_FIXTURE ??= 'true';
 // The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
 delete process.env.GCS_BUCKET;
+// ... and runs a sharded Monte Carlo job's shards in this process (no shard topic).
+delete process.env.MC_SHARD_TOPIC;
 
 try {
   const handler = cloudEventHandler(await MODEL_LOADERS[name as FunctionName](), () => createServices(process.env));
   const event = message;
   message = undefined;
   const document = await handler(event);
+  if (!document) throw new Error('The message was taken for a model task, not a job.'); // it has no attributes: never
   const code = document.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the
   // process exits once stdout has flushed, rather than waiting for their teardown at exit.

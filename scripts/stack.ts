@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
 import { locatePubsubEmulator, startPubsubEmulator, type PubsubEmulator } from './pubsub/emulator.js';
 import { serveFunction, type ServedFunction } from './pubsub/servedFunction.js';
-import { createJobTopology } from './pubsub/topology.js';
+import { createJobTopology, createMontecarloShardTopology } from './pubsub/topology.js';
 import { STACK_FILE, type StackInfo } from './stackInfo.js';
 import { FUNCTION_NAMES } from '../shared/registry.js';
 
@@ -64,6 +64,8 @@ try {
     USE_FIXTURE: process.env.USE_FIXTURE ?? 'true',
     LOCAL_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'INFO',
+    // Sharded Monte Carlo jobs publish their shard tasks here (created below, as montecarloShards.tf).
+    MC_SHARD_TOPIC: 'montecarlo-shards',
   };
   for (const fn of functions) {
     const server = await serveFunction(fn, env);
@@ -85,6 +87,8 @@ try {
   const pubsub = new PubSub({ projectId: project });
   await createJobTopology(pubsub, { project, functions: Object.fromEntries(served.map((s) => [s.name, s.url])) });
   await pubsub.createTopic(eventsTopic);
+  const montecarlo = served.find((s) => s.name === 'montecarlo');
+  if (montecarlo) await createMontecarloShardTopology(pubsub, { project, functionUrl: montecarlo.url });
   await pubsub.close();
   const info: StackInfo = { emulator_host: emulator.host, project, pid: process.pid, local_data_dir: dataDir, functions: Object.fromEntries(served.map((s) => [s.name, s.url])) };
   await fs.mkdir(dataDir, { recursive: true });

@@ -58,6 +58,14 @@ export const configSchema = z.object({
   JOB_EVENTS: z.enum(['pubsub', 'local', 'none']).optional(),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  /**
+   * The topic Monte Carlo shard tasks go to (Terraform: montecarlo-shards). Without it a
+   * sharded job runs its shards in the process that received it.
+   */
+  MC_SHARD_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').optional(),
+  /** How long a delivery that split a job works on it before giving it back (retried, it resumes): inside the function timeout. */
+  MC_SHARD_BUDGET_SECONDS: z.coerce.number().int().min(0).default(420),
+
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from './config.js';
 import type { EventPublisher } from './events/eventPublisher.js';
 import { LocalEventPublisher } from './events/localEventPublisher.js';
 import type { JobServices } from './job/lifecycle.js';
+import type { Publisher } from './messaging/publisher.js';
 import { createLogger, type Logger } from './log.js';
 import { FixturePriceSource } from './prices/fixturePriceSource.js';
 import type { PriceRow, PriceSource } from './prices/priceSource.js';
@@ -55,6 +56,13 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
     secrets = new SecretManagerSource(config.GCP_PROJECT, secrets);
   }
 
+  let publisher: Publisher | undefined;
+  if (config.MC_SHARD_TOPIC) {
+    if (!config.GCP_PROJECT) throw new Error('Invalid configuration: MC_SHARD_TOPIC needs GCP_PROJECT (the project of the topic). See the Configuration section of the README.');
+    const { PubsubRestPublisher } = await import('./messaging/pubsubRestPublisher.js');
+    publisher = new PubsubRestPublisher(config.GCP_PROJECT, config.PUBSUB_EMULATOR_HOST);
+  }
+
   let events: EventPublisher | undefined;
   // Deployed, Terraform sets JOB_EVENTS=pubsub; with a bucket but no such setting (a laptop
   // or a test against a storage stand-in) there is no topic to assume.
@@ -71,7 +79,7 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
       break;
   }
 
-  return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000, events };
+  return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000, events, ...(publisher && { publisher }) };
 }
 
 /** The fixture CSV: beside the bundle (dist/<function>/fixtures/) or in the repo's fixtures/. */

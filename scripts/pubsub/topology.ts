@@ -81,3 +81,28 @@ function duration(seconds: number): { seconds: number; nanos: number } {
   const whole = Math.floor(seconds);
   return { seconds: whole, nanos: Math.round((seconds - whole) * 1e9) };
 }
+
+/**
+ * What terraform/montecarloShards.tf creates: the Monte Carlo shard-task topic, pushed to
+ * the montecarlo function with the job topics' delivery settings, and its dead-letter topic
+ * with a subscription that keeps what could not be delivered.
+ */
+export async function createMontecarloShardTopology(
+  pubsub: PubSub,
+  options: { project: string; functionUrl: string; retry?: RetryPolicySeconds; prefix?: string },
+): Promise<string> {
+  const retry = options.retry ?? DELIVERY.retry;
+  const messageRetentionDuration = duration(DELIVERY.messageRetentionSeconds);
+  const topicName = `${options.prefix ?? ''}montecarlo-shards`;
+  const [topic] = await pubsub.createTopic(topicName);
+  const [deadLetter] = await pubsub.createTopic(`${topicName}-dead-letter`);
+  await deadLetter.createSubscription(`${topicName}-dead-letter`, { ackDeadlineSeconds: 60, messageRetentionDuration });
+  await topic.createSubscription(`${topicName}-push`, {
+    ackDeadlineSeconds: DELIVERY.ackDeadlineSeconds,
+    messageRetentionDuration,
+    pushConfig: { pushEndpoint: pushEndpoint(options.functionUrl, options.project, topicName) },
+    retryPolicy: { minimumBackoff: duration(retry.minimumBackoffSeconds), maximumBackoff: duration(retry.maximumBackoffSeconds) },
+    deadLetterPolicy: { deadLetterTopic: deadLetter.name, maxDeliveryAttempts: DELIVERY.maxDeliveryAttempts },
+  });
+  return topicName;
+}

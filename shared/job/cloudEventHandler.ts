@@ -4,6 +4,7 @@ import type { ResultDocument } from './documents.js';
 import { TransientError } from './errors.js';
 import type { JobServices } from './lifecycle.js';
 import { runJobEvent } from './lifecycle.js';
+import { jobFolderFiles } from './jobFiles.js';
 import type { ModelDefinition } from './model.js';
 
 /**
@@ -13,11 +14,20 @@ import type { ModelDefinition } from './model.js';
  * @param services how to build the adapters; by default from the environment, once.
  */
 export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
-  return async (event: CloudEventV1<unknown>): Promise<ResultDocument> => {
+  return async (event: CloudEventV1<unknown>): Promise<ResultDocument | undefined> => {
     const ready = await services();
     // Only the id outlives the call: the message (15 MB for a large batch) is not kept here while the job runs.
     const id = event.id;
     try {
+      const task = model.tasks && taskMessage(event.data, model.tasks.kind);
+      if (task !== undefined && task !== null && model.tasks) {
+        await model.tasks.run(task, {
+          jobFiles: (jobId) => jobFolderFiles(ready.store, model.name, jobId),
+          log: ready.log.child({ model: model.name, event_id: id }),
+          config: ready.config,
+        });
+        return undefined;
+      }
       return await runJobEvent(model, { id, time: event.time, data: event.data }, ready);
     } catch (error) {
       if (error instanceof TransientError) ready.log.warn('Transient fault: the message will be redelivered by Pub/Sub.', { model: model.name, event_id: id, error });
@@ -27,6 +37,14 @@ export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => 
       throw error;
     }
   };
+}
+
+/** The text of a message whose attribute `kind` is `kind`, or null when the event is not one. */
+function taskMessage(data: unknown, kind: string): string | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const message = (data as { message?: { data?: unknown; attributes?: Record<string, unknown> } }).message;
+  if (message?.attributes?.kind !== kind || typeof message.data !== 'string') return null;
+  return Buffer.from(message.data, 'base64').toString('utf8');
 }
 
 let cached: Promise<JobServices> | undefined;

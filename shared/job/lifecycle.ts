@@ -5,6 +5,7 @@ import type { EventPublisher } from '../events/eventPublisher.js';
 import { jobEventOf } from '../events/jobEvent.js';
 import type { Logger } from '../log.js';
 import type { PriceSource } from '../prices/priceSource.js';
+import type { Publisher } from '../messaging/publisher.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -14,6 +15,7 @@ import { JobError, TransientError } from './errors.js';
 import { isFinal } from './finality.js';
 import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
+import { jobFolderFiles } from './jobFiles.js';
 import { jobReportHtml } from './report.js';
 import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
 import { progressReporter } from './progress.js';
@@ -34,6 +36,8 @@ export interface JobServices {
   /** Where a finished job is announced (`job-events`); none in some tests. */
   readonly events?: EventPublisher;
   readonly now?: () => Date;
+  /** Publishing to Pub/Sub, when the configuration names a topic a model publishes to (Monte Carlo shards). */
+  readonly publisher?: Publisher;
 }
 
 /** The CloudEvent fields the runner reads. */
@@ -124,6 +128,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         secrets: services.secrets,
         store: services.store,
         progress: progress.report,
+        jobFiles: jobFolderFiles(services.store, model.name, job.job_id),
+        ...(services.publisher && { publish: services.publisher.publish.bind(services.publisher) }),
       });
       await Promise.all([
         produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,

@@ -52,6 +52,14 @@ export interface ModelContext {
   readonly warehouse: Warehouse;
   /** Vendor API keys. */
   readonly secrets: SecretSource;
+  /**
+   * Objects of the job's own folder (`jobs/<model>/<job_id>/<name>`), for a model that keeps
+   * state across deliveries (Monte Carlo shards' partial states). Absent in tests that do
+   * not need it.
+   */
+  readonly jobFiles?: JobFiles;
+  /** Publishes a message to a Pub/Sub topic; absent when the configuration names no topic to publish to. */
+  readonly publish?: (topic: string, data: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
   /** The artifacts bucket (ingest keeps its staged rows and checkpoints there). */
   readonly store?: ObjectStore;
   /**
@@ -61,6 +69,14 @@ export interface ModelContext {
   readonly progress?: (fraction: number, detail?: Record<string, unknown>) => void;
 }
 
+/** Objects under a job's folder, by name relative to it. */
+export interface JobFiles {
+  /** Writes the object unless it exists: true if this call wrote it. */
+  createOnly(name: string, body: string): Promise<boolean>;
+  /** The object's body, or null. */
+  read(name: string): Promise<string | null>;
+}
+
 /** A model function: its params schema (zod, strict) and how it runs a validated job. */
 export interface ModelDefinition<P> {
   readonly name: ModelName;
@@ -68,4 +84,18 @@ export interface ModelDefinition<P> {
   /** Whether a job without `symbols` is valid (single-asset Monte Carlo, Black-Scholes with spot and volatility). */
   readonly symbolsOptional: boolean;
   run(job: Job<P>, context: ModelContext): Promise<ModelOutput>;
+  /**
+   * Messages of the model's own besides jobs, told apart by the message attribute `kind`
+   * (Monte Carlo's shard tasks). `run` returns when the message is done with (acknowledged)
+   * and throws TransientError for Pub/Sub to redeliver it.
+   */
+  readonly tasks?: { readonly kind: string; run(data: string, context: TaskContext): Promise<unknown> };
+}
+
+/** What a model's task may use. */
+export interface TaskContext {
+  /** The folder of job `jobId` of this model. */
+  jobFiles(jobId: string): JobFiles;
+  readonly log: Logger;
+  readonly config: Config;
 }

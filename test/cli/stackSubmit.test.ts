@@ -115,6 +115,22 @@ describe('npm run stack with npm run submit --wait (Pub/Sub emulator)', () => {
     expect(document).toEqual(stored);
   }, 120_000);
 
+  it('a sharded Monte Carlo job goes through the stack\'s shard topic and gives the one-shard numbers', async () => {
+    const params = { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 120_000, time_steps: 50, seed: 8 };
+    const env = { PUBSUB_EMULATOR_HOST: host, LOCAL_DATA_DIR: dataDir };
+    const sharded = submit(['montecarlo', '-', '--wait', '--timeout', '120'], env, JSON.stringify({ job_id: 'stack-shards', params: { ...params, shards: 4 } }));
+    expect(sharded.status, sharded.stderr).toBe(0);
+    const one = submit(['montecarlo', '-', '--wait', '--timeout', '120'], env, JSON.stringify({ job_id: 'stack-one', params }));
+    expect(one.status, one.stderr).toBe(0);
+    const document = JSON.parse(sharded.stdout);
+    expect(document.inputs.shards).toBe(4);
+    expect(JSON.stringify(document.result)).toBe(JSON.stringify(JSON.parse(one.stdout).result));
+    // The coordinator published the tasks to the shard topic: its manifest and the four states are stored.
+    const shardsDir = path.join(dataDir, 'bucket/jobs/montecarlo/stack-shards/shards');
+    const [fingerprint] = await fs.readdir(shardsDir);
+    expect((await fs.readdir(path.join(shardsDir, fingerprint))).sort()).toEqual(['0.json', '1.json', '2.json', '3.json', 'manifest.json']);
+  }, 180_000);
+
   it('the same job again gets the stored result at once; another job under the used id gets its refusal', async () => {
     const job = { job_id: 'stack-mc', params: { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 100_000, time_steps: 100, seed: 5 } };
     const env = { PUBSUB_EMULATOR_HOST: host, LOCAL_DATA_DIR: dataDir };

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { vendorSamplePath } from '../support/vendorSamples.js';
+import { vendorSamplePath, vendorSamplesAvailable } from '../support/vendorSamples.js';
 
 /** A local HTTP server that answers like EODHD (under /api) and Twelve Data (under /td) from the recorded fixtures. */
 
@@ -18,6 +18,12 @@ export function vendorFixture(vendor: 'eodhd' | 'twelvedata', name: string): unk
 export function vendorText(vendor: 'eodhd' | 'twelvedata', name: string): string {
   return readFileSync(fixturePath(vendor, name), 'utf8');
 }
+
+const TWELVE_DATA_UNKNOWN_SYMBOL = {
+  code: 404,
+  message: '**symbol** or **figi** parameter is missing or invalid. Please provide a valid symbol according to API documentation: https://twelvedata.com/docs#reference-data',
+  status: 'error',
+};
 
 /** `recorded/<file>` is a real recorded response from the vendor samples beside the repo; anything else a synthesized fixture. */
 function fixturePath(vendor: 'eodhd' | 'twelvedata', name: string): string {
@@ -57,12 +63,13 @@ export function recordedVendors(request: RecordedRequest): Reply {
     const name = `${eodhd[1]}-${decodeURIComponent(eodhd[2])}.json`;
     return fixtureExists('eodhd', name)
       ? { body: vendorFixture('eodhd', name) }
-      : { status: 404, body: vendorText('eodhd', 'recorded/error-404-ticker-not-found.txt'), headers: { 'content-type': 'text/html; charset=UTF-8' } };
+      : { status: 404, body: vendorSamplesAvailable ? vendorText('eodhd', 'recorded/error-404-ticker-not-found.txt') : 'Ticker Not Found', headers: { 'content-type': 'text/html; charset=UTF-8' } };
   }
   if (request.path === '/td/time_series') {
     const name = `time_series-${(request.query.symbol ?? '').replace('/', '_')}.json`;
     if (fixtureExists('twelvedata', name)) return { body: vendorFixture('twelvedata', name) };
-    return { status: 404, body: vendorFixture('twelvedata', 'recorded/error-404-symbol-or-figi.json') };
+    // Without the recorded samples, the same body as they have (the API's documented answer).
+    return { status: 404, body: vendorSamplesAvailable ? vendorFixture('twelvedata', 'recorded/error-404-symbol-or-figi.json') : TWELVE_DATA_UNKNOWN_SYMBOL };
   }
   return { status: 404, body: { message: 'no such endpoint' } };
 }

@@ -16,6 +16,8 @@ export interface FunctionUnderTest {
   readonly services: JobServices;
   readonly dataDir: string;
   readonly logLines: string[];
+  /** Where the function listens (http://127.0.0.1:<port>/). */
+  readonly url: string;
   /** POSTs a Pub/Sub CloudEvent (binary mode) whose message.data is `data` (base64 of the job unless `raw`). */
   publish(job: unknown, options?: { raw?: string; messageId?: string }): Promise<{ status: number; messageId: string }>;
   /** POSTs an arbitrary CloudEvent data payload. */
@@ -45,6 +47,7 @@ export async function startFunction(model: ModelDefinition<never>, env: Record<s
     services,
     dataDir,
     logLines,
+    url,
     post,
     async publish(job, options = {}) {
       const messageId = options.messageId ?? randomUUID();

@@ -103,25 +103,68 @@ export function recordBlockBand(brackets: BandBrackets, out: BracketBuffers, blo
 }
 
 /**
+ * What the band percentiles need from the blocks' brackets, however they were gathered: from
+ * one instance's buffers (bandTotalsOf) or merged from shards (shards.ts).
+ */
+export interface BandTotals {
+  /** Interior point j's (1-based) count of values at or above each of its edges, over every block. */
+  atOrAbove(j: number): Float64Array;
+  /** Point j's values inside bracket b, gathered in block order, or null when a block overflowed its room. */
+  bracketValues(j: number, bracket: number, size: number): Float64Array | null;
+}
+
+/** The totals of one instance's buffers. */
+export function bandTotalsOf(brackets: BandBrackets, out: BracketBuffers, blocks: number): BandTotals {
+  return {
+    atOrAbove: (j) => sumAtOrAbove(brackets, out, 0, blocks, j),
+    bracketValues: (j, b, size) => gatherBandBracket(brackets, out, 0, blocks, j, b, size),
+  };
+}
+
+/** Point j's counts at or above each edge over blocks first .. first + blocks - 1. */
+export function sumAtOrAbove(brackets: BandBrackets, out: BracketBuffers, first: number, blocks: number, j: number): Float64Array {
+  const atOrAbove = new Float64Array(BAND_EDGES);
+  for (let block = first; block < first + blocks; block++) {
+    const slot = block * brackets.points + (j - 1);
+    for (let i = 0; i < BAND_EDGES; i++) atOrAbove[i] += out.atOrAbove[slot * BAND_EDGES + i];
+  }
+  return atOrAbove;
+}
+
+/** Point j's values inside bracket b over blocks first .. first + blocks - 1, in block order, or null on overflow. */
+export function gatherBandBracket(
+  brackets: BandBrackets,
+  out: BracketBuffers,
+  first: number,
+  blocks: number,
+  j: number,
+  b: number,
+  size: number,
+): Float64Array | null {
+  const { capacity, points } = brackets;
+  const values = new Float64Array(size);
+  let at = 0;
+  for (let block = first; block < first + blocks; block++) {
+    const slot = (block * points + (j - 1)) * BRACKETS + b;
+    const count = out.filled[slot];
+    if (count > capacity) return null;
+    values.set(out.values.subarray(slot * capacity, slot * capacity + count), at);
+    at += count;
+  }
+  return values;
+}
+
+/** Brackets per band point. */
+export const BAND_BRACKETS = BRACKETS;
+
+/**
  * The order statistics `ranks` (0-based, over all `simulations` paths) of interior point j
  * from the blocks' brackets, or undefined when one falls outside its bracket or a bracket
  * overflowed a block's room: the caller then selects over the whole store.
  */
-export function bracketedOrderStatistics(
-  brackets: BandBrackets,
-  out: BracketBuffers,
-  blocks: number,
-  simulations: number,
-  j: number,
-  ranks: readonly number[],
-): Float64Array | undefined {
-  const { capacity, points } = brackets;
+export function bracketedOrderStatistics(totals: BandTotals, simulations: number, j: number, ranks: readonly number[]): Float64Array | undefined {
   // Region r holds the values with exactly r edges at or below them: 2k + 1 is bracket k.
-  const atOrAbove = new Float64Array(BAND_EDGES);
-  for (let block = 0; block < blocks; block++) {
-    const slot = block * points + (j - 1);
-    for (let i = 0; i < BAND_EDGES; i++) atOrAbove[i] += out.atOrAbove[slot * BAND_EDGES + i];
-  }
+  const atOrAbove = totals.atOrAbove(j);
   const regionSize = (r: number) => (r === 0 ? simulations : atOrAbove[r - 1]) - (r === BAND_EDGES ? 0 : atOrAbove[r]);
   const result = new Float64Array(ranks.length);
   const gathered = new Map<number, Float64Array>();
@@ -133,15 +176,9 @@ export function bracketedOrderStatistics(
     const b = (region - 1) / 2;
     let inBracket = gathered.get(b);
     if (!inBracket) {
-      inBracket = new Float64Array(regionSize(region));
-      let at = 0;
-      for (let block = 0; block < blocks; block++) {
-        const slot = (block * points + (j - 1)) * BRACKETS + b;
-        const count = out.filled[slot];
-        if (count > capacity) return undefined;
-        inBracket.set(out.values.subarray(slot * capacity, slot * capacity + count), at);
-        at += count;
-      }
+      const values = totals.bracketValues(j, b, regionSize(region));
+      if (!values) return undefined;
+      inBracket = values;
       gathered.set(b, inBracket);
     }
     result[i] = selectRanks(inBracket, [ranks[i] - before])[0];

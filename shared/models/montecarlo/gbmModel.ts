@@ -1,6 +1,7 @@
 import { runSimulation, type RunOptions } from './parallelRunner.js';
 import { SAMPLE_PATHS, bandStepsFor, type SimulationPlan } from './simulation.js';
 import type { BandPercentiles, PortfolioRisk, TerminalSummary } from './statistics.js';
+import type { JobStatistics } from './statisticsTasks.js';
 import { correlationFactor } from './correlationFactor.js';
 
 /** One simulated asset's GBM parameters (annual drift mu and volatility sigma). */
@@ -55,17 +56,11 @@ export interface MonteCarloOutcome {
   readonly threads: number;
 }
 
-/**
- * Simulates correlated GBM paths and summarizes terminal prices, portfolio risk and
- * percentile bands of the portfolio value. Bit-identical for a seed whatever the threads.
- * @param spec validated parameters (see job.ts for validation and limits)
- * @param options threads, progress callback, worker script
- * @throws JobError invalid_job when the correlation is degenerate
- */
-export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = {}): Promise<MonteCarloOutcome> {
+/** The simulation plan of a spec: its numbers as the blocks read them. */
+export function simulationPlanOf(spec: MonteCarloSpec): SimulationPlan {
   const k = spec.assets.length;
   const names = spec.assets.map((a) => a.name);
-  const plan: SimulationPlan = {
+  return {
     seed: spec.seed,
     simulations: spec.simulations,
     timeSteps: spec.timeSteps,
@@ -78,8 +73,24 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
     weights: Float64Array.from(spec.weights),
     bandSteps: bandStepsFor(spec.timeSteps, spec.simulations),
   };
-  const n = spec.simulations;
+}
+
+/**
+ * Simulates correlated GBM paths and summarizes terminal prices, portfolio risk and
+ * percentile bands of the portfolio value. Bit-identical for a seed whatever the threads.
+ * @param spec validated parameters (see job.ts for validation and limits)
+ * @param options threads, progress callback, worker script
+ * @throws JobError invalid_job when the correlation is degenerate
+ */
+export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = {}): Promise<MonteCarloOutcome> {
+  const plan = simulationPlanOf(spec);
   const { buffers, statistics, threads } = await runSimulation(plan, spec.confidenceLevels, options);
+  return { result: monteCarloResult(spec, plan, statistics, buffers.samplePaths), threads };
+}
+
+/** The contract's result from a plan's statistics and sample paths (one instance's or merged shards'). */
+export function monteCarloResult(spec: MonteCarloSpec, plan: SimulationPlan, statistics: JobStatistics, samplePaths: Float64Array): MonteCarloResult {
+  const n = spec.simulations;
   const symbols: Record<string, SymbolResult> = {};
   spec.assets.forEach((asset, a) => {
     const { terminal, probabilityOfLoss } = statistics.assets[a];
@@ -103,11 +114,6 @@ export async function runMonteCarlo(spec: MonteCarloSpec, options: RunOptions = 
   });
 
   const points = steps.length;
-  const sample_paths = Array.from({ length: Math.min(SAMPLE_PATHS, n) }, (_, p) =>
-    Array.from(buffers.samplePaths.subarray(p * points, (p + 1) * points)),
-  );
-  return {
-    result: { symbols, portfolio: statistics.portfolio.risk, bands, sample_paths },
-    threads,
-  };
+  const sample_paths = Array.from({ length: Math.min(SAMPLE_PATHS, n) }, (_, p) => Array.from(samplePaths.subarray(p * points, (p + 1) * points)));
+  return { symbols, portfolio: statistics.portfolio.risk, bands, sample_paths };
 }

@@ -8,7 +8,8 @@
  * WebAssembly kernel of `shared/numerics/random/`), `parallelRunner.ts`/`worker.ts`/
  * `sharedJob.ts` (worker threads claiming blocks), `statistics*.ts`, `blockMoments.ts`,
  * `bandBrackets.ts`/`terminalBrackets.ts`/`quantileBrackets.ts` (exact percentiles without
- * storing every path), `chart.ts` (fan chart); this file is the job: params, resolution,
+ * storing every path), `shards.ts`/`shardedRun.ts` (a job split into shards, merged to the
+ * same numbers), `chart.ts` (fan chart); this file is the job: params, resolution,
  * result document. Same seed, same numbers, whatever the thread count.
  */
 import { randomInt } from 'node:crypto';
@@ -21,7 +22,10 @@ import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '..
 import { alignOnCommonDates } from '../../prices/history.js';
 import { calibrateFromHistory, type Calibration } from './calibration.js';
 import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
-import { checkSimulationLimits } from './limits.js';
+import { checkShardedLimits, checkSimulationLimits, MAX_SHARDS, minimumShards } from './limits.js';
+import { MIN_BRACKETED_SIMULATIONS } from './quantileBrackets.js';
+import { memoryShardStates, runShardsInProcess, splitJob } from './shardedRun.js';
+import { coordinateShards, folderShardStates, runShardTask, SHARD_TASK_KIND } from './shardTasks.js';
 import type { RunOptions } from './parallelRunner.js';
 
 /** Weights must sum to 1 within this (a typed 1/3 + 1/3 + 1/3 is off by ~1e-16). */
@@ -42,6 +46,11 @@ const paramsSchema = z
     volatility: z.number().min(0).max(10).optional(),
     /** An array in symbols order, or an object keyed by symbol (every symbol, no other key). */
     weights: z.union([z.array(z.number().finite()).min(1), z.record(z.string(), z.number().finite())]).optional(),
+    /**
+     * Default: with a shard topic (MC_SHARD_TOPIC), the fewest shards within one instance's
+     * limits (1 for every job one instance can run); without one, 1.
+     */
+    shards: z.number().int().min(1).max(MAX_SHARDS).optional(),
     confidence_levels: z
       .array(z.number().gt(0).lt(1))
       .min(1)
@@ -69,6 +78,11 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
     name: 'montecarlo',
     params: paramsSchema,
     symbolsOptional: true,
+    // Shard tasks of sharded jobs, from the shard topic (shardTasks.ts).
+    tasks: {
+      kind: SHARD_TASK_KIND,
+      run: (data, context) => runShardTask(data, context.jobFiles, context.log, { threads: context.config.MC_THREADS, workerUrl: options.workerUrl }),
+    },
     async run(job: Job<MonteCarloParams>, context: ModelContext): Promise<ModelOutput> {
       const params = job.params;
       const singleAsset = job.symbols.length === 0;
@@ -97,7 +111,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         if (params.weights !== undefined && !isUnitWeight(params.weights)) {
           throw new JobError('invalid_job', 'params.weights applies to symbols; a single-asset job (no symbols) has no weights to set.');
         }
-        checkSimulationLimits(params.simulations, timeSteps, 1);
+        if (shardsOf(params, 1, context) === 1) checkSimulationLimits(params.simulations, timeSteps, 1);
         names = ['asset'];
         spec = {
           ...common,
@@ -125,7 +139,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         if (Math.abs(sum - 1) > WEIGHT_SUM_TOLERANCE) {
           throw new JobError('invalid_job', `params.weights sum to ${sum}, not 1 (tolerance ${WEIGHT_SUM_TOLERANCE}).`);
         }
-        checkSimulationLimits(params.simulations, timeSteps, k);
+        if (shardsOf(params, k, context) === 1) checkSimulationLimits(params.simulations, timeSteps, k);
         const histories = await context.history(job.symbols);
         assetClasses = Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null]));
         calibration = calibrateFromHistory(alignOnCommonDates(histories), params.periods_per_year);
@@ -147,7 +161,8 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
           context.progress?.(fraction);
         },
       };
-      const { result, threads } = await runMonteCarlo(spec, runOptions);
+      const shards = shardsOf(params, spec.assets.length, context);
+      const { result, threads, shards: shardsRun } = shards === 1 ? { ...(await runMonteCarlo(spec, runOptions)), shards: 1 } : await runSharded(job.job_id, spec, shards, runOptions, context);
 
       const byName = (values: readonly number[]) => Object.fromEntries(names.map((n, a) => [n, values[a]]));
       const inputs: Record<string, unknown> = {
@@ -169,6 +184,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         confidence_levels: spec.confidenceLevels,
         band_time_points: result.bands.map((b) => b.t),
         threads,
+        shards: shardsRun,
       };
 
       const metrics: Metric[] = [];
@@ -203,6 +219,47 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       };
     },
   };
+}
+
+/** The job's shards: params.shards, else by size where shards can travel (see the params schema). */
+function shardsOf(params: MonteCarloParams, symbols: number, context: ModelContext): number {
+  if (params.shards !== undefined) return params.shards;
+  return context.config.MC_SHARD_TOPIC && context.publish ? minimumShards(params.simulations, params.time_steps, symbols) : 1;
+}
+
+/**
+ * A job of more than one shard: checked against the sharded limits, then split, each shard
+ * simulated and its partial state stored in the job's folder (`shards/<fingerprint>/<i>.json`,
+ * create-only: a delivery after a crash finds the shards done so far and simulates only the
+ * rest), and merged (the result is the same numbers as one instance's). With MC_SHARD_TOPIC
+ * the shards are published as tasks to that topic and run on other instances
+ * (shardTasks.ts); without it, here, one after another.
+ */
+async function runSharded(jobId: string, spec: MonteCarloSpec, shards: number, runOptions: RunOptions, context: ModelContext) {
+  const k = spec.assets.length;
+  const bracketed = k === 1 && spec.assets[0].volatility > 0 && spec.simulations >= MIN_BRACKETED_SIMULATIONS;
+  checkShardedLimits(spec.simulations, spec.timeSteps, k, shards, bracketed);
+  const { log, jobFiles: files, publish, config } = context;
+  const onShard = async (done: number, count: number, simulated?: boolean) => {
+    const message = simulated === undefined ? 'Shard done.' : simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).';
+    log.info(message, { shards_done: done, shards: count });
+    context.progress?.(done / count, { shards_done: done, shards: count });
+  };
+  const topic = config.MC_SHARD_TOPIC;
+  if (files && publish && topic) {
+    return coordinateShards(spec, shards, {
+      ...runOptions,
+      jobId,
+      files,
+      publish: (data, attributes) => publish(topic, data, attributes),
+      budgetMs: config.MC_SHARD_BUDGET_SECONDS * 1000,
+      log,
+      onShard,
+    });
+  }
+  const split = splitJob(spec, shards);
+  log.info('Sharded job: simulating its shards in this process.', { shards: split.ranges.length });
+  return runShardsInProcess(spec, split, files ? folderShardStates(files, split.fingerprint) : memoryShardStates(), { ...runOptions, onShard });
 }
 
 /**

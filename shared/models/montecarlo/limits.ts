@@ -75,3 +75,84 @@ export function checkSimulationLimits(simulations: number, timeSteps: number, sy
     );
   }
 }
+
+/** Most path-steps of a sharded job (simulations x time_steps x symbols). */
+export const MAX_SHARDED_PATH_STEPS = 1e12;
+
+/** Most shards of a job (the contract's range). */
+export const MAX_SHARDS = 1000;
+
+/**
+ * Most paths of a sharded one-asset job: each of at most MAX_SHARDS shards within one
+ * instance's MAX_SIMULATIONS. The merge keeps ~200 bytes a block (moments and the return
+ * sums the expected shortfall needs): 5e9 paths are ~1.2 million blocks, ~250 MB.
+ */
+export const MAX_SHARDED_SIMULATIONS = MAX_SHARDS * MAX_SIMULATIONS;
+
+/** Paths in the largest of `shards` shards (whole blocks, split as evenly as they allow). */
+export function largestShardPaths(simulations: number, shards: number): number {
+  const blocks = Math.ceil(simulations / BLOCK_SIZE);
+  return Math.min(simulations, Math.ceil(blocks / Math.min(shards, blocks)) * BLOCK_SIZE);
+}
+
+/**
+ * The fewest shards that keep every shard of a job within one instance's limits: one when
+ * one instance can run it.
+ */
+export function minimumShards(simulations: number, timeSteps: number, symbols: number): number {
+  const pathSteps = simulations * timeSteps * symbols;
+  if (simulations <= MAX_SIMULATIONS && pathSteps <= MAX_PATH_STEPS && simulations * (symbols + 1) <= MAX_TERMINAL_VALUES) return 1;
+  let shards = Math.max(Math.ceil(pathSteps / MAX_PATH_STEPS), Math.ceil(simulations / MAX_SIMULATIONS));
+  const fits = (count: number) => {
+    const paths = largestShardPaths(simulations, count);
+    return paths <= MAX_SIMULATIONS && paths * timeSteps * symbols <= MAX_PATH_STEPS;
+  };
+  while (shards < MAX_SHARDS && !fits(shards)) shards++;
+  return Math.min(shards, MAX_SHARDS);
+}
+
+/**
+ * Rejects a sharded job (shards > 1) that is too large: beyond MAX_SHARDED_PATH_STEPS, a
+ * shard beyond one instance's limits, or a merge beyond one instance's memory (several
+ * symbols, or one asset without volatility, keep one instance's stores).
+ * @param bracketed whether the job's percentiles come from brackets (one asset, volatility > 0)
+ * @throws JobError invalid_job naming the parameter and the limit
+ */
+export function checkShardedLimits(simulations: number, timeSteps: number, symbols: number, shards: number, bracketed: boolean): void {
+  if (timeSteps > MAX_TIME_STEPS) {
+    throw new JobError('invalid_job', `params.time_steps is ${timeSteps}; the limit is ${MAX_TIME_STEPS} per path.`);
+  }
+  const pathSteps = simulations * timeSteps * symbols;
+  if (pathSteps > MAX_SHARDED_PATH_STEPS) {
+    throw new JobError(
+      'invalid_job',
+      `params.simulations x params.time_steps x symbols is ${pathSteps.toExponential(2)}; the limit is ${MAX_SHARDED_PATH_STEPS.toExponential(0)} for a sharded job: lower simulations or time_steps.`,
+    );
+  }
+  if (!bracketed) {
+    // The merge keeps every terminal value, as one instance does.
+    if (simulations > MAX_SIMULATIONS) {
+      throw new JobError(
+        'invalid_job',
+        `params.simulations is ${simulations}; the limit is ${MAX_SIMULATIONS} for ${symbols > 1 ? 'several symbols' : 'one asset without volatility'}, sharded or not (the merge keeps every terminal value): lower simulations, or raise time_steps instead.`,
+      );
+    }
+    if (simulations * (symbols + 1) > MAX_TERMINAL_VALUES) {
+      throw new JobError(
+        'invalid_job',
+        `params.simulations x (symbols + 1) is ${simulations * (symbols + 1)}; the limit is ${MAX_TERMINAL_VALUES} stored terminal values, sharded or not (instance memory): lower simulations or the number of symbols.`,
+      );
+    }
+  } else if (simulations > MAX_SHARDED_SIMULATIONS) {
+    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SHARDED_SIMULATIONS.toExponential(0)} for a sharded job.`);
+  }
+  const paths = largestShardPaths(simulations, shards);
+  const shardSteps = paths * timeSteps * symbols;
+  if (paths > MAX_SIMULATIONS || shardSteps > MAX_PATH_STEPS) {
+    const needed = minimumShards(simulations, timeSteps, symbols);
+    throw new JobError(
+      'invalid_job',
+      `params.shards is ${shards}: a shard would simulate ${paths} paths (${shardSteps.toExponential(2)} path-steps); the limit per shard is ${MAX_SIMULATIONS} paths and ${MAX_PATH_STEPS.toExponential(0)} path-steps (one instance's memory and timeout): use at least ${needed} shards.`,
+    );
+  }
+}

@@ -11,7 +11,7 @@ import {
   simulateClaimedBlocksYielding,
   type SharedJob,
 } from './sharedJob.js';
-import { allocateBuffers, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
+import { allocateBuffers, blockCount, type BlockRange, type SimulationBuffers, type SimulationPlan } from './simulation.js';
 import { readStatistics, statisticsLayout, type JobStatistics } from './statisticsTasks.js';
 import type { WorkerMessage } from './worker.js';
 
@@ -79,25 +79,63 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
     buffers: allocateBuffers(plan, shared, options.brackets === false ? null : { confidenceLevels }),
     counters: new Int32Array(new Buffer(4 * COUNTERS)),
     blocks,
+    firstBlock: 0,
     confidenceLevels: Float64Array.from(confidenceLevels),
     layout,
     statistics: new Float64Array(new Buffer(8 * layout.length)),
     job: ++jobCount,
   };
-  const reportProgress = progressReporter(blocks, options.onProgress);
-  const blocksDone = () => Math.min(blocks, Atomics.load(job.counters, BLOCKS_DONE));
+  await runSharedJob(job, threads, options);
   // Brackets that missed leave NaN statistics (statisticsTasks.ts): a 1e-15 event for the
   // law they assume, so simulating again, with stores, costs nothing on average.
-  const outcome = (): RunOutcome | Promise<RunOutcome> => {
-    if ((job.buffers.bandBrackets || job.buffers.terminalBrackets) && job.statistics.some(Number.isNaN)) {
-      return runSimulation(plan, confidenceLevels, { ...options, brackets: false });
-    }
-    return { buffers: job.buffers, statistics: readStatistics(layout, confidenceLevels, job.statistics), threads };
+  if ((job.buffers.bandBrackets || job.buffers.terminalBrackets) && job.statistics.some(Number.isNaN)) {
+    return runSimulation(plan, confidenceLevels, { ...options, brackets: false });
+  }
+  return { buffers: job.buffers, statistics: readStatistics(layout, confidenceLevels, job.statistics), threads };
+}
+
+/**
+ * Simulates blocks `range.first` .. `range.first + range.blocks - 1` of `plan` into buffers
+ * of their own (allocateBuffers with the range), on the same threads as runSimulation and
+ * with the same brackets, but computes no statistics: a shard's part of a job (shards.ts).
+ * Each block's output depends only on (seed, block index), so the buffers hold exactly the
+ * numbers one instance's buffers hold for those blocks.
+ */
+export async function runShardSimulation(
+  plan: SimulationPlan,
+  confidenceLevels: readonly number[],
+  range: BlockRange,
+  options: RunOptions = {},
+): Promise<{ readonly buffers: SimulationBuffers; readonly threads: number }> {
+  const slice: SimulationPlan = { ...plan, simulations: range.paths };
+  const threads = threadsFor(slice, options.threads);
+  const shared = threads > 1;
+  const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
+  const layout = { ...statisticsLayout(plan, confidenceLevels.length), tasks: 0 };
+  const job: SharedJob = {
+    plan,
+    buffers: allocateBuffers(plan, shared, options.brackets === false ? null : { confidenceLevels }, range),
+    counters: new Int32Array(new Buffer(4 * COUNTERS)),
+    blocks: range.blocks,
+    firstBlock: range.first,
+    confidenceLevels: Float64Array.from(confidenceLevels),
+    layout,
+    statistics: new Float64Array(0),
+    job: ++jobCount,
   };
-  if (!shared) {
+  await runSharedJob(job, threads, options);
+  return { buffers: job.buffers, threads };
+}
+
+/** Simulates every block of `job` and runs its statistics tasks, inline or with `threads - 1` pooled workers. */
+async function runSharedJob(job: SharedJob, threads: number, options: RunOptions): Promise<void> {
+  const { blocks } = job;
+  const reportProgress = progressReporter(blocks, options.onProgress);
+  const blocksDone = () => Math.min(blocks, Atomics.load(job.counters, BLOCKS_DONE));
+  if (threads <= 1) {
     await simulateClaimedBlocksYielding(job, () => reportProgress(blocksDone()));
     runClaimedStatistics(job);
-    return outcome();
+    return;
   }
 
   let allSimulated: () => void = () => {};
@@ -124,7 +162,6 @@ export async function runSimulation(plan: SimulationPlan, confidenceLevels: read
     finished.catch(() => undefined);
     throw error;
   }
-  return outcome();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { simulateBlock, type SimulationBuffers, type SimulationPlan } from './simulation.js';
-import { runStatisticsTask, type StatisticsLayout } from './statisticsTasks.js';
+import { runStatisticsTask, statisticsInputsOf, type StatisticsLayout } from './statisticsTasks.js';
 
 /**
  * One job as every thread that works on it sees it: the plan, shared outputs and counters.
@@ -16,6 +16,8 @@ export interface SharedJob {
    */
   readonly counters: Int32Array;
   readonly blocks: number;
+  /** The plan's block that claim 0 simulates: 0, or a shard's first block (shards.ts). */
+  readonly firstBlock: number;
   readonly confidenceLevels: Float64Array;
   readonly layout: StatisticsLayout;
   /** The statistics tasks' numbers (statisticsTasks.ts). */
@@ -36,7 +38,7 @@ export const BLOCKS_ABORTED = 1 << 30;
 export function simulateClaimedBlocks(job: SharedJob, onBlock: () => void): void {
   const { counters, blocks } = job;
   for (let block = Atomics.add(counters, NEXT_BLOCK, 1); block < blocks; block = Atomics.add(counters, NEXT_BLOCK, 1)) {
-    simulateBlock(job.plan, block, job.buffers);
+    simulateBlock(job.plan, job.firstBlock + block, job.buffers);
     Atomics.add(counters, BLOCKS_DONE, 1);
     Atomics.notify(counters, BLOCKS_DONE);
     onBlock();
@@ -53,7 +55,7 @@ export function simulateClaimedBlocks(job: SharedJob, onBlock: () => void): void
 export async function simulateClaimedBlocksYielding(job: SharedJob, onBlock: () => boolean): Promise<void> {
   const { counters, blocks } = job;
   for (let block = Atomics.add(counters, NEXT_BLOCK, 1); block < blocks; block = Atomics.add(counters, NEXT_BLOCK, 1)) {
-    simulateBlock(job.plan, block, job.buffers);
+    simulateBlock(job.plan, job.firstBlock + block, job.buffers);
     Atomics.add(counters, BLOCKS_DONE, 1);
     Atomics.notify(counters, BLOCKS_DONE);
     if (onBlock()) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -63,7 +65,9 @@ export async function simulateClaimedBlocksYielding(job: SharedJob, onBlock: () 
 /** Runs statistics tasks until none is left to claim. Every path must be simulated. */
 export function runClaimedStatistics(job: SharedJob): void {
   const { counters, layout } = job;
+  if (layout.tasks === 0) return; // a shard's run: its statistics come after the merge
+  const inputs = statisticsInputsOf(job.plan, job.buffers);
   for (let task = Atomics.add(counters, NEXT_TASK, 1); task < layout.tasks; task = Atomics.add(counters, NEXT_TASK, 1)) {
-    runStatisticsTask(task, job.plan, job.buffers, job.confidenceLevels, layout, job.statistics);
+    runStatisticsTask(task, job.plan, inputs, job.confidenceLevels, layout, job.statistics);
   }
 }

@@ -61,6 +61,25 @@ export interface SimulationBuffers {
   readonly terminalBrackets?: { readonly spec: TerminalBrackets; readonly buffers: TerminalBracketBuffers };
   /** Region counts and bracket values of a log store's band points (bandBrackets.ts). */
   readonly bandBrackets?: { readonly spec: BandBrackets; readonly buffers: BracketBuffers };
+  /**
+   * The blocks these buffers hold, when they hold a shard's range only (shards.ts): per-block
+   * slots are counted from `range.first`, and the stores are laid out over the range's
+   * `range.paths` paths instead of the plan's. Absent: every block of the plan.
+   */
+  readonly range?: BlockRange;
+}
+
+/** A run of consecutive blocks: `first` .. `first + blocks - 1`, `paths` paths in all. */
+export interface BlockRange {
+  readonly first: number;
+  readonly blocks: number;
+  readonly paths: number;
+}
+
+/** The range of blocks `first` .. `first + blocks - 1` of a plan (the last block may be short). */
+export function blockRange(plan: SimulationPlan, first: number, blocks: number): BlockRange {
+  const from = first * BLOCK_SIZE;
+  return { first, blocks, paths: Math.max(0, Math.min(plan.simulations, (first + blocks) * BLOCK_SIZE) - from) };
 }
 
 /**
@@ -102,18 +121,25 @@ export function blockCount(plan: SimulationPlan): number {
  * from the brackets; in the rare case they cannot, the job is simulated again with stores
  * (runSimulation). `brackets` null: stores only.
  */
-export function allocateBuffers(plan: SimulationPlan, shared: boolean, brackets: { readonly confidenceLevels: readonly number[] } | null): SimulationBuffers {
+export function allocateBuffers(
+  plan: SimulationPlan,
+  shared: boolean,
+  brackets: { readonly confidenceLevels: readonly number[] } | null,
+  range?: BlockRange,
+): SimulationBuffers {
   const Buffer = shared ? SharedArrayBuffer : ArrayBuffer;
-  const n = plan.simulations;
+  // The brackets are placed for the whole job (their widths depend on its path count);
+  // only the slots and stores are the range's.
+  const n = range ? range.paths : plan.simulations;
   const points = plan.bandSteps.length;
-  const blocks = blockCount(plan);
+  const blocks = range ? range.blocks : blockCount(plan);
   const law = plan.bracketLaw ?? { drift: plan.drift[0], volatility: plan.volatility[0] };
   const logStore = brackets !== null && bandsHoldLogs(plan);
   const bandTimes = Array.from(plan.bandSteps.subarray(1, -1), (step) => (step * plan.horizonYears) / plan.timeSteps);
   const bandProbabilities = Object.values(BAND_PERCENTILES);
-  const band = logStore ? bandBracketsFor(n, law.drift, law.volatility, bandTimes, bandProbabilities) : undefined;
+  const band = logStore ? bandBracketsFor(plan.simulations, law.drift, law.volatility, bandTimes, bandProbabilities) : undefined;
   const wanted = [...Object.values(TERMINAL_PERCENTILES), ...bandProbabilities, ...(brackets?.confidenceLevels ?? []).map((c) => 1 - c)];
-  const terminal = logStore ? terminalBracketsFor(n, law.drift, law.volatility, plan.horizonYears, wanted) : undefined;
+  const terminal = logStore ? terminalBracketsFor(plan.simulations, law.drift, law.volatility, plan.horizonYears, wanted) : undefined;
   return {
     ...(band && { bandBrackets: { spec: band, buffers: allocateBracketBuffers(band, blocks, shared) } }),
     ...(terminal && { terminalBrackets: { spec: terminal, buffers: allocateTerminalBracketBuffers(terminal, blocks, shared) } }),
@@ -122,6 +148,7 @@ export function allocateBuffers(plan: SimulationPlan, shared: boolean, brackets:
     bandValues: new Float32Array(new Buffer(band ? 0 : 4 * n * Math.max(0, points - 2))),
     samplePaths: new Float64Array(new Buffer(8 * Math.min(SAMPLE_PATHS, n) * points)),
     blockMoments: new Float64Array(new Buffer(8 * blocks * (plan.assets + 1) * MOMENT_FIELDS)),
+    ...(range && { range }),
   };
 }
 
@@ -147,6 +174,12 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
   const n = Math.min(BLOCK_SIZE, sims - start);
   if (n <= 0) return;
   const gen = BlockNormals.forBlock(plan.seed, block);
+  // Where this block's numbers go: its slot among the buffers' blocks, its first path
+  // among their paths, and the stores' stride (the same as block, start and sims when the
+  // buffers hold every block).
+  const slot = block - (out.range?.first ?? 0);
+  const local = slot * BLOCK_SIZE;
+  const stride = out.range?.paths ?? sims;
   const dt = plan.horizonYears / plan.timeSteps;
   const driftStep = Float64Array.from(plan.drift, (mu, a) => (mu - 0.5 * plan.volatility[a] ** 2) * dt);
   const volStep = Float64Array.from(plan.volatility, (sigma) => sigma * Math.sqrt(dt));
@@ -182,9 +215,9 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
       }
     }
     if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
-      const offset = (nextPoint - 1) * sims + start;
+      const offset = (nextPoint - 1) * stride + local;
       if (bandsHoldLogs(plan)) {
-        if (out.bandBrackets) recordBlockBand(out.bandBrackets.spec, out.bandBrackets.buffers, block, nextPoint, logs, n);
+        if (out.bandBrackets) recordBlockBand(out.bandBrackets.spec, out.bandBrackets.buffers, slot, nextPoint, logs, n);
         else out.bandValues.set(logs.subarray(0, n), offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
@@ -203,26 +236,26 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     const s0 = plan.initialPrices[0];
     const w = plan.weights[0];
     const terminal = out.terminalBrackets;
-    const prices = terminal ? blockPrices.subarray(0, n) : out.terminalPrices.subarray(start, start + n);
-    const values = terminal ? blockValues.subarray(0, n) : out.portfolioTerminal.subarray(start, start + n);
+    const prices = terminal ? blockPrices.subarray(0, n) : out.terminalPrices.subarray(local, local + n);
+    const values = terminal ? blockValues.subarray(0, n) : out.portfolioTerminal.subarray(local, local + n);
     for (let p = 0; p < n; p++) {
       const e = Math.exp(logs[p]);
       prices[p] = s0 * e;
       values[p] = 0 + w * e;
     }
-    if (terminal) recordBlockTerminal(terminal.spec, terminal.buffers, block, logs, values, n);
-    recordTerminalMoments(out, block, 0, 1, prices, values, s0, samples, points);
+    if (terminal) recordBlockTerminal(terminal.spec, terminal.buffers, slot, logs, values, n);
+    recordTerminalMoments(out, slot, 0, 1, prices, values, s0, samples, points);
   } else {
     for (let a = 0; a < k; a++) {
       const s0 = plan.initialPrices[a];
-      for (let p = 0; p < n; p++) out.terminalPrices[a * sims + start + p] = s0 * Math.exp(logs[a * n + p]);
+      for (let p = 0; p < n; p++) out.terminalPrices[a * stride + local + p] = s0 * Math.exp(logs[a * n + p]);
     }
-    for (let p = 0; p < n; p++) out.portfolioTerminal[start + p] = portfolioValue(plan.weights, logs, k, n, p);
+    for (let p = 0; p < n; p++) out.portfolioTerminal[local + p] = portfolioValue(plan.weights, logs, k, n, p);
     for (let a = 0; a < k; a++) {
-      const prices = out.terminalPrices.subarray(a * sims + start, a * sims + start + n);
-      recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, (block * (k + 1) + a) * MOMENT_FIELDS);
+      const prices = out.terminalPrices.subarray(a * stride + local, a * stride + local + n);
+      recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, (slot * (k + 1) + a) * MOMENT_FIELDS);
     }
-    recordTerminalMoments(out, block, k, k, null, out.portfolioTerminal.subarray(start, start + n), 0, samples, points);
+    recordTerminalMoments(out, slot, k, k, null, out.portfolioTerminal.subarray(local, local + n), 0, samples, points);
   }
 }
 

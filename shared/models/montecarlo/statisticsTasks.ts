@@ -1,6 +1,6 @@
-import { bracketedOrderStatistics } from './bandBrackets.js';
+import { bandTotalsOf, bracketedOrderStatistics, type BandTotals } from './bandBrackets.js';
 import { combineBlockMoments, MOMENT_FIELDS } from './blockMoments.js';
-import { TerminalRegions } from './terminalBrackets.js';
+import { TerminalRegions, terminalTotalsOf, type TerminalTotals } from './terminalBrackets.js';
 import { bandLogWeight, blockCount, type SimulationBuffers, type SimulationPlan } from './simulation.js';
 import {
   BAND_PERCENTILES,
@@ -70,24 +70,55 @@ function bandOffset(layout: StatisticsLayout, j: number): number {
 }
 
 /**
- * Runs task `task` (0 <= task < layout.tasks) on the simulated buffers, writing its
+ * What the statistics tasks read: every block's moments (block order), the stores, and for
+ * a one-asset job the brackets' totals. One instance's buffers give it directly
+ * (statisticsInputsOf); merged shards build the same numbers (shards.ts).
+ */
+export interface StatisticsInputs {
+  readonly blockMoments: Float64Array;
+  /** Asset-major terminal prices over every path, or empty with terminal brackets. */
+  readonly terminalPrices: Float64Array;
+  readonly portfolioTerminal: Float64Array;
+  /** Point-major interior band values over every path, or empty with band brackets. */
+  readonly bandValues: Float32Array;
+  /** The terminal brackets' totals (built when a task asks). */
+  readonly terminal?: () => TerminalTotals;
+  readonly band?: BandTotals;
+}
+
+/** The statistics inputs of buffers that hold every block of `plan`. */
+export function statisticsInputsOf(plan: SimulationPlan, buffers: SimulationBuffers): StatisticsInputs {
+  const blocks = blockCount(plan);
+  const { terminalBrackets: terminal, bandBrackets: band } = buffers;
+  return {
+    blockMoments: buffers.blockMoments,
+    terminalPrices: buffers.terminalPrices,
+    portfolioTerminal: buffers.portfolioTerminal,
+    bandValues: buffers.bandValues,
+    ...(terminal && { terminal: () => terminalTotalsOf(terminal.spec, terminal.buffers, blocks) }),
+    ...(band && { band: bandTotalsOf(band.spec, band.buffers, blocks) }),
+  };
+}
+
+/**
+ * Runs task `task` (0 <= task < layout.tasks) on the simulated values, writing its
  * numbers to `out`. Tasks are numbered largest first (terminal summaries, then the band
  * points), so threads taking them in order share the work evenly.
  */
 export function runStatisticsTask(
   task: number,
   plan: SimulationPlan,
-  buffers: SimulationBuffers,
+  buffers: StatisticsInputs,
   confidenceLevels: ArrayLike<number>,
   layout: StatisticsLayout,
   out: Float64Array,
 ): void {
   const n = plan.simulations;
   const stride = (plan.assets + 1) * MOMENT_FIELDS;
-  const terminal = buffers.terminalBrackets;
+  const terminal = buffers.terminal;
   // One asset with terminal brackets: order statistics of x_T, mapped to S or V (the same
   // expressions simulateBlock evaluates); else the stored values.
-  const regions = terminal && task <= layout.assets ? new TerminalRegions(terminal.spec, terminal.buffers, blockCount(plan)) : undefined;
+  const regions = terminal && task <= layout.assets ? new TerminalRegions(terminal()) : undefined;
   const fromBrackets = (valueOf: (x: number) => number): OrderStatisticsOf => (ranks) => {
     const stats = new Float64Array(ranks.length);
     for (let i = 0; i < ranks.length; i++) {
@@ -124,8 +155,8 @@ export function runStatisticsTask(
     out.set(numbers, portfolioOffset(layout));
   } else {
     const j = task - layout.assets;
-    const brackets = buffers.bandBrackets;
-    const bracketed = brackets && ((ranks: number[]) => bracketedOrderStatistics(brackets.spec, brackets.buffers, blockCount(plan), n, j, ranks));
+    const totals = buffers.band;
+    const bracketed = totals && ((ranks: number[]) => bracketedOrderStatistics(totals, n, j, ranks));
     interiorBandQuantiles(buffers.bandValues, n, j, out, bandOffset(layout, j), bandLogWeight(plan), bracketed);
   }
 }

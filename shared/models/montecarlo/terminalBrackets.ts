@@ -1,4 +1,4 @@
-import { normalCdf, normalPdf } from '../../numerics/normal.js';
+import { inverseNormalCdf, normalCdf, normalPdf } from '../../numerics/normal.js';
 import { selectRanks } from '../../numerics/quantile.js';
 import { BLOCK_SIZE } from './limits.js';
 import { bracketCapacity, MIN_BRACKETED_SIMULATIONS, quantileBracket } from './quantileBrackets.js';
@@ -142,27 +142,82 @@ export function recordBlockTerminal(spec: TerminalBrackets, out: TerminalBracket
   }
 }
 
+/**
+ * What the terminal statistics need from the blocks' brackets, however they were gathered:
+ * from one instance's buffers (terminalTotalsOf) or merged from shards (shards.ts). The
+ * same totals give the same numbers.
+ */
+export interface TerminalTotals {
+  /** Values per region, over every block. */
+  readonly sizes: Float64Array;
+  /** Blocks in all. */
+  readonly blocks: number;
+  /** Regions 0 .. summedRegions - 1 keep their per-block return sums. */
+  readonly summedRegions: number;
+  /** [block][region < summedRegions][2]: each block's Neumaier sum and compensation. */
+  readonly returnSums: Float64Array;
+  /** The x inside bracket b, gathered in block order, or null when a block overflowed its room. */
+  bracketValues(bracket: number): Float64Array | null;
+}
+
+/** The totals of one instance's buffers (every region's per-block sums). */
+export function terminalTotalsOf(spec: TerminalBrackets, out: TerminalBracketBuffers, blocks: number): TerminalTotals {
+  const sizes = new Float64Array(spec.regions);
+  for (let block = 0; block < blocks; block++) {
+    for (let r = 0; r < spec.regions; r++) sizes[r] += out.counts[block * spec.regions + r];
+  }
+  return {
+    sizes,
+    blocks,
+    summedRegions: spec.regions,
+    returnSums: out.returnSums,
+    bracketValues: (b) => gatherBracket(spec, out, 0, blocks, b, sizes[2 * b + 1]),
+  };
+}
+
+/**
+ * The x inside bracket b of blocks first .. first + blocks - 1, in block order (`size` of
+ * them), or null when a block's share overflowed its room.
+ */
+export function gatherBracket(spec: TerminalBrackets, out: TerminalBracketBuffers, first: number, blocks: number, b: number, size: number): Float64Array | null {
+  const { capacity, brackets } = spec;
+  const values = new Float64Array(size);
+  let at = 0;
+  for (let block = first; block < first + blocks; block++) {
+    const slot = block * brackets + b;
+    const count = out.filled[slot];
+    if (count > capacity) return null;
+    values.set(out.values.subarray(slot * capacity, slot * capacity + count), at);
+    at += count;
+  }
+  return values;
+}
+
+/**
+ * How many regions keep per-block return sums when they must travel (shards): those up to
+ * the bracket of the highest tail quantile `tail` (the expected shortfall sums the regions
+ * below its rank's bracket), and the next gap and bracket for a rank that lands one over.
+ */
+export function summedRegionsFor(spec: TerminalBrackets, drift: number, volatility: number, horizonYears: number, tail: number): number {
+  const mean = (drift - 0.5 * volatility ** 2) * horizonYears;
+  const x = mean + volatility * Math.sqrt(horizonYears) * inverseNormalCdf(tail);
+  const t = (x - spec.low) * spec.scale;
+  const region = t < 0 ? 0 : t >= BINS ? spec.regions - 1 : spec.regionOfBin[t | 0];
+  return Math.min(spec.regions, region + 3);
+}
+
 /** The blocks' regions summed: sizes, and where each rank falls. */
 export class TerminalRegions {
-  private readonly sizes: Float64Array;
   private readonly gathered = new Map<number, Float64Array | null>();
 
-  constructor(
-    private readonly spec: TerminalBrackets,
-    private readonly out: TerminalBracketBuffers,
-    private readonly blocks: number,
-  ) {
-    this.sizes = new Float64Array(spec.regions);
-    for (let block = 0; block < blocks; block++) {
-      for (let r = 0; r < spec.regions; r++) this.sizes[r] += out.counts[block * spec.regions + r];
-    }
-  }
+  constructor(private readonly totals: TerminalTotals) {}
 
   /** The region of rank `rank` (0-based) and the number of values in the regions below it. */
   place(rank: number): { region: number; before: number } {
+    const sizes = this.totals.sizes;
     let before = 0;
     let region = 0;
-    while (before + this.sizes[region] <= rank) before += this.sizes[region++];
+    while (before + sizes[region] <= rank) before += sizes[region++];
     return { region, before };
   }
 
@@ -174,19 +229,7 @@ export class TerminalRegions {
     if (!(region & 1)) return null;
     const cached = this.gathered.get(region);
     if (cached !== undefined) return cached;
-    const b = region >> 1;
-    const { capacity, brackets } = this.spec;
-    const values = new Float64Array(this.sizes[region]);
-    let at = 0;
-    let overflow = false;
-    for (let block = 0; block < this.blocks && !overflow; block++) {
-      const slot = block * brackets + b;
-      const count = this.out.filled[slot];
-      overflow = count > capacity;
-      values.set(this.out.values.subarray(slot * capacity, slot * capacity + Math.min(count, capacity)), at);
-      at += count;
-    }
-    const result = overflow ? null : values;
+    const result = this.totals.bracketValues(region >> 1);
     this.gathered.set(region, result);
     return result;
   }
@@ -210,6 +253,8 @@ export class TerminalRegions {
    */
   returnsUpTo(rank: number, q: number, returnOf: (x: number) => number): { sum: number; count: number } | undefined {
     const { region, before } = this.place(rank);
+    const { blocks, summedRegions, returnSums } = this.totals;
+    if (region > summedRegions) return undefined;
     const values = this.bracketValues(region);
     if (!values) return undefined;
     let sum = 0;
@@ -219,11 +264,11 @@ export class TerminalRegions {
       c += Math.abs(sum) >= Math.abs(r) ? sum - t + r : r - t + sum;
       sum = t;
     };
-    for (let block = 0; block < this.blocks; block++) {
+    for (let block = 0; block < blocks; block++) {
       for (let r = 0; r < region; r++) {
-        const at = 2 * (block * this.spec.regions + r);
-        add(this.out.returnSums[at]);
-        add(this.out.returnSums[at + 1]);
+        const at = 2 * (block * summedRegions + r);
+        add(returnSums[at]);
+        add(returnSums[at + 1]);
       }
     }
     let count = before;
