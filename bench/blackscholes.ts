@@ -2,13 +2,12 @@
  * Black-Scholes throughput: a 100,000-option batch with Greeks (the pure model, one reused
  * output buffer), the same batch through the job's run() (validation excluded, resolution and
  * result objects included), and implied-volatility solves with their iteration counts.
- * Run: npx tsx bench/blackscholes.ts
+ * Then the whole job as a user runs it (npm run --silent job) against the numpy/scipy peer.
+ * Run: npm run bench -- blackscholes (builds first)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import type { Config } from '../shared/config.js';
@@ -17,6 +16,7 @@ import type { ModelContext } from '../shared/job/model.js';
 import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer } from '../shared/models/blackscholes/blackscholes.js';
 import { blackscholesModel, type BlackScholesParams } from '../shared/models/blackscholes/job.js';
 import { impliedVolatility } from '../shared/models/blackscholes/impliedVolatility.js';
+import { alternate, list, measureProcess, median, npmJob, python, root, seconds } from './wholeProcess.js';
 
 const N = 100_000;
 const jStat = createRequire(import.meta.url)('jstat') as { normal: { cdf(x: number, m: number, s: number): number } };
@@ -38,6 +38,31 @@ function makeBatch(): BlackScholesInputs[] {
     });
   }
   return out;
+}
+
+/**
+ * The whole-job batch: the same spread with inputs as quotes come (cents, basis points, four
+ * decimals of a year) and a market price from a volatility 30% off the option's own, so that
+ * every option is priced with Greeks and every quote's implied volatility is solved.
+ */
+function quotedBatch(): Record<string, number | string>[] {
+  const round = (v: number, digits: number) => Number(v.toFixed(digits));
+  let seed = 777;
+  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return makeBatch().map((o) => {
+    const option = {
+      option_type: o.optionType,
+      spot: o.spot,
+      strike: round(o.strike, 2),
+      time_to_expiry: round(o.timeToExpiry, 4),
+      risk_free_rate: round(o.riskFreeRate, 4),
+      dividend_yield: round(o.dividendYield, 4),
+      volatility: round(o.volatility, 4),
+    };
+    const quoteVolatility = option.volatility * (0.7 + 0.6 * next());
+    const price = blackScholes({ ...o, strike: option.strike, timeToExpiry: option.time_to_expiry, riskFreeRate: option.risk_free_rate, dividendYield: option.dividend_yield, volatility: quoteVolatility }).price;
+    return { ...option, market_price: Math.max(0.01, round(price, 2)) };
+  });
 }
 
 function best(runs: number, f: () => void): number {
@@ -112,32 +137,35 @@ for (let r = 0; r < 3; r++) {
   jobMs = Math.min(jobMs, performance.now() - t0);
 }
 
-// The whole job as one process, as a function would run it: the bundled command-line runner
-// decodes the CloudEvent, validates 100,000 options with zod, prices them, writes the result.
-const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '.out', 'blackscholes');
+// The whole job as a user runs it: `npm run --silent job -- blackscholes job.json` (npm, the
+// launcher, the bundled CLI: decode the CloudEvent, validate 100,000 options, price them with
+// Greeks, solve every quote's implied volatility, write result.json, print it), against
+// bench/blackscholes_numpy.py doing the same from the same file with numpy/scipy, alternating.
+const outDir = path.join(root, 'bench', '.out', 'blackscholes');
 mkdirSync(outDir, { recursive: true });
-const jobFile = path.join(outDir, 'job-100k.json');
-writeFileSync(jobFile, JSON.stringify({ ...job, job_id: 'bench-100k' }));
-const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'job.js');
-let processMs = NaN;
-if (existsSync(cli)) {
-  processMs = Infinity;
-  for (let r = 0; r < 3; r++) {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-bs-'));
-    const t0 = performance.now();
-    const run = spawnSync(process.execPath, [cli, 'blackscholes', jobFile], { env: { ...process.env, LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'ERROR' }, stdio: ['ignore', 'ignore', 'inherit'] });
-    const elapsed = performance.now() - t0;
-    if (run.status !== 0) throw new Error(`the 100k-option job failed (exit ${run.status})`);
-    processMs = Math.min(processMs, elapsed);
-  }
-}
+const jobFile = path.join(outDir, 'job-100k-iv.json');
+writeFileSync(jobFile, JSON.stringify({ job_id: 'bench-100k', params: { options: quotedBatch() } }));
+const jobMb = statSync(jobFile).size / 1e6;
+const rounds = Number(process.env.BS_BENCH_ROUNDS ?? 3);
+const whole = alternate(
+  rounds,
+  () => npmJob('blackscholes', jobFile, { LOCAL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-bs-')) }),
+  () => measureProcess(python, [path.join(root, 'bench', 'blackscholes_numpy.py'), jobFile, path.join(outDir, 'numpy-result.json')]),
+);
+const oursSeconds = median(seconds(whole.ours));
+const peerSeconds = median(seconds(whole.peer));
+const oursPeakMb = Math.max(...whole.ours.map((r) => r.maxRssMb));
+const peerPeakMb = Math.max(...whole.peer.map((r) => r.maxRssMb));
+const processMs = oursSeconds * 1000;
 
 const perSecond = (ms: number) => Math.round((N / ms) * 1000);
 console.log(`Black-Scholes, ${N.toLocaleString()} options (best of several runs, one process)`);
 console.log(`  price + 5 Greeks (pure model):   ${modelMs.toFixed(1)} ms  ${perSecond(modelMs).toLocaleString()} options/s`);
 console.log(`  textbook price only, jstat cdf:  ${textbookMs.toFixed(1)} ms  ${perSecond(textbookMs).toLocaleString()} options/s (ratio model/textbook ${(modelMs / textbookMs).toFixed(2)})`);
 console.log(`  job run() (resolve + results + chart): ${jobMs.toFixed(1)} ms  ${perSecond(jobMs).toLocaleString()} options/s`);
-console.log(`  whole job, one process (node dist/cli/job.js: decode, validate, price, write): ${processMs.toFixed(0)} ms  ${perSecond(processMs).toLocaleString()} options/s`);
+console.log(`  whole job with implied vol (${jobMb.toFixed(1)} MB job), npm run --silent job: ${oursSeconds.toFixed(2)} s (median of ${list(seconds(whole.ours))}), peak ${oursPeakMb.toFixed(0)} MB`);
+console.log(`  numpy/scipy peer (bench/blackscholes_numpy.py), same job:  ${peerSeconds.toFixed(2)} s (median of ${list(seconds(whole.peer))}), peak ${peerPeakMb.toFixed(0)} MB`);
+console.log(`  ratio numpy / ours: ${(peerSeconds / oursSeconds).toFixed(2)}x (goal >= 3x, peak < 250 MB); load average ${os.loadavg()[0].toFixed(1)}`);
 console.log(`  implied volatility:              ${ivMs.toFixed(1)} ms  ${perSecond(ivMs).toLocaleString()} solves/s, iterations mean ${meanIterations.toFixed(2)} max ${maxIterations}, failures ${failures}`);
 if (sink === 42) console.log('');
 console.log(
@@ -150,8 +178,14 @@ console.log(
       model_over_textbook: modelMs / textbookMs,
       job_run_ms: jobMs,
       job_options_per_second: perSecond(jobMs),
-      whole_job_process_ms: processMs,
-      whole_job_options_per_second: perSecond(processMs),
+      whole_job_seconds: oursSeconds,
+      whole_job_runs: seconds(whole.ours),
+      whole_job_peak_mb: oursPeakMb,
+      numpy_seconds: peerSeconds,
+      numpy_runs: seconds(whole.peer),
+      numpy_peak_mb: peerPeakMb,
+      numpy_over_ours: peerSeconds / oursSeconds,
+      load_average: os.loadavg()[0],
       iv_ms: ivMs,
       iv_solves_per_second: perSecond(ivMs),
       iv_mean_iterations: meanIterations,

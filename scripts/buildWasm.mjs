@@ -10,7 +10,10 @@ import wabtInit from 'wabt';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The kernels: WAT source -> .wasm output, relative to the repository root. */
-export const wasmKernels = [{ source: 'shared/numerics/random/normalStepKernel.wat', output: 'shared/numerics/random/normalStepKernel.wasm' }];
+export const wasmKernels = [
+  { source: 'shared/numerics/random/normalStepKernel.wat', output: 'shared/numerics/random/normalStepKernel.wasm' },
+  { source: 'shared/models/markowitz/crossProductsKernel.wat', output: 'shared/models/markowitz/crossProductsKernel.wasm' },
+];
 
 /** Assembles every kernel; returns the absolute paths of the .wasm files written. */
 export async function buildWasm() {

@@ -3,11 +3,13 @@
 // around the file), with local storage, and fixture prices unless USE_FIXTURE=false;
 // prints the result document on stdout; exits 0 completed, 1 failed, 75 when a transient
 // fault would have had Pub/Sub retry, 2 on a usage error.
+import type { CloudEventV1 } from 'cloudevents';
 import { promises as fs } from 'node:fs';
 import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
 import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
+import { utf8Chunks } from '../shared/results/textChunks.js';
 import { createServices } from '../shared/runtime.js';
 
 const USAGE = `usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`;
@@ -24,40 +26,68 @@ if (extra.length > 0) usageError(`Unexpected argument "${extra[0]}" after the jo
 // A Monte Carlo job's worker threads load while the job is read and validated.
 if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
 
-const body = source === '-' ? await readStdin() : await fs.readFile(source, 'utf8').catch((error: NodeJS.ErrnoException) => {
-  process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
-  process.exit(2);
-});
+// The job's bytes go into the message as they are (the handler checks that they are UTF-8);
+// nothing here keeps them once the message is built.
+let message: CloudEventV1<unknown> | undefined = await readMessage();
 process.env.USE_FIXTURE ??= 'true';
 // The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
 delete process.env.GCS_BUCKET;
-
-// A job file that is not JSON is the caller's mistake with this command, not a job to record.
-try {
-  JSON.parse(body as string);
-} catch (error) {
-  usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
-}
+// ... and runs a sharded Monte Carlo job's shards in this process (no shard topic).
+delete process.env.MC_SHARD_TOPIC;
 
 try {
   const services = await createServices(process.env);
   const handler = jobEventHandler(await MODEL_LOADERS[name as FunctionName](), async () => services);
-  const outcome = await handler(pubsubCloudEvent(body as string, `jobs-${name}`));
+  const event = message!;
+  message = undefined;
+  const outcome = await handler(event);
   const stored = outcome ? await services.store.get(outcome.resultObject) : null;
   if (!outcome || !stored) throw new Error('The job ended without a stored result document.');
   const code = outcome.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the
   // process exits once stdout has flushed, rather than waiting for their teardown at exit.
   const stopped = stopWorkers();
-  process.stdout.write(stored.body, () => void stopped.finally(() => process.exit(code)));
+  print(stored.body, () => void stopped.finally(() => process.exit(code)));
 } catch (error) {
   const transient = error instanceof RedeliveryRequest;
   process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);
   process.exitCode = transient ? 75 : 1;
 }
 
-async function readStdin(): Promise<string> {
+async function readMessage(): Promise<CloudEventV1<unknown>> {
+  const bytes =
+    source === '-'
+      ? await readStdin()
+      : await fs.readFile(source as string).catch((error: NodeJS.ErrnoException) => {
+          process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
+          return process.exit(2);
+        });
+  // A job file that is not JSON is the caller's mistake with this command, not a job to record.
+  try {
+    JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
+  }
+  return pubsubCloudEvent(bytes, `jobs-${name}`);
+}
+
+/** Writes a result of any size to stdout in chunks (no second full copy as bytes), then calls done. */
+function print(text: string, done: () => void): void {
+  const chunks = utf8Chunks(text);
+  const next = (): void => {
+    for (let chunk = chunks.next(); !chunk.done; chunk = chunks.next()) {
+      if (!process.stdout.write(chunk.value)) {
+        process.stdout.once('drain', next);
+        return;
+      }
+    }
+    process.stdout.write('', done);
+  };
+  next();
+}
+
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

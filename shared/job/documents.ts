@@ -100,6 +100,15 @@ function safeSegment(id: string): string {
  * 100,000 options), where indentation doubles the size and the time to write it.
  */
 export function resultJson(document: ResultDocument): string {
+  // The same document is written to the bucket and then printed by the command line: encode a
+  // 56 MB batch once, not twice.
+  const cached = encoded.get(document);
+  if (cached !== undefined) return cached;
   const compact = JSON.stringify(document);
-  return (compact.length < 1_000_000 ? JSON.stringify(document, null, 2) : compact) + '\n';
+  const json = (compact.length < 1_000_000 ? JSON.stringify(document, null, 2) : compact) + '\n';
+  encoded.set(document, json);
+  return json;
 }
+
+/** Documents are not changed once built (their fields are readonly), so their JSON can be kept with them. */
+const encoded = new WeakMap<ResultDocument, string>();

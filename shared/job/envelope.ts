@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { JobError } from './errors.js';
+import { fastParse, NOT_SURE } from './fastParse.js';
 import type { Job, ModelDefinition } from './model.js';
 import { functionOwningKeys } from './paramKeys.js';
 
@@ -63,6 +64,10 @@ export function parseJob<P>(document: unknown, model: ModelDefinition<P>, today:
   const end = envelope.data.end ?? today;
   const start = envelope.data.start ?? oneYearBefore(end);
   if (start > end) throw new JobError('invalid_job', `start (${start}) is after end (${end}); the window is inclusive and must not be empty.`);
+  // A large params (100,000 options) is checked by the validator compiled from the schema;
+  // whatever it cannot vouch for is parsed by zod, whose message names the field at fault.
+  const fast = fastParse(model.params, params);
+  if (fast !== NOT_SURE) return { job_id, symbols, start, end, params: fast };
   const parsedParams = model.params.safeParse(params);
   if (!parsedParams.success) throw new JobError('invalid_job', describeParamsIssues(parsedParams.error, model.name));
   return { job_id, symbols, start, end, params: parsedParams.data };

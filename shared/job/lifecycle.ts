@@ -82,6 +82,9 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   const startedAt = now();
   const clock = performance.now();
   const log = services.log.child({ model: model.name, event_id: event.id });
+  // What names this delivery's refusal or rejection. Taken now, so that no closure below keeps
+  // the event, and with it the message (15 MB for a large batch), alive while the job runs.
+  const messageKey = event.id ?? messageIdOf(event.data) ?? digest(event.data);
 
   let message: DecodedMessage;
   try {
@@ -242,7 +245,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, identity) },
       };
       // Recorded apart from the job's own objects, which stay as they are.
-      const refused = refusalObject(model.name, identity.job_id, messageKey());
+      const refused = refusalObject(model.name, identity.job_id, messageKey);
       await services.store.put(refused, resultJson(refusal), JSON_TYPE);
       logOutcome(jobLog, refusal);
       return { job_id: identity.job_id, status: 'failed', resultObject: refused, duplicate: false };
@@ -254,7 +257,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
 
   /** A message with no usable job_id, filed under `_rejected/<message id>`. */
   async function rejectUnidentified(error: JobError): Promise<JobOutcome> {
-    const rejected = jobObjects(model.name, { messageId: messageKey() });
+    const rejected = jobObjects(model.name, { messageId: messageKey });
     const document: FailedDocument = { job_id: null, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } };
     const outcome: JobOutcome = { job_id: null, status: 'failed', resultObject: rejected.result, duplicate: false };
     // Already recorded by an earlier delivery of this message: acknowledged as it is.
@@ -262,11 +265,6 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     await finish(document, [], rejected, services);
     logOutcome(log.child({ job_id: null }), document);
     return outcome;
-  }
-
-  /** The message's identity: the event id, the push body's message id, or (neither) a digest of the data. */
-  function messageKey(): string {
-    return event.id ?? messageIdOf(event.data) ?? digest(event.data);
   }
 
   function timingSoFar(): { started_at: string; finished_at: string; duration_ms: number } {

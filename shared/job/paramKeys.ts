@@ -5,7 +5,7 @@
  */
 export const PARAM_KEYS: Readonly<Record<string, readonly string[]>> = {
   blackscholes: ['option_type', 'spot', 'strike', 'time_to_expiry', 'risk_free_rate', 'dividend_yield', 'volatility', 'market_price', 'symbol', 'options', 'periods_per_year'],
-  montecarlo: ['simulations', 'time_steps', 'horizon_years', 'seed', 'initial_price', 'drift', 'volatility', 'weights', 'confidence_levels', 'periods_per_year'],
+  montecarlo: ['simulations', 'time_steps', 'horizon_years', 'seed', 'initial_price', 'drift', 'volatility', 'weights', 'confidence_levels', 'periods_per_year', 'shards'],
   markowitz: ['covariance', 'long_only', 'risk_free_rate', 'frontier_points', 'periods_per_year'],
   ingest: ['source', 'asset_class', 'corporate_actions', 'exchange'],
 };

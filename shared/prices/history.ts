@@ -30,6 +30,7 @@ export interface AlignedPrices {
 export function alignOnCommonDates(histories: readonly PriceHistory[]): AlignedPrices {
   const symbols = histories.map((h) => h.symbol);
   if (histories.length === 0) return { symbols, dates: [], prices: [] };
+  if (histories.every((h) => strictlyIncreasing(h.dates))) return alignSorted(symbols, histories);
   const lookups = histories.map((h) => {
     const byDate = new Map<string, number>();
     h.dates.forEach((d, i) => byDate.set(d, h.prices[i]));
@@ -38,4 +39,42 @@ export function alignOnCommonDates(histories: readonly PriceHistory[]): AlignedP
   const dates = [...lookups[0].keys()].filter((d) => lookups.every((m) => m.has(d))).sort();
   const prices = lookups.map((m) => Float64Array.from(dates, (d) => m.get(d) as number));
   return { symbols, dates, prices };
+}
+
+/**
+ * The same alignment for histories whose dates are each strictly increasing (what every
+ * price source returns): the common dates by merging sorted lists, then each symbol's prices
+ * picked along them, in time linear in the bars (1,000 symbols x 2,520 days: milliseconds,
+ * where 1,000 maps of 2,520 dates took seconds and most of the job's garbage).
+ */
+function alignSorted(symbols: string[], histories: readonly PriceHistory[]): AlignedPrices {
+  let common: readonly string[] = histories[0].dates;
+  for (let k = 1; k < histories.length; k++) {
+    const other = histories[k].dates;
+    if (other === common) continue;
+    const kept: string[] = [];
+    for (let i = 0, j = 0; i < common.length && j < other.length; ) {
+      if (common[i] === other[j]) {
+        kept.push(common[i]);
+        i++;
+        j++;
+      } else if (common[i] < other[j]) i++;
+      else j++;
+    }
+    common = kept;
+  }
+  const dates = [...common];
+  const prices = histories.map((h) => {
+    const out = new Float64Array(dates.length);
+    for (let t = 0, i = 0; t < dates.length; i++) {
+      if (h.dates[i] === dates[t]) out[t++] = h.prices[i];
+    }
+    return out;
+  });
+  return { symbols, dates, prices };
+}
+
+function strictlyIncreasing(dates: readonly string[]): boolean {
+  for (let i = 1; i < dates.length; i++) if (!(dates[i - 1] < dates[i])) return false;
+  return true;
 }

@@ -3,6 +3,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectStore, StoredObject } from './objectStore.js';
+import { utf8Chunks } from './textChunks.js';
+
+/** Bodies longer than this (characters) are written in chunks rather than converted to bytes at once. */
+const LARGE_BODY = 4 << 20;
 
 /**
  * The bucket as a folder: objects are files under `<root>/<object name>`. Every write goes
@@ -89,7 +93,15 @@ export class LocalObjectStore implements ObjectStore {
   private async writeTemp(target: string, body: string): Promise<string> {
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = `${target}.${randomUUID()}.tmp`;
-    await fs.writeFile(tmp, body);
+    if (body.length <= LARGE_BODY) await fs.writeFile(tmp, body);
+    else {
+      const handle = await fs.open(tmp, 'w');
+      try {
+        for (const chunk of utf8Chunks(body)) await handle.writeFile(chunk);
+      } finally {
+        await handle.close();
+      }
+    }
     return tmp;
   }
 }

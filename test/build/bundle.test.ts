@@ -120,3 +120,36 @@ describe('the built functions', () => {
     expect(two.result).toEqual(one.result);
   });
 });
+
+// `npm run job` (scripts/job.mjs) runs the bundled CLI and builds it only when it is missing
+// or older than a file it was built from (dist/cli/inputs.json).
+describe('the job launcher', () => {
+  const launch = (input: string) =>
+    spawnSync(process.execPath, [path.join(root, 'scripts', 'job.mjs'), 'blackscholes', '-'], {
+      cwd: root,
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, LOCAL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'launcher-')), LOG_LEVEL: 'ERROR' },
+    });
+  const job = JSON.stringify({ job_id: 'launcher', params: { spot: 100, strike: 100, time_to_expiry: 1, volatility: 0.2 } });
+
+  it('runs the fresh bundle without rebuilding it', async () => {
+    const cli = path.join(root, 'dist', 'cli', 'job.js');
+    const before = (await fs.stat(cli)).mtimeMs;
+    const run = launch(job);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed', result: { options: [{ strike: 100 }] } });
+    expect((await fs.stat(cli)).mtimeMs).toBe(before);
+    const inputs = JSON.parse(await fs.readFile(path.join(root, 'dist', 'cli', 'inputs.json'), 'utf8')) as string[];
+    expect(inputs).toContain(path.join(root, 'scripts', 'job.ts'));
+    expect(inputs).toContain(path.join(root, 'shared', 'models', 'blackscholes', 'job.ts'));
+  });
+
+  it('builds the bundle when it is missing', async () => {
+    await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
+    const run = launch(job);
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).status).toBe('completed');
+    expect(existsSync(path.join(root, 'dist', 'cli', 'job.js'))).toBe(true);
+  }, 60_000);
+});

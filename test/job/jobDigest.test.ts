@@ -91,3 +91,43 @@ describe('the refusal sentence', () => {
     expect(differentJobMessage(invalid, stored)).toContain('already names a different markowitz job (one that did not validate);');
   });
 });
+
+describe('canonical JSON of large and unusual documents', () => {
+  // The reference: a plain recursive writer (objects' keys sorted as strings, so "10" before "2").
+  const reference = (v: unknown): string =>
+    Array.isArray(v)
+      ? `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`
+      : typeof v === 'object' && v !== null
+        ? `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`).join(',')}}`
+        : JSON.stringify(v);
+
+  it('equals sorted-keys JSON for numeric-like, unicode and escaped keys, holes and undefined members', () => {
+    const doc = { b: [1, undefined, { '10': 1, '2': 2, é: 'x', 'a"b': null }], a: { z: true, y: -0, x: 1e21, w: '\u2028' }, '': [[], {}] };
+    expect(canonicalJson(doc)).toBe(reference(doc));
+    const parsed = JSON.parse('{"b":1,"__proto__":{"y":1,"x":2},"a":[{"__proto__":3}]}') as unknown;
+    expect(canonicalJson(parsed)).toBe('{"__proto__":{"x":2,"y":1},"a":[{"__proto__":3}],"b":1}');
+  });
+
+  it('gives the same text at any depth (past the fast path) and for 100,000 options', () => {
+    let deep: unknown = { v: 1, a: 2 };
+    for (let i = 0; i < 500; i++) deep = { n: deep, m: i };
+    expect(canonicalJson(deep)).toBe(reference(deep));
+    const options = Array.from({ length: 100_000 }, (_, i) => ({ strike: 100 + i / 7, option_type: i % 2 ? 'put' : 'call', spot: 100, time_to_expiry: 1 }));
+    const job = { job_id: 'big', symbols: [], params: { options, periods_per_year: 252 } };
+    expect(canonicalJson(job)).toBe(reference(job));
+  });
+
+  it('writes a large job.json compact from the canonical text, and reads it back to the same identity', () => {
+    const options = Array.from({ length: 20_000 }, (_, i) => ({ strike: 100 + i, spot: 100, time_to_expiry: 1, volatility: 0.2 }));
+    const large = identityOf({ job_id: 'big-1', symbols: ['AAPL'], start: '2024-01-01', end: '2024-12-31', params: { frontier_points: 20 } });
+    expect(large.digest).toMatch(/^sha256:/);
+    const bs = unvalidatedJobIdentity('blackscholes', 'bs-big', { job_id: 'bs-big', params: { options } });
+    const text = jobIdentityJson(bs);
+    expect(text.length).toBeGreaterThan(1_000_000);
+    expect(text).not.toContain('\n  ');
+    const back = parseJobIdentity(text);
+    expect(back).toEqual(bs);
+    // The digest is of the same canonical text as a small job's.
+    expect(bs.digest).toBe(unvalidatedJobIdentity('blackscholes', 'bs-big', { params: { options }, job_id: 'bs-big' }).digest);
+  });
+});

@@ -5,6 +5,8 @@ import { PALETTE, panelsSvg, plotSvg, type LineSeries, type PlotSpec, type Point
 /** Panels in one chart: small multiples stop being readable beyond this. */
 export const CHART_OPTIONS = 6;
 const CURVE_POINTS = 81;
+/** Quotes drawn in the smile at most (a batch's first ones). */
+export const SMILE_QUOTES = 1000;
 
 /**
  * Value (left axis) and delta (right axis, dashed) against spot for up to six distinct options
@@ -22,11 +24,18 @@ export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[
   const smile = smilePanel(options);
   if (smile) panels.push(smile);
   const seen = new Map<string, number>();
+  const drawnStrikes = new Set<number>();
   const leftOut: string[] = [];
   let beyond = 0;
   options.forEach((o, i) => {
     if (o.volatility === null || o.price === null) {
       leftOut.push(`option ${i + 1}: no volatility to price with (${o.implied_volatility_error ? 'its quote has no implied volatility' : 'none given or implied'})`);
+      return;
+    }
+    // Once every panel is taken, only a twin of a drawn option is told apart: an option whose
+    // strike no drawn option has is not one, and needs no key (100,000 options: no 100,000 keys).
+    if (seen.size >= CHART_OPTIONS && !drawnStrikes.has(o.strike)) {
+      beyond++;
       return;
     }
     const key = `${o.option_type}|${o.spot}|${o.strike}|${o.time_to_expiry}|${o.risk_free_rate}|${o.dividend_yield}|${o.volatility}`;
@@ -40,6 +49,7 @@ export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[
       return;
     }
     seen.set(key, i);
+    drawnStrikes.add(o.strike);
     panels.push(optionPanel(o, o.volatility, pricedFromSymbol[i] === true));
   });
   if (beyond > 0) leftOut.push(`${beyond} more option${beyond === 1 ? '' : 's'}: only the first ${CHART_OPTIONS} distinct options are drawn`);
@@ -58,7 +68,9 @@ export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[
  * several): the smile or skew the market prices carry. Null unless some expiry has two quotes.
  */
 export function smilePanel(options: readonly BlackScholesOptionResult[]): PlotSpec | null {
-  const quoted = options.filter((o): o is BlackScholesOptionResult & { implied_volatility: number } => typeof o.implied_volatility === 'number');
+  const solved = options.filter((o): o is BlackScholesOptionResult & { implied_volatility: number } => typeof o.implied_volatility === 'number');
+  // A smile of 100,000 quotes would be a 15 MB drawing nobody can read: the first SMILE_QUOTES.
+  const quoted = solved.length > SMILE_QUOTES ? solved.slice(0, SMILE_QUOTES) : solved;
   if (quoted.length < 2) return null;
   const manySymbols = new Set(quoted.map((o) => o.symbol)).size > 1;
   const groups = new Map<string, [number, number][]>();
@@ -82,7 +94,7 @@ export function smilePanel(options: readonly BlackScholesOptionResult[]): PlotSp
   );
   return {
     title: 'Implied volatility smile',
-    subtitle: `${quoted.length} quotes with an implied volatility`,
+    subtitle: solved.length > quoted.length ? `the first ${quoted.length} of ${solved.length} quotes with an implied volatility` : `${quoted.length} quotes with an implied volatility`,
     xLabel: 'Strike',
     yLabel: 'Implied volatility',
     yFormat: 'percent',

@@ -60,13 +60,7 @@ export function impliedVolatility(inputs: ImpliedVolatilityInputs): ImpliedVolat
         `(the intrinsic value on the forward, max(${isCall ? 'S e^-qT - K e^-rT' : 'K e^-rT - S e^-qT'}, 0)), so no volatility produces it.`,
     };
   }
-  const aboveUpper = (): ImpliedVolatilityResult => ({
-    ok: false,
-    reason:
-      `The ${optionType} price ${price} is at or above its upper no-arbitrage bound ${upper} ` +
-      `(${isCall ? 'S e^-qT' : 'K e^-rT'}), which only an infinite volatility reaches.`,
-  });
-  if (price >= upper) return aboveUpper();
+  if (price >= upper) return aboveUpper(optionType, price, upper);
   const x = logMoneyness(S, K) + (r - q) * T;
   const beta = price / (Math.sqrt(S * K) * Math.exp(-0.5 * (r + q) * T));
   const inTheMoney = isCall ? x > 0 : x < 0;
@@ -75,9 +69,21 @@ export function impliedVolatility(inputs: ImpliedVolatilityInputs): ImpliedVolat
   // Rounding can put a quote that passed the dollar bounds a hair outside the normalised ones:
   // at the lower bound that is volatility 0, at the upper one no finite volatility.
   if (betaOtm <= 0) return { ok: true, volatility: 0, iterations: 0 };
-  if (betaOtm >= Math.exp(0.5 * xOtm)) return aboveUpper();
+  if (betaOtm >= Math.exp(0.5 * xOtm)) return aboveUpper(optionType, price, upper);
   const solved = solveNormalised(xOtm, betaOtm);
   return { ok: true, volatility: solved.s / Math.sqrt(T), iterations: solved.iterations };
+}
+
+// A function of its own, not a closure in impliedVolatility: the bundle names every function
+// it creates (esbuild keepNames), which would cost a defineProperty on each of 100,000 solves.
+function aboveUpper(optionType: OptionType, price: number, upper: number): ImpliedVolatilityResult {
+  const isCall = optionType === 'call';
+  return {
+    ok: false,
+    reason:
+      `The ${optionType} price ${price} is at or above its upper no-arbitrage bound ${upper} ` +
+      `(${isCall ? 'S e^-qT' : 'K e^-rT'}), which only an infinite volatility reaches.`,
+  };
 }
 
 /** d b / d s = exp(-(x^2/s^2 + s^2/4) / 2) / sqrt(2 pi): the normalised vega. */

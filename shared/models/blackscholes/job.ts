@@ -17,7 +17,7 @@ import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '..
 import type { PriceHistory } from '../../prices/history.js';
 import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer, type OptionType } from './blackscholes.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
-import { impliedVolatility } from './impliedVolatility.js';
+import { impliedVolatility, type ImpliedVolatilityInputs } from './impliedVolatility.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
 /**
@@ -137,6 +137,9 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       optionType: 'call', spot: 0, strike: 0, timeToExpiry: 0, riskFreeRate: 0, dividendYield: 0, volatility: 0,
     };
     const valuation: BlackScholesValuationBuffer = { price: 0, delta: 0, gamma: 0, theta: 0, vega: 0, rho: 0 };
+    const quote: { -readonly [K in keyof ImpliedVolatilityInputs]: ImpliedVolatilityInputs[K] } = {
+      optionType: 'call', price: 0, spot: 0, strike: 0, timeToExpiry: 0, riskFreeRate: 0, dividendYield: 0,
+    };
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
       const symbol = o.symbol ?? defaults.symbol ?? job.symbols[0] ?? null;
@@ -161,7 +164,14 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       let implied: number | null | undefined;
       let impliedError: string | undefined;
       if (marketPrice !== undefined) {
-        const iv = impliedVolatility({ ...terms, price: marketPrice });
+        quote.optionType = optionType;
+        quote.price = marketPrice;
+        quote.spot = spot;
+        quote.strike = strike;
+        quote.timeToExpiry = timeToExpiry;
+        quote.riskFreeRate = riskFreeRate;
+        quote.dividendYield = dividendYield;
+        const iv = impliedVolatility(quote);
         if (iv.ok) implied = iv.volatility;
         else {
           implied = null;

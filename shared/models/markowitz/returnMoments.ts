@@ -1,3 +1,4 @@
+import { crossProductsSimd } from './crossProductsKernel.js';
 import type { AssetReturns } from './returns.js';
 
 /**
@@ -42,11 +43,14 @@ export function returnMoments(returns: AssetReturns): ReturnMoments {
  * 16 multiply-adds, about 4x fewer loads than one dot product at a time.
  */
 function crossProducts(d: Float64Array, p: number, n: number): Float64Array {
-  const g = new Float64Array(p * p);
+  // The 4x4 tiles on the WebAssembly SIMD kernel where there is one (two observations a
+  // vector: about twice as fast at 1,000 assets), else below; rows left over and the mirror here.
+  const simd = p >= 4 ? crossProductsSimd(d, p, n, observationChunk) : null;
+  const g = simd ?? new Float64Array(p * p);
   const full = p - (p % 4);
   for (let t0 = 0; t0 < n; t0 += observationChunk) {
     const t1 = Math.min(n, t0 + observationChunk);
-    for (let i = 0; i < full; i += 4) {
+    for (let i = 0; i < (simd ? 0 : full); i += 4) {
       const r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
       for (let j = 0; j <= i; j += 4) {
         const c0 = j * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;

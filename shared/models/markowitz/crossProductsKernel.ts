@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * G = D D' on the WebAssembly SIMD kernel (crossProductsKernel.wat): the same 4 x 4 tiles over
+ * chunks of observations as the JavaScript in returnMoments.ts, two observations a vector.
+ * The sums are reassociated, so G differs from the JavaScript's by a few ulps.
+ */
+interface Kernel {
+  readonly memory: WebAssembly.Memory;
+  readonly tiles: (p: number, n: number, g: number, t0: number, t1: number) => void;
+}
+
+/** Undefined before the first use, null where the runtime has no WebAssembly SIMD. */
+let kernel: Kernel | null | undefined;
+
+function loadKernel(): Kernel | null {
+  if (kernel !== undefined) return kernel;
+  const url = new URL('./crossProductsKernel.wasm', import.meta.url);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(url));
+  } catch (cause) {
+    throw new Error('crossProductsKernel.wasm is missing beside its module: run `node scripts/buildWasm.mjs` (npm test and npm run build do).', { cause });
+  }
+  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return (kernel = null);
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  return (kernel = {
+    memory: instance.exports.memory as WebAssembly.Memory,
+    tiles: instance.exports.tiles as Kernel['tiles'],
+  });
+}
+
+/** Whether crossProductsSimd can run here. */
+export function crossProductsKernelAvailable(): boolean {
+  return loadKernel() !== null;
+}
+
+/**
+ * The lower triangle of G = D D' (p*p row-major; the upper triangle as the tiles leave it,
+ * for the caller to mirror) for D (p*n row-major), or null without WebAssembly SIMD.
+ * @param chunk observations per pass (a multiple of 2), so that four rows stay in cache
+ */
+export function crossProductsSimd(d: Float64Array, p: number, n: number, chunk: number): Float64Array | null {
+  const k = loadKernel();
+  if (!k) return null;
+  const gOffset = d.byteLength;
+  const needed = gOffset + p * p * 8;
+  if (needed > 2 ** 31) return null; // past the kernel's i32 addressing: the JavaScript path
+  const missing = needed - k.memory.buffer.byteLength;
+  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
+  new Float64Array(k.memory.buffer, 0, d.length).set(d);
+  const g = new Float64Array(k.memory.buffer, gOffset, p * p);
+  g.fill(0);
+  const full = p - (p % 4);
+  for (let t0 = 0; t0 < n; t0 += chunk) {
+    const t1 = Math.min(n, t0 + chunk);
+    const even = t0 + ((t1 - t0) & ~1);
+    k.tiles(p, n, gOffset, t0, even);
+    // An odd last observation: its products for every tile, in JavaScript.
+    for (let t = even; t < t1; t++) {
+      for (let i = 0; i < full; i += 4) {
+        for (let j = 0; j <= i; j += 4) {
+          for (let r = 0; r < 4; r++) {
+            const a = d[(i + r) * n + t];
+            for (let c = 0; c < 4; c++) g[(i + r) * p + j + c] += a * d[(j + c) * n + t];
+          }
+        }
+      }
+    }
+  }
+  return g.slice();
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { crossProductsKernelAvailable } from '../../../shared/models/markowitz/crossProductsKernel.js';
+import { returnMoments } from '../../../shared/models/markowitz/returnMoments.js';
+
+let seed = 9;
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+
+describe('cross products of demeaned returns', () => {
+  it('runs on the WebAssembly SIMD kernel in this Node', () => {
+    expect(crossProductsKernelAvailable()).toBe(true);
+  });
+
+  it('equal plain dot products to 1e-14 relative, for any number of assets and observations', () => {
+    for (const [p, n] of [[4, 2], [5, 3], [8, 513], [13, 1024], [30, 1259], [9, 1]] as const) {
+      const values = Float64Array.from({ length: p * n }, () => 0.01 * random());
+      const { demeaned, crossProducts } = returnMoments({ assets: p, observations: n, values });
+      for (let i = 0; i < p; i++) {
+        for (let j = 0; j < p; j++) {
+          let s = 0;
+          for (let t = 0; t < n; t++) s += demeaned[i * n + t] * demeaned[j * n + t];
+          const scale = Math.sqrt(crossProducts[i * p + i] * crossProducts[j * p + j]) || 1;
+          expect(Math.abs(crossProducts[i * p + j] - s) / scale, `p ${p} n ${n} (${i}, ${j})`).toBeLessThan(1e-14);
+          expect(crossProducts[i * p + j]).toBe(crossProducts[j * p + i]);
+        }
+      }
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { parsePriceCsv, type CsvSeries } from '../../shared/prices/fixturePriceSource.js';
+
+// The reference: the cell-by-cell reader the byte reader replaced (split rows and cells, Number()).
+function reference(text: string, name: string): Map<string, CsvSeries> {
+  const lines = text.split('\n');
+  const header = lines[0].replace(/\r$/, '').split(',').map((h) => h.trim());
+  const at = (c: string) => header.indexOf(c);
+  const series = new Map<string, CsvSeries>();
+  const num = (cell: string | undefined) => {
+    if (cell === undefined || cell.trim() === '') return NaN;
+    const v = Number(cell);
+    return Number.isFinite(v) ? v : NaN;
+  };
+  for (let i = 1; i < lines.length; i++) {
+    const row = lines[i].replace(/\r$/, '');
+    if (row.trim() === '') continue;
+    const cells = row.split(',');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(cells[at('date')])) throw new Error(`${name}: line ${i + 1} has no ISO date.`);
+    const symbol = cells[at('symbol')];
+    let s = series.get(symbol);
+    if (!s) series.set(symbol, (s = { dates: [], close: [], adjClose: [] }));
+    s.dates.push(cells[at('date')]);
+    s.close.push(num(cells[at('close')]));
+    s.adjClose.push(num(cells[at('adj_close')]));
+  }
+  return series;
+}
+
+let seed = 11;
+const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+
+// Cells of every shape a hand-edited CSV may have; most are plain decimals.
+function priceCell(): string {
+  const plain = () => (random() * 10 ** Math.floor(random() * 6)).toFixed(Math.floor(random() * 9));
+  return random() < 0.8
+    ? plain()
+    : pick(['', ' ', '12', '.5', '5.', '.', '-3.25', '+1', '1e3', '2.5E-2', ' 7.5 ', '0.1234567890123456789', '123456789012345678', '0.' + '0'.repeat(25) + '1',
+        '00012.50', 'abc', '1,5', 'Infinity', 'NaN', '0x10', '1_000', '9007199254740993', '123456789012345.6', '99999999999999.99']);
+}
+
+describe('parsePriceCsv', () => {
+  it('reads the same columns as the cell-by-cell reader, whatever the cells look like', () => {
+    let compared = 0;
+    for (let file = 0; file < 30; file++) {
+      const rows = ['date,symbol,open,high,low,close,adj_close,volume'];
+      for (let i = 0; i < 400; i++) {
+        const date = file % 3 !== 0 || random() < 0.995 ? `2024-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 10)}` : pick(['2024-1-01', ' 2024-01-01', '']);
+        const symbol = pick(['AAPL', 'MSFT', 'BRK.B', '^GSPC', 'EURUSD=X', ' SPY', 'é', '"Q"', '']);
+        const cells = [date, symbol, priceCell(), priceCell(), priceCell(), priceCell(), priceCell(), '100'];
+        if (random() < 0.03) cells.length = 5 + Math.floor(random() * 3);
+        rows.push(cells.join(',') + (random() < 0.1 ? '\r' : ''));
+        if (random() < 0.02) rows.push(pick(['', '  ', '\r']));
+      }
+      const text = rows.join('\n') + pick(['', '\n', '\r\n']);
+      let expected: Map<string, CsvSeries> | Error;
+      try {
+        expected = reference(text, 'f.csv');
+      } catch (error) {
+        expected = error as Error;
+      }
+      if (expected instanceof Error) expect(() => parsePriceCsv(text, 'f.csv')).toThrow(expected.message);
+      else {
+        compared++;
+        const got = parsePriceCsv(Buffer.from(text), 'f.csv');
+        expect([...got.keys()]).toEqual([...expected.keys()]);
+        for (const [symbol, s] of expected) expect(got.get(symbol), symbol).toEqual(s);
+      }
+    }
+    expect(compared).toBeGreaterThanOrEqual(20);
+  });
+
+  it('reads plain decimals bit for bit as Number() does', () => {
+    const values = Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? (random() * 1000).toFixed(4) : String(random() * 10 ** (i % 12))));
+    const text = 'date,symbol,close,adj_close\n' + values.map((v) => `2024-01-02,X,${v},${v}`).join('\n');
+    const got = parsePriceCsv(text, 'd.csv').get('X')!;
+    got.close.forEach((c, i) => expect(Object.is(c, Number(values[i])), values[i]).toBe(true));
+  });
+
+  it('names the line of a row without an ISO date', () => {
+    expect(() => parsePriceCsv('date,symbol,close,adj_close\n2024-01-02,X,1,1\n2024-13,X,1,1\n', 'bad.csv')).toThrow('bad.csv: line 3 has no ISO date.');
+  });
+});
