@@ -4,7 +4,7 @@ import { JobError } from '../../job/errors.js';
  * Most symbols x calendar days of the window (both ends included) a Markowitz job may ask
  * for. The prices held (one close per symbol and trading day), the returns matrix and the
  * covariance work grow with it; test/limits/memoryLimits.test.ts runs a job at the limit
- * (2,000 symbols x 2,000 days, ~490 MB peak resident memory) with the heap capped at 70%
+ * (2,000 symbols x 2,000 days, long-only: ~540 MB peak resident memory) with the heap capped at 70%
  * of the function's 1 GiB. 4,000,000 is 2,000 symbols over 5.5 years, 1,000 over 11, 250
  * over 44.
  */
