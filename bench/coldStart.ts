@@ -6,12 +6,12 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeGoogleApis } from '../test/support/fakeGoogleApis.js';
 import { publishJob } from '../test/support/pubsubPost.js';
+import { canConnect, freePort } from '../scripts/pubsub/freePort.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'node_modules', '.bin', 'functions-framework');
@@ -90,24 +90,6 @@ console.log(`BENCH_JSON ${JSON.stringify({ cold_start: result })}`);
 
 function postEvent(port: number, body: unknown): Promise<number> {
   return publishJob(`http://127.0.0.1:${port}/`, body, 'jobs-blackscholes');
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
-    socket.on('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 function sleep(ms: number) {

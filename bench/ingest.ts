@@ -11,13 +11,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeGoogleApis } from '../test/support/fakeGoogleApis.js';
 import { startLoopbackVendor } from '../test/support/loopbackVendor.js';
 import { publishJob } from '../test/support/pubsubPost.js';
+import { canConnect, freePort } from '../scripts/pubsub/freePort.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'bench', '.out');
@@ -131,24 +131,6 @@ console.log(
   `  ${large.rows} rows in ${large.seconds} s (timeout ${large.timeout_s} s), peak ${large.peak_mb} MB (setting ${large.memory_mb} MiB); ${large.load_jobs} load jobs, ${large.merges} MERGE statements; ${large.vendor_requests} requests, ${large.vendor_429s} answered 429`,
 );
 console.log(`BENCH_JSON ${JSON.stringify({ ingest_local: small, ingest_cloud: large })}`);
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
-    socket.on('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 function round(v: number): number {
   return Math.round(v * 10) / 10;

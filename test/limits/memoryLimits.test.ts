@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { MAX_OPTIONS } from '../../shared/models/blackscholes/job.js';
 import { markowitzModel } from '../../shared/models/markowitz/job.js';
 import { calendarDays, MAX_SYMBOL_DAYS } from '../../shared/models/markowitz/limits.js';
 import { MAX_SIMULATIONS, MAX_TERMINAL_VALUES } from '../../shared/models/montecarlo/limits.js';
+import { canConnect, freePort } from '../../scripts/pubsub/freePort.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const SPARE = 0.3;
@@ -201,21 +201,3 @@ describe('documented limits fit the deployed memory with 30% to spare', () => {
     expect(peak, `peak ${peak} MiB, budget ${budget} MiB`).toBeLessThan(budget);
   }, 120_000);
 });
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
-    socket.on('error', () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
