@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { quantiles } from '../numerics/quantile.js';
+import { DEDUPED_VIEWS, dedupeRows } from '../warehouse/dedupedViews.js';
 import type { Row } from '../warehouse/warehouse.js';
 
 /** One model's job runs over a window: counts, failures by error code, durations. */
@@ -26,20 +27,13 @@ const jobRunRow = z.object({
 type JobRunRow = z.infer<typeof jobRunRow>;
 
 /**
- * One row per (model, job_id): the one with the latest finished_at. The same rule as the
- * BigQuery views (BigQuery drops a re-sent row by insert id only on a best-effort basis, and
- * a job re-run after its artifacts expired has two rows: the latest is its outcome). A run
- * whose job_id could not be read (job_id '') is its own, told apart by started_at.
+ * One row per (model, job_id): the one with the latest finished_at, by the rule of the
+ * `job_runs_deduped` view (`dedupeRows`: a run whose job_id could not be read is its own,
+ * told apart by started_at). Every row is validated, kept or not.
  */
 export function latestRunPerJob(rows: readonly Row[]): JobRunRow[] {
-  const latest = new Map<string, JobRunRow>();
-  for (const raw of rows) {
-    const row = jobRunRow.parse(raw);
-    const key = JSON.stringify([row.model, row.job_id, row.job_id === '' ? (row.started_at ?? null) : null]);
-    const kept = latest.get(key);
-    if (!kept || Date.parse(row.finished_at) > Date.parse(kept.finished_at)) latest.set(key, row);
-  }
-  return [...latest.values()];
+  const runs = new Map(rows.map((raw) => [raw, jobRunRow.parse(raw)]));
+  return dedupeRows(DEDUPED_VIEWS.job_runs_deduped, rows).map((raw) => runs.get(raw)!);
 }
 
 /**
