@@ -109,6 +109,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   const status = new StatusWriter(services.store, objects.status, { log: jobLog });
   let claim: HeldClaim | null = null;
   let resultStands = false;
+  // The write of job.json, awaited before the commit and before the claim is released.
+  let binding: Promise<void> | undefined;
   try {
     claim = await claimJob(services.store, objects.claim, services.leaseMs, now, jobLog, runId);
     if (!claim) {
@@ -119,9 +121,12 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     resultStands = settled !== null; // a final result (or a refusal, which answers from one)
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
-    await services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    // job.json is written while the job runs: it only has to be stored before the commit.
+    binding = services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    binding.catch(() => undefined); // its failure is met where it is awaited
     if (!job) {
       const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
+      await binding;
       return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
     }
 
@@ -131,7 +136,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     const progress = progressReporter(async (fields) => status.offer({ ...running, ...fields }), { log: jobLog, now });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end, run_id: runId });
 
-    let output: ModelOutput | undefined;
+    let document: CompletedDocument | undefined;
+    let metrics: readonly Metric[] = [];
     let failure: FailedDocument['error'] | undefined;
     try {
       const produced = await model.run(job, {
@@ -145,11 +151,14 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         jobFiles: jobFolderFiles(services.store, model.name, job.job_id),
         ...(services.publisher && { publish: services.publisher.publish.bind(services.publisher) }),
       });
+      const completed = completedDocument(job, produced);
+      // The artifacts are independent of one another: written together.
       await Promise.all([
         produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,
         services.store.put(metricsObject(objects), JSON.stringify(produced.metrics), JSON_TYPE),
+        services.store.put(objects.report, jobReportHtml(completed, produced.chart, produced.metrics), HTML_TYPE),
       ]);
-      output = produced;
+      [document, metrics] = [completed, produced.metrics];
     } catch (error) {
       if (error instanceof TransientError) throw error;
       // A JobError: the model's domain error, or a permanent cloud error (code internal, the service's message).
@@ -162,33 +171,17 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       // No progress write may land after the final status.
       await progress.close();
     }
-    const finishedAt = now();
-    const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };
-
-    let document: ResultDocument;
-    let metrics: readonly Metric[] = [];
-    if (output) {
-      metrics = output.metrics;
-      document = {
-        job_id: job.job_id,
-        model: model.name,
-        status: 'completed',
-        ...timing,
-        inputs: output.inputs,
-        result: output.result,
-        artifacts: {
-          result: services.store.uri(objects.result),
-          ...(output.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
-          report: services.store.uri(objects.report),
-        },
-      } satisfies CompletedDocument;
-      await services.store.put(objects.report, jobReportHtml(document, output.chart, metrics), HTML_TYPE);
-    } else {
-      document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
-      await services.store.put(objects.report, jobReportHtml(document, undefined, []), HTML_TYPE);
+    if (!document) {
+      const failed: FailedDocument = { job_id: job.job_id, model: model.name, status: 'failed', ...timingSoFar(), error: failure! };
+      await services.store.put(objects.report, jobReportHtml(failed, undefined, []), HTML_TYPE);
+      await binding;
+      return await commit(failed, []);
     }
+    await binding;
     return await commit(document, metrics);
   } finally {
+    // No write under this run's claim may land after the claim is released.
+    await binding?.catch(() => undefined);
     await (claim ? claim.release(resultStands) : releaseUnheldClaim(services.store, objects.claim, runId)).catch((error: unknown) => {
       jobLog.warn('Could not release the job claim; it expires by itself.', { error });
     });
@@ -210,6 +203,23 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     await finish(document, metrics, objects, services, status);
     logOutcome(jobLog, document);
     return { job_id: document.job_id, status: document.status, resultObject: objects.result, duplicate: false };
+  }
+
+  /** The completed job's document, timed as the model finished (its artifacts are written after). */
+  function completedDocument(job: Job<P>, output: ModelOutput): CompletedDocument {
+    return {
+      job_id: job.job_id,
+      model: model.name,
+      status: 'completed',
+      ...timingSoFar(),
+      inputs: output.inputs,
+      result: output.result,
+      artifacts: {
+        result: services.store.uri(objects.result),
+        ...(output.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
+        report: services.store.uri(objects.report),
+      },
+    };
   }
 
   /** The validated job, or why it is not one. */
