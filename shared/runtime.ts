@@ -36,12 +36,12 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   if (config.GCS_BUCKET) {
     // The job needs the bucket first (its first look and its claim); BigQuery only for its
     // rows, after the commit: that client finishes loading while the first requests are out.
-    const bigQuery = bigQueryModule().then(
-      ({ BigQueryWarehouse }) => new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, location: config.BQ_LOCATION, emulatorHost: config.BIGQUERY_EMULATOR_HOST }),
-    );
+    warehouse = new DeferredWarehouse(async () => {
+      const { BigQueryWarehouse } = await bigQueryModule();
+      return new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, location: config.BQ_LOCATION, emulatorHost: config.BIGQUERY_EMULATOR_HOST });
+    });
     const { GcsObjectStore } = await storageModule();
     store = new GcsObjectStore(config.GCS_BUCKET, config.GCP_PROJECT);
-    warehouse = new DeferredWarehouse(bigQuery);
   } else {
     store = new LocalObjectStore(path.join(local, 'bucket'));
     warehouse = localWarehouse = new LocalWarehouse(path.join(local, 'bigquery'), datasets);
@@ -88,7 +88,7 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000, events, ...(publisher && { publisher }) };
 }
 
-// The Storage and BigQuery adapters' modules, with the Google clients (~660 KB bundled).
+// The Storage and BigQuery adapters' modules, with the Google clients (~720 KB bundled).
 const storageModule = () => import('./results/gcsObjectStore.js');
 const bigQueryModule = () => import('./warehouse/bigQueryWarehouse.js');
 

@@ -13,15 +13,17 @@ function recording(calls: unknown[][]): Warehouse {
 }
 
 describe('DeferredWarehouse', () => {
-  it('waits for the warehouse being built, then forwards each call with its arguments and answer', async () => {
+  it('starts building at once, waits for it, then forwards each call with its arguments and answer', async () => {
     const calls: unknown[][] = [];
-    let build!: (w: Warehouse) => void;
-    const deferred = new DeferredWarehouse(new Promise<Warehouse>((resolve) => (build = resolve)));
+    let builds = 0;
+    let finish!: (w: Warehouse) => void;
+    const deferred = new DeferredWarehouse(() => (builds++, new Promise<Warehouse>((resolve) => (finish = resolve))));
+    expect(builds).toBe(1); // before any call
     const rows: InsertRow[] = [{ insertId: 'a', row: { x: 1 } }];
     const inserting = deferred.insertRows('job_runs', rows);
     await new Promise((r) => setTimeout(r, 5));
     expect(calls).toEqual([]); // nothing reaches a warehouse that is not built yet
-    build(recording(calls));
+    finish(recording(calls));
     await inserting;
     const upsert: Row[] = [{ symbol: 'AAPL' }];
     const staged: StagedRows = { uris: ['gs://b/x.ndjson'], objects: async function* () {} };
@@ -34,17 +36,28 @@ describe('DeferredWarehouse', () => {
       ['mergeStaged', 'eq_ohlcv', ['symbol'], staged, 's1'],
       ['queryBySymbols', 'prices', ['AAPL'], '2025-01-01', '2025-12-31'],
     ]);
+    expect(builds).toBe(1);
   });
 
-  it('a warehouse that could not be built fails the calls, and is not an unhandled rejection before them', async () => {
+  it('a failed build fails the call waiting for it, is retried by the next call, and is never an unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const deferred = new DeferredWarehouse(Promise.reject(new Error('client module missing')));
+      const calls: unknown[][] = [];
+      let builds = 0;
+      // Fails twice (the build at construction, and the one the first call starts), then works.
+      const deferred = new DeferredWarehouse(async () => {
+        builds++;
+        if (builds <= 2) throw new Error(`client module missing (${builds})`);
+        return recording(calls);
+      });
       await new Promise((r) => setTimeout(r, 10));
       expect(unhandled).toEqual([]);
-      await expect(deferred.insertRows('job_runs', [])).rejects.toThrow('client module missing');
+      await expect(deferred.insertRows('job_runs', [])).rejects.toThrow('client module missing (2)');
+      await deferred.insertRows('job_runs', []);
+      expect(builds).toBe(3);
+      expect(calls).toEqual([['insertRows', 'job_runs', []]]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
