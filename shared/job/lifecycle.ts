@@ -17,7 +17,7 @@ import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, un
 import { jobRunRow, metricRows } from './jobRows.js';
 import { jobFolderFiles } from './jobFiles.js';
 import { jobReportHtml } from './report.js';
-import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
+import type { Job, Metric, ModelDefinition, ModelName, ModelOutput } from './model.js';
 import { progressReporter } from './progress.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
 import { commitResult } from './resultCommit.js';
@@ -271,11 +271,11 @@ export async function storeOutputArtifacts(store: ObjectStore, objects: JobObjec
 /**
  * A run's result document and report.html: what the commit then commits. Every run's path
  * to its commit goes through here, the job's own delivery and a handed-off run's last task
- * alike (handedOffRun.ts).
+ * alike (handedOffCommit.ts).
  */
 export async function recordRunDocument(
   store: ObjectStore,
-  model: string,
+  model: ModelName,
   jobId: string,
   objects: JobObjects,
   timing: { started_at: string; finished_at: string; duration_ms: number },
