@@ -239,21 +239,25 @@ describe('shards over Pub/Sub', () => {
     await s.publishJob({ job_id: 'mc-race', params: { ...params, shards: 4 } });
     await s.deliverTask(s.tasks[0]);
     await s.deliverTask(s.tasks[1]);
-    // Shards 2 and 3 each store their state, then wait for the other's: both count four states.
+    // Shards 2 and 3 wait for each other before writing their states, so both then count four
+    // states and both go to commit the job: both try to take the job's claim.
     let release!: () => void;
-    const bothStored = new Promise<void>((resolve) => (release = resolve));
-    let stored = 0;
+    const bothReady = new Promise<void>((resolve) => (release = resolve));
+    let ready = 0;
+    let committing = 0;
     s.store.hook = async (op) => {
-      if (op.op === 'names' && op.name.includes('/shards/') && stored < 2) {
-        if (++stored === 2) release();
-        await bothStored;
+      if (op.op === 'createOnly' && /\/shards\/[0-9a-f]{32}\/[23]\.json$/.test(op.name)) {
+        if (++ready === 2) release();
+        await bothReady;
       }
+      if (op.op === 'createOnly' && op.name.endsWith('/claim.json')) committing++;
     };
     const raced = await Promise.all([s.deliverTask(s.tasks[2]), s.deliverTask(s.tasks[3])]);
     s.store.hook = () => {};
-    // One commits; the other finds the job claimed (redelivered) or committed.
-    expect(raced.filter((o) => o === null).length).toBeGreaterThanOrEqual(1);
-    for (const [i, outcome] of raced.entries()) if (outcome === 'redeliver') expect(await s.deliverUntilAcked(s.tasks[2 + i])).toBe(1);
+    expect(committing).toBe(2);
+    // One commits; the other finds the job claimed, is redelivered, and finds it committed.
+    expect([...raced].sort()).toEqual([null, 'redeliver']);
+    for (const [i, outcome] of raced.entries()) if (outcome === 'redeliver') expect(await s.deliverUntilAcked(s.tasks[2 + i]!)).toBe(1);
     expectCommittedOnce(s, 'mc-race', 'completed');
   });
 
