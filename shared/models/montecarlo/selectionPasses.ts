@@ -1,6 +1,7 @@
 import { ExactSum } from '../../numerics/exactSum.js';
 import { orderStatistics, quantilePosition } from '../../numerics/quantile.js';
 import { BAND_PERCENTILES, TERMINAL_PERCENTILES, type OrderStatisticsOf, type ReturnsUpTo } from './statistics.js';
+import { KEPT_VALUES_BUDGET } from './limits.js';
 import type { SimulationPlan } from './simulation.js';
 
 /**
@@ -38,9 +39,9 @@ import type { SimulationPlan } from './simulation.js';
  */
 
 export interface SelectionOptions {
-  /** Bins of a count pass. @default 4096 */
+  /** Bins of a count pass. @default 2^17 / rank pairs, within 256..4096 (a shard's counts stay ~3 MB) */
   readonly bins?: number;
-  /** Most values a window keeps; more make another count pass. @default 262144 */
+  /** Most values a window keeps; more make another count pass. @default KEPT_VALUES_BUDGET / rank pairs */
   readonly maxKept?: number;
   /** Blocks of the pilot. @default 8 (32,768 paths) */
   readonly pilotBlocks?: number;
@@ -48,7 +49,15 @@ export interface SelectionOptions {
   readonly pilotWidth?: number;
 }
 
-export const SELECTION_DEFAULTS: Required<SelectionOptions> = { bins: 4096, maxKept: 262_144, pilotBlocks: 8, pilotWidth: 8 };
+/** The settings of a job's passes: `given` where set, else the defaults for its number of rank pairs. */
+export function selectionSettings(pairs: number, given: SelectionOptions = {}): Required<SelectionOptions> {
+  return {
+    bins: given.bins ?? Math.min(4096, Math.max(256, Math.floor(2 ** 17 / pairs))),
+    maxKept: given.maxKept ?? Math.max(1, Math.floor(KEPT_VALUES_BUDGET / pairs)),
+    pilotBlocks: given.pilotBlocks ?? 8,
+    pilotWidth: given.pilotWidth ?? 8,
+  };
+}
 
 /**
  * The order statistics a percentile needs: ranks `below` and `above` of one series (0..assets-1
@@ -266,7 +275,7 @@ export class Selection {
     first: PassSpec,
     options: SelectionOptions = {},
   ) {
-    this.options = { ...SELECTION_DEFAULTS, ...options };
+    this.options = selectionSettings(pairs.length, options);
     this.states = pairs.map(() => ({ lo: -Infinity, hi: Infinity, before: 0, count: n, resolved: null, tail: null }));
     this.current = first;
   }
@@ -381,7 +390,7 @@ export class Selection {
  * series' values over the pilot's paths).
  */
 export function firstPass(pairs: readonly RankPair[], pilot: SeriesValues, options: SelectionOptions = {}): PassSpec {
-  const { bins, pilotWidth } = { ...SELECTION_DEFAULTS, ...options };
+  const { bins, pilotWidth } = selectionSettings(pairs.length, options);
   const bySeries = new Map<number, number[]>();
   pairs.forEach((p, i) => bySeries.set(p.series, [...(bySeries.get(p.series) ?? []), i]));
   const windows: Window[] = new Array(pairs.length);

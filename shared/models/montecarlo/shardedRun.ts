@@ -3,7 +3,7 @@ import { monteCarloResult, simulationPlanOf, type MonteCarloOutcome, type MonteC
 import { MAX_SIMULATIONS, MAX_TERMINAL_VALUES } from './limits.js';
 import { runShardSimulation, runSimulation, type RunOptions } from './parallelRunner.js';
 import { MIN_BRACKETED_SIMULATIONS } from './quantileBrackets.js';
-import { PassResults, SELECTION_DEFAULTS, Selection, selectionTargets, type PassSpec, type SelectionOptions } from './selectionPasses.js';
+import { PassResults, Selection, selectionSettings, selectionTargets, type PassSpec, type SelectionOptions } from './selectionPasses.js';
 import { firstPassOf, runSelectionPass } from './selectionRun.js';
 import {
   ShardMerger,
@@ -71,7 +71,8 @@ export function splitJob(spec: MonteCarloSpec, shards: number, options: SplitOpt
   const plan = simulationPlanOf(spec);
   const ranges = shardRanges(plan, shards);
   const wanted = options.selection ?? !storesFitOneInstance(plan.simulations, plan.assets);
-  const selection = wanted !== false && keepsStores(plan, options) ? { ...SELECTION_DEFAULTS, ...(typeof wanted === 'object' ? wanted : {}) } : null;
+  const pairs = selectionTargets(plan, spec.confidenceLevels).length;
+  const selection = wanted !== false && keepsStores(plan, options) ? selectionSettings(pairs, typeof wanted === 'object' ? wanted : {}) : null;
   const settings = selection && [selection.bins, selection.maxKept, selection.pilotBlocks, selection.pilotWidth];
   return { ranges, fingerprint: planFingerprint(plan, spec.confidenceLevels, options.brackets !== false, ranges.length, settings ?? undefined), selection };
 }

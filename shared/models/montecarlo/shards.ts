@@ -454,7 +454,7 @@ const passResultsSchema = z
     windows: z.array(
       z.union([
         z.null(),
-        z.object({ counts: base64, least: base64, greatest: base64 }).strict(),
+        z.object({ used: base64, counts: base64, least: base64, greatest: base64 }).strict(),
         z.object({ values: base64, count: z.number().int().min(0), below: base64.nullable(), tie: base64.nullable(), tie_count: z.number().int().min(0) }).strict(),
       ]),
     ),
@@ -512,7 +512,12 @@ function passResultsJson(results: PassResults): z.infer<typeof passResultsSchema
     spec: toBase64(specNumbers(results.spec)),
     windows: results.windows.map((w: WindowPartial) => {
       if (w === null) return null;
-      if (w.kind === 'count') return { counts: toBase64(w.counts), least: toBase64(w.least), greatest: toBase64(w.greatest) };
+      if (w.kind === 'count') {
+        // Only the bins holding values (a shard of a few blocks fills few of them).
+        const used = Float64Array.from(w.counts.keys()).filter((b) => w.counts[b] > 0);
+        const pick = (a: Float64Array) => toBase64(used.map((b) => a[b]));
+        return { used: toBase64(used), counts: pick(w.counts), least: pick(w.least), greatest: pick(w.greatest) };
+      }
       return { values: toBase64(w.values.subarray(0, w.size)), count: w.count, below: sumNumbers(w.below), tie: sumNumbers(w.tie), tie_count: w.tieCount };
     }),
   };
@@ -528,12 +533,20 @@ function passResultsOf(json: z.infer<typeof passResultsSchema>): PassResults {
       return null;
     }
     if ('counts' in w) {
-      const counts = float64(w.counts);
-      const least = float64(w.least);
-      const greatest = float64(w.greatest);
-      if (open.mode !== 'count' || counts.length !== spec.bins + 2 || least.length !== counts.length || greatest.length !== counts.length) {
+      const used = float64(w.used);
+      const [usedCounts, usedLeast, usedGreatest] = [float64(w.counts), float64(w.least), float64(w.greatest)];
+      const fits = used.every((b, i) => Number.isInteger(b) && b >= 0 && b < spec.bins + 2 && (i === 0 || b > used[i - 1]));
+      if (open.mode !== 'count' || !fits || usedCounts.length !== used.length || usedLeast.length !== used.length || usedGreatest.length !== used.length) {
         throw new ShardMismatchError('A shard partial state holds selection counts that do not fit their pass.');
       }
+      const counts = new Float64Array(spec.bins + 2);
+      const least = new Float64Array(spec.bins + 2).fill(Infinity);
+      const greatest = new Float64Array(spec.bins + 2).fill(-Infinity);
+      used.forEach((b, i) => {
+        counts[b] = usedCounts[i];
+        least[b] = usedLeast[i];
+        greatest[b] = usedGreatest[i];
+      });
       return { kind: 'count', counts, least, greatest };
     }
     const values = float64(w.values);
