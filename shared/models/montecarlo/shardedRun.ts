@@ -130,6 +130,7 @@ export async function mergeShards(spec: MonteCarloSpec, split: ShardSplit, state
     for (let pass = selection.next; pass !== null; pass = selection.next) {
       const merged = new PassResults(pass, pairs);
       const passStates = states.forPass?.(pass.pass);
+      if (passStates) await options.distributePass?.(pass, passStates);
       for (let shard = 0; shard < split.ranges.length; shard++) {
         let body = passStates ? await passStates.load(shard) : null;
         if (body === null) {
@@ -163,6 +164,12 @@ export interface MergeOptions extends RunOptions {
   readonly onMergeMemory?: (bytes: number) => void;
   /** Called after each selection pass after the first is merged. */
   readonly onPass?: (pass: number) => void;
+  /**
+   * Has the shards of a selection pass (2 and up) run elsewhere before the merge reads their
+   * results from `states` (e.g. a round of shard tasks running runShardPass); the merge
+   * simulates any still missing itself. Without it, the merge simulates every shard's pass.
+   */
+  readonly distributePass?: (pass: PassSpec, states: ShardStates) => Promise<void>;
 }
 
 export interface InProcessShardOptions extends MergeOptions, SplitOptions {

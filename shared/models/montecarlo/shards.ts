@@ -556,6 +556,27 @@ function passResultsOf(json: z.infer<typeof passResultsSchema>): PassResults {
   return new PassResults(spec, [], windows);
 }
 
+/** A pass's windows as stored for shard tasks of that pass (the merge plans them; any instance runs them). */
+export function serializePassSpec(spec: PassSpec): string {
+  return JSON.stringify({ format: PASS_FORMAT, spec: toBase64(specNumbers(spec)) });
+}
+
+/**
+ * A stored pass's windows, validated.
+ * @throws ShardMismatchError naming what is wrong
+ */
+export function parsePassSpec(body: string): PassSpec {
+  const parsed = z.object({ format: z.literal(PASS_FORMAT), spec: base64 }).strict().safeParse((() => {
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  if (!parsed.success) throw new ShardMismatchError('A stored selection pass is malformed.');
+  return specOf(float64(parsed.data.spec));
+}
+
 /** A shard's results of a selection pass after the first (stored on their own). */
 export interface PassPartial {
   readonly fingerprint: string;

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { runMonteCarlo, simulationPlanOf, type MonteCarloSpec } from '../../../shared/models/montecarlo/gbmModel.js';
 import { runSimulation } from '../../../shared/models/montecarlo/parallelRunner.js';
-import { memoryShardStates, mergeShards, runShard, runShardsInProcess, splitJob, type InProcessShardOptions } from '../../../shared/models/montecarlo/shardedRun.js';
-import { ShardMismatchError, parsePartial, parsePassPartial, serializePartial, serializePassPartial } from '../../../shared/models/montecarlo/shards.js';
+import { memoryShardStates, mergeShards, runShard, runShardPass, runShardsInProcess, splitJob, type InProcessShardOptions } from '../../../shared/models/montecarlo/shardedRun.js';
+import {
+  ShardMismatchError,
+  parsePartial,
+  parsePassPartial,
+  parsePassSpec,
+  sameSpec,
+  serializePartial,
+  serializePassPartial,
+  serializePassSpec,
+} from '../../../shared/models/montecarlo/shards.js';
 import { selectionTargets } from '../../../shared/models/montecarlo/selectionPasses.js';
 import { MAX_SIMULATIONS, checkShardedLimits } from '../../../shared/models/montecarlo/limits.js';
 import { montecarloModel } from '../../../shared/models/montecarlo/job.js';
@@ -148,6 +157,25 @@ describe('selection pass states', () => {
     await expect(mergeShards(spec, split, stale, { threads: 1 })).rejects.toThrow(ShardMismatchError);
   });
 
+  it('can be run elsewhere (a pass\'s windows travel as text; any instance runs runShardPass), the merge then only reads them', async () => {
+    const split = splitJob(spec, 3, { selection: true });
+    const states = memoryShardStates();
+    for (let i = 0; i < 3; i++) await states.save(i, (await runShard(spec, split, i, { threads: 1 })).body);
+    const travelled: string[] = [];
+    const merged = await mergeShards(spec, split, states, {
+      threads: 1,
+      distributePass: async (pass, passStates) => {
+        const text = serializePassSpec(pass);
+        travelled.push(text);
+        for (let i = 0; i < 3; i++) await passStates.save(i, (await runShardPass(spec, split, i, parsePassSpec(text), { threads: 1 })).body);
+      },
+    });
+    expect(travelled).toHaveLength(1);
+    expect(sameSpec(parsePassSpec(travelled[0]), parsePassSpec(travelled[0]))).toBe(true);
+    expect(JSON.stringify(merged.result)).toBe(JSON.stringify((await runMonteCarlo(spec, { threads: 1 })).result));
+    expect(() => parsePassSpec('{"format":"montecarlo-shard-pass/1","spec":"AAAA"}')).toThrow(ShardMismatchError);
+  });
+
   it('are not mixed with a split that keeps stores (another fingerprint)', async () => {
     expect(splitJob(spec, 3, { selection: true }).fingerprint).not.toBe(splitJob(spec, 3).fingerprint);
     expect(splitJob(spec, 3).selection).toBeNull();
@@ -169,7 +197,11 @@ describe('sharded jobs without stores', () => {
 
   it('run one asset without volatility beyond one instance\'s stores: every percentile the one price', async () => {
     const params = montecarloModel.params.parse({ initial_price: 100, drift: 0.05, volatility: 0, simulations: 6_000_000, time_steps: 1, horizon_years: 1, seed: 3, shards: 4 });
-    const out = await montecarloModel.run({ job_id: 'mc-vol0', symbols: [], start: '2024-01-01', end: '2024-12-31', params }, context);
+    const files = new Map<string, string>();
+    const jobFiles = { createOnly: async (name: string, body: string) => (files.has(name) ? false : (files.set(name, body), true)), read: async (name: string) => files.get(name) ?? null };
+    const out = await montecarloModel.run({ job_id: 'mc-vol0', symbols: [], start: '2024-01-01', end: '2024-12-31', params }, { ...context, jobFiles });
+    // The shards' first pass in the job folder, the second pass's results beside it.
+    expect([...files.keys()].map((k) => k.replace(/[0-9a-f]{32}/, 'F')).sort()).toEqual([0, 1, 2, 3].map((i) => `shards/F/${i}.json`).concat([0, 1, 2, 3].map((i) => `shards/F-pass2/${i}.json`)).sort());
     const price = 100 * Math.exp((0.05 - 0.5 * 0 ** 2) * (1 / 1));
     const result = out.result as { symbols: Record<string, { terminal_price: { percentiles: Record<string, number> } }>; portfolio: { var: Record<string, number>; cvar: Record<string, number> } };
     expect(Object.values(result.symbols.asset.terminal_price.percentiles)).toEqual(Array(7).fill(price));
