@@ -54,8 +54,12 @@ export const INLINE_PATH_STEPS = 20_000_000;
  * @throws JobError invalid_job naming the parameter and the limit
  */
 export function checkSimulationLimits(simulations: number, timeSteps: number, symbols: number): void {
+  const split = () =>
+    simulations <= MAX_SHARDED_SIMULATIONS && simulations * timeSteps * symbols <= MAX_SHARDED_PATH_STEPS
+      ? ` or set params.shards to at least ${minimumShards(simulations, timeSteps, symbols)} to split the job over instances`
+      : '';
   if (simulations > MAX_SIMULATIONS) {
-    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SIMULATIONS} per job.`);
+    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SIMULATIONS} per instance: lower simulations${split()}.`);
   }
   if (timeSteps > MAX_TIME_STEPS) {
     throw new JobError('invalid_job', `params.time_steps is ${timeSteps}; the limit is ${MAX_TIME_STEPS} per path.`);
@@ -64,14 +68,14 @@ export function checkSimulationLimits(simulations: number, timeSteps: number, sy
   if (pathSteps > MAX_PATH_STEPS) {
     throw new JobError(
       'invalid_job',
-      `params.simulations x params.time_steps x symbols is ${pathSteps.toExponential(2)}; the limit is ${MAX_PATH_STEPS.toExponential(0)} (a job must finish within the function timeout): lower simulations or time_steps.`,
+      `params.simulations x params.time_steps x symbols is ${pathSteps.toExponential(2)}; the limit is ${MAX_PATH_STEPS.toExponential(0)} per instance (a job must finish within the function timeout): lower simulations or time_steps${split()}.`,
     );
   }
   const stored = simulations * (symbols + 1);
   if (stored > MAX_TERMINAL_VALUES) {
     throw new JobError(
       'invalid_job',
-      `params.simulations x (symbols + 1) is ${stored}; the limit is ${MAX_TERMINAL_VALUES} stored terminal values (instance memory): lower simulations or the number of symbols.`,
+      `params.simulations x (symbols + 1) is ${stored}; the limit is ${MAX_TERMINAL_VALUES} stored terminal values per instance (instance memory): lower simulations or the number of symbols${split()}.`,
     );
   }
 }

@@ -13,7 +13,7 @@ import {
   serializePassSpec,
 } from '../../../shared/models/montecarlo/shards.js';
 import { selectionTargets } from '../../../shared/models/montecarlo/selectionPasses.js';
-import { MAX_SIMULATIONS, checkShardedLimits } from '../../../shared/models/montecarlo/limits.js';
+import { MAX_SIMULATIONS, checkShardedLimits, checkSimulationLimits } from '../../../shared/models/montecarlo/limits.js';
 import { montecarloModel } from '../../../shared/models/montecarlo/job.js';
 import { lerpQuantile, quantilePosition } from '../../../shared/numerics/quantile.js';
 import { TERMINAL_PERCENTILES } from '../../../shared/models/montecarlo/statistics.js';
@@ -213,5 +213,9 @@ describe('sharded jobs without stores', () => {
     expect(() => checkShardedLimits(5e9, 10, 8, 1000, false)).toThrow(/params\.simulations x \(symbols \+ 1\) is 4\.50e\+10; the limit is 2\.4e\+10 for a sharded job/);
     expect(() => checkShardedLimits(4.9e9, 60, 3, 1000, false)).not.toThrow();
     expect(() => checkShardedLimits(5e9 + 1, 1, 2, 1000, false)).toThrow(/params\.simulations is 5000000001; the limit is 5e\+9 for a sharded job/);
+    // One instance's limits point at shards when shards would do.
+    expect(() => checkSimulationLimits(6e6, 252, 3)).toThrow(/params\.simulations is 6000000; the limit is 5000000 per instance: lower simulations or set params\.shards to at least 2 to split the job over instances\./);
+    expect(() => checkSimulationLimits(4e6, 2520, 3)).toThrow(/limit is 1e\+10 per instance .* or set params\.shards to at least 4 to split/);
+    expect(() => checkSimulationLimits(6e9, 1, 1)).toThrow(/per instance: lower simulations\.$/);
   });
 });
