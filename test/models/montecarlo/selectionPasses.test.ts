@@ -198,7 +198,11 @@ describe('sharded jobs without stores', () => {
   it('run one asset without volatility beyond one instance\'s stores: every percentile the one price', async () => {
     const params = montecarloModel.params.parse({ initial_price: 100, drift: 0.05, volatility: 0, simulations: 6_000_000, time_steps: 1, horizon_years: 1, seed: 3, shards: 4 });
     const files = new Map<string, string>();
-    const jobFiles = { createOnly: async (name: string, body: string) => (files.has(name) ? false : (files.set(name, body), true)), read: async (name: string) => files.get(name) ?? null };
+    const jobFiles = {
+      names: async (prefix: string) => [...files.keys()].filter((k) => k.startsWith(prefix)),
+      createOnly: async (name: string, body: string) => (files.has(name) ? false : (files.set(name, body), true)),
+      read: async (name: string) => files.get(name) ?? null,
+    };
     const out = await montecarloModel.run({ job_id: 'mc-vol0', symbols: [], start: '2024-01-01', end: '2024-12-31', params }, { ...context, jobFiles });
     // The shards' first pass in the job folder, the second pass's results beside it.
     expect([...files.keys()].map((k) => k.replace(/[0-9a-f]{32}/, 'F')).sort()).toEqual([0, 1, 2, 3].map((i) => `shards/F/${i}.json`).concat([0, 1, 2, 3].map((i) => `shards/F-pass2/${i}.json`)).sort());
