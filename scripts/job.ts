@@ -63,12 +63,14 @@ async function readMessage(): Promise<CloudEventV1<unknown>> {
           return process.exit(2);
         });
   // A job file that is not JSON is the caller's mistake with this command, not a job to record.
+  let document: unknown;
   try {
-    JSON.parse(bytes.toString('utf8'));
+    document = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
   }
-  return pubsubCloudEvent(bytes, `jobs-${name}`);
+  // The handler takes this parse rather than parsing the message's copy of the file again.
+  return pubsubCloudEvent(bytes, `jobs-${name}`, undefined, { document });
 }
 
 /** Writes a result of any size to stdout in chunks (no second full copy as bytes), then calls done. */
