@@ -8,7 +8,7 @@ import type { Publisher } from '../messaging/publisher.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, refusalObject, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, refusalObject, resultJson, withResultText, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { FINAL_ERROR_CODES, isFinal } from './finality.js';
@@ -182,6 +182,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
           report: services.store.uri(objects.report),
         },
       } satisfies CompletedDocument;
+      if (output.resultText !== undefined) withResultText(document, output.resultText);
       await services.store.put(objects.report, jobReportHtml(document, output.chart, metrics), HTML_TYPE);
     } else {
       document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
