@@ -17,7 +17,7 @@ import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '..
 import type { PriceHistory } from '../../prices/history.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
 import { SOURCES } from './optionBatch.js';
-import { newBatch, valuationThreads, valueBatch } from './parallelValuation.js';
+import { newBatch, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
 /**
@@ -95,6 +95,9 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
   async run(job: Job<BlackScholesParams>, context: ModelContext): Promise<ModelOutput> {
     const { options: overrides, periods_per_year: periodsPerYear, ...defaults } = job.params;
     const list: readonly OptionParams[] = overrides ?? [defaults];
+    // A large batch's worker starts now, while the options are checked and resolved.
+    const threads = valuationThreads(list.length);
+    if (threads > 1) prewarmValuationWorker();
     const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
 
     // First pass: check what needs history, per symbol.
@@ -131,7 +134,6 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, periodsPerYear, context);
 
     // Resolve every option's inputs into columns, which this thread and a worker value half each.
-    const threads = valuationThreads(list.length);
     const symbols = [...new Set(list.map((o) => o.symbol ?? defaults.symbol ?? job.symbols[0]).filter((s) => s !== undefined))];
     const symbolIndex = new Map(symbols.map((s, i) => [s, i]));
     const batch = newBatch(list.length, symbols, threads);
