@@ -135,12 +135,36 @@ const FAST_DEPTH = 200;
  * in that order (a property-list replacer), which is the canonical text, in C++ (100,000
  * options: ~0.1 s instead of seconds). Undefined if the value is anything else (deeper, a
  * non-plain object, a function, a key `__proto__`, which a property list would read through
- * the prototype).
+ * the prototype). A large array gets the list of its own keys: each object looks up every key
+ * of the list, so 100,000 options look up their 9 keys, not the job's 20 (~30% faster).
  */
 function sortedKeysJson(value: unknown): string | undefined {
   const keys = new Set<string>();
   if (!collectKeys(value, keys, 0) || keys.has('__proto__')) return undefined;
-  return JSON.stringify(value, [...keys].sort()) ?? 'null';
+  return listedKeysJson(value, [...keys].sort(), 0);
+}
+
+/** From this many elements on, an array is written with a key list of its own. */
+const OWN_KEYS_ARRAY = 1000;
+
+/** JSON.stringify(value, keys) for a plain value whose keys are all in `keys`, large arrays with their own lists. */
+function listedKeysJson(value: unknown, keys: readonly string[], depth: number): string {
+  if (typeof value !== 'object' || value === null || depth >= FAST_DEPTH) return JSON.stringify(value, keys as string[]) ?? 'null';
+  if (Array.isArray(value)) {
+    if (value.length < OWN_KEYS_ARRAY) return JSON.stringify(value, keys as string[]);
+    const own = new Set<string>();
+    collectKeys(value, own, depth);
+    return JSON.stringify(value, [...own].sort());
+  }
+  const record = value as Record<string, unknown>;
+  const members: string[] = [];
+  // In the list's (sorted) order, as JSON.stringify writes them; undefined members are left out.
+  for (const key of keys) {
+    if (!Object.hasOwn(record, key) || record[key] === undefined) continue;
+    const text = listedKeysJson(record[key], keys, depth + 1);
+    if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+  }
+  return `{${members.join(',')}}`;
 }
 
 function collectKeys(value: unknown, keys: Set<string>, depth: number): boolean {
