@@ -113,13 +113,20 @@ function findPrototypeKey(document: unknown): string | undefined {
     }
     if (Object.hasOwn(value, '__proto__')) return visitPath(next);
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const item = record[keys[i]];
-      if (typeof item === 'object' && item !== null) pending.push({ value: item, parent: next, key: keys[i] });
+    // for-in allocates no key list (an option's eight keys, 100,000 times); pending is a stack,
+    // so objects are pushed last key first to be visited in key order.
+    const start = pending.length;
+    for (const key in record) {
+      const item = record[key];
+      if (typeof item === 'object' && item !== null && Object.hasOwn(record, key)) pending.push({ value: item, parent: next, key });
     }
+    reverseFrom(pending, start);
   }
   return undefined;
+}
+
+function reverseFrom(items: unknown[], start: number): void {
+  for (let i = start, j = items.length - 1; i < j; i++, j--) [items[i], items[j]] = [items[j], items[i]];
 }
 
 /** An object or array findPrototypeKey is to look into, and where it sits in the document. */
