@@ -140,40 +140,50 @@ const FAST_DEPTH = 200;
  */
 function sortedKeysJson(value: unknown): string | undefined {
   const keys = new Set<string>();
-  if (!collectKeys(value, keys, 0) || keys.has('__proto__')) return undefined;
-  return listedKeysJson(value, [...keys].sort(), 0);
+  const arrayKeys = new Map<unknown[], Set<string>>();
+  if (!collectKeys(value, keys, 0, arrayKeys) || keys.has('__proto__')) return undefined;
+  return listedKeysJson(value, [...keys].sort(), 0, arrayKeys);
 }
 
 /** From this many elements on, an array is written with a key list of its own. */
 const OWN_KEYS_ARRAY = 1000;
 
-/** JSON.stringify(value, keys) for a plain value whose keys are all in `keys`, large arrays with their own lists. */
-function listedKeysJson(value: unknown, keys: readonly string[], depth: number): string {
+/**
+ * JSON.stringify(value, keys) for a plain value whose keys are all in `keys`; a large array
+ * with the list of its own keys (from collectKeys).
+ */
+function listedKeysJson(value: unknown, keys: readonly string[], depth: number, arrayKeys: ReadonlyMap<unknown[], Set<string>>): string {
   if (typeof value !== 'object' || value === null || depth >= FAST_DEPTH) return JSON.stringify(value, keys as string[]) ?? 'null';
   if (Array.isArray(value)) {
-    if (value.length < OWN_KEYS_ARRAY) return JSON.stringify(value, keys as string[]);
-    const own = new Set<string>();
-    collectKeys(value, own, depth);
-    return JSON.stringify(value, [...own].sort());
+    const own = arrayKeys.get(value);
+    return JSON.stringify(value, own ? [...own].sort() : (keys as string[]));
   }
   const record = value as Record<string, unknown>;
   const members: string[] = [];
   // In the list's (sorted) order, as JSON.stringify writes them; undefined members are left out.
   for (const key of keys) {
     if (!Object.hasOwn(record, key) || record[key] === undefined) continue;
-    const text = listedKeysJson(record[key], keys, depth + 1);
-    if (text !== undefined) members.push(`${JSON.stringify(key)}:${text}`);
+    members.push(`${JSON.stringify(key)}:${listedKeysJson(record[key], keys, depth + 1, arrayKeys)}`);
   }
   return `{${members.join(',')}}`;
 }
 
-function collectKeys(value: unknown, keys: Set<string>, depth: number): boolean {
+/**
+ * Adds every key in `value` to `keys`, and each large array's own keys to `arrayKeys`; false
+ * if the value is not plain JSON no deeper than FAST_DEPTH.
+ */
+function collectKeys(value: unknown, keys: Set<string>, depth: number, arrayKeys: Map<unknown[], Set<string>>): boolean {
   if (value === null || value === undefined) return true;
   const type = typeof value;
   if (type === 'string' || type === 'number' || type === 'boolean') return true;
   if (type !== 'object' || depth >= FAST_DEPTH) return false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!collectKeys(value[i], keys, depth + 1)) return false;
+    const own = value.length >= OWN_KEYS_ARRAY ? new Set<string>() : keys;
+    for (let i = 0; i < value.length; i++) if (!collectKeys(value[i], own, depth + 1, arrayKeys)) return false;
+    if (own !== keys) {
+      arrayKeys.set(value, own);
+      for (const key of own) keys.add(key);
+    }
     return true;
   }
   const prototype = Object.getPrototypeOf(value) as unknown;
@@ -181,7 +191,7 @@ function collectKeys(value: unknown, keys: Set<string>, depth: number): boolean 
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     keys.add(key);
-    if (!collectKeys(record[key], keys, depth + 1)) return false;
+    if (!collectKeys(record[key], keys, depth + 1, arrayKeys)) return false;
   }
   return true;
 }
