@@ -14,6 +14,7 @@ const runtimeDependencies = {
 };
 const extraEntries = {
   montecarlo: { montecarloWorker: 'shared/models/montecarlo/worker.ts' },
+  blackscholes: { blackscholesWorker: 'shared/models/blackscholes/worker.ts' },
 };
 
 // WebAssembly kernels (scripts/buildWasm.mjs): assembled first, then copied next to every bundle that loads one.
