@@ -18,12 +18,12 @@ export interface CsvColumns {
 export interface FastRows {
   readonly count: number;
   /** Index into `symbols` of each row's symbol. */
-  readonly symbolIds: Int32Array;
+  readonly symbolIds: Int32Array<ArrayBuffer>;
   /** YYYYMMDD of each row's date (the date cell is exactly `YYYY-MM-DD`). */
-  readonly dateDigits: Int32Array;
+  readonly dateDigits: Int32Array<ArrayBuffer>;
   /** NaN for an empty cell. */
-  readonly close: Float64Array;
-  readonly adjClose: Float64Array;
+  readonly close: Float64Array<ArrayBuffer>;
+  readonly adjClose: Float64Array<ArrayBuffer>;
   /** The symbols, in the order the reader first met them. */
   readonly symbols: readonly string[];
 }
@@ -43,10 +43,10 @@ export class FastRowReader {
   private readonly lastColumn: number;
   private capacity: number;
   private count = 0;
-  private symbolIds: Int32Array;
-  private dateDigits: Int32Array;
-  private close: Float64Array;
-  private adjClose: Float64Array;
+  private symbolIds: Int32Array<ArrayBuffer>;
+  private dateDigits: Int32Array<ArrayBuffer>;
+  private close: Float64Array<ArrayBuffer>;
+  private adjClose: Float64Array<ArrayBuffer>;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -152,7 +152,7 @@ export class FastRowReader {
 
   private grow(): void {
     const capacity = this.capacity * 2;
-    const widen = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+    const widen = <T extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(a: T, make: (n: number) => T): T => {
       const b = make(capacity);
       b.set(a);
       return b;

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { PriceHistory } from './history.js';
 import { FastRowReader, isoDate, type CsvColumns, type FastRows } from './csvRows.js';
+import { helperThread, type HelperThread } from '../parallel/helperThread.js';
 import { historiesFromRows, type PriceRow, type PriceSource } from './priceSource.js';
 
 const REQUIRED_COLUMNS = ['date', 'symbol', 'close', 'adj_close'] as const;
@@ -33,7 +34,7 @@ export class FixturePriceSource implements PriceSource {
   ) {}
 
   async histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]> {
-    this.parsed ??= fs.readFile(this.csvPath).then((bytes) => parsePriceCsv(bytes, this.csvPath));
+    this.parsed ??= readPriceCsv(this.csvPath);
     const [series, ingested] = await Promise.all([this.parsed, this.extraRows(symbols, start, end)]);
     const ingestedSymbols = new Set(ingested.map((r) => r.symbol));
     const fromTables = symbols.filter((s) => ingestedSymbols.has(s));
@@ -94,6 +95,56 @@ export function parsePriceCsv(input: string | Uint8Array, name: string): Map<str
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const parser = new CsvParser(bytes, name);
   parser.parse(parser.bodyStart, bytes.length);
+  return parser.finish();
+}
+
+/** From this size on a file is read by two threads, where there is a helper thread: below, starting it costs more than it saves. */
+const SPLIT_BYTES = 4 << 20;
+
+/**
+ * Reads and parses the fixture CSV, as parsePriceCsv does: a large file is read into shared
+ * memory and parsed in two halves (split at a line boundary), the second by the helper
+ * thread's fast reader; the halves are joined in file order, so the columns and the errors
+ * are the ones of one thread (a row the fast reader does not take in the second half is read
+ * by this thread, from there on).
+ */
+export async function readPriceCsv(file: string, helper: HelperThread | null = helperThread()): Promise<Map<string, CsvSeries>> {
+  const handle = await fs.open(file);
+  try {
+    const { size } = await handle.stat();
+    if (!helper || size < SPLIT_BYTES) return parsePriceCsv(await handle.readFile(), file);
+    const shared = new SharedArrayBuffer(size);
+    const bytes = Buffer.from(shared);
+    let length = 0;
+    while (length < size) {
+      const { bytesRead } = await handle.read(bytes, length, size - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return await parseInTwo(bytes.subarray(0, length), shared, file, helper);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function parseInTwo(bytes: Buffer, shared: SharedArrayBuffer, name: string, helper: HelperThread): Promise<Map<string, CsvSeries>> {
+  const parser = new CsvParser(bytes, name);
+  const split = bytes.indexOf(NEWLINE, parser.bodyStart + ((bytes.length - parser.bodyStart) >> 1));
+  if (split < 0) {
+    parser.parse(parser.bodyStart, bytes.length);
+    return parser.finish();
+  }
+  const secondHalf = helper.run({ kind: 'csvRows', input: { bytes: shared, columns: parser.columns, from: split + 1, to: bytes.length } });
+  try {
+    parser.parse(parser.bodyStart, split + 1);
+  } catch (error) {
+    secondHalf.catch(() => undefined);
+    throw error;
+  }
+  // Should the helper fail, this thread reads the second half itself.
+  const other = await secondHalf.catch(() => null);
+  if (other) parser.addRows(other.rows, other.lines);
+  parser.parse(other ? other.stop : split + 1, bytes.length);
   return parser.finish();
 }
 
