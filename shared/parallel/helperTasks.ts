@@ -1,3 +1,4 @@
+import { crossProductsSimd, type TileRows } from '../models/markowitz/crossProductsKernel.js';
 import { FastRowReader, type CsvColumns, type FastRows } from '../prices/csvRows.js';
 
 /**
@@ -9,6 +10,11 @@ export interface HelperTasks {
   csvRows: {
     input: { readonly bytes: SharedArrayBuffer; readonly columns: CsvColumns; readonly from: number; readonly to: number };
     output: { readonly rows: FastRows; readonly stop: number; readonly lines: number };
+  };
+  /** Tile rows of the cross products G = D D' of D (p*n, in shared memory); null without WebAssembly SIMD. */
+  crossProductTiles: {
+    input: { readonly d: Float64Array; readonly p: number; readonly n: number; readonly chunk: number; readonly rows: TileRows };
+    output: Float64Array | null;
   };
 }
 
@@ -31,6 +37,11 @@ export function runHelperTask(task: HelperTask): { output: unknown; transfer: Ar
       const { stop, lines } = reader.read(from, to);
       const rows = reader.take();
       return { output: { rows, stop, lines }, transfer: [rows.symbolIds.buffer, rows.dateDigits.buffer, rows.close.buffer, rows.adjClose.buffer] };
+    }
+    case 'crossProductTiles': {
+      const { d, p, n, chunk, rows } = (task as HelperTask<'crossProductTiles'>).input;
+      const g = crossProductsSimd(d, p, n, chunk, rows);
+      return { output: g, transfer: g ? [g.buffer] : [] };
     }
   }
   throw new Error(`unknown task ${String((task as { kind: unknown }).kind)}`);

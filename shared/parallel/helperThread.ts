@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { TileRowsHelper } from '../models/markowitz/returnMoments.js';
 import type { HelperReply, HelperTask, HelperTasks } from './helperTasks.js';
 
 /**
@@ -87,4 +88,9 @@ function startWorker(url: URL): Worker {
   const tsxRegister = createRequire(import.meta.url).resolve('tsx/cjs/api');
   const bootstrap = `require(${JSON.stringify(tsxRegister)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
   return new Worker(bootstrap, { eval: true });
+}
+
+/** The helper thread as the Markowitz model's helper for the covariance product, or null. */
+export function tileRowsOn(helper: HelperThread | null): TileRowsHelper | null {
+  return helper && { tileRows: (d, p, n, chunk, rows) => helper.run({ kind: 'crossProductTiles', input: { d, p, n, chunk, rows } }) };
 }
