@@ -55,20 +55,32 @@ export class FixturePriceSource implements PriceSource {
  * window is empty, so the general path sorts, dedupes or reports.
  */
 function orderedHistory(symbol: string, csv: CsvSeries, start: string, end: string): PriceHistory | undefined {
-  const dates: string[] = [];
-  const prices: number[] = [];
+  const { dates: all, close, adjClose } = csv;
+  // First which bars are kept (and whether the dates are in order), then arrays of that size.
+  let kept = 0;
   let previous = '';
-  for (let i = 0; i < csv.dates.length; i++) {
-    const date = csv.dates[i];
+  for (let i = 0; i < all.length; i++) {
+    const date = all[i];
     if (date <= previous) return undefined;
     previous = date;
-    if (date < start || date > end) continue;
-    const price = Number.isNaN(csv.adjClose[i]) ? csv.close[i] : csv.adjClose[i];
-    if (!Number.isFinite(price) || price <= 0) continue;
-    dates.push(date);
-    prices.push(price);
+    if (date >= start && date <= end && isPrice(Number.isNaN(adjClose[i]) ? close[i] : adjClose[i])) kept++;
   }
-  return dates.length > 0 ? { symbol, dates, prices } : undefined;
+  if (kept === 0) return undefined;
+  // Every bar kept (the common case): the dates are the series' own (neither is ever modified).
+  const some = kept === all.length ? null : sizedArray(kept, '');
+  const prices = sizedArray(kept, 0);
+  for (let i = 0, k = 0; i < all.length; i++) {
+    const date = all[i];
+    const price = Number.isNaN(adjClose[i]) ? close[i] : adjClose[i];
+    if (date < start || date > end || !isPrice(price)) continue;
+    if (some) some[k] = date;
+    prices[k++] = price;
+  }
+  return { symbol, dates: some ?? all, prices };
+}
+
+function isPrice(value: number): boolean {
+  return Number.isFinite(value) && value > 0;
 }
 
 function* rowsOf(csv: CsvSeries | undefined, symbol: string, start: string, end: string): Generator<PriceRow> {
@@ -207,7 +219,7 @@ export class CsvParser {
     const { count, symbolIds, dateDigits, close, adjClose, symbols } = this.reader.take();
     const rowsOf = new Int32Array(symbols.length);
     for (let k = 0; k < count; k++) rowsOf[symbolIds[k]]++;
-    const all = symbols.map((_, id): CsvSeries => ({ dates: sizedArray(rowsOf[id]), close: new Float64Array(rowsOf[id]), adjClose: new Float64Array(rowsOf[id]) }));
+    const all = symbols.map((_, id): CsvSeries => ({ dates: sizedArray(rowsOf[id], ''), close: new Float64Array(rowsOf[id]), adjClose: new Float64Array(rowsOf[id]) }));
     const filled = new Int32Array(symbols.length);
     const datesByDigits = new Map<number, string>();
     let lastDigits = -1;
@@ -241,8 +253,8 @@ export class CsvParser {
 }
 
 /** An array of `length` slots, every one to be written: preallocated unless too long for fast elements. */
-function sizedArray(length: number): string[] {
-  return length <= 50_000 ? new Array<string>(length) : Array.from({ length }, () => '');
+function sizedArray<T>(length: number, fill: T): T[] {
+  return length <= 50_000 ? new Array<T>(length) : Array.from({ length }, () => fill);
 }
 
 const NEWLINE = 0x0a;

@@ -16,7 +16,7 @@ import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarni
 import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Metric, ModelDefinition } from '../../job/model.js';
-import { alignOnCommonDates } from '../../prices/history.js';
+import { alignOnCommonDates, distinctDateCount } from '../../prices/history.js';
 import { checkSymbolDays } from './limits.js';
 import { helperThread, tileRowsOn } from '../../parallel/helperThread.js';
 import { markowitzInTwo } from './markowitz.js';
@@ -59,8 +59,6 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
     const params = job.params;
     const histories = await context.history(symbols);
     const aligned = alignOnCommonDates(histories);
-    const allDates = new Set<string>();
-    for (const h of histories) for (const d of h.dates) allDates.add(d);
     if (aligned.dates.length < 3) {
       throw new JobError(
         'insufficient_data',
@@ -128,7 +126,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
         window: { start: aligned.dates[0], end: aligned.dates[aligned.dates.length - 1] },
         common_dates: aligned.dates.length,
         observations: analysis.observations,
-        dropped_dates: allDates.size - aligned.dates.length,
+        dropped_dates: distinctDateCount(histories) - aligned.dates.length,
         covariance: params.covariance,
         long_only: params.long_only,
         risk_free_rate: params.risk_free_rate,
