@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs';
 import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
-import { prewarmHelperThread } from '../shared/parallel/helperThread.js';
 import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
 import { utf8Chunks } from '../shared/results/textChunks.js';
 import { createServices } from '../shared/runtime.js';
@@ -26,8 +25,6 @@ if (extra.length > 0) usageError(`Unexpected argument "${extra[0]}" after the jo
 
 // A Monte Carlo job's worker threads load while the job is read and validated.
 if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
-// A Markowitz job's helper thread (half the CSV, half the covariance product) likewise.
-if (name === 'markowitz') prewarmHelperThread();
 
 // The job's bytes go into the message as they are (the handler checks that they are UTF-8);
 // nothing here keeps them once the message is built.

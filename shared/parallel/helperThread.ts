@@ -73,11 +73,6 @@ export function helperThread(): HelperThread | null {
   return thread;
 }
 
-/** Starts the helper thread now, so that it loads while the process reads its job. */
-export function prewarmHelperThread(): void {
-  helperThread();
-}
-
 /**
  * Starts a worker on `url`. A .ts worker (vitest, tsx) is loaded through tsx's CommonJS
  * register hook from a small eval'd bootstrap, as the Monte Carlo workers are
@@ -90,7 +85,16 @@ function startWorker(url: URL): Worker {
   return new Worker(bootstrap, { eval: true });
 }
 
-/** The helper thread as the Markowitz model's helper for the covariance product, or null. */
-export function tileRowsOn(helper: HelperThread | null): TileRowsHelper | null {
-  return helper && { tileRows: (d, p, n, chunk, rows) => helper.run({ kind: 'crossProductTiles', input: { d, p, n, chunk, rows } }) };
+/**
+ * The helper thread as the Markowitz model's helper for the covariance product: started on
+ * the first product large enough to be split (a small job never starts it); its tiles are
+ * null where there is no helper thread, and the model computes them itself.
+ */
+export function tileRowsOnHelperThread(thread: () => HelperThread | null = helperThread): TileRowsHelper {
+  return {
+    tileRows: async (d, p, n, chunk, rows) => {
+      const helper = thread();
+      return helper ? helper.run({ kind: 'crossProductTiles', input: { d, p, n, chunk, rows } }) : null;
+    },
+  };
 }

@@ -96,7 +96,7 @@ describe('parsePriceCsv', () => {
 });
 
 describe('readPriceCsv on two threads', () => {
-  // A file past the size from which the helper thread reads its second half (4 MiB).
+  // A file past the size from which the helper thread reads its second half (32 MiB).
   const rows = (count: number, odd: (i: number) => string | null): string => {
     const lines = ['date,symbol,open,high,low,close,adj_close,volume'];
     for (let i = 0; i < count; i++) {
@@ -109,15 +109,17 @@ describe('readPriceCsv on two threads', () => {
   afterAll(() => rmSync(files, { recursive: true, force: true }));
 
   it('gives the columns of one thread, with rows only the general reader takes in either half', async () => {
-    const count = 120_000;
+    const count = 850_000;
     // Quoted cells, exponents and blank lines in both halves, and a symbol first met in the second.
-    const text = rows(count, (i) => (i === 1000 || i === 100_000 ? '' : i === 2000 || i === 90_000 ? `2010-01-05,"S7",1,1,1,1e2,2.5E-1,1` : i === 95_000 ? '2010-01-06,LATE,1,1,1,3.5,,1' : null));
+    const text = rows(count, (i) => (i === 1000 || i === 700_000 ? '' : i === 2000 || i === 600_000 ? `2010-01-05,"S7",1,1,1,1e2,2.5E-1,1` : i === 650_000 ? '2010-01-06,LATE,1,1,1,3.5,,1' : null));
     const file = path.join(files, 'ok.csv');
     writeFileSync(file, text);
-    expect(statSync(file).size).toBeGreaterThan(4 << 20);
+    expect(statSync(file).size).toBeGreaterThan(32 << 20);
     const helper = helperThread();
     expect(helper, 'a helper thread on this machine').not.toBeNull();
-    const two = await readPriceCsv(file, helper);
+    let asked = 0;
+    const two = await readPriceCsv(file, () => (asked++, helper));
+    expect(asked).toBe(1);
     const one = parsePriceCsv(text, file);
     expect([...two.keys()]).toEqual([...one.keys()]);
     expect([...two.keys()]).toContain('"S7"');
@@ -135,7 +137,10 @@ describe('readPriceCsv on two threads', () => {
 
   it('names the line of a malformed row in the second half', async () => {
     const file = path.join(files, 'bad.csv');
-    writeFileSync(file, rows(120_000, (i) => (i === 110_000 ? '2010-13,S1,1,1,1,1,1,1' : null)));
-    await expect(readPriceCsv(file, helperThread())).rejects.toThrow(`${file}: line ${110_000 + 2} has no ISO date.`);
+    let asked = 0;
+    writeFileSync(file, rows(850_000, (i) => (i === 800_000 ? '2010-13,S1,1,1,1,1,1,1' : null)));
+    expect(statSync(file).size).toBeGreaterThan(32 << 20);
+    await expect(readPriceCsv(file, () => (asked++, helperThread()))).rejects.toThrow(`${file}: line ${800_000 + 2} has no ISO date.`);
+    expect(asked).toBe(1);
   });
 });

@@ -18,7 +18,7 @@ import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Metric, ModelDefinition } from '../../job/model.js';
 import { alignOnCommonDates, distinctDateCount } from '../../prices/history.js';
 import { checkSymbolDays } from './limits.js';
-import { helperThread, tileRowsOn } from '../../parallel/helperThread.js';
+import { tileRowsOnHelperThread } from '../../parallel/helperThread.js';
 import { markowitzInTwo } from './markowitz.js';
 import type { Portfolio } from './portfolio.js';
 import type { MarkowitzResult, PortfolioResult } from './result.js';
@@ -74,7 +74,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
       periodsPerYear: params.periods_per_year,
     };
     // Half the covariance product on the helper thread where there is one (same numbers).
-    const analysis = await markowitzInTwo(aligned.prices, symbols, options, tileRowsOn(helperThread()));
+    const analysis = await markowitzInTwo(aligned.prices, symbols, options, tileRowsOnHelperThread());
     const p = symbols.length;
     const bySymbol = (values: ArrayLike<number>): Record<string, number> =>
       Object.fromEntries(symbols.map((s, i) => [s, values[i]]));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crossProductsKernelAvailable } from '../../../shared/models/markowitz/crossProductsKernel.js';
 import { returnMoments, returnMomentsInTwo, type TileRowsHelper } from '../../../shared/models/markowitz/returnMoments.js';
-import { helperThread, tileRowsOn } from '../../../shared/parallel/helperThread.js';
+import { helperThread, tileRowsOnHelperThread } from '../../../shared/parallel/helperThread.js';
 
 let seed = 9;
 const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
@@ -30,10 +30,10 @@ describe('cross products of demeaned returns', () => {
 
 describe('cross products on two threads', () => {
   it('equal those of one thread bit for bit, every other tile row computed by the helper thread', async () => {
-    const helper = tileRowsOn(helperThread());
-    expect(helper, 'a helper thread on this machine').not.toBeNull();
-    // Large enough to be split (p^2 n / 2 >= 2e7), p not a multiple of 4, n odd within a chunk.
-    for (const [p, n] of [[203, 1259], [160, 1600]] as const) {
+    expect(helperThread(), 'a helper thread on this machine').not.toBeNull();
+    const helper = tileRowsOnHelperThread();
+    // Large enough to be split (p^2 n / 2 >= 2e8), p not a multiple of 4, n odd within a chunk.
+    for (const [p, n] of [[403, 2519], [320, 3907]] as const) {
       const values = Float64Array.from({ length: p * n }, () => 0.01 * random());
       const one = returnMoments({ assets: p, observations: n, values });
       let calls = 0;
