@@ -90,6 +90,14 @@ describe('parsePriceCsv', () => {
     got.close.forEach((c, i) => expect(Object.is(c, Number(values[i])), values[i]).toBe(true));
   });
 
+  it('gives symbols listed on the same dates one dates array', () => {
+    const text = 'date,symbol,close,adj_close\n' + ['2024-01-02', '2024-01-03', '2024-01-04'].flatMap((d, i) => [`${d},A,1,1`, `${d},B,2,2`, ...(i === 1 ? [] : [`${d},C,3,3`])]).join('\n');
+    const got = parsePriceCsv(text, 's.csv');
+    expect(got.get('A')!.dates).toBe(got.get('B')!.dates);
+    expect(got.get('C')!.dates).toEqual(['2024-01-02', '2024-01-04']);
+    expect(got.get('B')!.close).toEqual(Float64Array.from([2, 2, 2]));
+  });
+
   it('names the line of a row without an ISO date', () => {
     expect(() => parsePriceCsv('date,symbol,close,adj_close\n2024-01-02,X,1,1\n2024-13,X,1,1\n', 'bad.csv')).toThrow('bad.csv: line 3 has no ISO date.');
   });
