@@ -29,8 +29,8 @@ function workerUrl(here: string = import.meta.url): URL {
 let started: { worker: Worker; thread: HelperThread } | null | undefined;
 
 /**
- * The process's helper thread, started on first use (or by `prewarm`) and kept for later
- * jobs; unref'd between tasks, so it never keeps the process alive. Null with one core
+ * The process's helper thread, started on first use and kept for later jobs; unref'd between
+ * tasks, so it never keeps the process alive. Null with one core
  * (HELPER_THREAD=0 forces that: the single-thread path, for tests and comparisons).
  */
 export function helperThread(): HelperThread | null {
@@ -46,7 +46,7 @@ export function helperThread(): HelperThread | null {
     failed ??= error;
     for (const p of pending.values()) p.reject(error);
     pending.clear();
-    started = undefined; // the next job starts a new one
+    if (started?.worker === worker) started = undefined; // the next job starts a new one
   };
   worker.on('message', (reply: HelperReply) => {
     const p = pending.get(reply.id);
