@@ -19,6 +19,7 @@ export async function buildCli(wasmFiles, outdir = cliDir) {
       job: path.join(root, 'scripts', 'job.ts'),
       montecarloWorker: path.join(root, 'shared', 'models', 'montecarlo', 'worker.ts'),
       blackscholesWorker: path.join(root, 'shared', 'models', 'blackscholes', 'worker.ts'),
+      helperWorker: path.join(root, 'shared', 'parallel', 'helperWorker.ts'),
     },
     outdir,
     `node${process.versions.node}`,
