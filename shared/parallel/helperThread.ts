@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../workerScript.js';
 import type { TileRowsHelper } from '../models/markowitz/returnMoments.js';
 import type { HelperReply, HelperTask, HelperTasks } from './helperTasks.js';
 
@@ -71,18 +70,6 @@ export function helperThread(): HelperThread | null {
   };
   started = { worker, thread };
   return thread;
-}
-
-/**
- * Starts a worker on `url`. A .ts worker (vitest, tsx) is loaded through tsx's CommonJS
- * register hook from a small eval'd bootstrap, as the Monte Carlo workers are
- * (parallelRunner.ts); a bundled .js worker is started directly.
- */
-function startWorker(url: URL): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url);
-  const tsxRegister = createRequire(import.meta.url).resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsxRegister)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 /**
