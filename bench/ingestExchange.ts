@@ -7,7 +7,7 @@
  * Prints the peak resident memory (the child's own maxRSS at exit, and VmHWM polled), the
  * time from publish to the HTTP answer, and when the result was stored.
  *
- *   npx tsx bench/ingestExchange.ts            (after npm run build)
+ *   npm run bench -- ingestExchange     (INGEST_EXCHANGE_TRACE=1 prints the function's log lines, timed)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -80,6 +80,7 @@ child.stdout.on('data', (c: Buffer) => {
   for (const line of c.toString('utf8').split('\n')) if (line.trim() !== '') console.log(`[${stamp()}] ${line.slice(0, 300)}`);
 });
 let peakKb = 0;
+let answer: Record<string, unknown> = {};
 const poll = setInterval(() => {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
@@ -100,6 +101,7 @@ try {
   const document = JSON.parse(stored?.body.toString('utf8') ?? '{}') as { status?: string; error?: unknown; result?: { rows_loaded?: number } };
   const storedAt = fake.requests.find((r) => r.method === 'POST' && r.query.get('name') === `jobs/ingest/${jobId}/result.json`)?.at;
   const biggestInsert = Math.max(0, ...fake.requests.filter((r) => r.path.endsWith('/insertAll')).map((r) => r.body.length));
+  answer = { http_status: status, answered_s: round(answeredS), stored_s: storedAt ? round((storedAt - publishedAt) / 1000) : null, status: document.status, rows: document.result?.rows_loaded, result_bytes: stored?.body.length ?? 0, largest_insert_bytes: biggestInsert };
   if (process.env.INGEST_EXCHANGE_TRACE) for (const r of fake.requests.filter((q) => storedAt !== undefined && q.at >= storedAt)) console.log(`  +${((r.at - publishedAt) / 1000).toFixed(1)} s ${r.method} ${r.path} ${r.body.length} bytes`);
   console.log(`Ingest of a whole exchange, ${tickers.toLocaleString('en')} tickers x ${weekdays} weekdays, cloud mode, heap capped at ${cap} MiB (70% of ${memory} MiB):`);
   console.log(`  HTTP ${status} after ${answeredS.toFixed(1)} s; result ${document.status} (${document.result?.rows_loaded ?? JSON.stringify(document.error)} rows), stored ${storedAt ? ((storedAt - publishedAt) / 1000).toFixed(1) : '?'} s after publish, result.json ${stored?.body.length ?? 0} bytes, largest insertAll request ${biggestInsert} bytes`);
@@ -114,6 +116,11 @@ try {
 const peak = /PEAK_RSS_MB ([\d.]+)/.exec(stderr)?.[1];
 console.log(`  peak RSS ${peak ?? '?'} MB (maxRSS at exit), ${(peakKb / 1024).toFixed(1)} MB (VmHWM polled); load average ${os().join(' ')}`);
 if (!peak) console.log(stderr.slice(-2000));
+console.log(`BENCH_JSON ${JSON.stringify({ tickers, weekdays, heap_cap_mib: cap, memory_mib: memory, peak_rss_mb: Number(peak), peak_vmhwm_mb: round(peakKb / 1024), load_average: os().map(Number), ...answer })}`);
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
 
 function os(): string[] {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3);
