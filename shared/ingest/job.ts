@@ -65,7 +65,7 @@ const CORPORATE_ACTIONS_TABLE: TableName = 'corporate_actions';
 /**
  * The most tickers one exchange day may hold: an exchange job keeps up to
  * EXCHANGE_DAYS_IN_FLIGHT days of that size in memory at once (the vendor's answer, its rows,
- * their NDJSON), and the symbols' tallies. 50,000 (about the size of EODHD's US) peaks at ~280 MB in the
+ * their NDJSON), and the symbols' tallies. 50,000 a day peaks at ~280 MB in the
  * 512 MiB function (README, Reliability). A larger day fails the job `invalid_job`.
  */
 export const MAX_EXCHANGE_TICKERS = 50_000;
