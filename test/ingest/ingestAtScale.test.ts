@@ -177,13 +177,15 @@ describe('params.exchange: a whole exchange day in one request', () => {
   });
 
   it(`an exchange day of more than ${MAX_EXCHANGE_TICKERS.toLocaleString('en')} tickers (MAX_EXCHANGE_TICKERS) is invalid_job naming the limit, and nothing is loaded`, async () => {
-    // About 1 ticker in 97 has no bar on a given day: ~50,500 rows a day.
-    await open({ latencyMs: 1, exchangeSymbols: MAX_EXCHANGE_TICKERS + 1000 });
+    // About 1 ticker in 97 has no bar on a given day: ~50,500 rows on the 5th. The 4th, a small
+    // day, is fetched and staged first; it is not loaded either.
+    await open({ latencyMs: 1, exchangeSymbols: MAX_EXCHANGE_TICKERS + 1000, exchangeSymbolsOn: (date) => (date === '2024-03-04' ? 100 : MAX_EXCHANGE_TICKERS + 1000) });
     const setup = localSetup();
-    const { error } = await ingest([], { exchange: 'US' }, { start: '2024-03-04', end: '2024-03-05' }, setup);
+    const { error, jobId } = await ingest([], { exchange: 'US' }, { start: '2024-03-04', end: '2024-03-05' }, setup);
     expect(error).toBeInstanceOf(JobError);
     expect((error as JobError).code).toBe('invalid_job');
-    expect((error as JobError).message).toMatch(/^params\.exchange: EODHD lists 50,[1-9]\d\d tickers for US on 2024-03-0[45], more than the 50,000 a day .*\(MAX_EXCHANGE_TICKERS\); load this exchange by symbols instead/);
+    expect((error as JobError).message).toMatch(/^params\.exchange: EODHD lists 50,[1-9]\d\d tickers for US on 2024-03-05, more than the 50,000 a day .*\(MAX_EXCHANGE_TICKERS\); load this exchange by symbols instead/);
+    expect(await setup.store.get(`staging/ingest/${jobId}/done/day-2024-03-04.json`)).not.toBeNull();
     expect(await setup.warehouse.readRows('eq_ohlcv')).toEqual([]);
   });
 

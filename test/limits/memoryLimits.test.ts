@@ -176,7 +176,9 @@ describe('documented limits fit the deployed memory with 30% to spare', () => {
     expect(result.rows_loaded).toBeGreaterThan(6 * 0.98 * MAX_EXCHANGE_TICKERS);
     expect(result.symbols_loaded).toBe(MAX_EXCHANGE_TICKERS);
     expect(result.per_symbol_complete).toBe(false);
-    expect(Object.keys(result.per_symbol ?? {}).length).toBeLessThanOrEqual(MAX_PER_SYMBOL_LISTED);
+    // ~6% of the tickers miss a day in 6: more than can be listed, so the list stops at the cap.
+    expect(result.symbols_with_issues).toBeGreaterThan(MAX_PER_SYMBOL_LISTED);
+    expect(Object.keys(result.per_symbol ?? {})).toHaveLength(MAX_PER_SYMBOL_LISTED);
     // The result stays small whatever the exchange; every symbol is in per_symbol.ndjson.
     expect(run.resultBytes).toBeLessThan(1_000_000);
     expect(run.fake.objects.get('limits-artifacts/jobs/ingest/largest-exchange/per_symbol.ndjson')?.body.toString('utf8').trim().split('\n')).toHaveLength(MAX_EXCHANGE_TICKERS);
@@ -192,7 +194,7 @@ describe('documented limits fit the deployed memory with 30% to spare', () => {
 
 interface IngestRun {
   status: number;
-  document: { status?: string; result?: { rows_loaded?: number; symbols_loaded?: number; per_symbol_complete?: boolean; per_symbol?: Record<string, unknown> } };
+  document: { status?: string; result?: { rows_loaded?: number; symbols_loaded?: number; per_symbol_complete?: boolean; symbols_with_issues?: number; per_symbol?: Record<string, unknown> } };
   resultBytes: number;
   /** Date.now() when the stand-in stored result.json, and when the push was answered. */
   committedAt: number;
