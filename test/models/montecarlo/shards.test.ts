@@ -219,6 +219,7 @@ describe('sharded montecarlo jobs', () => {
     secrets: {} as ModelContext['secrets'],
     ...(files && {
       jobFiles: {
+        names: async (prefix) => [...files.keys()].filter((name) => name.startsWith(prefix)),
         createOnly: async (name, body) => (files.has(name) ? false : (files.set(name, body), true)),
         read: async (name) => files.get(name) ?? null,
       },
