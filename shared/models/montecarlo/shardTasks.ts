@@ -79,6 +79,8 @@ export function folderShardStates(files: JobFiles, fingerprint: string): ShardSt
   return {
     save: async (shard, body) => void (await files.createOnly(names.state(shard), body)),
     load: (shard) => files.read(names.state(shard)),
+    // Selection passes' results (shardedRun.mergeShards), beside the folder (not in it): a merge that restarts finds them.
+    forPass: (pass) => folderShardStates(files, `${fingerprint}-pass${pass}`),
   };
 }
 

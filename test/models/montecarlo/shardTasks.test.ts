@@ -331,4 +331,23 @@ describe('shards over Pub/Sub', () => {
     expect(await outcome(JSON.stringify({ job_id: 'x', fingerprint: 'a'.repeat(32), shard: 0, shards: 1 }))).toEqual({ shard: 'no-manifest' });
     expect(await s.deliverTask({ data: 'not json', attributes: { kind: SHARD_TASK_KIND } })).toBeNull();
   });
+
+  it('merge a job past one instance\'s stores by selection passes on the delivery storing the last shard, resuming its second pass after a kill', async () => {
+    const s = system();
+    // Volatility 0: no brackets, and 6,000,000 paths are past one instance's stores.
+    const big = { initial_price: 100, drift: 0.05, volatility: 0, simulations: 6_000_000, time_steps: 1, horizon_years: 1, seed: 3, shards: 3 };
+    expect(await s.publishJob({ job_id: 'mc-passes', params: big })).toMatchObject({ status: 'running' });
+    expect(s.tasks).toHaveLength(3);
+    for (const task of s.tasks.slice(0, 2)) expect(await s.deliverTask(task)).toBeNull();
+    // The last shard's delivery merges; killed as it stores shard 1's second-pass results.
+    s.kill((op) => op.op === 'createOnly' && /-pass2\/1\.json$/.test(op.name));
+    expect(await s.deliverTask(s.tasks[2])).toBe('redeliver');
+    const pass2 = (shard: number) => [...s.store.objects.keys()].find((k) => k.endsWith(`-pass2/${shard}.json`));
+    expect(pass2(0)).toBeDefined();
+    expect(pass2(1)).toBeUndefined();
+    expect(await s.deliverUntilAcked(s.tasks[2])).toBe(1);
+    const result = expectCommittedOnce(s, 'mc-passes', 'completed') as unknown as { result: { symbols: { asset: { terminal_price: { percentiles: Record<string, number> } } } } };
+    expect(s.store.writes.get(pass2(0)!)).toBe(1); // found again, not simulated again
+    expect(Object.values(result.result.symbols.asset.terminal_price.percentiles)).toEqual(Array(7).fill(100 * Math.exp(0.05)));
+  }, 120_000);
 });
