@@ -20,6 +20,10 @@
 ;;   110592 bracketed values, float32[4096], and 126976 their brackets, uint8[4096]
 ;;          (classifyBands' output)
 ;;   131072 the log-prices before the step of the misses, float64[4096], miss order
+;;   196608 correlate's Cholesky factor L, float64[k x k] row-major (k <= 64)
+;;   229376 correlate's per-asset drift steps, float64[k], and 229888 its vol steps, float64[k]
+;;   262144 correlate's asset log-prices, float64[k x n], asset a's path p at a n + p
+;;          (k x n <= 64 x 4096: 2 MiB; pages only touched by jobs with several assets)
 ;;
 ;; step(n, drift, vol) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
 ;; padding lanes past n are drawn and discarded) and returns the number of misses. A
@@ -50,9 +54,16 @@
 ;; number of v >= e_i, and appends each v inside a bracket (v >= e2k and not v >= e2k+1)
 ;; to the bracketed list with its bracket k, in path order; returns how many it appended.
 ;; normalStepKernel.ts classifyBandsJs is the same computation.
+;;
+;; correlate(c, k, p0, n) takes standard normals z for c paths of k assets at the logs area
+;; (path p's asset j at p k + j, as step leaves them when it ran on zeros with drift 0 and
+;; vol 1) and adds each path's correlated step to the asset log-prices:
+;; X[a n + p0 + p] = X[a n + p0 + p] + (drift[a] + vol[a] e), e = 0 + L[a][0] z_0 + ... +
+;; L[a][a] z_a summed left to right, exactly as normalStepKernel.ts addCorrelatedStepsJs
+;; (two paths per f64x2; no fused multiply-add, so bit-identical to it).
 (module
   (import "math" "log" (func $log (param f64) (result f64)))
-  (memory (export "memory") 3)
+  (memory (export "memory") 36)
 
   ;; Xoshiro128.nextDouble on the slow stream's state in memory (92672), for the rare tail.
   (func $slowDouble (result f64)
@@ -460,4 +471,66 @@
     (i32.add
       (i32.add (i16x8.extract_lane_s 4 (local.get $x)) (i16x8.extract_lane_s 5 (local.get $x)))
       (i32.add (i16x8.extract_lane_s 6 (local.get $x)) (i16x8.extract_lane_s 7 (local.get $x)))))
+
+  (func (export "correlate") (param $c i32) (param $k i32) (param $p0 i32) (param $n i32)
+    (local $p i32) (local $a i32) (local $jb i32) (local $ab i32) (local $kb i32) (local $row i32)
+    (local $zp i32) (local $zq i32) (local $x i32) (local $e v128) (local $zz v128) (local $s f64)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 3)))
+    ;; Two paths at a time: lane 0 path p, lane 1 path p + 1.
+    (block $pairs
+      (loop $pair
+        (br_if $pairs (i32.gt_s (i32.add (local.get $p) (i32.const 2)) (local.get $c)))
+        (local.set $zp (i32.mul (local.get $p) (local.get $kb)))
+        (local.set $zq (i32.add (local.get $zp) (local.get $kb)))
+        (local.set $a (i32.const 0))
+        (local.set $row (i32.const 0))
+        (loop $asset
+          (local.set $ab (i32.shl (local.get $a) (i32.const 3)))
+          (local.set $e (v128.const f64x2 0 0))
+          (local.set $jb (i32.const 0))
+          (loop $term
+            (local.set $zz (v128.load64_zero offset=8192 (i32.add (local.get $zp) (local.get $jb))))
+            (local.set $zz (v128.load64_lane offset=8192 1 (i32.add (local.get $zq) (local.get $jb)) (local.get $zz)))
+            (local.set $e
+              (f64x2.add (local.get $e)
+                (f64x2.mul (v128.load64_splat offset=196608 (i32.add (local.get $row) (local.get $jb))) (local.get $zz))))
+            (local.set $jb (i32.add (local.get $jb) (i32.const 8)))
+            (br_if $term (i32.le_s (local.get $jb) (local.get $ab))))
+          (local.set $x
+            (i32.shl (i32.add (i32.mul (local.get $a) (local.get $n)) (i32.add (local.get $p0) (local.get $p))) (i32.const 3)))
+          (v128.store offset=262144 (local.get $x)
+            (f64x2.add (v128.load offset=262144 (local.get $x))
+              (f64x2.add (v128.load64_splat offset=229376 (local.get $ab))
+                (f64x2.mul (v128.load64_splat offset=229888 (local.get $ab)) (local.get $e)))))
+          (local.set $row (i32.add (local.get $row) (local.get $kb)))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br_if $asset (i32.lt_s (local.get $a) (local.get $k))))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
+        (br $pair)))
+    ;; An odd last path, in scalar float64 (the same operations).
+    (if (i32.lt_s (local.get $p) (local.get $c))
+      (then
+        (local.set $zp (i32.mul (local.get $p) (local.get $kb)))
+        (local.set $a (i32.const 0))
+        (local.set $row (i32.const 0))
+        (loop $asset1
+          (local.set $ab (i32.shl (local.get $a) (i32.const 3)))
+          (local.set $s (f64.const 0))
+          (local.set $jb (i32.const 0))
+          (loop $term1
+            (local.set $s
+              (f64.add (local.get $s)
+                (f64.mul (f64.load offset=196608 (i32.add (local.get $row) (local.get $jb)))
+                  (f64.load offset=8192 (i32.add (local.get $zp) (local.get $jb))))))
+            (local.set $jb (i32.add (local.get $jb) (i32.const 8)))
+            (br_if $term1 (i32.le_s (local.get $jb) (local.get $ab))))
+          (local.set $x
+            (i32.shl (i32.add (i32.mul (local.get $a) (local.get $n)) (i32.add (local.get $p0) (local.get $p))) (i32.const 3)))
+          (f64.store offset=262144 (local.get $x)
+            (f64.add (f64.load offset=262144 (local.get $x))
+              (f64.add (f64.load offset=229376 (local.get $ab))
+                (f64.mul (f64.load offset=229888 (local.get $ab)) (local.get $s)))))
+          (local.set $row (i32.add (local.get $row) (local.get $kb)))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br_if $asset1 (i32.lt_s (local.get $a) (local.get $k)))))))
 )
