@@ -1,13 +1,4 @@
-import {
-  addCorrelatedSteps,
-  addLaneSteps,
-  blockAssetLogs,
-  blockLogs,
-  BlockNormals,
-  horizonValuesOf,
-  portfolioValuesOf,
-  type CorrelatedStep,
-} from '../../numerics/random/normalStepKernel.js';
+import { addCorrelatedSteps, addLaneSteps, blockAssetLogs, blockLogs, BlockNormals, type CorrelatedStep } from '../../numerics/random/normalStepKernel.js';
 import { allocateBracketBuffers, bandBracketsFor, recordBlockBand, type BandBrackets, type BracketBuffers } from './bandBrackets.js';
 import { MOMENT_FIELDS, recordBlockMoments } from './blockMoments.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
@@ -220,7 +211,8 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
         else out.bandValues.set(logs.subarray(0, n), offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
-        const values = portfolioValuesOf(logs, k, n, plan.weights, bandPointValues);
+        const values = bandPointValues.subarray(0, n);
+        portfolioValues(plan.weights, logs, k, n, values);
         out.bandValues.set(values, offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = values[p];
       }
@@ -243,11 +235,24 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     if (terminal) recordBlockTerminal(terminal.spec, terminal.buffers, slot, logs, values, n);
     recordTerminalMoments(out, slot, 0, 1, prices, values, s0, samples, points);
   } else {
-    const values = out.portfolioTerminal.subarray(local, local + n);
-    const prices = Array.from({ length: k }, (_, a) => out.terminalPrices.subarray(a * stride + local, a * stride + local + n));
-    horizonValuesOf(logs, k, n, plan.weights, plan.initialPrices, prices, values);
-    for (let a = 0; a < k; a++) recordBlockMoments(prices[a], 0, plan.initialPrices[a], out.blockMoments, (slot * (k + 1) + a) * MOMENT_FIELDS);
-    recordTerminalMoments(out, slot, k, k, null, values, 0, samples, points);
+    // One exponential per asset and path for both its price and its term of the portfolio
+    // value, summed over assets in order as portfolioValues does.
+    const values = out.portfolioTerminal.subarray(local, local + n).fill(0);
+    for (let a = 0; a < k; a++) {
+      const s0 = plan.initialPrices[a];
+      const w = plan.weights[a];
+      const prices = out.terminalPrices.subarray(a * stride + local, a * stride + local + n);
+      for (let p = 0, x = a * n; p < n; p++, x++) {
+        const e = Math.exp(logs[x]);
+        prices[p] = s0 * e;
+        values[p] += w * e;
+      }
+    }
+    for (let a = 0; a < k; a++) {
+      const prices = out.terminalPrices.subarray(a * stride + local, a * stride + local + n);
+      recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, (slot * (k + 1) + a) * MOMENT_FIELDS);
+    }
+    recordTerminalMoments(out, slot, k, k, null, out.portfolioTerminal.subarray(local, local + n), 0, samples, points);
   }
 }
 
@@ -279,3 +284,14 @@ function portfolioValue(weights: Float64Array, logs: Float64Array, k: number, n:
   return v;
 }
 
+/**
+ * portfolioValue of paths 0..n-1 into `out`, asset by asset over all paths (contiguous
+ * reads): each path's sum 0 + w_0 e^x_0 + w_1 e^x_1 + ... in the same order, so the same numbers.
+ */
+function portfolioValues(weights: Float64Array, logs: Float64Array, k: number, n: number, out: Float64Array): void {
+  out.fill(0, 0, n);
+  for (let a = 0; a < k; a++) {
+    const w = weights[a];
+    for (let p = 0, x = a * n; p < n; p++, x++) out[p] += w * Math.exp(logs[x]);
+  }
+}

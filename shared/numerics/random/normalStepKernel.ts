@@ -51,12 +51,9 @@ const WEDGE = 94208;
 const BRACKETED = 110592;
 const BRACKET_OF = 126976;
 const MISSED_LOGS = 131072;
-const VALUES = 163840;
 const CHOLESKY = 196608;
 const DRIFT_STEPS = 229376;
 const VOL_STEPS = 229888;
-const WEIGHTS = 230400;
-const INITIAL_PRICES = 230912;
 const ASSET_LOGS = 262144;
 /** The kernel's near-tie margin (relative) for its exponential against Math.exp. */
 const NEAR_TIE = 1e-12;
@@ -94,11 +91,6 @@ interface Kernel {
   readonly finish: (q: number, m: number, drift: number, vol: number) => number;
   readonly classifyBands: (n: number) => number;
   readonly correlate: (c: number, k: number, p0: number, n: number) => void;
-  readonly portfolioValues: (k: number, n: number) => void;
-  readonly horizonValues: (k: number, n: number) => void;
-  readonly exponentials: (n: number) => void;
-  /** Whether the kernel's exponential gave Math.exp's value for every probe (checkKernelExp). */
-  exactExp: boolean;
   readonly memory: WebAssembly.Memory;
   readonly state: Int32Array;
   readonly logs: Float64Array;
@@ -114,9 +106,6 @@ interface Kernel {
   readonly cholesky: Float64Array;
   readonly driftSteps: Float64Array;
   readonly volSteps: Float64Array;
-  readonly values: Float64Array;
-  readonly weights: Float64Array;
-  readonly initialPrices: Float64Array;
 }
 
 /** This thread's kernel instance: undefined before the first use, null without SIMD support. */
@@ -140,8 +129,7 @@ function loadKernel(): Kernel | null {
   }
   if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return (kernel = null);
   // Math.log itself, so the kernel's tail values are JavaScript's bit for bit.
-  // Math.exp too, for the lanes its own exponential leaves to it.
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { math: { log: Math.log, exp: Math.exp } });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { math: { log: Math.log } });
   const memory = instance.exports.memory as WebAssembly.Memory;
   const { thresholds, scales, heights } = zigguratTables();
   new Float64Array(memory.buffer, HEIGHTS, heights.length).set(heights);
@@ -154,15 +142,11 @@ function loadKernel(): Kernel | null {
     tableI32[4 * i + 2] = thresholds[i];
   }
   // The kernel never grows its memory, so these views stay attached.
-  kernel = {
+  return (kernel = {
     step: instance.exports.step as Kernel['step'],
     finish: instance.exports.finish as Kernel['finish'],
     classifyBands: instance.exports.classifyBands as Kernel['classifyBands'],
     correlate: instance.exports.correlate as Kernel['correlate'],
-    portfolioValues: instance.exports.portfolioValues as Kernel['portfolioValues'],
-    horizonValues: instance.exports.horizonValues as Kernel['horizonValues'],
-    exponentials: instance.exports.exponentials as Kernel['exponentials'],
-    exactExp: false,
     memory,
     state: new Int32Array(memory.buffer, STATE, 4 * LANES),
     logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
@@ -177,47 +161,7 @@ function loadKernel(): Kernel | null {
     cholesky: new Float64Array(memory.buffer, CHOLESKY, KERNEL_MAX_ASSETS * KERNEL_MAX_ASSETS),
     driftSteps: new Float64Array(memory.buffer, DRIFT_STEPS, KERNEL_MAX_ASSETS),
     volSteps: new Float64Array(memory.buffer, VOL_STEPS, KERNEL_MAX_ASSETS),
-    values: new Float64Array(memory.buffer, VALUES, KERNEL_CHUNK),
-    weights: new Float64Array(memory.buffer, WEIGHTS, KERNEL_MAX_ASSETS),
-    initialPrices: new Float64Array(memory.buffer, INITIAL_PRICES, KERNEL_MAX_ASSETS),
-  };
-  kernel.exactExp = checkKernelExp(kernel);
-  return kernel;
-}
-
-/**
- * Whether the kernel's exponential (fdlibm's, as V8's Math.exp is) gives Math.exp's value
- * for a spread of probes: values across [-40, 40], each side of its branch points (|x| =
- * 0.5 ln2 and 1.5 ln2 by their high words, 2^-28, 512) and 1. A runtime whose Math.exp is
- * another algorithm fails it, and its portfolio values are then computed in JavaScript.
- */
-function checkKernelExp(k: Kernel): boolean {
-  const probes = kernelExpProbes();
-  for (let start = 0; start < probes.length; start += KERNEL_CHUNK) {
-    const n = Math.min(KERNEL_CHUNK, probes.length - start);
-    k.values.set(probes.subarray(start, start + n));
-    k.exponentials(n + (n & 1));
-    for (let i = 0; i < n; i++) if (!Object.is(k.values[i], Math.exp(probes[start + i]))) return false;
-  }
-  return true;
-}
-
-/** checkKernelExp's probes (exported for the tests, which check many more). */
-export function kernelExpProbes(): Float64Array {
-  const out: number[] = [1, -1, 0, -0, 0.5, -0.5, 2 ** -28, -(2 ** -28), 512, -512, 1e-300];
-  for (let i = 0; i < 2048; i++) out.push(-40 + (80 * (i + 0.5 * Math.SQRT1_2)) / 2048);
-  const bits = new Float64Array(1);
-  const words = new Uint32Array(bits.buffer);
-  for (const high of [0x3fd62e42, 0x3fd62e43, 0x3ff0a2b1, 0x3ff0a2b2, 0x3e2fffff, 0x3e300000, 0x407fffff]) {
-    for (const low of [0, 1, 0x7fffffff, 0xffffffff]) {
-      for (const sign of [0, 0x80000000]) {
-        words[1] = (high | sign) >>> 0;
-        words[0] = low;
-        out.push(bits[0]);
-      }
-    }
-  }
-  return Float64Array.from(out);
+  });
 }
 
 /** Samples per layer for wedgeParabolas' gap bounds. */
@@ -580,65 +524,6 @@ export function addCorrelatedStepsJs(gen: BlockNormals, logs: Float64Array, coun
         for (let j = 0; j <= a; j++) e += L[row + j] * z[zp + j];
         logs[a * count + p] += s.drift[a] + s.vol[a] * e;
       }
-    }
-  }
-}
-
-/**
- * Portfolio values of a block's paths from their asset log-prices (asset-major, as
- * blockAssetLogs): V_p = 0 + w_0 e^x_0p + w_1 e^x_1p + ..., summed in asset order, the
- * portfolio's value per 1.0 invested. On the kernel when `logs` is its blockAssetLogs view
- * and its exponential is Math.exp's (checkKernelExp), else in JavaScript; the same numbers.
- * @returns the n values: a view of the kernel's memory (valid until the next call) or `scratch`
- */
-export function portfolioValuesOf(logs: Float64Array, assets: number, count: number, weights: Float64Array, scratch: Float64Array): Float64Array {
-  const k = loadKernel();
-  if (k && k.exactExp && logs.buffer === k.memory.buffer && logs.byteOffset === ASSET_LOGS) {
-    k.weights.set(weights.subarray(0, assets));
-    k.portfolioValues(assets, count);
-    return k.values.subarray(0, count);
-  }
-  const out = scratch.subarray(0, count).fill(0);
-  for (let a = 0; a < assets; a++) {
-    const w = weights[a];
-    for (let p = 0, x = a * count; p < count; p++, x++) out[p] += w * Math.exp(logs[x]);
-  }
-  return out;
-}
-
-/**
- * At the horizon: each asset's prices S_0 e^x into prices[a] (a subarray per asset, or
- * a view of the same length) and the portfolio values (as portfolioValuesOf) into `values`,
- * one exponential per asset and path for both. On the kernel as portfolioValuesOf; `logs`
- * holds the prices afterwards there.
- */
-export function horizonValuesOf(
-  logs: Float64Array,
-  assets: number,
-  count: number,
-  weights: Float64Array,
-  initialPrices: Float64Array,
-  prices: readonly Float64Array[],
-  values: Float64Array,
-): void {
-  const k = loadKernel();
-  if (k && k.exactExp && logs.buffer === k.memory.buffer && logs.byteOffset === ASSET_LOGS) {
-    k.weights.set(weights.subarray(0, assets));
-    k.initialPrices.set(initialPrices.subarray(0, assets));
-    k.horizonValues(assets, count);
-    for (let a = 0; a < assets; a++) prices[a].set(logs.subarray(a * count, (a + 1) * count));
-    values.set(k.values.subarray(0, count));
-    return;
-  }
-  values.fill(0, 0, count);
-  for (let a = 0; a < assets; a++) {
-    const s0 = initialPrices[a];
-    const w = weights[a];
-    const out = prices[a];
-    for (let p = 0, x = a * count; p < count; p++, x++) {
-      const e = Math.exp(logs[x]);
-      out[p] = s0 * e;
-      values[p] += w * e;
     }
   }
 }

@@ -20,11 +20,8 @@
 ;;   110592 bracketed values, float32[4096], and 126976 their brackets, uint8[4096]
 ;;          (classifyBands' output)
 ;;   131072 the log-prices before the step of the misses, float64[4096], miss order
-;;   163840 portfolio values V, float64[4096] (portfolioValues' and horizonValues' output;
-;;          exponentials' input and output)
 ;;   196608 correlate's Cholesky factor L, float64[k x k] row-major (k <= 64)
 ;;   229376 correlate's per-asset drift steps, float64[k], and 229888 its vol steps, float64[k]
-;;   230400 portfolio weights, float64[k], and 230912 initial prices, float64[k]
 ;;   262144 correlate's asset log-prices, float64[k x n], asset a's path p at a n + p
 ;;          (k x n <= 64 x 4096: 2 MiB; pages only touched by jobs with several assets)
 ;;
@@ -64,17 +61,8 @@
 ;; X[a n + p0 + p] = X[a n + p0 + p] + (drift[a] + vol[a] e), e = 0 + L[a][0] z_0 + ... +
 ;; L[a][a] z_a summed left to right, exactly as normalStepKernel.ts addCorrelatedStepsJs
 ;; (two paths per f64x2; no fused multiply-add, so bit-identical to it).
-;;
-;; portfolioValues(k, n) writes V[p] = 0 + w_0 e^X[p] + w_1 e^X[n + p] + ... (in that order)
-;; for p < n; horizonValues(k, n) does the same and turns each log-price into its price,
-;; X[a n + p] = s0_a e^X[a n + p], in place. The exponential is V8's Math.exp (fdlibm's
-;; __ieee754_exp, src/base/ieee754.cc) op for op in f64x2, for |x| in [2^-28, 512) other
-;; than x = 1; any other lane goes to the imported Math.exp itself. normalStepKernel.ts checks
-;; it against Math.exp when it loads the kernel and uses neither export if one value differs.
-;; exponentials(n) replaces V[0..n) by e^V (n even), for that check and the tests.
 (module
   (import "math" "log" (func $log (param f64) (result f64)))
-  (import "math" "exp" (func $mathExp (param f64) (result f64)))
   (memory (export "memory") 36)
 
   ;; Xoshiro128.nextDouble on the slow stream's state in memory (92672), for the rare tail.
@@ -604,126 +592,4 @@
         (local.set $p (i32.add (local.get $p) (i32.const 2)))
         (br $pair)))
     (local.get $p))
-
-  ;; e^x in both lanes, bit for bit Math.exp (see the file comment).
-  (func $exp2 (param $x v128) (result v128)
-    (local $hx v128) (local $sign v128) (local $t v128) (local $hi v128) (local $lo v128)
-    (local $r v128) (local $tt v128) (local $c v128) (local $y v128)
-    ;; hx: the high word of |x| per lane; lanes outside the usual range go to Math.exp.
-    (local.set $hx (v128.and (i64x2.shr_u (local.get $x) (i32.const 32)) (v128.const i64x2 0x7fffffff 0x7fffffff)))
-    (if (i32.eqz
-          (i64x2.all_true
-            (v128.and
-              (v128.and
-                (i64x2.ge_s (local.get $hx) (v128.const i64x2 0x3e300000 0x3e300000))
-                (i64x2.lt_s (local.get $hx) (v128.const i64x2 0x40800000 0x40800000)))
-              (v128.not (f64x2.eq (local.get $x) (v128.const f64x2 1 1))))))
-      (then
-        (return
-          (f64x2.replace_lane 1
-            (f64x2.splat (call $mathExp (f64x2.extract_lane 0 (local.get $x))))
-            (call $mathExp (f64x2.extract_lane 1 (local.get $x)))))))
-    ;; Reduction x = k ln2 + r, k in t: 0 when |x| <= 0.5 ln2 (by hx), +-1 below 1.5 ln2,
-    ;; else (int)(x / ln2 +- 0.5).
-    (local.set $sign (v128.and (local.get $x) (v128.const i64x2 0x8000000000000000 0x8000000000000000)))
-    (local.set $t
-      (v128.bitselect
-        (v128.bitselect
-          (v128.or (local.get $sign) (v128.const f64x2 1 1))
-          (f64x2.trunc
-            (f64x2.add
-              (f64x2.mul (v128.const f64x2 1.44269504088896338700e+00 1.44269504088896338700e+00) (local.get $x))
-              (v128.or (local.get $sign) (v128.const f64x2 0.5 0.5))))
-          (i64x2.lt_s (local.get $hx) (v128.const i64x2 0x3ff0a2b2 0x3ff0a2b2)))
-        (v128.const f64x2 0 0)
-        (i64x2.gt_s (local.get $hx) (v128.const i64x2 0x3fd62e42 0x3fd62e42))))
-    (local.set $hi
-      (f64x2.sub (local.get $x)
-        (f64x2.mul (local.get $t) (v128.const f64x2 6.93147180369123816490e-01 6.93147180369123816490e-01))))
-    (local.set $lo (f64x2.mul (local.get $t) (v128.const f64x2 1.90821492927058770002e-10 1.90821492927058770002e-10)))
-    (local.set $r (f64x2.sub (local.get $hi) (local.get $lo)))
-    (local.set $tt (f64x2.mul (local.get $r) (local.get $r)))
-    (local.set $c
-      (f64x2.sub (local.get $r)
-        (f64x2.mul (local.get $tt)
-          (f64x2.add (v128.const f64x2 1.66666666666666019037e-01 1.66666666666666019037e-01)
-            (f64x2.mul (local.get $tt)
-              (f64x2.add (v128.const f64x2 -2.77777777770155933842e-03 -2.77777777770155933842e-03)
-                (f64x2.mul (local.get $tt)
-                  (f64x2.add (v128.const f64x2 6.61375632143793436117e-05 6.61375632143793436117e-05)
-                    (f64x2.mul (local.get $tt)
-                      (f64x2.add (v128.const f64x2 -1.65339022054652515390e-06 -1.65339022054652515390e-06)
-                        (f64x2.mul (local.get $tt) (v128.const f64x2 4.13813679705723846039e-08 4.13813679705723846039e-08))))))))))))
-    ;; y = 1 - ((lo - r c / (2 - c)) - hi); with k = 0 (lo = 0, hi = x) this is fdlibm's
-    ;; 1 - (x c / (c - 2) - x) to the bit: x c / (c - 2) is -(x c / (2 - c)) exactly.
-    (local.set $y
-      (f64x2.sub (v128.const f64x2 1 1)
-        (f64x2.sub
-          (f64x2.sub (local.get $lo)
-            (f64x2.div (f64x2.mul (local.get $r) (local.get $c)) (f64x2.sub (v128.const f64x2 2 2) (local.get $c))))
-          (local.get $hi))))
-    ;; times 2^k (exact; 1 when k = 0).
-    (f64x2.mul (local.get $y)
-      (i64x2.shl
-        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $t))) (v128.const i64x2 1023 1023))
-        (i32.const 52))))
-
-  (func (export "exponentials") (param $n i32)
-    (local $b i32)
-    (block $done
-      (loop $next
-        (br_if $done (i32.ge_s (local.get $b) (i32.shl (local.get $n) (i32.const 3))))
-        (v128.store offset=163840 (local.get $b) (call $exp2 (v128.load offset=163840 (local.get $b))))
-        (local.set $b (i32.add (local.get $b) (i32.const 16)))
-        (br $next))))
-
-  ;; Pairs of paths first, then an odd last path in lane 0 (lane 1 a copy of it).
-  (func (export "portfolioValues") (param $k i32) (param $n i32)
-    (call $assetValues (local.get $k) (local.get $n) (i32.const 0)))
-  (func (export "horizonValues") (param $k i32) (param $n i32)
-    (call $assetValues (local.get $k) (local.get $n) (i32.const 1)))
-
-  (func $assetValues (param $k i32) (param $n i32) (param $prices i32)
-    (local $p i32) (local $a i32) (local $x i32) (local $nb i32) (local $v v128) (local $e v128)
-    (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
-    (block $pairs
-      (loop $pair
-        (br_if $pairs (i32.gt_s (i32.add (local.get $p) (i32.const 2)) (local.get $n)))
-        (local.set $v (v128.const f64x2 0 0))
-        (local.set $x (i32.shl (local.get $p) (i32.const 3)))
-        (local.set $a (i32.const 0))
-        (loop $asset
-          (local.set $e (call $exp2 (v128.load offset=262144 (local.get $x))))
-          (local.set $v
-            (f64x2.add (local.get $v)
-              (f64x2.mul (v128.load64_splat offset=230400 (i32.shl (local.get $a) (i32.const 3))) (local.get $e))))
-          (if (local.get $prices)
-            (then
-              (v128.store offset=262144 (local.get $x)
-                (f64x2.mul (v128.load64_splat offset=230912 (i32.shl (local.get $a) (i32.const 3))) (local.get $e)))))
-          (local.set $x (i32.add (local.get $x) (local.get $nb)))
-          (local.set $a (i32.add (local.get $a) (i32.const 1)))
-          (br_if $asset (i32.lt_s (local.get $a) (local.get $k))))
-        (v128.store offset=163840 (i32.shl (local.get $p) (i32.const 3)) (local.get $v))
-        (local.set $p (i32.add (local.get $p) (i32.const 2)))
-        (br $pair)))
-    (if (i32.lt_s (local.get $p) (local.get $n))
-      (then
-        (local.set $v (v128.const f64x2 0 0))
-        (local.set $x (i32.shl (local.get $p) (i32.const 3)))
-        (local.set $a (i32.const 0))
-        (loop $asset1
-          (local.set $e (call $exp2 (v128.load64_splat offset=262144 (local.get $x))))
-          (local.set $v
-            (f64x2.add (local.get $v)
-              (f64x2.mul (v128.load64_splat offset=230400 (i32.shl (local.get $a) (i32.const 3))) (local.get $e))))
-          (if (local.get $prices)
-            (then
-              (f64.store offset=262144 (local.get $x)
-                (f64x2.extract_lane 0
-                  (f64x2.mul (v128.load64_splat offset=230912 (i32.shl (local.get $a) (i32.const 3))) (local.get $e))))))
-          (local.set $x (i32.add (local.get $x) (local.get $nb)))
-          (local.set $a (i32.add (local.get $a) (i32.const 1)))
-          (br_if $asset1 (i32.lt_s (local.get $a) (local.get $k))))
-        (f64.store offset=163840 (i32.shl (local.get $p) (i32.const 3)) (f64x2.extract_lane 0 (local.get $v))))))
 )
