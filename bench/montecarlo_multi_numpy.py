@@ -3,8 +3,8 @@
 Correlated GBM: the Cholesky factor L of the symbols' correlation turns independent normals
 into correlated ones (z @ L.T); per symbol, cumulative log increments (drift - vol^2/2) dt +
 vol sqrt(dt) z, exp at the band time points only (the horizon is the last of them; our job
-takes no exponential at the other steps either, so neither does the peer). Rows go in chunks of CHUNK paths (3 x 1e6 x 252 float64 would be 6 GB; 5,000 rows are 30 MB an array);
-each chunk keeps every symbol's terminal price and the portfolio value at the band time
+takes no exponential at the other steps either, so neither does the peer). Rows go in chunks
+of CHUNK paths (3 x 1e6 x 252 float64 would be 6 GB; 5,000 rows are 30 MB an array); each chunk keeps every symbol's terminal price and the portfolio value at the band time
 points; then per-symbol statistics (mean, std, min, max, percentiles, probability of loss),
 portfolio VaR/CVaR and band percentiles over all paths, as our job's result has them.
 
