@@ -67,8 +67,6 @@ export const configSchema = z.object({
    * sharded job runs its shards in the process that received it.
    */
   MC_SHARD_TOPIC: z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'must be a Pub/Sub topic name').optional(),
-  /** How long a delivery that split a job works on it before giving it back (retried, it resumes): inside the function timeout. */
-  MC_SHARD_BUDGET_SECONDS: z.coerce.number().int().min(0).default(420),
 
 });
 

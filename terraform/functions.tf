@@ -30,9 +30,8 @@ locals {
       raw_dataset_role = "roles/bigquery.dataViewer"
       secrets          = []
       # One worker thread per vCPU; sharded jobs publish their shard tasks to the shard topic
-      # (montecarloShards.tf), and the instance that split a job works on it at most this long
-      # a delivery (a shard takes at most ~60 s, the merge seconds): inside the 540 s timeout.
-      env = { MC_THREADS = "4", MC_SHARD_TOPIC = "${local.prefix}montecarlo-shards", MC_SHARD_BUDGET_SECONDS = "420" }
+      # (montecarloShards.tf) and acknowledge; the task storing the last shard commits the job.
+      env = { MC_THREADS = "4", MC_SHARD_TOPIC = "${local.prefix}montecarlo-shards" }
     }
     markowitz = {
       topic           = "jobs-markowitz"

@@ -1,9 +1,11 @@
 # Monte Carlo shard tasks: a topic of their own, pushed to the montecarlo function with the
 # same retry and dead-letter set-up as the job topics (messaging.tf). The instance that
-# receives a sharded job publishes one task per shard here (MC_SHARD_TOPIC); the function
-# tells tasks from jobs by the message attribute kind=montecarlo-shard. A dead-lettered
-# task is kept like a dead-lettered job; the job's coordinator gives its delivery back
-# while a shard does not finish, so the job itself fails through its own dead letter.
+# receives a sharded job publishes one task per shard here (MC_SHARD_TOPIC) and acknowledges
+# the job; the function tells tasks from jobs by the message attribute kind=montecarlo-shard,
+# and the task that stores the last shard merges and commits the job. A dead-lettered task
+# is kept (pull subscription) and brought back to the function on the dead-letter topic's
+# path (push subscription), which fails its job naming the shard, so no job waits forever
+# for a shard that will not come.
 
 locals {
   montecarlo_shard_topic = "${local.prefix}montecarlo-shards"
@@ -30,6 +32,34 @@ resource "google_pubsub_subscription" "montecarlo_shards_dead_letter" {
   expiration_policy {
     ttl = ""
   }
+}
+
+resource "google_pubsub_subscription" "montecarlo_shards_dead_letter_push" {
+  name  = "${local.montecarlo_shard_topic}-dead-letter-push"
+  topic = google_pubsub_topic.montecarlo_shards_dead_letter.id
+
+  ack_deadline_seconds       = 600
+  message_retention_duration = "604800s"
+
+  expiration_policy {
+    ttl = ""
+  }
+
+  push_config {
+    push_endpoint = "${google_cloudfunctions2_function.function["montecarlo"].service_config[0].uri}/projects/${var.project}/topics/${google_pubsub_topic.montecarlo_shards_dead_letter.name}"
+
+    oidc_token {
+      service_account_email = google_service_account.pubsub_invoker.email
+      audience              = google_cloudfunctions2_function.function["montecarlo"].service_config[0].uri
+    }
+  }
+
+  retry_policy {
+    minimum_backoff = "10s"
+    maximum_backoff = "600s"
+  }
+
+  depends_on = [google_cloud_run_service_iam_member.pubsub_invoker]
 }
 
 resource "google_pubsub_subscription" "montecarlo_shards_push" {

@@ -286,6 +286,18 @@ describe('terraform: delivery with retries and dead-lettering', () => {
     expect(block(push, 'retry_policy').minimum_backoff).toBeTruthy();
   });
 
+  it('dead-lettered Monte Carlo shard tasks are pushed back to the montecarlo function on the dead-letter path, which fails their job naming the shard', () => {
+    const push = resource('google_pubsub_subscription', 'montecarlo_shards_dead_letter_push');
+    expect(push.topic).toBe('${google_pubsub_topic.montecarlo_shards_dead_letter.id}');
+    expect(String(push.name)).toBe('${local.montecarlo_shard_topic}-dead-letter-push');
+    const config = block(push, 'push_config');
+    expect(String(config.push_endpoint)).toBe('${google_cloudfunctions2_function.function["montecarlo"].service_config[0].uri}/projects/${var.project}/topics/${google_pubsub_topic.montecarlo_shards_dead_letter.name}');
+    expect(isDeadLetterEvent('//pubsub.googleapis.com/projects/p/topics/quant-montecarlo-shards-dead-letter')).toBe(true);
+    expect(block(config, 'oidc_token').service_account_email).toBe('${google_service_account.pubsub_invoker.email}');
+    expect(push).not.toHaveProperty('dead_letter_policy');
+    expect(Number(push.ack_deadline_seconds)).toBe(DELIVERY.ackDeadlineSeconds);
+  });
+
   it('a Cloud Functions event trigger is not used (its Eventarc subscription cannot dead-letter)', () => {
     expect(resource('google_cloudfunctions2_function', 'function')).not.toHaveProperty('event_trigger');
   });

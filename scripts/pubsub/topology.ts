@@ -85,7 +85,8 @@ function duration(seconds: number): { seconds: number; nanos: number } {
 /**
  * What terraform/montecarloShards.tf creates: the Monte Carlo shard-task topic, pushed to
  * the montecarlo function with the job topics' delivery settings, and its dead-letter topic
- * with a subscription that keeps what could not be delivered.
+ * with a subscription that keeps what could not be delivered and one that pushes it back to
+ * the function (which fails the task's job, naming the shard).
  */
 export async function createMontecarloShardTopology(
   pubsub: PubSub,
@@ -97,6 +98,12 @@ export async function createMontecarloShardTopology(
   const [topic] = await pubsub.createTopic(topicName);
   const [deadLetter] = await pubsub.createTopic(`${topicName}-dead-letter`);
   await deadLetter.createSubscription(`${topicName}-dead-letter`, { ackDeadlineSeconds: 60, messageRetentionDuration });
+  await deadLetter.createSubscription(`${topicName}-dead-letter-push`, {
+    ackDeadlineSeconds: DELIVERY.ackDeadlineSeconds,
+    messageRetentionDuration,
+    pushConfig: { pushEndpoint: pushEndpoint(options.functionUrl, options.project, `${topicName}-dead-letter`) },
+    retryPolicy: { minimumBackoff: duration(retry.minimumBackoffSeconds), maximumBackoff: duration(retry.maximumBackoffSeconds) },
+  });
   await topic.createSubscription(`${topicName}-push`, {
     ackDeadlineSeconds: DELIVERY.ackDeadlineSeconds,
     messageRetentionDuration,

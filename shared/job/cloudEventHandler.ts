@@ -6,11 +6,14 @@ import { TransientError } from './errors.js';
 import type { IncomingEvent, JobOutcome, JobServices } from './lifecycle.js';
 import { runJobEvent } from './lifecycle.js';
 import { jobFolderFiles } from './jobFiles.js';
-import type { ModelDefinition } from './model.js';
+import { commitHandedOffRun, reportHandedOffProgress } from './handedOffCommit.js';
+import type { ModelDefinition, ModelName, TaskContext } from './model.js';
 
 /**
  * The CloudEvent function of a model: runs each delivery through the job lifecycle, or,
- * for a message from the model's dead-letter topic, records the job as failed.
+ * for a message from the model's dead-letter topic, records the job as failed. A model's
+ * own task (message attribute `kind`, a Monte Carlo shard) goes to the model's task
+ * handler, dead-lettered or not.
  * Resolves with nothing, so the push answer is an empty 204 whatever the job's size (the
  * result lives in the bucket); throws only transient faults, so Pub/Sub redelivers.
  * @param services how to build the adapters; by default from the environment, once.
@@ -33,17 +36,14 @@ export function jobEventHandler<P>(model: ModelDefinition<P>, services: () => Pr
       const ready = await services();
       // A model's own task (a Monte Carlo shard), told apart by the message attribute `kind`.
       const task = model.tasks ? taskMessage(event.data, model.tasks.kind) : null;
+      const context = task !== null ? taskContext(model.name, ready, event.id) : null;
       if (isDeadLetterEvent(event.source)) {
-        if (task === null) await recordDeadLetter(model, incoming, ready);
-        else ready.log.error('A model task reached the dead-letter topic; its job fails when its shards are merged.', { model: model.name, event_id: incoming.id });
+        if (task !== null && context !== null && model.tasks) await model.tasks.deadLettered(task.data, context, task.deadLetterAttempts);
+        else await recordDeadLetter(model, incoming, ready);
         return null;
       }
-      if (task !== null && model.tasks) {
-        await model.tasks.run(task, {
-          jobFiles: (jobId) => jobFolderFiles(ready.store, model.name, jobId),
-          log: ready.log.child({ model: model.name, event_id: event.id }),
-          config: ready.config,
-        });
+      if (task !== null && context !== null && model.tasks) {
+        await model.tasks.run(task.data, context);
         return null;
       }
       return await runJobEvent(model, incoming, ready);
@@ -96,10 +96,22 @@ function sharedServices(): Promise<JobServices> {
   return cached;
 }
 
-/** The text of a message whose attribute `kind` is `kind`, or null when the event is not one. */
-function taskMessage(data: unknown, kind: string): string | null {
+/** A task message: its text and, dead-lettered, how many deliveries it had; null when the event is not one of `kind`. */
+function taskMessage(data: unknown, kind: string): { data: string; deadLetterAttempts?: string } | null {
   if (typeof data !== 'object' || data === null) return null;
   const message = (data as { message?: { data?: unknown; attributes?: Record<string, unknown> } }).message;
   if (message?.attributes?.kind !== kind || typeof message.data !== 'string') return null;
-  return Buffer.from(message.data, 'base64').toString('utf8');
+  const attempts = message.attributes.CloudPubSubDeadLetterSourceDeliveryCount;
+  return { data: Buffer.from(message.data, 'base64').toString('utf8'), ...(typeof attempts === 'string' && { deadLetterAttempts: attempts }) };
+}
+
+/** What a model's task may use: the job folders, and the lifecycle's commit of a handed-off run. */
+function taskContext(model: ModelName, services: JobServices, eventId: string | undefined): TaskContext {
+  return {
+    jobFiles: (jobId) => jobFolderFiles(services.store, model, jobId),
+    log: services.log.child({ model, event_id: eventId }),
+    config: services.config,
+    commitJob: (jobId, plan, produce) => commitHandedOffRun(model, jobId, plan, produce, services),
+    reportProgress: (jobId, plan, fraction, detail) => reportHandedOffProgress(model, jobId, plan, fraction, detail, services),
+  };
 }

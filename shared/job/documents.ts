@@ -61,6 +61,8 @@ export interface JobObjects {
   readonly report: string;
   /** The job the job_id names (`JobIdentity`): what a later delivery under the id is compared with. */
   readonly job: string;
+  /** The run a model handed off to its own tasks (handedOffRun.ts): when it started, its plan. */
+  readonly handOff: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export function jobObjects(model: ModelName, key: { jobId: string } | { messageI
     claim: `${folder}/claim.json`,
     report: `${folder}/report.html`,
     job: `${folder}/job.json`,
+    handOff: `${folder}/hand-off.json`,
   });
   if ('jobId' in key) return files(`jobs/${model}/${key.jobId}`);
   const rejectedMessageId = safeSegment(key.messageId);

@@ -16,6 +16,7 @@ export function jobFolderFiles(store: ObjectStore, model: ModelName, jobId: stri
     return folder + name;
   };
   return {
+    names: async (prefix) => (await store.names(named(prefix.replace(/\/$/, '')) + (prefix.endsWith('/') ? '/' : ''))).map((name) => name.slice(folder.length)),
     createOnly: async (name, body) => (await store.createOnly(named(name), body, JSON_TYPE)) !== null,
     read: async (name) => (await store.get(named(name)))?.body ?? null,
   };

@@ -17,10 +17,11 @@ import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, un
 import { jobRunRow, metricRows } from './jobRows.js';
 import { jobFolderFiles } from './jobFiles.js';
 import { jobReportHtml } from './report.js';
-import type { Job, Metric, ModelDefinition, ModelOutput } from './model.js';
+import type { Job, Metric, ModelDefinition, ModelName, ModelOutput } from './model.js';
 import { progressReporter } from './progress.js';
 import { decodePubsubEvent, type DecodedMessage } from './pubsubEvent.js';
 import { commitResult } from './resultCommit.js';
+import { handOffRun, HandOffDone, resumableHandOff } from './handedOffRun.js';
 import { StatusWriter } from './statusWriter.js';
 
 /** Everything a job run touches, chosen from configuration at start-up. */
@@ -54,8 +55,9 @@ export interface IncomingEvent {
 /** How a delivery ended: what the push answer acknowledges (the result itself stays in the bucket). */
 export interface JobOutcome {
   readonly job_id: string | null;
-  readonly status: 'completed' | 'failed';
-  /** The object holding this delivery's answer: the job's result document, or a refusal. */
+  /** `running`: the job was handed off to the model's tasks (Monte Carlo shards), one of which commits it. */
+  readonly status: 'completed' | 'failed' | 'running';
+  /** The object holding this delivery's answer: the job's result document, or a refusal (not yet written while `running`). */
   readonly resultObject: string;
   /** True when the job already had its final result and this delivery only acknowledged it. */
   readonly duplicate: boolean;
@@ -131,6 +133,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     const progress = progressReporter(async (fields) => status.offer({ ...running, ...fields }), { log: jobLog, now });
     jobLog.info('Job started.', { symbols: job.symbols, start: job.start, end: job.end, run_id: runId });
 
+    // A model with tasks of its own may have handed this run off already (its message delivered again).
+    const handedOff = model.tasks ? await resumableHandOff(services.store, objects) : null;
     let output: ModelOutput | undefined;
     let failure: FailedDocument['error'] | undefined;
     try {
@@ -144,13 +148,17 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         progress: progress.report,
         jobFiles: jobFolderFiles(services.store, model.name, job.job_id),
         ...(services.publisher && { publish: services.publisher.publish.bind(services.publisher) }),
+        handOff: async (run) => {
+          await progress.close();
+          return handOffRun(run, { store: services.store, objects, jobId: job.job_id, model: model.name, runId, startedAt: startedAt.toISOString(), previous: handedOff, status, log: jobLog });
+        },
+        ...(handedOff && { resumePlan: handedOff.plan }),
       });
-      await Promise.all([
-        produced.chart !== undefined ? services.store.put(objects.chart, produced.chart, 'image/svg+xml') : undefined,
-        services.store.put(metricsObject(objects), JSON.stringify(produced.metrics), JSON_TYPE),
-      ]);
+      await storeOutputArtifacts(services.store, objects, produced);
       output = produced;
     } catch (error) {
+      // Handed off: the job is running on the model's tasks, one of which will commit it.
+      if (error instanceof HandOffDone) return { job_id: job.job_id, status: 'running', resultObject: objects.result, duplicate: false };
       if (error instanceof TransientError) throw error;
       // A JobError: the model's domain error, or a permanent cloud error (code internal, the service's message).
       if (error instanceof JobError) failure = { code: error.code, message: error.message };
@@ -162,31 +170,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
       // No progress write may land after the final status.
       await progress.close();
     }
-    const finishedAt = now();
-    const timing = { started_at: startedAt.toISOString(), finished_at: finishedAt.toISOString(), duration_ms: round(performance.now() - clock) };
-
-    let document: ResultDocument;
-    let metrics: readonly Metric[] = [];
-    if (output) {
-      metrics = output.metrics;
-      document = {
-        job_id: job.job_id,
-        model: model.name,
-        status: 'completed',
-        ...timing,
-        inputs: output.inputs,
-        result: output.result,
-        artifacts: {
-          result: services.store.uri(objects.result),
-          ...(output.chart !== undefined ? { chart: services.store.uri(objects.chart) } : {}),
-          report: services.store.uri(objects.report),
-        },
-      } satisfies CompletedDocument;
-      await services.store.put(objects.report, jobReportHtml(document, output.chart, metrics), HTML_TYPE);
-    } else {
-      document = { job_id: job.job_id, model: model.name, status: 'failed', ...timing, error: failure! } satisfies FailedDocument;
-      await services.store.put(objects.report, jobReportHtml(document, undefined, []), HTML_TYPE);
-    }
+    const timing = { started_at: startedAt.toISOString(), finished_at: now().toISOString(), duration_ms: round(performance.now() - clock) };
+    const { document, metrics } = await recordRunDocument(services.store, model.name, job.job_id, objects, timing, output ? { output } : { failure: failure! });
     return await commit(document, metrics);
   } finally {
     await (claim ? claim.release(resultStands) : releaseUnheldClaim(services.store, objects.claim, runId)).catch((error: unknown) => {
@@ -272,6 +257,53 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   }
 }
 
+/** What a run produced: the model's output, or why the job failed. */
+export type RunProduct = { readonly output: ModelOutput } | { readonly failure: FailedDocument['error'] };
+
+/** Writes a produced output's chart and metrics (before its document: report.html embeds the chart). */
+export async function storeOutputArtifacts(store: ObjectStore, objects: JobObjects, output: ModelOutput): Promise<void> {
+  await Promise.all([
+    output.chart !== undefined ? store.put(objects.chart, output.chart, 'image/svg+xml') : undefined,
+    store.put(metricsObject(objects), JSON.stringify(output.metrics), JSON_TYPE),
+  ]);
+}
+
+/**
+ * A run's result document and report.html: what the commit then commits. Every run's path
+ * to its commit goes through here, the job's own delivery and a handed-off run's last task
+ * alike (handedOffCommit.ts).
+ */
+export async function recordRunDocument(
+  store: ObjectStore,
+  model: ModelName,
+  jobId: string,
+  objects: JobObjects,
+  timing: { started_at: string; finished_at: string; duration_ms: number },
+  product: RunProduct,
+): Promise<{ document: ResultDocument; metrics: readonly Metric[] }> {
+  if ('failure' in product) {
+    const document: FailedDocument = { job_id: jobId, model, status: 'failed', ...timing, error: product.failure };
+    await store.put(objects.report, jobReportHtml(document, undefined, []), HTML_TYPE);
+    return { document, metrics: [] };
+  }
+  const { output } = product;
+  const document: CompletedDocument = {
+    job_id: jobId,
+    model,
+    status: 'completed',
+    ...timing,
+    inputs: output.inputs,
+    result: output.result,
+    artifacts: {
+      result: store.uri(objects.result),
+      ...(output.chart !== undefined ? { chart: store.uri(objects.chart) } : {}),
+      report: store.uri(objects.report),
+    },
+  };
+  await store.put(objects.report, jobReportHtml(document, output.chart, output.metrics), HTML_TYPE);
+  return { document, metrics: output.metrics };
+}
+
 /** A validation or decoding error as a job's failure: an unexpected one is `internal`. */
 function asRejection(error: unknown, during: string): JobError {
   return error instanceof JobError ? error : new JobError('internal', `Internal error while ${during}: ${(error as Error).message}`);
@@ -282,7 +314,7 @@ function asRejection(error: unknown, during: string): JobError {
  * warehouse error here is thrown like a transient one: the result stands, and the message
  * goes to the dead-letter topic, from which it can be replayed once the table is fixed.
  */
-async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices, status?: StatusWriter): Promise<void> {
+export async function finish(document: ResultDocument, metrics: readonly Metric[], objects: JobObjects, services: JobServices, status?: StatusWriter): Promise<void> {
   await Promise.all([
     services.warehouse.insertRows('job_runs', [jobRunRow(document, objects.rejectedMessageId)]),
     document.status === 'completed' && metrics.length > 0 ? services.warehouse.insertRows('model_metrics', metricRows(document, metrics)) : undefined,
@@ -304,7 +336,7 @@ async function finish(document: ResultDocument, metrics: readonly Metric[], obje
 }
 
 /** A crash between the commit and the final status leaves status `running`: finish the job's rows and status now. */
-async function finishInterrupted(existing: ResultDocument, objects: JobObjects, services: JobServices, log: Logger): Promise<void> {
+export async function finishInterrupted(existing: ResultDocument, objects: JobObjects, services: JobServices, log: Logger): Promise<void> {
   const storedMetrics = existing.status === 'completed' ? await services.store.get(metricsObject(objects)) : null;
   const metrics = storedMetrics ? (JSON.parse(storedMetrics.body) as Metric[]) : [];
   log.warn('The job was committed but not finished (a crash after the commit): writing its rows and status now.');
@@ -339,7 +371,7 @@ async function storedResult(store: ObjectStore, objects: JobObjects): Promise<St
   return { status: existing.status, final: isFinal(existing), unfinished: existing };
 }
 
-async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
+export async function readResult(store: ObjectStore, objects: JobObjects): Promise<ResultDocument | null> {
   const stored = await store.get(objects.result);
   return stored ? (JSON.parse(stored.body) as ResultDocument) : null;
 }

@@ -67,10 +67,37 @@ export interface ModelContext {
    * `detail` is added beside `progress` (e.g. symbols done and in all).
    */
   readonly progress?: (fraction: number, detail?: Record<string, unknown>) => void;
+  /**
+   * Hands the job on to the model's own tasks (Monte Carlo shards over Pub/Sub) instead of
+   * returning its output: the lifecycle records the run (`hand-off.json`), marks the job
+   * `running` with the run's progress, calls `dispatch`, and acknowledges the delivery. It
+   * never returns. A task delivery later commits the job through `TaskContext.commitJob`.
+   * Absent where a job cannot be handed off.
+   */
+  readonly handOff?: (run: HandedOffRun) => Promise<never>;
+  /**
+   * The plan of this job's run that an earlier delivery of its message handed off (the same
+   * run, its message delivered again): the model hands off that plan again rather than
+   * planning anew (a job without a seed would draw another one).
+   */
+  readonly resumePlan?: string;
+}
+
+/** What a model hands on to its tasks (see ModelContext.handOff). */
+export interface HandedOffRun {
+  /** The model's name of what it dispatched (a shard split's fingerprint): tasks of another plan never commit this run. */
+  readonly plan: string;
+  /** `status.json`'s progress now (e.g. shards already stored) and the detail beside it. */
+  readonly progress: number;
+  readonly detail?: Record<string, unknown>;
+  /** Publishes the tasks. Called again by a redelivery of the job's message until one delivery has finished it. */
+  dispatch(): Promise<void>;
 }
 
 /** Objects under a job's folder, by name relative to it. */
 export interface JobFiles {
+  /** The names (relative to the folder) of the objects whose names start with `prefix`: one listing. */
+  names(prefix: string): Promise<string[]>;
   /** Writes the object unless it exists: true if this call wrote it. */
   createOnly(name: string, body: string): Promise<boolean>;
   /** The object's body, or null. */
@@ -89,7 +116,12 @@ export interface ModelDefinition<P> {
    * (Monte Carlo's shard tasks). `run` returns when the message is done with (acknowledged)
    * and throws TransientError for Pub/Sub to redeliver it.
    */
-  readonly tasks?: { readonly kind: string; run(data: string, context: TaskContext): Promise<unknown> };
+  readonly tasks?: {
+    readonly kind: string;
+    run(data: string, context: TaskContext): Promise<unknown>;
+    /** A task message that reached the dead-letter topic (`attempts` deliveries without an answer): fails its job, or finishes it. */
+    deadLettered(data: string, context: TaskContext, attempts: string | undefined): Promise<unknown>;
+  };
 }
 
 /** What a model's task may use. */
@@ -98,4 +130,15 @@ export interface TaskContext {
   jobFiles(jobId: string): JobFiles;
   readonly log: Logger;
   readonly config: Config;
+  /**
+   * Commits job `jobId`'s run handed off under `plan` through the job lifecycle's commit
+   * (result.json create-only, one job_runs row, the job-events message, the final status),
+   * with what `produce` gives; a JobError from `produce` fails the job with it. Under the
+   * job's claim, so of deliveries committing at once one commits and the others find it
+   * committed; throws TransientError while another delivery holds the claim.
+   * @returns `committed` (this call), `settled` (the run already has its result), `stale` (the job's run is not of this plan)
+   */
+  commitJob(jobId: string, plan: string, produce: () => Promise<ModelOutput>): Promise<'committed' | 'settled' | 'stale'>;
+  /** Offers progress of job `jobId`'s handed-off run to status.json (best effort: never after the final status, never backwards). */
+  reportProgress(jobId: string, plan: string, fraction: number, detail: Record<string, unknown>): Promise<void>;
 }

@@ -87,6 +87,16 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
+  async names(prefix: string): Promise<string[]> {
+    try {
+      // autoPaginate: every page (1000 names a page); only the names are asked for.
+      const [files] = await this.bucket.getFiles({ prefix, autoPaginate: true, fields: 'items(name),nextPageToken' });
+      return files.map((file) => file.name);
+    } catch (error) {
+      throw cloudFailure(`Listing gs://${this.bucketName}/${prefix}*`, error);
+    }
+  }
+
   async deleteIf(name: string, generation: string): Promise<void> {
     try {
       await this.bucket.file(name).delete({ ifGenerationMatch: Number(generation) });

@@ -66,6 +66,26 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async names(prefix: string): Promise<string[]> {
+    // The folder that holds the prefix's objects, listed recursively; temporary files of writes in flight are not objects.
+    const slash = prefix.lastIndexOf('/');
+    const folder = prefix.slice(0, slash + 1);
+    let entries: string[];
+    try {
+      entries = await fs.readdir(folder === '' ? this.root : this.file(folder.slice(0, -1)), { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const names: string[] = [];
+    for (const entry of entries) {
+      const name = folder + entry.split(path.sep).join('/');
+      if (!name.startsWith(prefix) || name.endsWith('.tmp')) continue;
+      if ((await fs.stat(this.file(name))).isFile()) names.push(name);
+    }
+    return names;
+  }
+
   async deleteIf(name: string, generation: string): Promise<void> {
     const current = await this.get(name);
     if (current && current.generation === generation) await fs.rm(this.file(name), { force: true });

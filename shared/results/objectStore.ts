@@ -28,6 +28,12 @@ export interface ObjectStore {
   exists(name: string): Promise<boolean>;
   /** The object, or `null` if there is none. */
   get(name: string): Promise<StoredObject | null>;
+  /**
+   * The names of the objects whose names start with `prefix`, in no particular order: one
+   * listing (paged by the store), no object read. Monte Carlo shards count the partial
+   * states stored so far with it.
+   */
+  names(prefix: string): Promise<string[]>;
   /** Deletes the object if it is still at `generation` (a no-op if it is gone or changed). */
   deleteIf(name: string, generation: string): Promise<void>;
   /** Where a person or a notebook finds the object (`gs://...` or a file path). */

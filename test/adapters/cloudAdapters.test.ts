@@ -95,6 +95,17 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     expect(await store.get('jobs/x/claim.json')).toBeNull();
   });
 
+  it('lists the names under a prefix with objects.list, and nothing beside it', async () => {
+    const store = quickStore();
+    fake.objectUpdateIntervalMs = 0;
+    for (const name of ['jobs/m/list/shards/f/0.json', 'jobs/m/list/shards/f/1.json', 'jobs/m/list/shards/g/0.json', 'jobs/m/lister/x.json']) await store.createOnly(name, '{}', 'application/json');
+    const requests = since();
+    expect((await store.names('jobs/m/list/shards/f/')).sort()).toEqual(['jobs/m/list/shards/f/0.json', 'jobs/m/list/shards/f/1.json']);
+    expect(requests()[0]).toMatchObject({ method: 'GET', path: '/b/artifacts/o' });
+    expect(requests()[0]!.query.get('prefix')).toBe('jobs/m/list/shards/f/');
+    expect(await store.names('jobs/m/none/')).toEqual([]);
+  });
+
   it('retries still happen after many plain puts (the client must not switch autoRetry off)', async () => {
     const storage = new Storage({ projectId: 'test-project', retryOptions: { ...STORAGE_RETRY, maxRetryDelay: 1 } });
     const store = new GcsObjectStore('artifacts', 'test-project', storage);

@@ -125,10 +125,13 @@ describe('npm run stack with npm run submit --wait (Pub/Sub emulator)', () => {
     const document = JSON.parse(sharded.stdout);
     expect(document.inputs.shards).toBe(4);
     expect(JSON.stringify(document.result)).toBe(JSON.stringify(JSON.parse(one.stdout).result));
-    // The coordinator published the tasks to the shard topic: its manifest and the four states are stored.
+    // The job's delivery handed the run off to the shard topic: its manifest and the four states are stored,
+    // and the task that stored the last state committed the job (the run recorded, its start the result's).
     const shardsDir = path.join(dataDir, 'bucket/jobs/montecarlo/stack-shards/shards');
     const [fingerprint] = await fs.readdir(shardsDir);
-    expect((await fs.readdir(path.join(shardsDir, fingerprint))).sort()).toEqual(['0.json', '1.json', '2.json', '3.json', 'manifest.json']);
+    expect((await fs.readdir(path.join(shardsDir, fingerprint!))).sort()).toEqual(['0.json', '1.json', '2.json', '3.json', 'manifest.json']);
+    const handOff = JSON.parse(await fs.readFile(path.join(dataDir, 'bucket/jobs/montecarlo/stack-shards/hand-off.json'), 'utf8'));
+    expect(handOff).toMatchObject({ plan: fingerprint, dispatched: true, started_at: document.started_at });
   }, 180_000);
 
   it('the same job again gets the stored result at once; another job under the used id gets its refusal', async () => {

@@ -15,7 +15,10 @@ import { locatePubsubEmulator, startPubsubEmulator, type PubsubEmulator as Runni
 
 // A sharded Monte Carlo job through the real Pub/Sub emulator: the job and its shard tasks
 // pushed, through a round-robin front (Cloud Run's load balancer), to three montecarlo
-// function processes sharing one local bucket; one process is killed -9 mid-job.
+// function processes sharing one local bucket. The job's delivery hands the run off and is
+// acknowledged at once; one process is killed -9 while it simulates a shard (its push is
+// answered 502 and redelivered); the task that stores the last state commits the job:
+// one result.json, one job_runs row, one message on job-events.
 
 const found = locatePubsubEmulator();
 if ('missing' in found) {
@@ -27,7 +30,7 @@ const PROJECT = 'shards-test';
 const root = path.resolve(import.meta.dirname, '..', '..');
 const params = { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 800_000, time_steps: 400, seed: 21 };
 
-interface FunctionProcess { child: ChildProcess; port: number; alive: boolean; log: string }
+interface FunctionProcess { child: ChildProcess; port: number; alive: boolean; log: string; inFlight: number }
 
 function startFunctionProcess(env: NodeJS.ProcessEnv): Promise<FunctionProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'support', 'montecarloProcess.ts')], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -39,7 +42,7 @@ function startFunctionProcess(env: NodeJS.ProcessEnv): Promise<FunctionProcess> 
       out += chunk.toString('utf8');
       const match = /listening (\d+)/.exec(out);
       if (match) {
-        const fn: FunctionProcess = { child, port: Number(match[1]), alive: true, get log() { return log; } };
+        const fn: FunctionProcess = { child, port: Number(match[1]), alive: true, inFlight: 0, get log() { return log; } };
         child.on('exit', () => (fn.alive = false));
         resolve(fn);
       }
@@ -48,8 +51,8 @@ function startFunctionProcess(env: NodeJS.ProcessEnv): Promise<FunctionProcess> 
   });
 }
 
-/** Forwards each push to the next live process, as a load balancer; 502 when the process fails it. */
-function roundRobin(processes: FunctionProcess[]): Server {
+/** Forwards each push to the next live process, as a load balancer; 502 when the process fails it (counted in `failed`). */
+function roundRobin(processes: FunctionProcess[], failed: { count: number }): Server {
   let next = 0;
   return createServer((incoming, answer) => {
     const chunks: Buffer[] = [];
@@ -57,15 +60,21 @@ function roundRobin(processes: FunctionProcess[]): Server {
     incoming.on('end', () => {
       const live = processes.filter((p) => p.alive);
       if (live.length === 0) return void answer.writeHead(503).end();
-      const target = live[next++ % live.length];
+      const target = live[next++ % live.length]!;
+      target.inFlight++;
       const forward = request(
         { host: '127.0.0.1', port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
         (reply) => {
           answer.writeHead(reply.statusCode ?? 502);
           reply.pipe(answer);
+          reply.on('end', () => target.inFlight--);
         },
       );
-      forward.on('error', () => answer.headersSent || answer.writeHead(502).end());
+      forward.on('error', () => {
+        target.inFlight--;
+        failed.count++;
+        if (!answer.headersSent) answer.writeHead(502).end();
+      });
       forward.end(Buffer.concat(chunks));
     });
   });
@@ -76,6 +85,7 @@ describe.skipIf('missing' in found)('Monte Carlo shards over the Pub/Sub emulato
   let client: PubSub;
   let front: Server;
   const processes: FunctionProcess[] = [];
+  const failedForwards = { count: 0 };
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mc-shards-e2e-'));
 
   beforeAll(async () => {
@@ -94,9 +104,11 @@ describe.skipIf('missing' in found)('Monte Carlo shards over the Pub/Sub emulato
     };
     delete env.GCS_BUCKET;
     processes.push(...(await Promise.all([0, 1, 2].map(() => startFunctionProcess(env)))));
-    front = roundRobin(processes);
+    front = roundRobin(processes, failedForwards);
     await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
     const { port } = front.address() as { port: number };
+    const [events] = await client.createTopic('job-events');
+    await events.createSubscription('job-events-test');
     for (const topic of ['jobs-montecarlo', 'montecarlo-shards']) {
       const [created] = await client.createTopic(topic);
       // The functions-framework builds the CloudEvent's source from the /projects/<p>/topics/<t> path.
@@ -118,14 +130,20 @@ describe.skipIf('missing' in found)('Monte Carlo shards over the Pub/Sub emulato
     return readdirSync(dir).flatMap((f) => readdirSync(path.join(dir, f)).filter((n) => /^\d+\.json$/.test(n)));
   };
 
-  it('runs the shards on several processes, survives a kill -9 of one, and commits the one-shard numbers once', async () => {
+  it('hands the job off, runs its shards on several processes, survives a kill -9 of one, and commits the one-shard numbers once', async () => {
     await client.topic('jobs-montecarlo').publishMessage({ data: Buffer.from(JSON.stringify({ job_id: 'mc-e2e', params: { ...params, shards: 8 } })) });
     const deadline = Date.now() + 150_000;
+    const status = () => (existsSync(path.join(folder('mc-e2e'), 'status.json')) ? (JSON.parse(readFileSync(path.join(folder('mc-e2e'), 'status.json'), 'utf8')) as { status: string; shards_done?: number }) : null);
+    // Handed off: the job is running before any shard is stored, and its delivery acknowledged (the process that took it logs so).
+    while (!processes.some((p) => p.log.includes('Job handed off to its tasks')) && Date.now() < deadline) await sleep(20);
+    expect(status()).toMatchObject({ status: 'running', shards: 8 });
+    // Kill -9 a process in the middle of a shard task's delivery, once a first state is stored.
     while (states('mc-e2e').length < 1 && Date.now() < deadline) await sleep(20);
-    expect(processes[0].alive).toBe(true);
-    processes[0].child.kill('SIGKILL'); // mid-job: it held the job or a shard
+    let victim: FunctionProcess | undefined;
+    while (!(victim = processes.find((p) => p.alive && p.inFlight > 0)) && Date.now() < deadline) await sleep(5);
+    victim!.child.kill('SIGKILL');
     const result = path.join(folder('mc-e2e'), 'result.json');
-    while (!existsSync(result) && Date.now() < deadline) await sleep(100);
+    while (!(existsSync(result) && status()?.status === 'completed') && Date.now() < deadline) await sleep(100);
     expect(existsSync(result)).toBe(true);
     const document = JSON.parse(readFileSync(result, 'utf8'));
     expect(document.status, JSON.stringify(document.error)).toBe('completed');
@@ -138,9 +156,17 @@ describe.skipIf('missing' in found)('Monte Carlo shards over the Pub/Sub emulato
     expect(JSON.stringify(document.result)).toBe(JSON.stringify(single.result));
     const runs = readFileSync(path.join(dataDir, 'bigquery', 'curated', 'job_runs.ndjson'), 'utf8').split('\n').filter((l) => l.includes('"mc-e2e"'));
     expect(runs).toHaveLength(1);
-    // The tasks went through Pub/Sub to more than one process (a shard task's delivery logs "Shard simulated.").
-    const worked = processes.filter((p) => /Shard simulated\.|Sharded job/.test(p.log));
-    expect(worked.length).toBeGreaterThanOrEqual(2);
-    expect(processes.some((p) => p.log.includes('"message":"Shard simulated."'))).toBe(true);
+    // One job-events message, published by the shard task that committed the job.
+    const announced: string[] = [];
+    const subscription = client.subscription('job-events-test');
+    subscription.on('message', (m: { data: Buffer; ack: () => void }) => (announced.push(m.data.toString('utf8')), m.ack()));
+    await sleep(2000);
+    await subscription.close();
+    expect(announced.filter((m) => JSON.parse(m).job_id === 'mc-e2e').map((m) => JSON.parse(m).status)).toEqual(['completed']);
+    // The killed delivery was answered 502 and redelivered by the emulator.
+    expect(failedForwards.count).toBeGreaterThanOrEqual(1);
+    // The shard tasks went through Pub/Sub to more than one process, and a task's delivery committed the job.
+    expect(processes.filter((p) => p.log.includes('"message":"Shard simulated."')).length).toBeGreaterThanOrEqual(2);
+    expect(processes.some((p) => p.log.split('\n').some((line) => line.includes('"message":"Job completed."') && line.includes('"plan"')))).toBe(true);
   }, 180_000);
 });

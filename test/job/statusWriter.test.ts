@@ -16,6 +16,7 @@ function recordingStore(refuse: (body: string) => boolean = () => false) {
     replaceIf: () => Promise.reject(new Error('unused')),
     get: () => Promise.reject(new Error('unused')),
     exists: () => Promise.reject(new Error('unused')),
+    names: () => Promise.reject(new Error('unused')),
     deleteIf: () => Promise.reject(new Error('unused')),
     uri: (name) => name,
   };

@@ -149,6 +149,7 @@ export class FakeGoogleApis {
     let m: RegExpMatchArray | null;
     if ((m = url.pathname.match(/^\/v1\/projects\/([^/]+)\/topics\/([^/:]+):publish$/)) && method === 'POST') return this.publish(res, m[2]!, raw);
     if ((m = p.match(/^\/upload\/storage\/v1\/b\/([^/]+)\/o$/)) && method === 'POST') return this.upload(res, m[1]!, url.searchParams, raw);
+    if ((m = p.match(/^\/b\/([^/]+)\/o$/)) && method === 'GET') return this.list(res, m[1]!, url.searchParams);
     if ((m = p.match(/^\/b\/([^/]+)\/o\/(.+)$/))) return this.object(res, method, m[1]!, decodeURIComponent(m[2]!), url.searchParams);
     if ((m = url.pathname.match(/\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/))) return this.insertAll(res, m[2]!, m[3]!, raw);
     if ((m = url.pathname.match(/\/projects\/([^/]+)\/jobs$/)) && method === 'POST') return this.insertJob(res, m[1]!, JSON.parse(raw.toString('utf8')));
@@ -176,6 +177,15 @@ export class FakeGoogleApis {
     this.objects.set(key, stored);
     this.lastMutation.set(key, this.now());
     res.send(200, objectMetadata(bucket, name, stored));
+  }
+
+  /** objects.list: every name under `prefix` in one page (the fake's buckets are small). */
+  private list(res: Reply, bucket: string, query: URLSearchParams): void {
+    const prefix = query.get('prefix') ?? '';
+    const items = [...this.objects.entries()]
+      .filter(([key]) => key.startsWith(`${bucket}/${prefix}`))
+      .map(([key, stored]) => objectMetadata(bucket, key.slice(bucket.length + 1), stored));
+    res.send(200, { kind: 'storage#objects', items });
   }
 
   private object(res: Reply, method: string, bucket: string, name: string, query: URLSearchParams): void {

@@ -14,18 +14,18 @@
  */
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
-import { montecarloChartSvg } from './chart.js';
-import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarning.js';
+import { fewObservationsWarning } from '../../job/calibrationWarning.js';
 import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
-import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
+import type { Job, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import { alignOnCommonDates } from '../../prices/history.js';
 import { calibrateFromHistory, type Calibration } from './calibration.js';
 import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
 import { checkShardedLimits, checkSimulationLimits, MAX_SHARDS, minimumShards } from './limits.js';
 import { MIN_BRACKETED_SIMULATIONS } from './quantileBrackets.js';
 import { memoryShardStates, runShardsInProcess, splitJob } from './shardedRun.js';
-import { coordinateShards, folderShardStates, runShardTask, SHARD_TASK_KIND } from './shardTasks.js';
+import { monteCarloOutput, type OutputFrame } from './output.js';
+import { folderShardStates, planShards, resumeShards, runDeadLetteredShardTask, runShardTask, SHARD_TASK_KIND } from './shardTasks.js';
 import type { RunOptions } from './parallelRunner.js';
 
 /** Prices between these keep every simulated value and its square finite (with MAX_DRIFT_HORIZON). */
@@ -100,9 +100,16 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
     // Shard tasks of sharded jobs, from the shard topic (shardTasks.ts).
     tasks: {
       kind: SHARD_TASK_KIND,
-      run: (data, context) => runShardTask(data, context.jobFiles, context.log, { threads: context.config.MC_THREADS, workerUrl: options.workerUrl }),
+      run: (data, context) => runShardTask(data, context, shardRunOptions(context, options)),
+      deadLettered: (data, context, attempts) => runDeadLetteredShardTask(data, context, attempts, shardRunOptions(context, options)),
     },
     async run(job: Job<MonteCarloParams>, context: ModelContext): Promise<ModelOutput> {
+      // This job's message delivered again while its shards run: the same run, handed off again.
+      const handOff = shardHandOff(context);
+      if (handOff && context.resumePlan !== undefined) {
+        const resumed = await resumeShards(job.job_id, context.resumePlan, handOff.files, handOff.publish, context.log, shardRunOptions(context, options));
+        if (resumed) return 'handOff' in resumed ? handOff.to(resumed.handOff) : resumed.merge();
+      }
       const params = job.params;
       const singleAsset = job.symbols.length === 0;
       let calibration: Calibration | null = null;
@@ -186,24 +193,12 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
           `params.horizon_years: ${source} (${fastest.drift.toPrecision(4)}) over ${horizonYears} years is growth of exp(${(fastest.drift * horizonYears).toPrecision(4)}), past the limit |drift x horizon_years| <= ${MAX_DRIFT_HORIZON} where prices stay finite; shorten the horizon.`,
         );
       }
-      const runOptions: RunOptions = {
-        threads: context.config.MC_THREADS,
-        workerUrl: options.workerUrl,
-        onProgress: (fraction) => {
-          context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction });
-          context.progress?.(fraction);
-        },
-      };
-      const shards = shardsOf(params, spec.assets.length, context);
-      const { result, threads, shards: shardsRun } = shards === 1 ? { ...(await runMonteCarlo(spec, runOptions)), shards: 1 } : await runSharded(job.job_id, spec, shards, runOptions, context);
-
-      const byName = (values: readonly number[]) => Object.fromEntries(names.map((n, a) => [n, values[a]]));
       const inputs: Record<string, unknown> = {
         mode: singleAsset ? 'single_asset' : 'calibrated',
         symbols: singleAsset ? [] : names,
-        initial_price: byName(spec.assets.map((a) => a.initialPrice)),
-        drift: byName(spec.assets.map((a) => a.drift)),
-        volatility: byName(spec.assets.map((a) => a.volatility)),
+        initial_price: byName(names, spec.assets.map((a) => a.initialPrice)),
+        drift: byName(names, spec.assets.map((a) => a.drift)),
+        volatility: byName(names, spec.assets.map((a) => a.volatility)),
         correlation: spec.correlation,
         window: calibration ? calibration.window : null,
         observations: calibration ? calibration.observations : null,
@@ -213,43 +208,28 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
         simulations: spec.simulations,
         time_steps: timeSteps,
         horizon_years: horizonYears,
-        weights: byName(spec.weights),
+        weights: byName(names, spec.weights),
         confidence_levels: spec.confidenceLevels,
-        band_time_points: result.bands.map((b) => b.t),
-        threads,
-        shards: shardsRun,
       };
-
-      const metrics: Metric[] = [];
-      for (const [symbol, s] of Object.entries(result.symbols)) {
-        metrics.push(
-          { metric: 'expected_terminal_price', value: s.expected_terminal_price, symbol },
-          { metric: 'probability_of_loss', value: s.probability_of_loss, symbol },
-          { metric: 'volatility', value: s.volatility, symbol },
-          { metric: 'drift', value: s.drift, symbol },
-        );
-      }
-      metrics.push(
-        { metric: 'expected_return', value: result.portfolio.expected_return },
-        { metric: 'volatility_of_return', value: result.portfolio.volatility_of_return },
-      );
-      for (const c of Object.keys(result.portfolio.var)) {
-        metrics.push({ metric: `var.${c}`, value: result.portfolio.var[c] }, { metric: `cvar.${c}`, value: result.portfolio.cvar[c] });
-      }
-
       const warnings: string[] = [];
       if (calibration) {
         const warning = fewObservationsWarning(calibration.observations, `The calibration of ${names.join(', ')}`, calibration.window);
         if (warning) (warnings.push(warning), context.log.warn(warning));
       }
+      const frame: OutputFrame = { inputs, title: `Monte Carlo ${job.job_id}: ${singleAsset ? 'single asset' : names.join(', ')}`, warnings };
 
-      const title = `Monte Carlo ${job.job_id}: ${singleAsset ? 'single asset' : names.join(', ')}`;
-      return {
-        inputs,
-        result: { ...result, ...withWarnings(warnings) },
-        metrics,
-        chart: montecarloChartSvg(result, { title, simulations: spec.simulations, timeSteps, seed }),
+      const runOptions: RunOptions = {
+        threads: context.config.MC_THREADS,
+        workerUrl: options.workerUrl,
+        onProgress: (fraction) => {
+          context.log.info('progress', { paths_done: Math.round(fraction * params.simulations), fraction });
+          context.progress?.(fraction);
+        },
       };
+      const shards = shardsOf(params, spec.assets.length, context);
+      if (shards === 1) return monteCarloOutput(spec, frame, await runMonteCarlo(spec, runOptions), 1);
+      const outcome = await runSharded(job.job_id, spec, frame, shards, runOptions, context);
+      return monteCarloOutput(spec, frame, outcome, outcome.shards);
     },
   };
 }
@@ -261,38 +241,44 @@ function shardsOf(params: MonteCarloParams, symbols: number, context: ModelConte
 }
 
 /**
- * A job of more than one shard: checked against the sharded limits, then split, each shard
- * simulated and its partial state stored in the job's folder (`shards/<fingerprint>/<i>.json`,
- * create-only: a delivery after a crash finds the shards done so far and simulates only the
- * rest), and merged (the result is the same numbers as one instance's). With MC_SHARD_TOPIC
- * the shards are published as tasks to that topic and run on other instances
- * (shardTasks.ts); without it, here, one after another.
+ * A job of more than one shard: checked against the sharded limits, then split into shards
+ * whose partial states are stored in the job's folder (`shards/<fingerprint>/<i>.json`,
+ * create-only) and merged (the same numbers as one instance's). With MC_SHARD_TOPIC the job
+ * is handed off: its shards are published as tasks to that topic, and the task that stores
+ * the last state merges and commits the job (shardTasks.ts); without it, the shards run
+ * here one after another (a delivery after a crash finds the shards done so far and
+ * simulates only the rest).
  */
-async function runSharded(jobId: string, spec: MonteCarloSpec, shards: number, runOptions: RunOptions, context: ModelContext) {
+async function runSharded(jobId: string, spec: MonteCarloSpec, frame: OutputFrame, shards: number, runOptions: RunOptions, context: ModelContext) {
   const k = spec.assets.length;
   const bracketed = k === 1 && spec.assets[0].volatility > 0 && spec.simulations >= MIN_BRACKETED_SIMULATIONS;
   checkShardedLimits(spec.simulations, spec.timeSteps, k, shards, bracketed);
-  const { log, jobFiles: files, publish, config } = context;
-  const onShard = async (done: number, count: number, simulated?: boolean) => {
-    const message = simulated === undefined ? 'Shard done.' : simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).';
-    log.info(message, { shards_done: done, shards: count });
-    context.progress?.(done / count, { shards_done: done, shards: count });
-  };
-  const topic = config.MC_SHARD_TOPIC;
-  if (files && publish && topic) {
-    return coordinateShards(spec, shards, {
-      ...runOptions,
-      jobId,
-      files,
-      publish: (data, attributes) => publish(topic, data, attributes),
-      budgetMs: config.MC_SHARD_BUDGET_SECONDS * 1000,
-      log,
-      onShard,
-    });
+  const { log, jobFiles: files } = context;
+  const handOff = shardHandOff(context);
+  if (handOff) {
+    const step = await planShards(jobId, spec, frame, shards, handOff.files, handOff.publish, log, runOptions);
+    if ('handOff' in step) return handOff.to(step.handOff);
   }
   const split = splitJob(spec, shards);
   log.info('Sharded job: simulating its shards in this process.', { shards: split.ranges.length });
+  const onShard = async (done: number, count: number, simulated: boolean) => {
+    log.info(simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).', { shards_done: done, shards: count });
+    context.progress?.(done / count, { shards_done: done, shards: count });
+  };
   return runShardsInProcess(spec, split, files ? folderShardStates(files, split.fingerprint) : memoryShardStates(), { ...runOptions, onShard });
+}
+
+/** How a shard (or a merge) outside a job's own run simulates: this instance's threads. */
+function shardRunOptions(context: { readonly config: ModelContext['config'] }, options: MonteCarloModelOptions): RunOptions {
+  return { threads: context.config.MC_THREADS, workerUrl: options.workerUrl };
+}
+
+/** Where shards travel over Pub/Sub: the shard topic's publisher and the lifecycle's hand-off; null without either. */
+function shardHandOff(context: ModelContext) {
+  const { publish, handOff, jobFiles } = context;
+  const topic = context.config.MC_SHARD_TOPIC;
+  if (!topic || !publish || !handOff || !jobFiles) return null;
+  return { to: handOff, publish: (data: string, attributes: Readonly<Record<string, string>>) => publish(topic, data, attributes), files: jobFiles };
 }
 
 /**
@@ -320,6 +306,11 @@ export function weightsInSymbolsOrder(weights: readonly number[] | Readonly<Reco
     throw new JobError('invalid_job', `params.weights has no weight for ${missing.join(', ')}; give every symbol a weight (0 to leave one out).`);
   }
   return symbols.map((s) => keyed[s]!);
+}
+
+/** Values by asset name, in the assets' order. */
+function byName(names: readonly string[], values: readonly number[]): Record<string, number> {
+  return Object.fromEntries(names.map((n, a) => [n, values[a]]));
 }
 
 function isUnitWeight(weights: readonly number[] | Readonly<Record<string, number>>): boolean {

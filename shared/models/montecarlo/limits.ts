@@ -56,8 +56,12 @@ export const INLINE_PATH_STEPS = 20_000_000;
  * @throws JobError invalid_job naming the parameter and the limit
  */
 export function checkSimulationLimits(simulations: number, timeSteps: number, symbols: number): void {
+  const split = () =>
+    simulations <= MAX_SHARDED_SIMULATIONS && simulations * timeSteps * symbols <= MAX_SHARDED_PATH_STEPS
+      ? ` or set params.shards to at least ${minimumShards(simulations, timeSteps, symbols)} to split the job over instances`
+      : '';
   if (simulations > MAX_SIMULATIONS) {
-    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SIMULATIONS} per job.`);
+    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SIMULATIONS} per instance: lower simulations${split()}.`);
   }
   if (timeSteps > MAX_TIME_STEPS) {
     throw new JobError('invalid_job', `params.time_steps is ${timeSteps}; the limit is ${MAX_TIME_STEPS} per path.`);
@@ -66,14 +70,14 @@ export function checkSimulationLimits(simulations: number, timeSteps: number, sy
   if (pathSteps > MAX_PATH_STEPS) {
     throw new JobError(
       'invalid_job',
-      `params.simulations x params.time_steps x symbols is ${pathSteps.toExponential(2)}; the limit is ${MAX_PATH_STEPS.toExponential(0)} (a job must finish within the function timeout): lower simulations or time_steps.`,
+      `params.simulations x params.time_steps x symbols is ${pathSteps.toExponential(2)}; the limit is ${MAX_PATH_STEPS.toExponential(0)} per instance (a job must finish within the function timeout): lower simulations or time_steps${split()}.`,
     );
   }
   const stored = simulations * (symbols + 1);
   if (stored > MAX_TERMINAL_VALUES) {
     throw new JobError(
       'invalid_job',
-      `params.simulations x (symbols + 1) is ${stored}; the limit is ${MAX_TERMINAL_VALUES} stored terminal values (instance memory): lower simulations or the number of symbols.`,
+      `params.simulations x (symbols + 1) is ${stored}; the limit is ${MAX_TERMINAL_VALUES} stored terminal values per instance (instance memory): lower simulations or the number of symbols${split()}.`,
     );
   }
 }
@@ -85,11 +89,27 @@ export const MAX_SHARDED_PATH_STEPS = 1e12;
 export const MAX_SHARDS = 1000;
 
 /**
- * Most paths of a sharded one-asset job: each of at most MAX_SHARDS shards within one
- * instance's MAX_SIMULATIONS. The merge keeps ~200 bytes a block (moments and the return
+ * Most paths of a sharded job: each of at most MAX_SHARDS shards within one instance's
+ * MAX_SIMULATIONS. The merge keeps ~200 bytes a block for one asset (moments and the return
  * sums the expected shortfall needs): 5e9 paths are ~1.2 million blocks, ~250 MB.
  */
 export const MAX_SHARDED_SIMULATIONS = MAX_SHARDS * MAX_SIMULATIONS;
+
+/**
+ * Most simulations x (symbols + 1) of a sharded job whose merge keeps no stores (several
+ * symbols beyond one instance's stores: selection passes, selectionPasses.ts). The merge's
+ * percentiles take a bounded amount of memory whatever the path count (KEPT_VALUES_BUDGET
+ * and the passes' counts), but every block's moments (40 bytes a series) are kept to be
+ * combined in block order as one instance does: 24e9 / 4096 x 40 B = 234 MiB.
+ */
+export const MAX_SHARDED_SERIES_PATHS = 24_000_000_000;
+
+/**
+ * Values the selection passes keep in all (float64) once the windows are narrow enough:
+ * 2^23 x 8 B = 64 MiB, shared among the rank pairs (a window holding more is counted again,
+ * one more pass, instead of kept).
+ */
+export const KEPT_VALUES_BUDGET = 2 ** 23;
 
 /** Paths in the largest of `shards` shards (whole blocks, split as evenly as they allow). */
 export function largestShardPaths(simulations: number, shards: number): number {
@@ -114,9 +134,10 @@ export function minimumShards(simulations: number, timeSteps: number, symbols: n
 }
 
 /**
- * Rejects a sharded job (shards > 1) that is too large: beyond MAX_SHARDED_PATH_STEPS, a
- * shard beyond one instance's limits, or a merge beyond one instance's memory (several
- * symbols, or one asset without volatility, keep one instance's stores).
+ * Rejects a sharded job (shards > 1) that is too large: beyond MAX_SHARDED_PATH_STEPS or
+ * MAX_SHARDED_SIMULATIONS paths, a shard beyond one instance's limits, or, for a merge
+ * without brackets or stores (several symbols, or one asset without volatility, beyond
+ * one instance's stores), more block moments than MAX_SHARDED_SERIES_PATHS allows.
  * @param bracketed whether the job's percentiles come from brackets (one asset, volatility > 0)
  * @throws JobError invalid_job naming the parameter and the limit
  */
@@ -131,22 +152,15 @@ export function checkShardedLimits(simulations: number, timeSteps: number, symbo
       `params.simulations x params.time_steps x symbols is ${pathSteps.toExponential(2)}; the limit is ${MAX_SHARDED_PATH_STEPS.toExponential(0)} for a sharded job: lower simulations or time_steps.`,
     );
   }
-  if (!bracketed) {
-    // The merge keeps every terminal value, as one instance does.
-    if (simulations > MAX_SIMULATIONS) {
-      throw new JobError(
-        'invalid_job',
-        `params.simulations is ${simulations}; the limit is ${MAX_SIMULATIONS} for ${symbols > 1 ? 'several symbols' : 'one asset without volatility'}, sharded or not (the merge keeps every terminal value): lower simulations, or raise time_steps instead.`,
-      );
-    }
-    if (simulations * (symbols + 1) > MAX_TERMINAL_VALUES) {
-      throw new JobError(
-        'invalid_job',
-        `params.simulations x (symbols + 1) is ${simulations * (symbols + 1)}; the limit is ${MAX_TERMINAL_VALUES} stored terminal values, sharded or not (instance memory): lower simulations or the number of symbols.`,
-      );
-    }
-  } else if (simulations > MAX_SHARDED_SIMULATIONS) {
-    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SHARDED_SIMULATIONS.toExponential(0)} for a sharded job.`);
+  if (simulations > MAX_SHARDED_SIMULATIONS) {
+    throw new JobError('invalid_job', `params.simulations is ${simulations}; the limit is ${MAX_SHARDED_SIMULATIONS.toExponential(0)} for a sharded job (${MAX_SHARDS} shards of ${MAX_SIMULATIONS}).`);
+  }
+  const seriesPaths = simulations * (symbols + 1);
+  if (!bracketed && seriesPaths > MAX_SHARDED_SERIES_PATHS) {
+    throw new JobError(
+      'invalid_job',
+      `params.simulations x (symbols + 1) is ${seriesPaths.toExponential(2)}; the limit is ${MAX_SHARDED_SERIES_PATHS.toExponential(1)} for a sharded job (the merge keeps every block's moments of each symbol and the portfolio): lower simulations or the number of symbols.`,
+    );
   }
   const paths = largestShardPaths(simulations, shards);
   const shardSteps = paths * timeSteps * symbols;

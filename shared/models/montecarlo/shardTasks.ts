@@ -1,25 +1,31 @@
 import * as z from 'zod';
 import { JobError, TransientError } from '../../job/errors.js';
-import type { JobFiles } from '../../job/model.js';
+import type { HandedOffRun, JobFiles, ModelOutput, TaskContext } from '../../job/model.js';
 import type { Logger } from '../../log.js';
-import type { MonteCarloOutcome, MonteCarloSpec } from './gbmModel.js';
+import type { MonteCarloSpec } from './gbmModel.js';
+import { monteCarloOutput, type OutputFrame } from './output.js';
 import type { RunOptions } from './parallelRunner.js';
 import { mergeShards, runShard, splitJob, type ShardSplit, type ShardStates } from './shardedRun.js';
 import { ShardMismatchError } from './shards.js';
 
 /**
- * Shards over Pub/Sub. The instance that receives a sharded job (the coordinator) stores
- * the resolved job (`manifest.json`: the spec, calibration included, so every shard
- * simulates the same numbers) beside the partial states, publishes one shard task per
- * shard not yet stored, and simulates shards itself from the last one down until every
- * state is there; then it merges and returns the result, which the ordinary lifecycle
- * commits (result.json create-only, job_runs, status). A shard task's delivery
- * (runShardTask, any instance) simulates its range unless its state is stored, and writes
- * the state create-only: a duplicate, a redelivery after a crash, or the coordinator
- * reaching the same shard changes nothing. A shard that fails for good leaves a `failed`
- * note, and the coordinator fails the job once, naming the shard. A coordinator that
- * crashes or runs out of its budget lets its delivery be retried: the next one finds the
- * manifest and the states so far, and publishes only the missing shards.
+ * Shards over Pub/Sub. The instance that receives a sharded job plans it: stores the
+ * resolved job (`manifest.json`: the spec, calibration included, so every shard simulates
+ * the same numbers, and the output's frame, so any instance can build the job's output),
+ * hands the run off to the lifecycle (handedOffRun.ts), which records it and marks the job
+ * `running`, publishes one task per shard not yet stored, and acknowledges. It holds no
+ * delivery while the shards run.
+ *
+ * A task's delivery (runShardTask, any instance) simulates its shard unless its state is
+ * stored, writes the state create-only, and counts the states stored (one listing). Short
+ * of all, it offers the progress to status.json; with all, it merges and commits the job
+ * through the lifecycle's commit of a handed-off run (handedOffCommit.ts), under the job's
+ * claim: of two last shards finishing at once, one commits the one result.json, job_runs
+ * row and job-events message, and the other finds them. A delivery that crashes anywhere is
+ * redelivered and finds its state stored (or simulates it again, the same numbers), then
+ * comes to the same count: a crash while merging is retried by that redelivery. A shard
+ * that cannot run (its manifest corrupt or of another job), or whose task is dead-lettered
+ * before its state is stored, fails the job, naming it, through the same commit: once.
  */
 
 /** The attribute that tells a shard task from a job on the montecarlo function. */
@@ -30,6 +36,8 @@ const shardTaskSchema = z
     job_id: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
     fingerprint: z.string().regex(/^[0-9a-f]{32}$/),
     shard: z.number().int().min(0),
+    /** Shards in all, so that a shard failing before it can read the manifest is still named "i of n". */
+    shards: z.number().int().min(1),
   })
   .strict();
 export type ShardTask = z.infer<typeof shardTaskSchema>;
@@ -37,9 +45,10 @@ export type ShardTask = z.infer<typeof shardTaskSchema>;
 const finite = z.number().finite();
 const manifestSchema = z
   .object({
-    format: z.literal('montecarlo-shards/1'),
+    format: z.literal('montecarlo-shards/2'),
     job_id: z.string(),
     fingerprint: z.string(),
+    /** Shards asked for (splitJob makes the same split of them). */
     shards: z.number().int().min(1),
     spec: z
       .object({
@@ -53,14 +62,15 @@ const manifestSchema = z
         confidenceLevels: z.array(finite),
       })
       .strict(),
+    frame: z.object({ inputs: z.record(z.string(), z.unknown()), title: z.string(), warnings: z.array(z.string()) }).strict(),
   })
   .strict();
 
 /** The job folder's names of a split's objects. */
 export const shardObjects = (fingerprint: string) => ({
+  folder: `shards/${fingerprint}/`,
   manifest: `shards/${fingerprint}/manifest.json`,
   state: (shard: number) => `shards/${fingerprint}/${shard}.json`,
-  failed: (shard: number) => `shards/${fingerprint}/${shard}.failed.json`,
 });
 
 /** Partial states in the job folder. */
@@ -69,112 +79,217 @@ export function folderShardStates(files: JobFiles, fingerprint: string): ShardSt
   return {
     save: async (shard, body) => void (await files.createOnly(names.state(shard), body)),
     load: (shard) => files.read(names.state(shard)),
+    // Selection passes' results (shardedRun.mergeShards), beside the folder (not in it): a merge that restarts finds them.
+    forPass: (pass) => folderShardStates(files, `${fingerprint}-pass${pass}`),
   };
 }
 
-export interface CoordinationOptions extends RunOptions {
-  readonly jobId: string;
-  readonly files: JobFiles;
-  /** Publishes one shard task (data: the task's JSON). */
-  readonly publish: (data: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
-  /** How long this delivery works on the job before giving it back (retried, it resumes): inside the function timeout. */
-  readonly budgetMs: number;
-  readonly log: Logger;
-  readonly onShard?: (done: number, shards: number) => void | Promise<void>;
+/** The shards whose states are stored: one listing of the split's folder, no state read. */
+export async function storedShards(files: JobFiles, fingerprint: string): Promise<Set<number>> {
+  const folder = shardObjects(fingerprint).folder;
+  const stored = new Set<number>();
+  for (const name of await files.names(folder)) {
+    const match = /^(\d+)\.json$/.exec(name.slice(folder.length));
+    if (match) stored.add(Number(match[1]));
+  }
+  return stored;
+}
+
+/** Publishes one shard task (data: the task's JSON). */
+export type PublishShardTask = (data: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
+
+/** Tasks published at once: a thousand shards are sent in seconds, not one request after another. */
+const PUBLISH_CONCURRENCY = 32;
+
+/**
+ * The next step of a sharded job on the delivery that received it: hand the run off (its
+ * dispatch publishes a task for each shard not stored), or, when every state is stored
+ * already (a run after an earlier one stored them), merge here.
+ */
+export type ShardedStep = { readonly handOff: HandedOffRun } | { readonly merge: () => Promise<ModelOutput> };
+
+/** Plans a sharded job for Pub/Sub: splits it and stores its manifest (create-only: a redelivery's identical plan keeps the first). */
+export async function planShards(jobId: string, spec: MonteCarloSpec, frame: OutputFrame, shards: number, files: JobFiles, publish: PublishShardTask, log: Logger, options: RunOptions = {}): Promise<ShardedStep> {
+  const split = splitJob(spec, shards);
+  const manifest: z.infer<typeof manifestSchema> = {
+    format: 'montecarlo-shards/2',
+    job_id: jobId,
+    fingerprint: split.fingerprint,
+    shards,
+    spec: { ...spec, assets: [...spec.assets], correlation: spec.correlation.map((row) => [...row]), weights: [...spec.weights], confidenceLevels: [...spec.confidenceLevels] },
+    frame: { ...frame, warnings: [...frame.warnings] },
+  };
+  await files.createOnly(shardObjects(split.fingerprint).manifest, JSON.stringify(manifest));
+  return shardedStep(jobId, { spec, frame, split }, files, publish, log, options);
 }
 
 /**
- * Splits the job, publishes its shard tasks, then works through the shards itself from the
- * last one down, simulating each whose state is not stored yet, while the instances that
- * receive the tasks work from the first one up; then merges. So a job finishes even when no
- * other instance is free (max_instances), and with many it takes about one shard's time.
- * @throws JobError internal naming a shard that failed for good elsewhere
- * @throws TransientError when the budget runs out (the delivery is retried and resumes)
+ * The run an earlier delivery of the job's message handed off under `plan` (a split's
+ * fingerprint), continued from its manifest; null when the manifest is not there or not
+ * that plan's (a new plan is made).
  */
-export async function coordinateShards(spec: MonteCarloSpec, shards: number, options: CoordinationOptions): Promise<MonteCarloOutcome & { readonly shards: number }> {
-  const started = Date.now();
-  const split = splitJob(spec, shards, options);
+export async function resumeShards(jobId: string, plan: string, files: JobFiles, publish: PublishShardTask, log: Logger, options: RunOptions = {}): Promise<ShardedStep | null> {
+  if (!/^[0-9a-f]{32}$/.test(plan)) return null;
+  const body = await files.read(shardObjects(plan).manifest);
+  if (body === null) return null;
+  const parsed = manifestSchema.safeParse(safeJson(body));
+  if (!parsed.success || parsed.data.job_id !== jobId) return null;
+  const split = splitJob(parsed.data.spec, parsed.data.shards);
+  if (split.fingerprint !== plan) return null;
+  log.info('Sharded job: this delivery continues the run an earlier delivery handed off.', { plan });
+  return shardedStep(jobId, { spec: parsed.data.spec, frame: parsed.data.frame, split }, files, publish, log, options);
+}
+
+async function shardedStep(jobId: string, plan: ShardPlan, files: JobFiles, publish: PublishShardTask, log: Logger, options: RunOptions): Promise<ShardedStep> {
+  const { split } = plan;
   const count = split.ranges.length;
-  const names = shardObjects(split.fingerprint);
-  const { files, log } = options;
-  await files.createOnly(names.manifest, JSON.stringify({ format: 'montecarlo-shards/1', job_id: options.jobId, fingerprint: split.fingerprint, shards, spec }));
-  const states = folderShardStates(files, split.fingerprint);
-  let published = 0;
-  for (let shard = 0; shard < count; shard++) {
-    if ((await states.load(shard)) !== null) continue;
-    await options.publish(JSON.stringify({ job_id: options.jobId, fingerprint: split.fingerprint, shard } satisfies ShardTask), { kind: SHARD_TASK_KIND, job_id: options.jobId });
-    published++;
+  const stored = await storedShards(files, split.fingerprint);
+  if (stored.size === count) {
+    log.info('Sharded job: every shard is stored already; merging here.', { shards: count });
+    return { merge: () => mergedOutput(plan, files, options) };
   }
-  log.info('Sharded job: shard tasks published; simulating the others from the last shard down.', { shards: count, published });
-  let done = 0;
-  for (let shard = count - 1; shard >= 0; shard--) {
-    if ((await states.load(shard)) === null) {
-      const failed = await files.read(names.failed(shard));
-      if (failed !== null) {
-        const reason = (JSON.parse(failed) as { message?: string }).message ?? 'no reason recorded';
-        throw new JobError('internal', `Shard ${shard} of ${count} failed: ${reason}`);
+  const handOff: HandedOffRun = {
+    plan: split.fingerprint,
+    progress: stored.size / count,
+    detail: { shards_done: stored.size, shards: count },
+    dispatch: async () => {
+      // Stored states as of now: a shard stored since the plan needs no task. Should all be
+      // stored by now, the last shard's task is published still: its delivery merges.
+      const done = await storedShards(files, split.fingerprint);
+      const missing = Array.from({ length: count }, (_, shard) => shard).filter((shard) => !done.has(shard));
+      const publishing = missing.length > 0 ? missing : [count - 1];
+      for (let from = 0; from < publishing.length; from += PUBLISH_CONCURRENCY) {
+        await Promise.all(
+          publishing.slice(from, from + PUBLISH_CONCURRENCY).map((shard) =>
+            publish(JSON.stringify({ job_id: jobId, fingerprint: split.fingerprint, shard, shards: count } satisfies ShardTask), { kind: SHARD_TASK_KIND, job_id: jobId }),
+          ),
+        );
       }
-      if (Date.now() - started >= options.budgetMs) {
-        throw new TransientError(`Job ${options.jobId}: ${done} of ${count} shards done within ${Math.round(options.budgetMs / 1000)} s; the delivery will be retried and resume.`);
-      }
-      // Progress counts shards here (onShard), not the paths of one shard.
-      await states.save(shard, (await runShard(spec, split, shard, { ...options, onProgress: undefined })).body);
-    }
-    await options.onShard?.(++done, count);
-  }
-  const merged = await mergeShards(spec, split, states, options);
-  return { ...merged, shards: count };
+      log.info('Sharded job: shard tasks published.', { shards: count, published: publishing.length, stored: done.size });
+    },
+  };
+  return { handOff };
 }
 
-/** Where a shard task reads and writes: the bucket's objects of the job it names. */
-export type JobFilesOf = (jobId: string) => JobFiles;
+/** What one delivery of a shard task did: to its shard, and to its job. */
+export interface ShardTaskOutcome {
+  readonly shard: 'simulated' | 'already-stored' | 'failed' | 'no-manifest' | 'unreadable';
+  /** `waiting`: other shards are not stored yet; else how the commit attempt ended (TaskContext.commitJob). */
+  readonly job?: 'waiting' | 'committed' | 'settled' | 'stale';
+}
 
 /**
- * Runs one delivery of a shard task: simulates the shard unless its state is stored, and
- * stores it create-only. A task that cannot be read, or whose job has no manifest, is
- * acknowledged (logged): the coordinator publishes again what it still needs. A shard that
- * cannot run (its manifest corrupt or of another job) leaves a `failed` note for the
- * coordinator. Anything else is thrown, so that Pub/Sub redelivers the task.
- * @returns what happened, for logs and tests
+ * Runs one delivery of a shard task (see the module comment). A task that cannot be read,
+ * or whose job has no manifest, is acknowledged (logged). Faults that may pass are thrown,
+ * so that Pub/Sub redelivers the task.
  */
-export async function runShardTask(
-  data: string,
-  filesOf: JobFilesOf,
-  log: Logger,
-  options: RunOptions = {},
-): Promise<'simulated' | 'already-stored' | 'no-manifest' | 'unreadable' | 'failed'> {
-  let task: ShardTask;
+export async function runShardTask(data: string, context: TaskContext, options: RunOptions = {}): Promise<ShardTaskOutcome> {
+  const task = parseTask(data, context.log);
+  if (task === null) return { shard: 'unreadable' };
+  const files = context.jobFiles(task.job_id);
+  const log = context.log.child({ job_id: task.job_id, shard: task.shard });
+  const manifestBody = await files.read(shardObjects(task.fingerprint).manifest);
+  if (manifestBody === null) {
+    log.warn('A shard task whose job has no manifest was acknowledged.');
+    return { shard: 'no-manifest' };
+  }
+  let plan: ShardPlan;
+  let outcome: 'simulated' | 'already-stored';
   try {
-    task = shardTaskSchema.parse(JSON.parse(data));
+    plan = shardPlan(manifestBody, task, options);
+    if ((await storedShards(files, task.fingerprint)).has(task.shard)) outcome = 'already-stored';
+    else {
+      const { body } = await runShard(plan.spec, plan.split, task.shard, options);
+      await files.createOnly(shardObjects(task.fingerprint).state(task.shard), body);
+      log.info('Shard simulated.', { shards: task.shards });
+      outcome = 'simulated';
+    }
+  } catch (error) {
+    if (error instanceof TransientError || !isPermanent(error)) throw error;
+    const reason = error instanceof z.ZodError ? `its manifest is malformed (${error.issues[0]?.path.join('.')})` : (error as Error).message;
+    log.error('Shard failed for good: the job fails.', { error: reason });
+    return { shard: 'failed', job: await failJob(task, reason, context) };
+  }
+  return { shard: outcome, job: await commitIfComplete(task, plan, files, context, options) };
+}
+
+/**
+ * A shard task that reached the dead-letter topic (its deliveries crashed or met faults
+ * every time). Its state stored (the merge was what kept failing): the merge is tried
+ * again. Not stored: the job fails, naming the shard.
+ */
+export async function runDeadLetteredShardTask(data: string, context: TaskContext, attempts: string | undefined, options: RunOptions = {}): Promise<ShardTaskOutcome> {
+  const task = parseTask(data, context.log);
+  if (task === null) return { shard: 'unreadable' };
+  const files = context.jobFiles(task.job_id);
+  if ((await storedShards(files, task.fingerprint)).has(task.shard)) return runShardTask(data, context, options);
+  const reason =
+    `its task was delivered ${attempts ?? 'the maximum number of'} times without an answer (a crash or a transient fault each time) ` +
+    `and was moved to the dead-letter topic; publish the job again to run it (the shards stored are kept)`;
+  context.log.error('A shard task was dead-lettered: the job fails.', { job_id: task.job_id, shard: task.shard, delivery_attempts: attempts });
+  return { shard: 'failed', job: await failJob(task, reason, context) };
+}
+
+/** A manifest's job, checked against the task. */
+interface ShardPlan {
+  readonly spec: MonteCarloSpec;
+  readonly frame: OutputFrame;
+  readonly split: ShardSplit;
+}
+
+function shardPlan(manifestBody: string, task: ShardTask, options: RunOptions): ShardPlan {
+  const manifest = manifestSchema.parse(JSON.parse(manifestBody));
+  const split = splitJob(manifest.spec, manifest.shards, options);
+  if (manifest.job_id !== task.job_id) throw new ShardMismatchError(`its manifest is of job ${manifest.job_id}`);
+  if (split.fingerprint !== task.fingerprint) throw new ShardMismatchError(`the manifest's job has fingerprint ${split.fingerprint}, the task ${task.fingerprint}`);
+  if (task.shard >= split.ranges.length) throw new ShardMismatchError(`the job has ${split.ranges.length} shards`);
+  return { spec: manifest.spec, frame: manifest.frame, split };
+}
+
+/** After this shard's state is stored: the progress while states are missing, the merge and commit once all are there. */
+async function commitIfComplete(task: ShardTask, plan: ShardPlan, files: JobFiles, context: TaskContext, options: RunOptions): Promise<ShardTaskOutcome['job']> {
+  const count = plan.split.ranges.length;
+  const done = (await storedShards(files, task.fingerprint)).size;
+  if (done < count) {
+    await context.reportProgress(task.job_id, task.fingerprint, done / count, { shards_done: done, shards: count });
+    return 'waiting';
+  }
+  return context.commitJob(task.job_id, task.fingerprint, () => mergedOutput(plan, files, options));
+}
+
+/** Every shard's state merged into the job's output (the same numbers as one instance's). */
+async function mergedOutput(plan: ShardPlan, files: JobFiles, options: RunOptions): Promise<ModelOutput> {
+  try {
+    const merged = await mergeShards(plan.spec, plan.split, folderShardStates(files, plan.split.fingerprint), options);
+    return monteCarloOutput(plan.spec, plan.frame, merged, plan.split.ranges.length);
+  } catch (error) {
+    if (error instanceof ShardMismatchError) throw new JobError('internal', `Merging the shards failed: ${error.message}`);
+    throw error;
+  }
+}
+
+function failJob(task: ShardTask, reason: string, context: TaskContext): Promise<'committed' | 'settled' | 'stale'> {
+  return context.commitJob(task.job_id, task.fingerprint, () => Promise.reject(new JobError('internal', `Shard ${task.shard} of ${task.shards} failed: ${reason}.`)));
+}
+
+function parseTask(data: string, log: Logger): ShardTask | null {
+  try {
+    return shardTaskSchema.parse(JSON.parse(data));
   } catch (error) {
     log.warn('A shard task that is not one was acknowledged.', { error: (error as Error).message });
-    return 'unreadable';
+    return null;
   }
-  const files = filesOf(task.job_id);
-  const names = shardObjects(task.fingerprint);
-  const taskLog = log.child({ job_id: task.job_id, shard: task.shard });
-  if ((await files.read(names.state(task.shard))) !== null) return 'already-stored';
-  const manifestBody = await files.read(names.manifest);
-  if (manifestBody === null) {
-    taskLog.warn('A shard task whose job has no manifest was acknowledged.');
-    return 'no-manifest';
-  }
+}
+
+/** Errors that running the shard again would meet again. */
+function isPermanent(error: unknown): boolean {
+  return error instanceof ShardMismatchError || error instanceof JobError || error instanceof z.ZodError || error instanceof SyntaxError;
+}
+
+function safeJson(body: string): unknown {
   try {
-    const manifest = manifestSchema.parse(JSON.parse(manifestBody));
-    const spec: MonteCarloSpec = manifest.spec;
-    const split: ShardSplit = splitJob(spec, manifest.shards, options);
-    if (split.fingerprint !== task.fingerprint) throw new ShardMismatchError(`the manifest's job has fingerprint ${split.fingerprint}, the task ${task.fingerprint}`);
-    if (task.shard >= split.ranges.length) throw new ShardMismatchError(`the job has ${split.ranges.length} shards`);
-    const { body } = await runShard(spec, split, task.shard, options);
-    await files.createOnly(names.state(task.shard), body);
-    taskLog.info('Shard simulated.', { shards: split.ranges.length });
-    return 'simulated';
-  } catch (error) {
-    if (error instanceof TransientError) throw error;
-    if (!(error instanceof ShardMismatchError || error instanceof JobError || error instanceof z.ZodError || error instanceof SyntaxError)) throw error;
-    const message = error instanceof z.ZodError ? `its manifest is malformed (${error.issues[0]?.path.join('.')})` : error.message;
-    taskLog.error('Shard failed for good.', { error: message });
-    await files.createOnly(names.failed(task.shard), JSON.stringify({ message }));
-    return 'failed';
+    return JSON.parse(body);
+  } catch {
+    return null;
   }
 }

@@ -7,6 +7,8 @@ import { BLOCK_SIZE, MAX_SHARDS, MAX_SIMULATIONS } from './limits.js';
 import { SAMPLE_PATHS, blockCount, blockRange, type BlockRange, type SimulationBuffers, type SimulationPlan } from './simulation.js';
 import { readStatistics, runStatisticsTask, statisticsLayout, type JobStatistics, type StatisticsInputs } from './statisticsTasks.js';
 import { gatherBracket, summedRegionsFor, type TerminalTotals } from './terminalBrackets.js';
+import { ExactSum } from '../../numerics/exactSum.js';
+import { PassResults, type PassSpec, type RankPair, type Selection, type WindowPartial } from './selectionPasses.js';
 
 /**
  * A job split into shards: each shard simulates a run of consecutive blocks (the blocks'
@@ -46,12 +48,14 @@ export function shardRanges(plan: SimulationPlan, shards: number): BlockRange[] 
  * Names the plan, its confidence levels, whether it uses brackets and how many shards split
  * it: a partial state is merged only into the split of the job that made it.
  */
-export function planFingerprint(plan: SimulationPlan, confidenceLevels: readonly number[], brackets: boolean, shards = 1): string {
+export function planFingerprint(plan: SimulationPlan, confidenceLevels: readonly number[], brackets: boolean, shards = 1, selection?: readonly number[]): string {
   const hash = createHash('sha256');
   const numbers = [
     plan.seed, plan.simulations, plan.timeSteps, plan.horizonYears, plan.assets,
     ...plan.initialPrices, ...plan.drift, ...plan.volatility, ...plan.cholesky, ...plan.weights, ...plan.bandSteps,
     plan.bracketLaw?.drift ?? NaN, plan.bracketLaw?.volatility ?? NaN, ...confidenceLevels, brackets ? 1 : 0, shards,
+    // Selection passes (their settings): a partial state of counts, not of stores.
+    ...(selection ? [-1, ...selection] : []),
   ];
   hash.update(Buffer.from(Float64Array.from(numbers).buffer));
   return hash.digest('hex').slice(0, 32);
@@ -73,6 +77,8 @@ export interface ShardPartial {
   readonly bandValues: Float32Array;
   readonly terminal: TerminalPartial | null;
   readonly band: BandPartial | null;
+  /** With selection passes (several symbols beyond one instance's stores): the first pass's counts, and no stores. */
+  readonly selection: PassResults | null;
 }
 
 export interface TerminalPartial {
@@ -103,6 +109,7 @@ export function shardPartial(
   shards: number,
   buffers: SimulationBuffers,
   fingerprint: string,
+  selection: PassResults | null = null,
 ): ShardPartial {
   const range = buffers.range ?? blockRange(plan, 0, blockCount(plan));
   let terminal: TerminalPartial | null = null;
@@ -148,6 +155,7 @@ export function shardPartial(
     bandValues: buffers.bandValues,
     terminal,
     band,
+    selection,
   };
 }
 
@@ -167,17 +175,36 @@ export class ShardMerger {
   private bandValues: Float32Array | undefined;
   private readonly partials: (ShardPartial | undefined)[];
   private returnSums: Float64Array | undefined;
+  /** With selection passes: the first pass's results, summed shard by shard. */
+  private readonly firstPass: PassResults | undefined;
 
+  /**
+   * @param selection the rank pairs and first pass of a job whose shards count instead of storing (selectionPasses.ts)
+   */
   constructor(
     private readonly plan: SimulationPlan,
     private readonly confidenceLevels: readonly number[],
     private readonly ranges: readonly BlockRange[],
     private readonly fingerprint: string,
+    selection?: { readonly pairs: readonly RankPair[]; readonly first: PassSpec },
   ) {
     this.stride = (plan.assets + 1) * MOMENT_FIELDS;
     this.blockMoments = new Float64Array(blockCount(plan) * this.stride);
     this.samplePaths = new Float64Array(Math.min(SAMPLE_PATHS, plan.simulations) * plan.bandSteps.length);
     this.partials = ranges.map(() => undefined);
+    this.firstPass = selection && new PassResults(selection.first, selection.pairs);
+  }
+
+  /** The first selection pass's results over the shards merged so far. */
+  get firstPassResults(): PassResults {
+    if (!this.firstPass) throw new ShardMismatchError('This job keeps stores: it has no selection passes.');
+    return this.firstPass;
+  }
+
+  /** Bytes the merge holds: per-block numbers, sample paths, stores, the first pass's counts. */
+  heldBytes(): number {
+    const arrays = [this.blockMoments, this.samplePaths, this.terminalPrices, this.portfolioTerminal, this.bandValues, this.returnSums];
+    return arrays.reduce((bytes, a) => bytes + (a?.byteLength ?? 0), 0) + (this.firstPass?.heldBytes() ?? 0);
   }
 
   /** Shards merged so far. */
@@ -205,11 +232,15 @@ export class ShardMerger {
     }
     if (this.partials[partial.shard]) return;
     if (partial.blockMoments.length !== range.blocks * this.stride) throw mismatch('its block moments do not fit its blocks');
+    if (Boolean(partial.selection) !== Boolean(this.firstPass)) throw mismatch(this.firstPass ? 'it keeps stores; the job counts in selection passes' : 'it counts in selection passes; the job keeps stores');
+    if (partial.selection && !sameSpec(partial.selection.spec, this.firstPass!.spec)) throw mismatch('its first selection pass has other windows');
     const paths = range.paths;
     const interior = Math.max(0, plan.bandSteps.length - 2);
     const from = range.first * BLOCK_SIZE;
     const n = plan.simulations;
-    if (!partial.terminal) {
+    if (partial.selection) {
+      this.firstPass!.add(partial.selection);
+    } else if (!partial.terminal) {
       if (n > MAX_SIMULATIONS) throw mismatch(`it keeps terminal values, which the merge cannot hold for ${n} paths (limit ${MAX_SIMULATIONS})`);
       if (partial.terminalPrices.length !== paths * plan.assets || partial.portfolioTerminal.length !== paths) throw mismatch('its terminal values do not fit its paths');
       this.terminalPrices ??= new Float64Array(n * plan.assets);
@@ -217,7 +248,7 @@ export class ShardMerger {
       for (let a = 0; a < plan.assets; a++) this.terminalPrices.set(partial.terminalPrices.subarray(a * paths, (a + 1) * paths), a * n + from);
       this.portfolioTerminal.set(partial.portfolioTerminal, from);
     }
-    if (!partial.band) {
+    if (!partial.band && !partial.selection) {
       if (partial.bandValues.length !== paths * interior) throw mismatch('its band values do not fit its paths');
       this.bandValues ??= new Float32Array(n * interior);
       for (let j = 0; j < interior; j++) this.bandValues.set(partial.bandValues.subarray(j * paths, (j + 1) * paths), j * n + from);
@@ -241,18 +272,21 @@ export class ShardMerger {
       portfolioTerminal: none,
       bandValues: new Float32Array(0),
       terminal: partial.terminal && { ...partial.terminal, returnSums: none },
+      selection: null,
     };
   }
 
   /**
    * The job's statistics (NaN where the brackets missed, as runSimulation's tasks leave
    * them) and sample paths, once every shard is merged.
+   * @param selection the job's selection passes, all run (a job whose shards count instead of storing)
    */
-  finish(): { readonly statistics: Float64Array; readonly samplePaths: Float64Array; readonly bracketed: boolean } {
+  finish(selection?: Selection): { readonly statistics: Float64Array; readonly samplePaths: Float64Array; readonly bracketed: boolean } {
     const partials = this.partials.map((p, shard) => {
       if (!p) throw new ShardMismatchError(`Shard ${shard} of ${this.partials.length} has not been merged.`);
       return p;
     });
+    if (this.firstPass && (!selection || selection.next !== null)) throw new ShardMismatchError('The selection passes have not all been run.');
     const { plan } = this;
     const first = partials[0];
     const inputs: StatisticsInputs = {
@@ -262,6 +296,7 @@ export class ShardMerger {
       bandValues: this.bandValues ?? new Float32Array(0),
       ...(first.terminal && { terminal: () => this.terminalTotals(partials) }),
       ...(first.band && { band: this.bandTotals(partials) }),
+      ...(selection && { selected: { orderStatisticsOf: (series: number) => selection.orderStatisticsOf(series), returnsUpTo: (series: number) => selection.returnsUpTo(series) } }),
     };
     const layout = statisticsLayout(plan, this.confidenceLevels.length);
     const statistics = new Float64Array(layout.length);
@@ -343,6 +378,7 @@ const partialSchema = z
       .strict()
       .nullable(),
     band: z.object({ at_or_above: base64, brackets: z.array(base64.nullable()) }).strict().nullable(),
+    selection: z.lazy(() => passResultsSchema).nullable().optional(),
   })
   .strict()
   .refine((p) => p.shard < p.shards, 'shard must be below shards');
@@ -369,6 +405,7 @@ export function serializePartial(partial: ShardPartial): string {
       brackets: partial.terminal.brackets.map((b) => (b === null ? null : toBase64(b))),
     },
     band: partial.band && { at_or_above: toBase64(partial.band.atOrAbove), brackets: partial.band.brackets.map((b) => (b === null ? null : toBase64(b))) },
+    ...(partial.selection && { selection: passResultsJson(partial.selection) }),
   });
 }
 
@@ -403,7 +440,170 @@ export function parsePartial(body: string): ShardPartial {
       brackets: p.terminal.brackets.map((b) => (b === null ? null : float64(b))),
     },
     band: p.band && { atOrAbove: float64(p.band.at_or_above), brackets: p.band.brackets.map((b) => (b === null ? null : float32(b))) },
+    selection: p.selection ? passResultsOf(p.selection) : null,
   };
+}
+
+// ---- Selection passes on the wire (the first pass inside a shard's state; later passes on their own). ----
+
+const PASS_FORMAT = 'montecarlo-shard-pass/1';
+
+const passResultsSchema = z
+  .object({
+    spec: base64,
+    windows: z.array(
+      z.union([
+        z.null(),
+        z.object({ used: base64, counts: base64, least: base64, greatest: base64 }).strict(),
+        z.object({ values: base64, count: z.number().int().min(0), below: base64.nullable(), tie: base64.nullable(), tie_count: z.number().int().min(0) }).strict(),
+      ]),
+    ),
+  })
+  .strict();
+
+const passPartialSchema = z
+  .object({ format: z.literal(PASS_FORMAT), fingerprint: z.string().regex(/^[0-9a-f]{32}$/), shard: z.number().int().min(0), shards: z.number().int().min(1).max(MAX_SHARDS), results: passResultsSchema })
+  .strict();
+
+/** A pass's windows as numbers: [pass, bins, windows, then per window open, keep, lo, hi]. */
+function specNumbers(spec: PassSpec): Float64Array {
+  const out = [spec.pass, spec.bins, spec.windows.length];
+  for (const w of spec.windows) out.push(w ? 1 : 0, w?.mode === 'keep' ? 1 : 0, w?.lo ?? 0, w?.hi ?? 0);
+  return Float64Array.from(out);
+}
+
+function specOf(numbers: Float64Array): PassSpec {
+  const [pass, bins, count] = numbers;
+  if (!(Number.isInteger(pass) && pass >= 1 && Number.isInteger(bins) && bins >= 1 && numbers.length === 3 + 4 * count)) {
+    throw new ShardMismatchError('A shard partial state holds a malformed selection pass.');
+  }
+  const windows = Array.from({ length: count }, (_, i) => {
+    const [open, keep, lo, hi] = numbers.subarray(3 + 4 * i, 7 + 4 * i);
+    return open === 1 ? { lo, hi, mode: keep === 1 ? ('keep' as const) : ('count' as const) } : null;
+  });
+  return { pass, bins, windows };
+}
+
+/** Whether two passes have the same windows (the same pass of the same job). */
+export function sameSpec(a: PassSpec, b: PassSpec): boolean {
+  const x = specNumbers(a);
+  const y = specNumbers(b);
+  return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+}
+
+function sumNumbers(sum: ExactSum | null): string | null {
+  if (!sum) return null;
+  const { chunks, special } = sum.state();
+  return toBase64(Float64Array.from([...chunks, special]));
+}
+
+function sumOf(text: string | null): ExactSum | null {
+  if (text === null) return null;
+  const numbers = float64(text);
+  try {
+    return new ExactSum(numbers.subarray(0, numbers.length - 1), numbers[numbers.length - 1]);
+  } catch (error) {
+    throw new ShardMismatchError(`A shard partial state holds a malformed exact sum: ${(error as Error).message}.`);
+  }
+}
+
+function passResultsJson(results: PassResults): z.infer<typeof passResultsSchema> {
+  return {
+    spec: toBase64(specNumbers(results.spec)),
+    windows: results.windows.map((w: WindowPartial) => {
+      if (w === null) return null;
+      if (w.kind === 'count') {
+        // Only the bins holding values (a shard of a few blocks fills few of them).
+        const used = Float64Array.from(w.counts.keys()).filter((b) => w.counts[b] > 0);
+        const pick = (a: Float64Array) => toBase64(used.map((b) => a[b]));
+        return { used: toBase64(used), counts: pick(w.counts), least: pick(w.least), greatest: pick(w.greatest) };
+      }
+      return { values: toBase64(w.values.subarray(0, w.size)), count: w.count, below: sumNumbers(w.below), tie: sumNumbers(w.tie), tie_count: w.tieCount };
+    }),
+  };
+}
+
+function passResultsOf(json: z.infer<typeof passResultsSchema>): PassResults {
+  const spec = specOf(float64(json.spec));
+  if (json.windows.length !== spec.windows.length) throw new ShardMismatchError('A shard partial state holds selection results that do not fit their pass.');
+  const windows = json.windows.map((w, i): WindowPartial => {
+    const open = spec.windows[i];
+    if (w === null || open === null) {
+      if (w !== open) throw new ShardMismatchError('A shard partial state holds selection results that do not fit their pass.');
+      return null;
+    }
+    if ('counts' in w) {
+      const used = float64(w.used);
+      const [usedCounts, usedLeast, usedGreatest] = [float64(w.counts), float64(w.least), float64(w.greatest)];
+      const fits = used.every((b, i) => Number.isInteger(b) && b >= 0 && b < spec.bins + 2 && (i === 0 || b > used[i - 1]));
+      if (open.mode !== 'count' || !fits || usedCounts.length !== used.length || usedLeast.length !== used.length || usedGreatest.length !== used.length) {
+        throw new ShardMismatchError('A shard partial state holds selection counts that do not fit their pass.');
+      }
+      const counts = new Float64Array(spec.bins + 2);
+      const least = new Float64Array(spec.bins + 2).fill(Infinity);
+      const greatest = new Float64Array(spec.bins + 2).fill(-Infinity);
+      used.forEach((b, i) => {
+        counts[b] = usedCounts[i];
+        least[b] = usedLeast[i];
+        greatest[b] = usedGreatest[i];
+      });
+      return { kind: 'count', counts, least, greatest };
+    }
+    const values = float64(w.values);
+    if (open.mode !== 'keep') throw new ShardMismatchError('A shard partial state holds kept values for a count window.');
+    return { kind: 'keep', values, size: values.length, count: w.count, below: sumOf(w.below), tie: sumOf(w.tie), tieCount: w.tie_count };
+  });
+  return new PassResults(spec, [], windows);
+}
+
+/** A pass's windows as stored for shard tasks of that pass (the merge plans them; any instance runs them). */
+export function serializePassSpec(spec: PassSpec): string {
+  return JSON.stringify({ format: PASS_FORMAT, spec: toBase64(specNumbers(spec)) });
+}
+
+/**
+ * A stored pass's windows, validated.
+ * @throws ShardMismatchError naming what is wrong
+ */
+export function parsePassSpec(body: string): PassSpec {
+  const parsed = z.object({ format: z.literal(PASS_FORMAT), spec: base64 }).strict().safeParse((() => {
+    try {
+      return JSON.parse(body) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  if (!parsed.success) throw new ShardMismatchError('A stored selection pass is malformed.');
+  return specOf(float64(parsed.data.spec));
+}
+
+/** A shard's results of a selection pass after the first (stored on their own). */
+export interface PassPartial {
+  readonly fingerprint: string;
+  readonly shard: number;
+  readonly shards: number;
+  readonly results: PassResults;
+}
+
+export function serializePassPartial(partial: PassPartial): string {
+  return JSON.stringify({ format: PASS_FORMAT, fingerprint: partial.fingerprint, shard: partial.shard, shards: partial.shards, results: passResultsJson(partial.results) });
+}
+
+/**
+ * A stored pass partial, validated.
+ * @throws ShardMismatchError naming what is wrong
+ */
+export function parsePassPartial(body: string): PassPartial {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new ShardMismatchError('A shard pass state is not JSON.');
+  }
+  const parsed = passPartialSchema.safeParse(json);
+  if (!parsed.success) throw new ShardMismatchError(`A shard pass state is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}.`);
+  const p = parsed.data;
+  return { fingerprint: p.fingerprint, shard: p.shard, shards: p.shards, results: passResultsOf(p.results) };
 }
 
 function toBase64(values: Float64Array | Float32Array): string {

@@ -1,4 +1,5 @@
 import type { Moments } from './blockMoments.js';
+import { ExactSum } from '../../numerics/exactSum.js';
 import { lerpQuantile, orderStatistics, quantilePosition } from '../../numerics/quantile.js';
 
 /** Percentile keys of a terminal-price summary and their probabilities. */
@@ -62,24 +63,26 @@ export type ReturnsUpTo = (quantiles: number[], ranks: number[]) => { sum: numbe
 
 /**
  * ReturnsUpTo over stored portfolio values: one pass for every level at once; only returns
- * below the highest quantile (a few percent) reach the inner loop.
+ * below the highest quantile (a few percent) reach the inner loop. The sums are exact
+ * (ExactSum), rounded once: the same number in any order, so shards that find the tail's
+ * values in several passes (selectionPasses.ts) give one instance's digits.
  */
 export function storeReturnsUpTo(terminalValues: Float64Array): ReturnsUpTo {
   return (quantiles) => {
     const highest = Math.max(...quantiles);
-    const sums = new Float64Array(quantiles.length);
+    const sums = quantiles.map(() => new ExactSum());
     const counts = new Float64Array(quantiles.length);
     for (let i = 0; i < terminalValues.length; i++) {
       const r = terminalValues[i] - 1;
       if (r > highest) continue;
       for (let l = 0; l < quantiles.length; l++) {
         if (r <= quantiles[l]) {
-          sums[l] += r;
+          sums[l].add(r);
           counts[l]++;
         }
       }
     }
-    return quantiles.map((_, l) => ({ sum: sums[l], count: counts[l] }));
+    return quantiles.map((_, l) => ({ sum: sums[l].value(), count: counts[l] }));
   };
 }
 

@@ -84,6 +84,14 @@ export interface StatisticsInputs {
   /** The terminal brackets' totals (built when a task asks). */
   readonly terminal?: () => TerminalTotals;
   readonly band?: BandTotals;
+  /**
+   * Order statistics and the expected shortfall's tails found by selection passes instead
+   * of stores (selectionPasses.ts: merged shards of several symbols); series as there.
+   */
+  readonly selected?: {
+    readonly orderStatisticsOf: (series: number) => OrderStatisticsOf;
+    readonly returnsUpTo: (series: number) => ReturnsUpTo;
+  };
 }
 
 /** The statistics inputs of buffers that hold every block of `plan`. */
@@ -116,6 +124,7 @@ export function runStatisticsTask(
   const n = plan.simulations;
   const stride = (plan.assets + 1) * MOMENT_FIELDS;
   const terminal = buffers.terminal;
+  const selected = buffers.selected;
   // One asset with terminal brackets: order statistics of x_T, mapped to S or V (the same
   // expressions simulateBlock evaluates); else the stored values.
   const regions = terminal && task <= layout.assets ? new TerminalRegions(terminal()) : undefined;
@@ -131,7 +140,11 @@ export function runStatisticsTask(
   if (task < layout.assets) {
     const moments = combineBlockMoments(buffers.blockMoments, n, stride, task * MOMENT_FIELDS);
     const s0 = plan.initialPrices[task];
-    const source = regions ? fromBrackets((x) => s0 * Math.exp(x)) : storeSource(buffers.terminalPrices.subarray(task * n, (task + 1) * n));
+    const source = selected
+      ? selected.orderStatisticsOf(task)
+      : regions
+        ? fromBrackets((x) => s0 * Math.exp(x))
+        : storeSource(buffers.terminalPrices.subarray(task * n, (task + 1) * n));
     const s = summarizeTerminal(source, n, moments);
     const numbers = s ? [s.mean, s.std, s.min, s.max, ...TERMINAL_KEYS.map((k) => s.percentiles[k]), moments.below / n] : new Array<number>(ASSET_FIELDS).fill(NaN);
     out.set(numbers, task * ASSET_FIELDS);
@@ -140,9 +153,11 @@ export function runStatisticsTask(
     const returns = combineBlockMoments(buffers.blockMoments, n, stride, plan.assets * MOMENT_FIELDS);
     const w = plan.weights[0];
     const valueOf = (x: number) => 0 + w * Math.exp(x);
-    const summary = regions
-      ? portfolioSummary(fromBrackets(valueOf), bracketReturnsUpTo(regions, (x) => valueOf(x) - 1), n, levels, returns)
-      : portfolioSummary(storeSource(buffers.portfolioTerminal), storeReturnsUpTo(buffers.portfolioTerminal), n, levels, returns);
+    const summary = selected
+      ? portfolioSummary(selected.orderStatisticsOf(plan.assets), selected.returnsUpTo(plan.assets), n, levels, returns)
+      : regions
+        ? portfolioSummary(fromBrackets(valueOf), bracketReturnsUpTo(regions, (x) => valueOf(x) - 1), n, levels, returns)
+        : portfolioSummary(storeSource(buffers.portfolioTerminal), storeReturnsUpTo(buffers.portfolioTerminal), n, levels, returns);
     const numbers = summary
       ? [
           summary.risk.expected_return,
@@ -156,7 +171,7 @@ export function runStatisticsTask(
   } else {
     const j = task - layout.assets;
     const totals = buffers.band;
-    const bracketed = totals && ((ranks: number[]) => bracketedOrderStatistics(totals, n, j, ranks));
+    const bracketed = selected ? selected.orderStatisticsOf(plan.assets + j) : totals && ((ranks: number[]) => bracketedOrderStatistics(totals, n, j, ranks));
     interiorBandQuantiles(buffers.bandValues, n, j, out, bandOffset(layout, j), bandLogWeight(plan), bracketed);
   }
 }

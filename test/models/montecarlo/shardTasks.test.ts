@@ -1,170 +1,353 @@
+import type { CloudEventV1 } from 'cloudevents';
 import { describe, expect, it } from 'vitest';
-import type { Config } from '../../../shared/config.js';
-import { JobError, TransientError } from '../../../shared/job/errors.js';
-import type { JobFiles, ModelContext } from '../../../shared/job/model.js';
+import { loadConfig } from '../../../shared/config.js';
+import type { JobEvent } from '../../../shared/events/jobEvent.js';
+import { jobEventHandler, RedeliveryRequest } from '../../../shared/job/cloudEventHandler.js';
+import { TransientError } from '../../../shared/job/errors.js';
+import type { JobOutcome, JobServices } from '../../../shared/job/lifecycle.js';
+import { MESSAGE_PUBLISHED } from '../../../shared/job/pubsubCloudEvent.js';
 import type { Logger } from '../../../shared/log.js';
 import { montecarloModel } from '../../../shared/models/montecarlo/job.js';
 import { SHARD_TASK_KIND } from '../../../shared/models/montecarlo/shardTasks.js';
+import type { InsertRow } from '../../../shared/warehouse/warehouse.js';
+import { MemoryObjectStore, type StoreOperation } from '../../support/memoryObjectStore.js';
 
-// The shard protocol over a stand-in for Pub/Sub and the bucket: the coordinator (the
-// model's run) publishes shard tasks; "Pub/Sub" delivers each to the model's task handler
-// (as another instance would, here before the coordinator goes on), `copies` times, and
-// redelivers a task whose delivery threw.
+// The shard protocol through the montecarlo function's own handler (jobs and shard tasks
+// alike), over stand-ins for Pub/Sub (a queue the test delivers from, in the order and as
+// many times as it chooses), the bucket (in memory, atomic like Cloud Storage's
+// preconditions, with a hook to kill a delivery at any operation), the warehouse and the
+// job-events topic. A killed delivery stops touching anything from that operation on (its
+// claim is not released, as after a kill -9) and is redelivered, as Pub/Sub would.
 
 const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => log };
-const config = { MC_THREADS: 1, MC_SHARD_TOPIC: 'montecarlo-shards', MC_SHARD_BUDGET_SECONDS: 60 } as Config;
+const LEASE_MS = 20_000;
+const params = { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 120_000, time_steps: 12, seed: 3 };
 
-/** A bucket of job folders: folder(jobId) is that job's JobFiles. */
-function bucket() {
-  const objects = new Map<string, string>();
-  const folder = (jobId: string): JobFiles => ({
-    createOnly: async (name, body) => {
-      const key = `${jobId}/${name}`;
-      if (objects.has(key)) return false;
-      objects.set(key, body);
-      return true;
-    },
-    read: async (name) => objects.get(`${jobId}/${name}`) ?? null,
-  });
-  return { objects, folder };
-}
+interface Message { data: string; attributes: Readonly<Record<string, string>> }
 
-interface Delivery { data: string; attributes: Readonly<Record<string, string>> }
-
-/** Pub/Sub: each published task delivered to the model's task handler `copies` times; a delivery that throws is delivered again. */
-function pubsub(folderOf: (jobId: string) => JobFiles, options: { copies?: number; deliver?: boolean } = {}) {
-  const published: Delivery[] = [];
-  const outcomes: unknown[] = [];
-  let redeliveries = 0;
-  const deliverOne = async (message: Delivery): Promise<void> => {
-    for (;;) {
-      try {
-        outcomes.push(await montecarloModel.tasks!.run(message.data, { jobFiles: folderOf, log, config }));
-        return;
-      } catch (error) {
-        if (!(error instanceof TransientError)) throw error;
-        redeliveries++;
-      }
+function system() {
+  const store = new MemoryObjectStore();
+  let clock = Date.parse('2026-12-01T00:00:00Z');
+  const rows: (InsertRow & { table: string })[] = [];
+  const events: JobEvent[] = [];
+  const tasks: Message[] = [];
+  let killAt: ((operation: StoreOperation | { op: 'insertRows' | 'publish'; name: string }) => boolean) | null = null;
+  let dead = false;
+  const fault = (operation: StoreOperation | { op: 'insertRows' | 'publish'; name: string }) => {
+    if (dead) throw new TransientError(`killed (${operation.op} ${operation.name} after the kill)`);
+    if (killAt?.(operation)) {
+      killAt = null;
+      dead = true;
+      throw new TransientError(`killed at ${operation.op} ${operation.name}`);
     }
   };
-  const publish = async (topic: string, data: string, attributes: Readonly<Record<string, string>>) => {
-    expect(topic).toBe('montecarlo-shards');
-    expect(attributes.kind).toBe(SHARD_TASK_KIND);
-    const message = { data, attributes };
-    published.push(message);
-    if (options.deliver === false) return;
-    for (let copy = 0; copy < (options.copies ?? 1); copy++) await deliverOne(message);
+  store.hook = fault;
+  const unavailable = () => Promise.reject(new Error('not used by single-asset Monte Carlo'));
+  const services: JobServices = {
+    store,
+    warehouse: {
+      insertRows: async (table, inserted) => {
+        fault({ op: 'insertRows', name: table });
+        rows.push(...inserted.map((row) => ({ ...row, table })));
+      },
+      upsertRows: unavailable,
+      mergeStaged: unavailable,
+      queryBySymbols: unavailable,
+    },
+    prices: { histories: unavailable },
+    secrets: { get: unavailable },
+    config: loadConfig({ MC_THREADS: '1', MC_SHARD_TOPIC: 'montecarlo-shards', GCP_PROJECT: 'test-project' }),
+    log,
+    leaseMs: LEASE_MS,
+    now: () => new Date(clock),
+    events: { publish: async (event) => void (fault({ op: 'publish', name: 'job-events' }), events.push(event)) },
+    publisher: {
+      publish: async (topic, data, attributes) => {
+        expect(topic).toBe('montecarlo-shards');
+        expect(attributes.kind).toBe(SHARD_TASK_KIND);
+        fault({ op: 'publish', name: topic });
+        tasks.push({ data, attributes });
+      },
+    },
   };
-  return { published, outcomes, publish, deliverOne, redeliveries: () => redeliveries };
+  const handler = jobEventHandler(montecarloModel, async () => services);
+  let ids = 0;
+  const event = (topic: string, data: string, attributes: Record<string, string>): CloudEventV1<unknown> => {
+    const id = `m${++ids}`;
+    const publishTime = new Date(clock).toISOString();
+    return {
+      specversion: '1.0',
+      id,
+      type: MESSAGE_PUBLISHED,
+      source: `//pubsub.googleapis.com/projects/test-project/topics/${topic}`,
+      time: publishTime,
+      data: { message: { data: Buffer.from(data).toString('base64'), attributes, messageId: id, publishTime }, subscription: `projects/test-project/subscriptions/${topic}-push` },
+    };
+  };
+  /** One delivery: its outcome, or `redeliver` when it answered with an error (Pub/Sub retries after a backoff). */
+  const deliver = async (cloudEvent: CloudEventV1<unknown>): Promise<JobOutcome | null | 'redeliver'> => {
+    try {
+      return await handler(cloudEvent);
+    } catch (error) {
+      if (!(error instanceof RedeliveryRequest)) throw error;
+      clock += LEASE_MS + 1; // the backoff, and a killed delivery's claim runs out
+      return 'redeliver';
+    } finally {
+      dead = false; // the next delivery is another instance
+    }
+  };
+  return {
+    store,
+    rows,
+    events,
+    tasks,
+    kill: (when: typeof killAt) => void (killAt = when),
+    advance: (ms: number) => void (clock += ms),
+    publishJob: (job: Record<string, unknown>) => deliver(event('jobs-montecarlo', JSON.stringify(job), {})),
+    deliverTask: (task: Message) => deliver(event('montecarlo-shards', task.data, { ...task.attributes })),
+    deadLetterTask: (task: Message) => deliver(event('montecarlo-shards-dead-letter', task.data, { ...task.attributes, CloudPubSubDeadLetterSourceDeliveryCount: '5' })),
+    /** Delivers a task until it is acknowledged: how many deliveries that took. */
+    deliverUntilAcked: async (task: Message): Promise<number> => {
+      for (let deliveries = 1; deliveries <= 10; deliveries++) {
+        if ((await deliver(event('montecarlo-shards', task.data, { ...task.attributes }))) !== 'redeliver') return deliveries;
+      }
+      throw new Error('a task was never acknowledged');
+    },
+  };
 }
 
-const job = (jobId: string, params: Record<string, unknown>) => ({
-  job_id: jobId, symbols: [], start: '2024-01-01', end: '2024-12-31',
-  params: montecarloModel.params.parse({ initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 120_000, time_steps: 12, seed: 3, ...params }),
-});
+type System = ReturnType<typeof system>;
+const folder = (jobId: string) => `jobs/montecarlo/${jobId}`;
+const shardOf = (task: Message) => (JSON.parse(task.data) as { shard: number }).shard;
+const jobRuns = (s: System, jobId: string) => s.rows.filter((r) => r.table === 'job_runs' && r.row.job_id === jobId);
+const eventsOf = (s: System, jobId: string) => s.events.filter((e) => e.job_id === jobId);
 
-const context = (files: JobFiles, publish: ModelContext['publish']): ModelContext => ({
-  history: async () => [],
-  log,
-  config,
-  warehouse: {} as ModelContext['warehouse'],
-  secrets: {} as ModelContext['secrets'],
-  jobFiles: files,
-  publish,
-});
+/** The one-shard job's result, through the same handler (it completes in its own delivery). */
+async function oneShardResult(jobParams: Record<string, unknown> = params): Promise<string> {
+  const s = system();
+  expect(await s.publishJob({ job_id: 'mc-one', params: { ...jobParams, shards: 1 } })).toMatchObject({ status: 'completed' });
+  return JSON.stringify(s.store.json(`${folder('mc-one')}/result.json`)!.result);
+}
+
+/** What must hold once a sharded job is committed: one result.json written once, one job_runs row, one job-events message, the final status. */
+function expectCommittedOnce(s: System, jobId: string, status: 'completed' | 'failed') {
+  const result = s.store.json<{ status: string; started_at: string }>(`${folder(jobId)}/result.json`)!;
+  expect(result.status).toBe(status);
+  expect(s.store.writes.get(`${folder(jobId)}/result.json`)).toBe(1);
+  expect(jobRuns(s, jobId).map((r) => r.row.status)).toEqual([status]);
+  expect(eventsOf(s, jobId).map((e) => e.status)).toEqual([status]);
+  expect(s.store.json(`${folder(jobId)}/status.json`)).toMatchObject({ status, started_at: result.started_at });
+  return result;
+}
 
 describe('shards over Pub/Sub', () => {
-  it('give the one-shard numbers with every task delivered twice and one delivery crashing', async () => {
-    const { objects, folder } = bucket();
-    // The first write of shard 1's state fails as a crashed instance would: thrown, redelivered.
-    let crashed = false;
-    const crashing = (jobId: string): JobFiles => {
-      const files = folder(jobId);
-      return {
-        read: files.read,
-        createOnly: async (name, body) => {
-          if (/\/1\.json$/.test(name) && !crashed) {
-            crashed = true;
-            throw new TransientError('instance killed while writing');
-          }
-          return files.createOnly(name, body);
-        },
-      };
+  it('are handed off by the delivery that receives the job, and the last shard commits the one-shard numbers once, every task delivered twice and one delivery killed', async () => {
+    const s = system();
+    // The receiving delivery plans, publishes one task a shard, marks the job running and acknowledges.
+    expect(await s.publishJob({ job_id: 'mc-pubsub', params: { ...params, shards: 4 } })).toEqual({ job_id: 'mc-pubsub', status: 'running', resultObject: `${folder('mc-pubsub')}/result.json`, duplicate: false });
+    expect(s.tasks.map(shardOf)).toEqual([0, 1, 2, 3]);
+    expect(s.store.json(`${folder('mc-pubsub')}/status.json`)).toMatchObject({ status: 'running', progress: 0, shards_done: 0, shards: 4 });
+    expect(s.store.json(`${folder('mc-pubsub')}/hand-off.json`)).toMatchObject({ dispatched: true });
+    expect(s.store.objects.has(`${folder('mc-pubsub')}/result.json`)).toBe(false);
+    expect(s.store.objects.has(`${folder('mc-pubsub')}/claim.json`)).toBe(false); // the job's delivery holds nothing while the shards run
+
+    // Shard 1's first delivery is killed while it writes its state: redelivered, it simulates again.
+    s.kill((op) => op.op === 'createOnly' && op.name.endsWith('/1.json'));
+    const deliveries: (JobOutcome | null | 'redeliver')[] = [];
+    for (const task of s.tasks.slice(0, 2)) for (let copy = 0; copy < 2; copy++) deliveries.push(await s.deliverTask(task));
+    expect(deliveries).toEqual([null, null, 'redeliver', null]);
+    expect(s.store.json(`${folder('mc-pubsub')}/status.json`)).toMatchObject({ status: 'running', progress: 0.5, shards_done: 2, shards: 4 });
+    for (const task of s.tasks.slice(2)) for (let copy = 0; copy < 2; copy++) expect(await s.deliverTask(task)).toBeNull();
+
+    const result = expectCommittedOnce(s, 'mc-pubsub', 'completed') as unknown as { result: unknown; inputs: { shards: number } };
+    expect(JSON.stringify(result.result)).toBe(await oneShardResult());
+    expect(result.inputs.shards).toBe(4);
+    expect([...s.store.objects.keys()].filter((k) => /\/shards\/[0-9a-f]{32}\/\d+\.json$/.test(k))).toHaveLength(4);
+    // A late copy of a task changes nothing.
+    expect(await s.deliverTask(s.tasks[0])).toBeNull();
+    expectCommittedOnce(s, 'mc-pubsub', 'completed');
+  });
+
+  it('keep one run when the job message is delivered again while its shards run: nothing published twice once dispatched, the same seed', async () => {
+    const s = system();
+    const { seed: _seed, ...unseeded } = params;
+    const job = { job_id: 'mc-again', params: { ...unseeded, shards: 3 } };
+    expect(await s.publishJob(job)).toMatchObject({ status: 'running' });
+    const handOff = s.store.objects.get(`${folder('mc-again')}/hand-off.json`)!.body;
+    await s.deliverTask(s.tasks[0]);
+    // The same message again (at-least-once): the same run, its tasks not published again.
+    expect(await s.publishJob(job)).toMatchObject({ status: 'running' });
+    expect(s.tasks).toHaveLength(3);
+    expect(s.store.objects.get(`${folder('mc-again')}/hand-off.json`)!.body).toBe(handOff);
+    expect(s.store.json(`${folder('mc-again')}/status.json`)).toMatchObject({ status: 'running', shards_done: 1, shards: 3 });
+    for (const task of s.tasks) await s.deliverTask(task);
+    const result = expectCommittedOnce(s, 'mc-again', 'completed') as unknown as { inputs: { seed: number } };
+    const manifests = [...s.store.objects.keys()].filter((k) => k.endsWith('manifest.json'));
+    expect(manifests).toHaveLength(1);
+    expect(result.inputs.seed).toBe(s.store.json<{ spec: { seed: number } }>(manifests[0]!)!.spec.seed);
+    // After the commit the message is a duplicate.
+    expect(await s.publishJob(job)).toMatchObject({ status: 'completed', duplicate: true });
+  });
+
+  it('publish the tasks again when the delivery that received the job is killed while publishing them', async () => {
+    const s = system();
+    let published = 0;
+    s.kill((op) => op.op === 'publish' && op.name === 'montecarlo-shards' && ++published === 3);
+    expect(await s.publishJob({ job_id: 'mc-dispatch', params: { ...params, shards: 4 } })).toBe('redeliver');
+    expect(s.tasks.map(shardOf)).toEqual([0, 1]);
+    await s.deliverTask(s.tasks[0]);
+    // The redelivery continues the run and publishes the shards not stored.
+    expect(await s.publishJob({ job_id: 'mc-dispatch', params: { ...params, shards: 4 } })).toMatchObject({ status: 'running' });
+    expect(s.tasks.map(shardOf)).toEqual([0, 1, 1, 2, 3]);
+    for (const task of s.tasks) await s.deliverTask(task);
+    const result = expectCommittedOnce(s, 'mc-dispatch', 'completed') as unknown as { result: unknown };
+    expect(JSON.stringify(result.result)).toBe(await oneShardResult());
+  });
+
+  it('finish the commit of a merging delivery killed after result.json, through its redelivery: one result.json, one job_runs row, one job-events message', async () => {
+    const s = system();
+    await s.publishJob({ job_id: 'mc-crash', params: { ...params, shards: 3 } });
+    await s.deliverTask(s.tasks[0]);
+    await s.deliverTask(s.tasks[1]);
+    // The last shard's delivery merges, commits result.json, and is killed before the job_runs row.
+    s.kill((op) => op.op === 'insertRows' && op.name === 'job_runs');
+    expect(await s.deliverTask(s.tasks[2])).toBe('redeliver');
+    expect(s.store.json(`${folder('mc-crash')}/result.json`)).toMatchObject({ status: 'completed' });
+    expect(s.store.json(`${folder('mc-crash')}/status.json`)).toMatchObject({ status: 'running' });
+    expect(jobRuns(s, 'mc-crash')).toHaveLength(0);
+    expect(s.store.objects.has(`${folder('mc-crash')}/claim.json`)).toBe(true); // killed: never released
+    // Its redelivery finds its state stored, all states stored, this run's result: writes the rest.
+    expect(await s.deliverUntilAcked(s.tasks[2])).toBe(1);
+    expectCommittedOnce(s, 'mc-crash', 'completed');
+  });
+
+  it('merge again when the merging delivery is killed before its commit', async () => {
+    const s = system();
+    await s.publishJob({ job_id: 'mc-merge-crash', params: { ...params, shards: 3 } });
+    await s.deliverTask(s.tasks[0]);
+    await s.deliverTask(s.tasks[1]);
+    s.kill((op) => op.op === 'get' && /\/shards\/[0-9a-f]{32}\/1\.json$/.test(op.name)); // reading the states to merge
+    expect(await s.deliverTask(s.tasks[2])).toBe('redeliver');
+    expect(s.store.objects.has(`${folder('mc-merge-crash')}/result.json`)).toBe(false);
+    expect(await s.deliverUntilAcked(s.tasks[2])).toBe(1);
+    const result = expectCommittedOnce(s, 'mc-merge-crash', 'completed') as unknown as { result: unknown };
+    expect(JSON.stringify(result.result)).toBe(await oneShardResult());
+  });
+
+  it('commit one result.json, one job_runs row and one job-events message when the last two shards finish at once', async () => {
+    const s = system();
+    await s.publishJob({ job_id: 'mc-race', params: { ...params, shards: 4 } });
+    await s.deliverTask(s.tasks[0]);
+    await s.deliverTask(s.tasks[1]);
+    // Shards 2 and 3 wait for each other before writing their states, so both then count four
+    // states and both go to commit the job: both try to take the job's claim.
+    let release!: () => void;
+    const bothReady = new Promise<void>((resolve) => (release = resolve));
+    let ready = 0;
+    let committing = 0;
+    s.store.hook = async (op) => {
+      if (op.op === 'createOnly' && /\/shards\/[0-9a-f]{32}\/[23]\.json$/.test(op.name)) {
+        if (++ready === 2) release();
+        await bothReady;
+      }
+      if (op.op === 'createOnly' && op.name.endsWith('/claim.json')) committing++;
     };
-    const bus = pubsub(crashing, { copies: 2 });
-    const out = await montecarloModel.run(job('mc-pubsub', { shards: 4 }), context(folder('mc-pubsub'), bus.publish));
-    const single = await montecarloModel.run(job('mc-one', {}), context(folder('mc-one'), undefined));
-    expect(JSON.stringify(out.result)).toBe(JSON.stringify(single.result));
-    expect(out.inputs.shards).toBe(4);
-    expect(bus.published).toHaveLength(4);
-    expect(bus.redeliveries()).toBe(1);
-    expect(bus.outcomes.filter((o) => o === 'simulated')).toHaveLength(4);
-    expect(bus.outcomes.filter((o) => o === 'already-stored')).toHaveLength(4);
-    expect([...objects.keys()].filter((k) => k.startsWith('mc-pubsub/') && /\/\d+\.json$/.test(k))).toHaveLength(4);
+    const raced = await Promise.all([s.deliverTask(s.tasks[2]), s.deliverTask(s.tasks[3])]);
+    s.store.hook = () => {};
+    expect(committing).toBe(2);
+    // One commits; the other finds the job claimed, is redelivered, and finds it committed.
+    expect([...raced].sort()).toEqual([null, 'redeliver']);
+    for (const [i, outcome] of raced.entries()) if (outcome === 'redeliver') expect(await s.deliverUntilAcked(s.tasks[2 + i]!)).toBe(1);
+    expectCommittedOnce(s, 'mc-race', 'completed');
   });
 
-  it('finish on the coordinator alone, from the last shard down, when no instance takes the tasks', async () => {
-    const { folder } = bucket();
-    const quiet = pubsub(folder, { deliver: false });
-    const out = await montecarloModel.run(job('mc-alone', { shards: 3 }), context(folder('mc-alone'), quiet.publish));
-    expect(quiet.published.map((m) => JSON.parse(m.data).shard)).toEqual([0, 1, 2]);
-    expect(out.result).toEqual((await montecarloModel.run(job('mc-one', {}), context(folder('mc-one'), undefined))).result);
-    // The tasks arriving afterwards find their states stored.
-    expect(await quiet.deliverOne(quiet.published[0]).then(() => quiet.outcomes)).toEqual(['already-stored']);
+  it('fail the job once, naming the shard, when a shard\'s task is dead-lettered; published again, the job completes from the stored shards', async () => {
+    const s = system();
+    const job = { job_id: 'mc-bad', params: { ...params, shards: 3 } };
+    await s.publishJob(job);
+    await s.deliverTask(s.tasks[0]);
+    await s.deliverTask(s.tasks[1]);
+    // Shard 2's task crashes at every delivery until Pub/Sub dead-letters it; the dead letter comes back to the function.
+    expect(await s.deadLetterTask(s.tasks[2])).toBeNull();
+    const failed = expectCommittedOnce(s, 'mc-bad', 'failed') as unknown as { error: { code: string; message: string } };
+    expect(failed.error.code).toBe('internal');
+    expect(failed.error.message).toMatch(/^Shard 2 of 3 failed: its task was delivered 5 times without an answer/);
+    // A late delivery of it stores the state, finds every state and this run's result: nothing more.
+    expect(await s.deliverTask(s.tasks[2])).toBeNull();
+    expectCommittedOnce(s, 'mc-bad', 'failed');
+
+    // An internal failure does not consume the job_id: published again, the new run finds every state stored and merges in its own delivery.
+    const before = s.tasks.length;
+    s.advance(1000);
+    expect(await s.publishJob(job)).toMatchObject({ status: 'completed', duplicate: false });
+    expect(s.tasks.length).toBe(before);
+    const done = s.store.json<{ status: string; result: unknown }>(`${folder('mc-bad')}/result.json`)!;
+    expect(done.status).toBe('completed');
+    expect(JSON.stringify(done.result)).toBe(await oneShardResult());
+    expect(jobRuns(s, 'mc-bad').map((r) => r.row.status)).toEqual(['failed', 'completed']);
+    expect(eventsOf(s, 'mc-bad').map((e) => e.status)).toEqual(['failed', 'completed']);
+    // A task of the earlier run arriving now finds a final result: nothing more.
+    expect(await s.deliverTask(s.tasks[1])).toBeNull();
+    expect(eventsOf(s, 'mc-bad')).toHaveLength(2);
   });
 
-  it('fail the job once, naming the shard, when a shard fails for good', async () => {
-    const { objects, folder } = bucket();
-    // Shard 2's task finds a manifest it cannot read (corrupted in the bucket).
-    const corrupting = (jobId: string): JobFiles => {
-      const files = folder(jobId);
-      return { ...files, read: async (name) => (name.endsWith('manifest.json') ? '{"format":"montecarlo-shards/1"}' : files.read(name)) };
-    };
-    const bus = pubsub(corrupting);
-    const error = await montecarloModel.run(job('mc-bad', { shards: 3 }), context(folder('mc-bad'), bus.publish)).then(() => null, (e: unknown) => e);
-    expect(error).toBeInstanceOf(JobError);
-    expect((error as JobError).code).toBe('internal');
-    expect((error as JobError).message).toMatch(/^Shard 2 of 3 failed: its manifest is malformed/);
-    expect([...objects.keys()].filter((k) => k.endsWith('.failed.json'))).toHaveLength(3);
+  it('publish only the missing shards when a job that failed on a shard is published again', async () => {
+    const s = system();
+    const job = { job_id: 'mc-rerun', params: { ...params, shards: 3 } };
+    await s.publishJob(job);
+    await s.deliverTask(s.tasks[0]);
+    expect(await s.deadLetterTask(s.tasks[2])).toBeNull();
+    expect(s.store.json(`${folder('mc-rerun')}/result.json`)).toMatchObject({ status: 'failed' });
+    s.advance(1000);
+    expect(await s.publishJob(job)).toMatchObject({ status: 'running' });
+    expect(s.tasks.slice(3).map(shardOf)).toEqual([1, 2]);
+    expect(s.store.json(`${folder('mc-rerun')}/status.json`)).toMatchObject({ status: 'running', shards_done: 1, shards: 3 });
+    for (const task of s.tasks.slice(3)) expect(await s.deliverTask(task)).toBeNull();
+    expect(s.store.json(`${folder('mc-rerun')}/result.json`)).toMatchObject({ status: 'completed' });
+    expect(eventsOf(s, 'mc-rerun').map((e) => e.status)).toEqual(['failed', 'completed']);
   });
 
-  it('give the delivery back when its budget runs out, and resume from the stored shards on the next', async () => {
-    const { folder } = bucket();
-    const quiet = pubsub(folder, { deliver: false });
-    const noBudget = { ...config, MC_SHARD_BUDGET_SECONDS: 0 } as Config;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const first = await montecarloModel
-      .run(job('mc-slow', { shards: 3 }), { ...context(folder('mc-slow'), quiet.publish), config: noBudget })
-      .then(() => null, (e: unknown) => e);
-    expect(first).toBeInstanceOf(TransientError);
-    expect((first as Error).message).toMatch(/0 of 3 shards done within 0 s; the delivery will be retried and resume/);
-    // Two tasks get through before the redelivery; it publishes only the third again.
-    await quiet.deliverOne(quiet.published[0]);
-    await quiet.deliverOne(quiet.published[1]);
-    const bus = pubsub(folder, { deliver: false });
-    const out = await montecarloModel.run(job('mc-slow', { shards: 3 }), context(folder('mc-slow'), bus.publish));
-    expect(bus.published.map((m) => JSON.parse(m.data).shard)).toEqual([2]);
-    expect(out.result).toEqual((await montecarloModel.run(job('mc-one', {}), context(folder('mc-one'), undefined))).result);
+  it('fail the job once when every shard finds its manifest corrupt', async () => {
+    const s = system();
+    await s.publishJob({ job_id: 'mc-corrupt', params: { ...params, shards: 3 } });
+    const manifest = [...s.store.objects.keys()].find((k) => k.startsWith(folder('mc-corrupt')) && k.endsWith('manifest.json'))!;
+    s.store.objects.set(manifest, { body: '{"format":"montecarlo-shards/2"}', generation: 'x' });
+    for (const task of s.tasks) expect(await s.deliverTask(task)).toBeNull();
+    const failed = expectCommittedOnce(s, 'mc-corrupt', 'failed') as unknown as { error: { message: string } };
+    expect(failed.error.message).toMatch(/^Shard 0 of 3 failed: its manifest is malformed/);
   });
 
   it('split a job too large for one instance by default, into the fewest shards within one instance\'s limits', async () => {
-    const { folder } = bucket();
-    const quiet = pubsub(folder, { deliver: false });
+    const s = system();
     // 5,000,001 paths: one over one instance's limit; no params.shards.
-    const params = { simulations: 5_000_001, time_steps: 1, seed: 1 };
-    const noBudget = { ...config, MC_SHARD_BUDGET_SECONDS: 0 } as Config;
-    const outcome = await montecarloModel.run(job('mc-big', params), { ...context(folder('mc-big'), quiet.publish), config: noBudget }).then(() => null, (e: unknown) => e);
-    expect(outcome).toBeInstanceOf(TransientError); // published, then given back: no budget here
-    expect(quiet.published).toHaveLength(2);
-    // Without a shard topic the same job stays one instance's, and too large.
-    const alone = await montecarloModel.run(job('mc-big2', params), context(folder('mc-big2'), undefined)).then(() => null, (e: unknown) => e);
-    expect((alone as JobError).message).toMatch(/params\.simulations is 5000001; the limit is 5000000/);
+    expect(await s.publishJob({ job_id: 'mc-big', params: { ...params, simulations: 5_000_001, time_steps: 1 } })).toMatchObject({ status: 'running' });
+    expect(s.tasks).toHaveLength(2);
   });
 
   it('acknowledge a task that is not one, or whose job has no manifest', async () => {
-    const { folder } = bucket();
-    const run = (data: string) => montecarloModel.tasks!.run(data, { jobFiles: folder, log, config });
-    expect(await run('not json')).toBe('unreadable');
-    expect(await run(JSON.stringify({ job_id: 'x', fingerprint: 'a'.repeat(32), shard: 0 }))).toBe('no-manifest');
+    const s = system();
+    const outcome = (data: string) => montecarloModel.tasks!.run(data, { jobFiles: () => ({ names: async () => [], createOnly: async () => true, read: async () => null }), log, config: loadConfig({}), commitJob: async () => 'stale', reportProgress: async () => {} });
+    expect(await outcome('not json')).toEqual({ shard: 'unreadable' });
+    expect(await outcome(JSON.stringify({ job_id: 'x', fingerprint: 'a'.repeat(32), shard: 0, shards: 1 }))).toEqual({ shard: 'no-manifest' });
+    expect(await s.deliverTask({ data: 'not json', attributes: { kind: SHARD_TASK_KIND } })).toBeNull();
   });
+
+  it('merge a job past one instance\'s stores by selection passes on the delivery storing the last shard, resuming its second pass after a kill', async () => {
+    const s = system();
+    // Volatility 0: no brackets, and 6,000,000 paths are past one instance's stores.
+    const big = { initial_price: 100, drift: 0.05, volatility: 0, simulations: 6_000_000, time_steps: 1, horizon_years: 1, seed: 3, shards: 3 };
+    expect(await s.publishJob({ job_id: 'mc-passes', params: big })).toMatchObject({ status: 'running' });
+    expect(s.tasks).toHaveLength(3);
+    for (const task of s.tasks.slice(0, 2)) expect(await s.deliverTask(task)).toBeNull();
+    // The last shard's delivery merges; killed as it stores shard 1's second-pass results.
+    s.kill((op) => op.op === 'createOnly' && /-pass2\/1\.json$/.test(op.name));
+    expect(await s.deliverTask(s.tasks[2])).toBe('redeliver');
+    const pass2 = (shard: number) => [...s.store.objects.keys()].find((k) => k.endsWith(`-pass2/${shard}.json`));
+    expect(pass2(0)).toBeDefined();
+    expect(pass2(1)).toBeUndefined();
+    expect(await s.deliverUntilAcked(s.tasks[2])).toBe(1);
+    const result = expectCommittedOnce(s, 'mc-passes', 'completed') as unknown as { result: { symbols: { asset: { terminal_price: { percentiles: Record<string, number> } } } } };
+    expect(s.store.writes.get(pass2(0)!)).toBe(1); // found again, not simulated again
+    expect(Object.values(result.result.symbols.asset.terminal_price.percentiles)).toEqual(Array(7).fill(100 * Math.exp(0.05)));
+  }, 120_000);
 });

@@ -219,6 +219,7 @@ describe('sharded montecarlo jobs', () => {
     secrets: {} as ModelContext['secrets'],
     ...(files && {
       jobFiles: {
+        names: async (prefix) => [...files.keys()].filter((name) => name.startsWith(prefix)),
         createOnly: async (name, body) => (files.has(name) ? false : (files.set(name, body), true)),
         read: async (name) => files.get(name) ?? null,
       },
@@ -268,8 +269,10 @@ describe('sharded montecarlo jobs', () => {
   it('reject more than 1e12 path-steps', () => rejects({ simulations: 4e9, time_steps: 300, shards: 1000 }, /limit is 1e\+12 for a sharded job/));
   it('reject shards beyond one instance, naming the shards needed', () =>
     rejects({ simulations: 2e7, time_steps: 1000, shards: 2 }, /params\.shards is 2: a shard would simulate 1000\d+ paths .* use at least 5 shards/));
-  it('reject a one-asset job without volatility beyond one instance\'s stores', () =>
-    rejects({ volatility: 0, simulations: 6e6, time_steps: 1, shards: 4 }, /limit is 5000000 for one asset without volatility/));
+  it('reject more than 5e9 paths, with or without volatility (1000 shards of one instance\'s 5e6)', async () => {
+    await rejects({ volatility: 0, simulations: 6e9, time_steps: 1, shards: 1000 }, /params\.simulations is 6000000000; the limit is 5e\+9 for a sharded job/);
+    await rejects({ simulations: 6e9, time_steps: 1, shards: 1000 }, /params\.simulations is 6000000000; the limit is 5e\+9 for a sharded job/);
+  });
   it('reject shards outside 1-1000 in the schema', () => {
     for (const shards of [0, 1001, 2.5, '4']) expect(montecarloModel.params.safeParse({ shards }).success).toBe(false);
   });
