@@ -2,19 +2,25 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Xoshiro128, substreamState } from '../../shared/numerics/random/xoshiro128.js';
 import { zigguratEdges, zigguratTables } from '../../shared/numerics/random/ziggurat.js';
+import { cholesky } from '../../shared/numerics/linalg/cholesky.js';
 import {
+  addCorrelatedSteps,
+  addCorrelatedStepsJs,
   addLaneSteps,
   addLaneStepsJs,
   addLaneStepsWasm,
   BAND_EDGES,
   BlockNormals,
+  blockAssetLogs,
   blockLogs,
   classifyBands,
   classifyBandsJs,
   fillLaneNormals,
   KERNEL_CHUNK,
+  KERNEL_MAX_ASSETS,
   normalKernelKind,
   setKernelSlowPathForTesting,
+  type CorrelatedStep,
 } from '../../shared/numerics/random/normalStepKernel.js';
 import { normalCdf } from '../../shared/numerics/normal.js';
 
@@ -345,6 +351,118 @@ describe('four-lane block generator and the WebAssembly kernel', () => {
       }
       const inside = Array.from(logs, (x) => Math.fround(x)).filter((v) => [0, 1, 2, 3, 4].some((k) => v >= edges[2 * k] && v < edges[2 * k + 1]));
       expect(kernel.values).toEqual(inside);
+    }
+  });
+});
+
+/** Correlation 0.6^|i - j| (positive definite for any k), its factor and per-asset steps. */
+function correlatedStep(k: number, volScale = 1): CorrelatedStep {
+  const a = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) a[i * k + j] = 0.6 ** Math.abs(i - j);
+  const factor = cholesky(a, k);
+  if (!factor.ok) throw new Error('test correlation not positive definite');
+  return {
+    assets: k,
+    cholesky: factor.lower,
+    drift: Float64Array.from({ length: k }, (_, i) => 0.0003 - 0.0001 * i),
+    vol: Float64Array.from({ length: k }, (_, i) => volScale * (0.0126 + 0.003 * i)),
+  };
+}
+
+/** The first index where two arrays differ bit for bit, or -1. */
+function firstDifference(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  const x = new BigInt64Array(a.buffer, a.byteOffset, a.length);
+  const y = new BigInt64Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+describe('correlated steps of several assets (addCorrelatedSteps)', () => {
+  it('step each asset by drift + vol (L z) from the lane scheme\'s normals, path p asset j at z[p k + j]', () => {
+    const k = 3;
+    const count = 1001; // odd: the kernel's last path of a chunk runs alone
+    const s = correlatedStep(k);
+    const z = new Float64Array(k * count);
+    const a = BlockNormals.forBlock(31, 4);
+    fillLaneNormals(a, z);
+    const start = Float64Array.from({ length: k * count }, (_, i) => Math.sin(i));
+    const expected = start.slice();
+    for (let p = 0; p < count; p++) {
+      for (let i = 0; i < k; i++) {
+        let e = 0;
+        for (let j = 0; j <= i; j++) e += s.cholesky[i * k + j] * z[p * k + j];
+        expected[i * count + p] += s.drift[i] + s.vol[i] * e;
+      }
+    }
+    const logs = blockAssetLogs(k, count);
+    logs.set(start);
+    const b = BlockNormals.forBlock(31, 4);
+    addCorrelatedSteps(b, logs, count, s);
+    expect(firstDifference(logs, expected)).toBe(-1);
+    expect(Array.from(b.lanes)).toEqual(Array.from(a.lanes));
+    expect(b.slow.nextUint32()).toBe(a.slow.nextUint32());
+  });
+
+  it('give bit-identical log-prices and generator states on the kernel and in JS (2 to 64 assets, odd counts, several steps)', () => {
+    const cases: [assets: number, count: number, steps: number, volScale: number][] = [
+      [2, 4096, 3, 1],
+      [3, 4096, 5, 1],
+      [3, 4095, 2, 60], // large vols: many slow-path draws in every chunk
+      [3, 1, 3, 1],
+      [4, 2049, 4, 1],
+      [5, 777, 2, 1],
+      [7, 4096, 2, 1],
+      [KERNEL_MAX_ASSETS, 4096, 2, 1],
+      [3, 0, 1, 1],
+    ];
+    for (const [k, count, steps, volScale] of cases) {
+      const s = correlatedStep(k, volScale);
+      const start = Float64Array.from({ length: k * count }, (_, i) => Math.cos(i));
+      const view = blockAssetLogs(k, count);
+      view.set(start);
+      const plain = start.slice();
+      const ga = BlockNormals.forBlock(20240601, 12);
+      const gb = BlockNormals.forBlock(20240601, 12);
+      addCorrelatedSteps(ga, view, count, s, steps);
+      addCorrelatedStepsJs(gb, plain, count, s, steps);
+      expect(firstDifference(view, plain), `${k} assets x ${count} paths`).toBe(-1);
+      expect(Array.from(ga.lanes)).toEqual(Array.from(gb.lanes));
+      expect(ga.slow.nextUint32()).toBe(gb.slow.nextUint32());
+    }
+  });
+
+  it('run on the kernel in its memory up to KERNEL_MAX_ASSETS assets, in plain arrays beyond', () => {
+    const inKernel = blockAssetLogs(KERNEL_MAX_ASSETS, KERNEL_CHUNK);
+    const beyond = blockAssetLogs(KERNEL_MAX_ASSETS + 1, 10);
+    expect(beyond.buffer).not.toBe(inKernel.buffer);
+    expect(beyond.length).toBe((KERNEL_MAX_ASSETS + 1) * 10);
+    expect(Array.from(beyond).every((x) => x === 0)).toBe(true);
+    // 65 assets step in JavaScript with the same numbers as the reference.
+    const s = correlatedStep(KERNEL_MAX_ASSETS + 1);
+    const other = new Float64Array(beyond.length);
+    addCorrelatedSteps(BlockNormals.forBlock(3, 1), beyond, 10, s, 2);
+    addCorrelatedStepsJs(BlockNormals.forBlock(3, 1), other, 10, s, 2);
+    expect(firstDifference(beyond, other)).toBe(-1);
+  });
+
+  it('finish rejected draws through every slow-path route with the same numbers as JS', () => {
+    const routes = [
+      { parabolas: false, nearTie: 1e-12 },
+      { parabolas: false, nearTie: 1e300 }, // every wedge draw handed to JavaScript
+    ];
+    try {
+      for (const route of routes) {
+        setKernelSlowPathForTesting(route);
+        const s = correlatedStep(3, 30);
+        const view = blockAssetLogs(3, 4096);
+        const plain = new Float64Array(3 * 4096);
+        addCorrelatedSteps(BlockNormals.forBlock(77, 3), view, 4096, s, 3);
+        addCorrelatedStepsJs(BlockNormals.forBlock(77, 3), plain, 4096, s, 3);
+        expect(firstDifference(view, plain), JSON.stringify(route)).toBe(-1);
+      }
+    } finally {
+      setKernelSlowPathForTesting({ parabolas: true, nearTie: 1e-12 });
     }
   });
 });

@@ -17,8 +17,10 @@ export const MAX_SIMULATIONS = 5_000_000;
  * (xoshiro128** + ziggurat + one multiply-add, fused, on the four-lane WebAssembly SIMD
  * kernel, slow path included; 5.5 ns in plain JavaScript, the fallback without SIMD), plus
  * ~0.1 s of statistics per million paths; 1e10 path-steps is then ~30 s single-threaded
- * on the kernel and ~60 s for several symbols (they step in JavaScript), a ~9x margin under
- * a Cloud Function's 540 s timeout for a slower vCPU and the Cholesky work of many symbols.
+ * on the kernel, and about as much for several symbols (their normals and Cholesky product
+ * run on the same kernel, ~1.2x the one-asset cost per symbol-path-step at three symbols),
+ * a ~9x margin under a Cloud Function's 540 s timeout for a slower vCPU and the Cholesky
+ * work of many symbols (O(k^2) per path-step, in JavaScript past KERNEL_MAX_ASSETS).
  */
 export const MAX_PATH_STEPS = 10_000_000_000;
 

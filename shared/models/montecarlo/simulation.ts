@@ -1,4 +1,4 @@
-import { addLaneSteps, blockLogs, BlockNormals, fillLaneNormals } from '../../numerics/random/normalStepKernel.js';
+import { addCorrelatedSteps, addLaneSteps, blockAssetLogs, blockLogs, BlockNormals, type CorrelatedStep } from '../../numerics/random/normalStepKernel.js';
 import { allocateBracketBuffers, bandBracketsFor, recordBlockBand, type BandBrackets, type BracketBuffers } from './bandBrackets.js';
 import { MOMENT_FIELDS, recordBlockMoments } from './blockMoments.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
@@ -156,6 +156,8 @@ export function allocateBuffers(
 // keeps no terminal arrays (terminal brackets).
 const blockPrices = new Float64Array(BLOCK_SIZE);
 const blockValues = new Float64Array(BLOCK_SIZE);
+// This thread's room for one block's portfolio values at a band point (several assets).
+const bandPointValues = new Float64Array(BLOCK_SIZE);
 
 /**
  * Simulates block `block` of the plan (paths block*BLOCK_SIZE onward) and writes its
@@ -165,7 +167,9 @@ const blockValues = new Float64Array(BLOCK_SIZE);
  * current log-prices are held, never simulations x time_steps. The normals come from the
  * block's four-lane generator (normalStepKernel.ts, keyed by seed and block index): one
  * asset steps on the WebAssembly SIMD kernel in place, several assets draw their k n
- * normals per step from the same generator (path p's asset j is z[p k + j]).
+ * normals per step from the same generator (path p's asset j is z[p k + j]) and correlate
+ * them on the same kernel (addCorrelatedSteps), their log-prices in its memory too. Either
+ * way every step up to the next band point is one call.
  */
 export function simulateBlock(plan: SimulationPlan, block: number, out: SimulationBuffers): void {
   const k = plan.assets;
@@ -183,10 +187,9 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
   const dt = plan.horizonYears / plan.timeSteps;
   const driftStep = Float64Array.from(plan.drift, (mu, a) => (mu - 0.5 * plan.volatility[a] ** 2) * dt);
   const volStep = Float64Array.from(plan.volatility, (sigma) => sigma * Math.sqrt(dt));
-  // logs[a * n + p] = ln(S_a / S_a,0) of path p; one asset: a view of the kernel's memory.
-  const logs = k === 1 ? blockLogs(n) : new Float64Array(k * n);
-  const z = new Float64Array(k === 1 ? 0 : k * n);
-  const L = plan.cholesky;
+  // logs[a * n + p] = ln(S_a / S_a,0) of path p: a view of the kernel's memory.
+  const logs = k === 1 ? blockLogs(n) : blockAssetLogs(k, n);
+  const correlated: CorrelatedStep = { assets: k, cholesky: plan.cholesky, drift: driftStep, vol: volStep };
   const bandSteps = plan.bandSteps;
   const lastPoint = bandSteps.length - 1;
   const samples = block === 0 ? Math.min(SAMPLE_PATHS, n) : 0;
@@ -195,25 +198,12 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
   let nextPoint = 1;
 
   for (let step = 1; step <= plan.timeSteps; step++) {
-    if (k === 1) {
-      // Fused: generator word -> ziggurat normal -> log-price step, no array of normals; all
-      // the steps up to the next band point (or the horizon) in one call.
-      const until = nextPoint < lastPoint ? bandSteps[nextPoint] : plan.timeSteps;
-      addLaneSteps(gen, logs, n, driftStep[0], volStep[0], until - step + 1);
-      step = until;
-    } else {
-      fillLaneNormals(gen, z, k * n);
-      // Correlated normals e = L z per path (z[p * k .. p * k + k) independent).
-      for (let p = 0; p < n; p++) {
-        const zp = p * k;
-        for (let a = 0; a < k; a++) {
-          const row = a * k;
-          let e = 0;
-          for (let j = 0; j <= a; j++) e += L[row + j] * z[zp + j];
-          logs[a * n + p] += driftStep[a] + volStep[a] * e;
-        }
-      }
-    }
+    // Every step up to the next band point (or the horizon) in one call. One asset: fused
+    // generator word -> ziggurat normal -> log-price step, no array of normals.
+    const until = nextPoint < lastPoint ? bandSteps[nextPoint] : plan.timeSteps;
+    if (k === 1) addLaneSteps(gen, logs, n, driftStep[0], volStep[0], until - step + 1);
+    else addCorrelatedSteps(gen, logs, n, correlated, until - step + 1);
+    step = until;
     if (step === bandSteps[nextPoint] && nextPoint < lastPoint) {
       const offset = (nextPoint - 1) * stride + local;
       if (bandsHoldLogs(plan)) {
@@ -221,11 +211,10 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
         else out.bandValues.set(logs.subarray(0, n), offset);
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
-        for (let p = 0; p < n; p++) {
-          const v = portfolioValue(plan.weights, logs, k, n, p);
-          out.bandValues[offset + p] = v;
-          if (p < samples) out.samplePaths[p * points + nextPoint] = v;
-        }
+        const values = bandPointValues.subarray(0, n);
+        portfolioValues(plan.weights, logs, k, n, values);
+        out.bandValues.set(values, offset);
+        for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = values[p];
       }
       nextPoint++;
     }
@@ -246,11 +235,19 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     if (terminal) recordBlockTerminal(terminal.spec, terminal.buffers, slot, logs, values, n);
     recordTerminalMoments(out, slot, 0, 1, prices, values, s0, samples, points);
   } else {
+    // One exponential per asset and path for both its price and its term of the portfolio
+    // value, summed over assets in order as portfolioValues does.
+    const values = out.portfolioTerminal.subarray(local, local + n).fill(0);
     for (let a = 0; a < k; a++) {
       const s0 = plan.initialPrices[a];
-      for (let p = 0; p < n; p++) out.terminalPrices[a * stride + local + p] = s0 * Math.exp(logs[a * n + p]);
+      const w = plan.weights[a];
+      const prices = out.terminalPrices.subarray(a * stride + local, a * stride + local + n);
+      for (let p = 0, x = a * n; p < n; p++, x++) {
+        const e = Math.exp(logs[x]);
+        prices[p] = s0 * e;
+        values[p] += w * e;
+      }
     }
-    for (let p = 0; p < n; p++) out.portfolioTerminal[local + p] = portfolioValue(plan.weights, logs, k, n, p);
     for (let a = 0; a < k; a++) {
       const prices = out.terminalPrices.subarray(a * stride + local, a * stride + local + n);
       recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, (slot * (k + 1) + a) * MOMENT_FIELDS);
@@ -285,4 +282,16 @@ function portfolioValue(weights: Float64Array, logs: Float64Array, k: number, n:
   let v = 0;
   for (let a = 0; a < k; a++) v += weights[a] * Math.exp(logs[a * n + p]);
   return v;
+}
+
+/**
+ * portfolioValue of paths 0..n-1 into `out`, asset by asset over all paths (contiguous
+ * reads): each path's sum 0 + w_0 e^x_0 + w_1 e^x_1 + ... in the same order, so the same numbers.
+ */
+function portfolioValues(weights: Float64Array, logs: Float64Array, k: number, n: number, out: Float64Array): void {
+  out.fill(0, 0, n);
+  for (let a = 0; a < k; a++) {
+    const w = weights[a];
+    for (let p = 0, x = a * n; p < n; p++, x++) out[p] += w * Math.exp(logs[x]);
+  }
 }

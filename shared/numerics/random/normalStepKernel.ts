@@ -34,6 +34,8 @@ export const LANES = 4;
 export const STREAMS_PER_BLOCK = LANES + 1;
 /** Paths the kernel's memory holds per call (a multiple of LANES). */
 export const KERNEL_CHUNK = 4096;
+/** Most assets whose block log-prices the kernel's memory holds (KERNEL_CHUNK paths each). */
+export const KERNEL_MAX_ASSETS = 64;
 
 // The kernel's memory layout, in bytes (see normalStepKernel.wat).
 const TABLE = 0;
@@ -49,6 +51,10 @@ const WEDGE = 94208;
 const BRACKETED = 110592;
 const BRACKET_OF = 126976;
 const MISSED_LOGS = 131072;
+const CHOLESKY = 196608;
+const DRIFT_STEPS = 229376;
+const VOL_STEPS = 229888;
+const ASSET_LOGS = 262144;
 /** The kernel's near-tie margin (relative) for its exponential against Math.exp. */
 const NEAR_TIE = 1e-12;
 
@@ -84,6 +90,7 @@ interface Kernel {
   readonly step: (n: number, drift: number, vol: number) => number;
   readonly finish: (q: number, m: number, drift: number, vol: number) => number;
   readonly classifyBands: (n: number) => number;
+  readonly correlate: (c: number, k: number, p0: number, n: number) => void;
   readonly memory: WebAssembly.Memory;
   readonly state: Int32Array;
   readonly logs: Float64Array;
@@ -96,6 +103,9 @@ interface Kernel {
   readonly atOrAbove: Int32Array;
   readonly bracketed: Float32Array;
   readonly bracketOf: Uint8Array;
+  readonly cholesky: Float64Array;
+  readonly driftSteps: Float64Array;
+  readonly volSteps: Float64Array;
 }
 
 /** This thread's kernel instance: undefined before the first use, null without SIMD support. */
@@ -136,6 +146,7 @@ function loadKernel(): Kernel | null {
     step: instance.exports.step as Kernel['step'],
     finish: instance.exports.finish as Kernel['finish'],
     classifyBands: instance.exports.classifyBands as Kernel['classifyBands'],
+    correlate: instance.exports.correlate as Kernel['correlate'],
     memory,
     state: new Int32Array(memory.buffer, STATE, 4 * LANES),
     logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
@@ -147,6 +158,9 @@ function loadKernel(): Kernel | null {
     atOrAbove: new Int32Array(memory.buffer, AT_OR_ABOVE, BAND_EDGES),
     bracketed: new Float32Array(memory.buffer, BRACKETED, KERNEL_CHUNK),
     bracketOf: new Uint8Array(memory.buffer, BRACKET_OF, KERNEL_CHUNK),
+    cholesky: new Float64Array(memory.buffer, CHOLESKY, KERNEL_MAX_ASSETS * KERNEL_MAX_ASSETS),
+    driftSteps: new Float64Array(memory.buffer, DRIFT_STEPS, KERNEL_MAX_ASSETS),
+    volSteps: new Float64Array(memory.buffer, VOL_STEPS, KERNEL_MAX_ASSETS),
   });
 }
 
@@ -416,4 +430,100 @@ export function classifyBandsJs(
     }
   }
   return appended;
+}
+
+/**
+ * One correlated log-space step of several assets: the per-asset numbers addCorrelatedSteps
+ * adds, logs[a n + p] += drift[a] + vol[a] (L z_p)[a].
+ */
+export interface CorrelatedStep {
+  readonly assets: number;
+  /** The lower Cholesky factor L of the assets' correlation, row-major assets x assets. */
+  readonly cholesky: Float64Array;
+  /** Per asset (mu - sigma^2 / 2) dt. */
+  readonly drift: Float64Array;
+  /** Per asset sigma sqrt(dt). */
+  readonly vol: Float64Array;
+}
+
+/**
+ * Log-prices of one block of `count` <= KERNEL_CHUNK paths of `assets` assets, asset-major
+ * (asset a's path p at a count + p), all 0: a view of the kernel's memory when it is loaded
+ * and holds that many assets (KERNEL_MAX_ASSETS), so addCorrelatedSteps updates them in
+ * place; else a new array. The view is this thread's single scratch for several assets:
+ * valid until the next blockAssetLogs call.
+ */
+export function blockAssetLogs(assets: number, count: number): Float64Array {
+  if (!Number.isInteger(count) || count < 0 || count > KERNEL_CHUNK) throw new RangeError(`block logs hold 0..${KERNEL_CHUNK} paths, got ${count}`);
+  const k = loadKernel();
+  if (!k || assets > KERNEL_MAX_ASSETS) return new Float64Array(assets * count);
+  const logs = new Float64Array(k.memory.buffer, ASSET_LOGS, assets * count);
+  logs.fill(0);
+  return logs;
+}
+
+/**
+ * `steps` exact correlated log-space GBM steps for paths 0..count-1 of `step.assets`
+ * assets: each step draws the standard normals of every path and asset by the lane scheme
+ * (file comment) over assets x count values, path p's asset j at index p assets + j (what
+ * fillLaneNormals(gen, z, assets * count) gives), correlates them with L and adds
+ * logs[a count + p] = logs[a count + p] + (drift[a] + vol[a] e), e = 0 + L[a][0] z_0 + ... +
+ * L[a][a] z_a summed in that order. On the kernel (normal draws and the correlation both in
+ * WebAssembly, in chunks of whole paths that keep the normals in cache) when `logs` is its
+ * blockAssetLogs view, else addCorrelatedStepsJs; the results are bit-identical either way.
+ * @param gen the block's generator, advanced
+ * @param logs asset-major log-prices, updated in place
+ */
+export function addCorrelatedSteps(gen: BlockNormals, logs: Float64Array, count: number, step: CorrelatedStep, steps = 1): void {
+  const k = loadKernel();
+  if (k && logs.buffer === k.memory.buffer && logs.byteOffset === ASSET_LOGS) addCorrelatedStepsWasm(k, gen, logs, count, step, steps);
+  else addCorrelatedStepsJs(gen, logs, count, step, steps);
+}
+
+function addCorrelatedStepsWasm(k: Kernel, gen: BlockNormals, logs: Float64Array, count: number, s: CorrelatedStep, steps: number): void {
+  const assets = s.assets;
+  if (assets > KERNEL_MAX_ASSETS || logs.length < assets * count) throw new RangeError(`a blockAssetLogs view of ${logs.length} values cannot hold ${assets} x ${count}`);
+  k.cholesky.set(s.cholesky.subarray(0, assets * assets));
+  k.driftSteps.set(s.drift.subarray(0, assets));
+  k.volSteps.set(s.vol.subarray(0, assets));
+  // Whole paths per chunk, a multiple of LANES of them, so every chunk starts on a lane
+  // boundary (word q of lane l still goes to index 4 q + l of the step's values) and only a
+  // step's last chunk may end mid-word-row, where the lane scheme's padding is anyway.
+  const chunk = Math.floor(KERNEL_CHUNK / (LANES * assets)) * LANES;
+  k.state.set(gen.lanes);
+  k.slow.set(gen.slow.s);
+  for (let step = 0; step < steps; step++) {
+    for (let p0 = 0; p0 < count; p0 += chunk) {
+      const c = Math.min(chunk, count - p0);
+      const values = c * assets;
+      k.logs.fill(0, 0, values);
+      const m = k.step(values, 0, 1);
+      if (m > 0) finishMissesWasm(k, gen.slow, m, 0, 1);
+      k.correlate(c, assets, p0, count);
+    }
+  }
+  gen.lanes.set(k.state);
+  gen.slow.s.set(k.slow);
+}
+
+let correlatedNormals = new Float64Array(0);
+
+/** The JavaScript reference of addCorrelatedSteps (and its route without the kernel). */
+export function addCorrelatedStepsJs(gen: BlockNormals, logs: Float64Array, count: number, s: CorrelatedStep, steps = 1): void {
+  const k = s.assets;
+  const L = s.cholesky;
+  if (correlatedNormals.length < k * count) correlatedNormals = new Float64Array(k * count);
+  const z = correlatedNormals;
+  for (let step = 0; step < steps; step++) {
+    fillLaneNormals(gen, z, k * count);
+    for (let p = 0; p < count; p++) {
+      const zp = p * k;
+      for (let a = 0; a < k; a++) {
+        const row = a * k;
+        let e = 0;
+        for (let j = 0; j <= a; j++) e += L[row + j] * z[zp + j];
+        logs[a * count + p] += s.drift[a] + s.vol[a] * e;
+      }
+    }
+  }
 }

@@ -20,6 +20,10 @@
 ;;   110592 bracketed values, float32[4096], and 126976 their brackets, uint8[4096]
 ;;          (classifyBands' output)
 ;;   131072 the log-prices before the step of the misses, float64[4096], miss order
+;;   196608 correlate's Cholesky factor L, float64[k x k] row-major (k <= 64)
+;;   229376 correlate's per-asset drift steps, float64[k], and 229888 its vol steps, float64[k]
+;;   262144 correlate's asset log-prices, float64[k x n], asset a's path p at a n + p
+;;          (k x n <= 64 x 4096: 2 MiB; pages only touched by jobs with several assets)
 ;;
 ;; step(n, drift, vol) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
 ;; padding lanes past n are drawn and discarded) and returns the number of misses. A
@@ -50,9 +54,16 @@
 ;; number of v >= e_i, and appends each v inside a bracket (v >= e2k and not v >= e2k+1)
 ;; to the bracketed list with its bracket k, in path order; returns how many it appended.
 ;; normalStepKernel.ts classifyBandsJs is the same computation.
+;;
+;; correlate(c, k, p0, n) takes standard normals z for c paths of k assets at the logs area
+;; (path p's asset j at p k + j, as step leaves them when it ran on zeros with drift 0 and
+;; vol 1) and adds each path's correlated step to the asset log-prices:
+;; X[a n + p0 + p] = X[a n + p0 + p] + (drift[a] + vol[a] e), e = 0 + L[a][0] z_0 + ... +
+;; L[a][a] z_a summed left to right, exactly as normalStepKernel.ts addCorrelatedStepsJs
+;; (two paths per f64x2; no fused multiply-add, so bit-identical to it).
 (module
   (import "math" "log" (func $log (param f64) (result f64)))
-  (memory (export "memory") 3)
+  (memory (export "memory") 36)
 
   ;; Xoshiro128.nextDouble on the slow stream's state in memory (92672), for the rare tail.
   (func $slowDouble (result f64)
@@ -460,4 +471,125 @@
     (i32.add
       (i32.add (i16x8.extract_lane_s 4 (local.get $x)) (i16x8.extract_lane_s 5 (local.get $x)))
       (i32.add (i16x8.extract_lane_s 6 (local.get $x)) (i16x8.extract_lane_s 7 (local.get $x)))))
+
+  (func (export "correlate") (param $c i32) (param $k i32) (param $p0 i32) (param $n i32)
+    (local $p i32) (local $a i32) (local $jb i32) (local $ab i32) (local $kb i32) (local $row i32)
+    (local $zp i32) (local $zq i32) (local $x i32) (local $e v128) (local $zz v128) (local $s f64)
+    (local.set $kb (i32.shl (local.get $k) (i32.const 3)))
+    (if (i32.eq (local.get $k) (i32.const 3))
+      (then (local.set $p (call $correlate3 (local.get $c) (local.get $p0) (local.get $n)))))
+    ;; Two paths at a time: lane 0 path p, lane 1 path p + 1.
+    (block $pairs
+      (loop $pair
+        (br_if $pairs (i32.gt_s (i32.add (local.get $p) (i32.const 2)) (local.get $c)))
+        (local.set $zp (i32.mul (local.get $p) (local.get $kb)))
+        (local.set $zq (i32.add (local.get $zp) (local.get $kb)))
+        (local.set $a (i32.const 0))
+        (local.set $row (i32.const 0))
+        (loop $asset
+          (local.set $ab (i32.shl (local.get $a) (i32.const 3)))
+          (local.set $e (v128.const f64x2 0 0))
+          (local.set $jb (i32.const 0))
+          (loop $term
+            (local.set $zz (v128.load64_zero offset=8192 (i32.add (local.get $zp) (local.get $jb))))
+            (local.set $zz (v128.load64_lane offset=8192 1 (i32.add (local.get $zq) (local.get $jb)) (local.get $zz)))
+            (local.set $e
+              (f64x2.add (local.get $e)
+                (f64x2.mul (v128.load64_splat offset=196608 (i32.add (local.get $row) (local.get $jb))) (local.get $zz))))
+            (local.set $jb (i32.add (local.get $jb) (i32.const 8)))
+            (br_if $term (i32.le_s (local.get $jb) (local.get $ab))))
+          (local.set $x
+            (i32.shl (i32.add (i32.mul (local.get $a) (local.get $n)) (i32.add (local.get $p0) (local.get $p))) (i32.const 3)))
+          (v128.store offset=262144 (local.get $x)
+            (f64x2.add (v128.load offset=262144 (local.get $x))
+              (f64x2.add (v128.load64_splat offset=229376 (local.get $ab))
+                (f64x2.mul (v128.load64_splat offset=229888 (local.get $ab)) (local.get $e)))))
+          (local.set $row (i32.add (local.get $row) (local.get $kb)))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br_if $asset (i32.lt_s (local.get $a) (local.get $k))))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
+        (br $pair)))
+    ;; An odd last path, in scalar float64 (the same operations).
+    (if (i32.lt_s (local.get $p) (local.get $c))
+      (then
+        (local.set $zp (i32.mul (local.get $p) (local.get $kb)))
+        (local.set $a (i32.const 0))
+        (local.set $row (i32.const 0))
+        (loop $asset1
+          (local.set $ab (i32.shl (local.get $a) (i32.const 3)))
+          (local.set $s (f64.const 0))
+          (local.set $jb (i32.const 0))
+          (loop $term1
+            (local.set $s
+              (f64.add (local.get $s)
+                (f64.mul (f64.load offset=196608 (i32.add (local.get $row) (local.get $jb)))
+                  (f64.load offset=8192 (i32.add (local.get $zp) (local.get $jb))))))
+            (local.set $jb (i32.add (local.get $jb) (i32.const 8)))
+            (br_if $term1 (i32.le_s (local.get $jb) (local.get $ab))))
+          (local.set $x
+            (i32.shl (i32.add (i32.mul (local.get $a) (local.get $n)) (i32.add (local.get $p0) (local.get $p))) (i32.const 3)))
+          (f64.store offset=262144 (local.get $x)
+            (f64.add (f64.load offset=262144 (local.get $x))
+              (f64.add (f64.load offset=229376 (local.get $ab))
+                (f64.mul (f64.load offset=229888 (local.get $ab)) (local.get $s)))))
+          (local.set $row (i32.add (local.get $row) (local.get $kb)))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br_if $asset1 (i32.lt_s (local.get $a) (local.get $k)))))))
+
+  ;; correlate for k = 3, unrolled: the pairs of paths of 0..c-1, L, drift and vol in locals;
+  ;; returns the paths done (c rounded down to even). The sums drop correlate's leading
+  ;; 0 +: it only turns a -0 into +0, and e's last term L[a][a] z_a is never zero (L[a][a] > 0,
+  ;; z != 0), so the sum is the same number either way.
+  (func $correlate3 (param $c i32) (param $p0 i32) (param $n i32) (result i32)
+    (local $p i32) (local $zp i32) (local $x0 i32) (local $x1 i32) (local $x2 i32)
+    (local $l00 v128) (local $l10 v128) (local $l11 v128) (local $l20 v128) (local $l21 v128) (local $l22 v128)
+    (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $v0 v128) (local $v1 v128) (local $v2 v128)
+    (local $u0 v128) (local $u1 v128) (local $u2 v128) (local $a0 v128) (local $a1 v128) (local $a2 v128)
+    (local.set $l00 (v128.load64_splat offset=196608 (i32.const 0)))
+    (local.set $l10 (v128.load64_splat offset=196632 (i32.const 0)))
+    (local.set $l11 (v128.load64_splat offset=196640 (i32.const 0)))
+    (local.set $l20 (v128.load64_splat offset=196656 (i32.const 0)))
+    (local.set $l21 (v128.load64_splat offset=196664 (i32.const 0)))
+    (local.set $l22 (v128.load64_splat offset=196672 (i32.const 0)))
+    (local.set $d0 (v128.load64_splat offset=229376 (i32.const 0)))
+    (local.set $d1 (v128.load64_splat offset=229384 (i32.const 0)))
+    (local.set $d2 (v128.load64_splat offset=229392 (i32.const 0)))
+    (local.set $v0 (v128.load64_splat offset=229888 (i32.const 0)))
+    (local.set $v1 (v128.load64_splat offset=229896 (i32.const 0)))
+    (local.set $v2 (v128.load64_splat offset=229904 (i32.const 0)))
+    (local.set $x0 (i32.shl (local.get $p0) (i32.const 3)))
+    (local.set $x1 (i32.add (local.get $x0) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $x2 (i32.add (local.get $x1) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (loop $pair
+        (br_if $done (i32.gt_s (i32.add (local.get $p) (i32.const 2)) (local.get $c)))
+        ;; u0 = [p0 a0, p0 a1], u1 = [p0 a2, p1 a0], u2 = [p1 a1, p1 a2] -> a_j = [p0 aj, p1 aj].
+        (local.set $u0 (v128.load offset=8192 (local.get $zp)))
+        (local.set $u1 (v128.load offset=8208 (local.get $zp)))
+        (local.set $u2 (v128.load offset=8224 (local.get $zp)))
+        (local.set $a0 (i8x16.shuffle 0 1 2 3 4 5 6 7 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u1)))
+        (local.set $a1 (i8x16.shuffle 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u2)))
+        (local.set $a2 (i8x16.shuffle 0 1 2 3 4 5 6 7 24 25 26 27 28 29 30 31 (local.get $u1) (local.get $u2)))
+        (v128.store offset=262144 (local.get $x0)
+          (f64x2.add (v128.load offset=262144 (local.get $x0))
+            (f64x2.add (local.get $d0) (f64x2.mul (local.get $v0) (f64x2.mul (local.get $l00) (local.get $a0))))))
+        (v128.store offset=262144 (local.get $x1)
+          (f64x2.add (v128.load offset=262144 (local.get $x1))
+            (f64x2.add (local.get $d1)
+              (f64x2.mul (local.get $v1)
+                (f64x2.add (f64x2.mul (local.get $l10) (local.get $a0)) (f64x2.mul (local.get $l11) (local.get $a1)))))))
+        (v128.store offset=262144 (local.get $x2)
+          (f64x2.add (v128.load offset=262144 (local.get $x2))
+            (f64x2.add (local.get $d2)
+              (f64x2.mul (local.get $v2)
+                (f64x2.add
+                  (f64x2.add (f64x2.mul (local.get $l20) (local.get $a0)) (f64x2.mul (local.get $l21) (local.get $a1)))
+                  (f64x2.mul (local.get $l22) (local.get $a2)))))))
+        (local.set $zp (i32.add (local.get $zp) (i32.const 48)))
+        (local.set $x0 (i32.add (local.get $x0) (i32.const 16)))
+        (local.set $x1 (i32.add (local.get $x1) (i32.const 16)))
+        (local.set $x2 (i32.add (local.get $x2) (i32.const 16)))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
+        (br $pair)))
+    (local.get $p))
 )

@@ -254,6 +254,24 @@ describe('correlated assets', () => {
     expect(buffers.portfolioTerminal[p]).toBeCloseTo(v, 12);
   });
 
+  it('keep the numbers of a fixed seed (pinned from the code before the correlated steps moved to the kernel)', async () => {
+    // 20,001 paths (a short last block, an odd path count) x 37 steps, a short weight.
+    const spec: MonteCarloSpec = {
+      assets: ['AAA', 'BBB', 'CCC'].map((name, a) => ({ name, initialPrice: 50 + 10 * a, drift: 0.05 + 0.01 * a, volatility: 0.15 + 0.05 * a })),
+      correlation: [[1, 0.6, 0.36], [0.6, 1, 0.6], [0.36, 0.6, 1]],
+      weights: [0.6, -0.2, 0.6],
+      simulations: 20_001, timeSteps: 37, horizonYears: 1, seed: 12348, confidenceLevels: [0.95, 0.99],
+    };
+    const { result } = await runMonteCarlo(spec, { threads: 1 });
+    expect([1, 10, 37].map((j) => result.sample_paths[0][j])).toEqual([1.0317689607524976, 1.0727766550963074, 1.0246256925063173]);
+    expect(result.sample_paths[4][37]).toBe(0.8958102823034668);
+    expect(Object.values(result.symbols).map((s) => [s.expected_terminal_price, s.terminal_price.min, s.terminal_price.max])).toEqual([
+      [52.49667979009297, 28.71602708476341, 103.77284907591505],
+      [63.73241722589896, 27.75960494158868, 141.19754925018108],
+      [75.04523788432837, 25.49306586819849, 209.35512570335368],
+    ]);
+  });
+
   it('rejects a degenerate correlation (correlation 1) naming both symbols', () => {
     expect(() => correlationFactor([[1, 1], [1, 1]], ['AAPL', 'AAPL2'])).toThrow(/AAPL and AAPL2/);
     expect(() => correlationFactor([[1, 0, 0.6], [0, 1, 0.8], [0.6, 0.8, 1]], ['A', 'B', 'C'])).toThrow(/C's log returns are a linear combination of A, B/);
