@@ -90,6 +90,7 @@ function system() {
       return await handler(cloudEvent);
     } catch (error) {
       if (!(error instanceof RedeliveryRequest)) throw error;
+      if (process.env.DEBUG_REDELIVER) console.log("REDELIVER", error.message);
       clock += LEASE_MS + 1; // the backoff, and a killed delivery's claim runs out
       return 'redeliver';
     } finally {
