@@ -4,7 +4,8 @@ Usage: python3 bench/measure.py <command> [args...]
 The command's stdout is discarded, its stderr passed through. Prints one JSON line:
 {"seconds": wall time from spawn to exit, "max_rss_mb": the largest peak resident set of the
 command and its descendants (getrusage RUSAGE_CHILDREN: npm, its shell and the node it starts
-are all waited for), "status": exit code}.
+are all waited for), "cpu_seconds": their user + system CPU time (less sensitive than the wall
+time to other processes on a shared machine), "status": exit code}.
 """
 import json
 import resource
@@ -15,4 +16,5 @@ import time
 start = time.perf_counter()
 status = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
 seconds = time.perf_counter() - start
-print(json.dumps({'seconds': seconds, 'max_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 'status': status}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({'seconds': seconds, 'max_rss_mb': usage.ru_maxrss / 1024, 'cpu_seconds': usage.ru_utime + usage.ru_stime, 'status': status}))

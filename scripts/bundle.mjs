@@ -17,8 +17,54 @@ export const external = ['@google-cloud/functions-framework', '@google-cloud/sec
 // Bundled CommonJS (jstat) may call require(); give ESM output one.
 const banner = { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" };
 
-// See scripts/shims/whatwgUrl.cjs.
-const alias = { 'whatwg-url': path.join(root, 'scripts', 'shims', 'whatwgUrl.cjs') };
+// See scripts/shims/whatwgUrl.cjs. html-entities is imported as ESM by the Storage client and
+// required as CommonJS by BigQuery's: one copy (its CommonJS build serves both) rather than two
+// of its 35 KB entity table, evaluated on a cloud function's first event.
+const alias = {
+  'whatwg-url': path.join(root, 'scripts', 'shims', 'whatwgUrl.cjs'),
+  'html-entities': path.join(root, 'node_modules', 'html-entities', 'dist', 'commonjs', 'index.js'),
+};
+
+/**
+ * One copy of each package at one version. npm installs a package several times at the same
+ * version when the root holds another major of it (gaxios 7 under google-auth-library and
+ * under gcp-metadata, the root having the Storage client's gaxios 6; uuid 9; node-fetch 3):
+ * bundled as they are, a cloud function's first event would load and evaluate each copy. A
+ * module inside such a copy is taken from the copy whose path sorts first (the lockfile
+ * lists them), so the bundle is the same from build to build.
+ */
+const dedupe = {
+  name: 'dedupe-installed-copies',
+  async setup(build) {
+    const lock = JSON.parse(await fs.readFile(path.join(root, 'node_modules', '.package-lock.json'), 'utf8'));
+    const copies = new Map(); // name@version -> folders holding it
+    for (const [folder, entry] of Object.entries(lock.packages)) {
+      const name = folder.slice(folder.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      if (!folder.includes('node_modules/') || entry.link) continue;
+      const key = `${name}@${entry.version}`;
+      copies.set(key, [...(copies.get(key) ?? []), folder]);
+    }
+    const canonical = new Map(); // folder -> the first folder holding the same version
+    for (const folders of copies.values()) {
+      if (folders.length < 2) continue;
+      const [first, ...others] = [...folders].sort();
+      for (const folder of others) canonical.set(path.join(root, folder) + path.sep, path.join(root, first) + path.sep);
+    }
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === dedupe) return undefined;
+      const result = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, namespace: args.namespace, pluginData: dedupe });
+      // Left to esbuild's own resolution (which knows an unresolved require in a try block is fine).
+      if (result.errors.length > 0 || result.external) return undefined;
+      // The innermost installed folder holding the file.
+      const at = result.path.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+      if (at < 0) return undefined;
+      const rest = result.path.slice(at + '/node_modules/'.length).split(path.sep);
+      const folder = result.path.slice(0, at + '/node_modules/'.length) + rest.slice(0, rest[0].startsWith('@') ? 2 : 1).join(path.sep) + path.sep;
+      const first = canonical.get(folder);
+      return first ? { path: first + result.path.slice(folder.length), sideEffects: result.sideEffects } : undefined;
+    });
+  },
+};
 
 /**
  * ESM bundles for `target` (e.g. node24), minified (less to parse at cold start), names kept for stack traces.
@@ -37,6 +83,7 @@ export async function bundle(entryPoints, outdir, target) {
     target,
     external,
     alias,
+    plugins: [dedupe],
     banner,
     chunkNames: '[name]-[hash]',
     minify: true,

@@ -7,7 +7,6 @@ import type { CloudEventV1 } from 'cloudevents';
 import { promises as fs } from 'node:fs';
 import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
-import { prewarmWorkers, stopWorkers } from '../shared/models/montecarlo/parallelRunner.js';
 import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
 import { utf8Chunks } from '../shared/results/textChunks.js';
 import { createServices } from '../shared/runtime.js';
@@ -23,8 +22,11 @@ if (!isFunctionName(name!)) usageError(`Unknown function "${name}": the first ar
 if (!source) usageError(`Missing the job: give a job file (e.g. fixtures/jobs/${name}.json) or - for standard input.`);
 if (extra.length > 0) usageError(`Unexpected argument "${extra[0]}" after the job file.`);
 
-// A Monte Carlo job's worker threads load while the job is read and validated.
-if (name === 'montecarlo') prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
+// A Monte Carlo job's worker threads load while the job is read and validated. Only a Monte
+// Carlo job loads the runner (and the simulation code it shares with the workers): the other
+// functions start without it.
+const workers = name === 'montecarlo' ? await import('../shared/models/montecarlo/parallelRunner.js') : undefined;
+workers?.prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
 
 // The job's bytes go into the message as they are (the handler checks that they are UTF-8);
 // nothing here keeps them once the message is built.
@@ -46,7 +48,7 @@ try {
   const code = outcome.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the
   // process exits once stdout has flushed, rather than waiting for their teardown at exit.
-  const stopped = stopWorkers();
+  const stopped = workers?.stopWorkers() ?? Promise.resolve();
   print(stored.body, () => void stopped.finally(() => process.exit(code)));
 } catch (error) {
   const transient = error instanceof RedeliveryRequest;

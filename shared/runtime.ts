@@ -14,6 +14,7 @@ import { LocalObjectStore } from './results/localObjectStore.js';
 import type { ObjectStore } from './results/objectStore.js';
 import { EnvSecretSource } from './secrets/envSecretSource.js';
 import type { SecretSource } from './secrets/secretSource.js';
+import { DeferredWarehouse } from './warehouse/deferredWarehouse.js';
 import { LocalWarehouse } from './warehouse/localWarehouse.js';
 import { PRICES_VIEW } from './warehouse/schemas.js';
 import type { Warehouse } from './warehouse/warehouse.js';
@@ -33,9 +34,14 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   let warehouse: Warehouse;
   let localWarehouse: LocalWarehouse | undefined;
   if (config.GCS_BUCKET) {
-    const [{ GcsObjectStore }, { BigQueryWarehouse }] = await Promise.all([import('./results/gcsObjectStore.js'), import('./warehouse/bigQueryWarehouse.js')]);
+    // The job needs the bucket first (its first look and its claim); BigQuery only for its
+    // rows, after the commit: that client finishes loading while the first requests are out.
+    warehouse = new DeferredWarehouse(async () => {
+      const { BigQueryWarehouse } = await bigQueryModule();
+      return new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, location: config.BQ_LOCATION, emulatorHost: config.BIGQUERY_EMULATOR_HOST });
+    });
+    const { GcsObjectStore } = await storageModule();
     store = new GcsObjectStore(config.GCS_BUCKET, config.GCP_PROJECT);
-    warehouse = new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, location: config.BQ_LOCATION, emulatorHost: config.BIGQUERY_EMULATOR_HOST });
   } else {
     store = new LocalObjectStore(path.join(local, 'bucket'));
     warehouse = localWarehouse = new LocalWarehouse(path.join(local, 'bigquery'), datasets);
@@ -80,6 +86,25 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   }
 
   return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000, events, ...(publisher && { publisher }) };
+}
+
+// The Storage and BigQuery adapters' modules, with the Google clients (~720 KB bundled).
+const storageModule = () => import('./results/gcsObjectStore.js');
+const bigQueryModule = () => import('./warehouse/bigQueryWarehouse.js');
+
+/**
+ * Starts loading, in the background, the Google clients that `createServices` will load for
+ * this environment (a bucket: the Storage client, then BigQuery's), so that a deployed
+ * function's first event finds them loaded, or partly loaded, rather than starting to load
+ * them then: the framework finishes starting and the event travels while they load. Only the
+ * modules are loaded (a module is loaded once, whoever imports it first); nothing is built
+ * from the environment here, and a failure is left for `createServices` to meet and report.
+ */
+export function preloadAdapters(env: NodeJS.ProcessEnv = process.env): void {
+  if (!env.GCS_BUCKET) return;
+  storageModule()
+    .then(bigQueryModule)
+    .catch(() => undefined);
 }
 
 /** The fixture CSV: beside the bundle (dist/<function>/fixtures/) or in the repo's fixtures/. */

@@ -1,6 +1,6 @@
 import type { CloudEventV1 } from 'cloudevents';
 import { logLine, redact } from '../log.js';
-import { createServices } from '../runtime.js';
+import { createServices, preloadAdapters } from '../runtime.js';
 import { isDeadLetterEvent, recordDeadLetter } from './deadLetter.js';
 import { TransientError } from './errors.js';
 import type { IncomingEvent, JobOutcome, JobServices } from './lifecycle.js';
@@ -19,6 +19,9 @@ import type { ModelDefinition, ModelName, TaskContext } from './model.js';
  * @param services how to build the adapters; by default from the environment, once.
  */
 export function cloudEventHandler<P>(model: ModelDefinition<P>, services: () => Promise<JobServices> = sharedServices) {
+  // A deployed function builds its handler as its module loads: the cloud clients start
+  // loading now, while the framework starts listening and the first event is on its way.
+  if (services === sharedServices) preloadAdapters();
   const handle = jobEventHandler(model, services);
   return async (event: CloudEventV1<unknown>): Promise<void> => {
     await handle(event);

@@ -111,6 +111,8 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   const status = new StatusWriter(services.store, objects.status, { log: jobLog });
   let claim: HeldClaim | null = null;
   let resultStands = false;
+  // The write of job.json, awaited before the commit and before the claim is released.
+  let binding: Promise<void> | undefined;
   try {
     claim = await claimJob(services.store, objects.claim, services.leaseMs, now, jobLog, runId);
     if (!claim) {
@@ -121,9 +123,12 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     resultStands = settled !== null; // a final result (or a refusal, which answers from one)
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
-    await services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    // job.json is written while the job runs: it only has to be stored before the commit.
+    binding = services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    binding.catch(() => undefined); // its failure is met where it is awaited
     if (!job) {
       const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
+      await binding;
       return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
     }
 
@@ -150,6 +155,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
         ...(services.publisher && { publish: services.publisher.publish.bind(services.publisher) }),
         handOff: async (run) => {
           await progress.close();
+          await binding; // the run is handed off bound to its job
           return handOffRun(run, { store: services.store, objects, jobId: job.job_id, model: model.name, runId, startedAt: startedAt.toISOString(), previous: handedOff, status, log: jobLog });
         },
         ...(handedOff && { resumePlan: handedOff.plan }),
@@ -172,8 +178,11 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
     const timing = { started_at: startedAt.toISOString(), finished_at: now().toISOString(), duration_ms: round(performance.now() - clock) };
     const { document, metrics } = await recordRunDocument(services.store, model.name, job.job_id, objects, timing, output ? { output } : { failure: failure! });
+    await binding;
     return await commit(document, metrics);
   } finally {
+    // No write under this run's claim may land after the claim is released.
+    await binding?.catch(() => undefined);
     await (claim ? claim.release(resultStands) : releaseUnheldClaim(services.store, objects.claim, runId)).catch((error: unknown) => {
       jobLog.warn('Could not release the job claim; it expires by itself.', { error });
     });

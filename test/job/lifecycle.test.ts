@@ -127,6 +127,46 @@ describe('job lifecycle through the functions-framework', () => {
     expect(calls.runs).toBe(1);
   });
 
+  it('job.json, written while the job runs, must be stored before the commit: a fault writing it leaves no result, and the claim is released only once the write settled', async () => {
+    const { fn, calls } = await start();
+    const order: string[] = [];
+    const { store } = fn.services;
+    const [put, deleteIf] = [store.put.bind(store), store.deleteIf.bind(store)];
+    store.put = async (name, body, type) => {
+      if (!name.endsWith('/job.json')) return put(name, body, type);
+      order.push('job.json started');
+      await new Promise((r) => setTimeout(r, 150)); // slower than the model
+      order.push('job.json failed');
+      throw new TransientError('storage unavailable');
+    };
+    store.deleteIf = async (name, generation) => {
+      if (name.endsWith('/claim.json')) order.push('claim released');
+      return deleteIf(name, generation);
+    };
+    const { status } = await fn.publish(job('probe-binding'));
+    expect(status).toBe(500);
+    expect(calls.runs).toBe(1);
+    expect(order).toEqual(['job.json started', 'job.json failed', 'claim released']);
+    expect(await readJson(fn, 'jobs/blackscholes/probe-binding/result.json')).toBeNull();
+    expect(await readJson(fn, 'jobs/blackscholes/probe-binding/claim.json')).toBeNull();
+    // A model that fails (transiently) before job.json is stored: the claim waits for the write.
+    order.length = 0;
+    store.put = async (name, body, type) => {
+      if (!name.endsWith('/job.json')) return put(name, body, type);
+      order.push('job.json started');
+      await new Promise((r) => setTimeout(r, 150));
+      await put(name, body, type);
+      order.push('job.json stored');
+    };
+    expect((await fn.publish(job('probe-binding', { value: 1, behave: 'transient' }))).status).toBe(500);
+    expect(order).toEqual(['job.json started', 'job.json stored', 'claim released']);
+    // The redelivery completes the job, bound to it.
+    store.put = put;
+    expect((await fn.publish(job('probe-binding'))).status).toBeLessThan(300);
+    expect(await readJson(fn, 'jobs/blackscholes/probe-binding/result.json')).toMatchObject({ status: 'completed' });
+    expect(await readJson(fn, 'jobs/blackscholes/probe-binding/job.json')).toMatchObject({ job_id: 'probe-binding' });
+  });
+
   it("a model's domain error is a failed result with its code, acknowledged", async () => {
     const { fn } = await start();
     const { status } = await fn.publish(job('probe-domain', { value: 1, behave: 'job_error' }));
