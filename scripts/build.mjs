@@ -14,6 +14,9 @@ const runtimeDependencies = {
 };
 const extraEntries = {
   montecarlo: { montecarloWorker: 'shared/models/montecarlo/worker.ts' },
+  blackscholes: { blackscholesWorker: 'shared/models/blackscholes/worker.ts' },
+  // The helper thread that reads half of a large fixture CSV and computes half a covariance product.
+  markowitz: { helperWorker: 'shared/parallel/helperWorker.ts' },
 };
 
 // WebAssembly kernels (scripts/buildWasm.mjs): assembled first, then copied next to every bundle that loads one.

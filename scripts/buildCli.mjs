@@ -15,7 +15,12 @@ export async function buildCli(wasmFiles, outdir = cliDir) {
   const wasm = wasmFiles ?? (await buildWasm());
   await fs.rm(outdir, { recursive: true, force: true });
   const metafile = await bundle(
-    { job: path.join(root, 'scripts', 'job.ts'), montecarloWorker: path.join(root, 'shared', 'models', 'montecarlo', 'worker.ts') },
+    {
+      job: path.join(root, 'scripts', 'job.ts'),
+      montecarloWorker: path.join(root, 'shared', 'models', 'montecarlo', 'worker.ts'),
+      blackscholesWorker: path.join(root, 'shared', 'models', 'blackscholes', 'worker.ts'),
+      helperWorker: path.join(root, 'shared', 'parallel', 'helperWorker.ts'),
+    },
     outdir,
     `node${process.versions.node}`,
   );

@@ -13,6 +13,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const wasmKernels = [
   { source: 'shared/numerics/random/normalStepKernel.wat', output: 'shared/numerics/random/normalStepKernel.wasm' },
   { source: 'shared/models/markowitz/crossProductsKernel.wat', output: 'shared/models/markowitz/crossProductsKernel.wasm' },
+  { source: 'shared/numerics/linalg/choleskyKernel.wat', output: 'shared/numerics/linalg/choleskyKernel.wasm' },
 ];
 
 /** Assembles every kernel; returns the absolute paths of the .wasm files written. */

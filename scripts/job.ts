@@ -5,6 +5,7 @@
 // fault would have had Pub/Sub retry, 2 on a usage error.
 import type { CloudEventV1 } from 'cloudevents';
 import { promises as fs } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
 import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
@@ -43,13 +44,19 @@ try {
   const event = message!;
   message = undefined;
   const outcome = await handler(event);
-  const stored = outcome ? await services.store.get(outcome.resultObject) : null;
-  if (!outcome || !stored) throw new Error('The job ended without a stored result document.');
+  // The local store's result is a file: its bytes are printed as they are, not read back into
+  // a string (a 40 MB result would be decoded and encoded again, beside the job's own memory).
+  const uri = outcome ? services.store.uri(outcome.resultObject) : '';
+  const file = uri.startsWith('file:') ? await fs.open(fileURLToPath(uri)).catch(() => null) : null;
+  const stored = outcome && !file ? await services.store.get(outcome.resultObject) : null;
+  if (!outcome || (!file && !stored)) throw new Error('The job ended without a stored result document.');
   const code = outcome.status === 'completed' ? 0 : 1;
   // The job is committed: the Monte Carlo workers stop while the result is printed, and the
   // process exits once stdout has flushed, rather than waiting for their teardown at exit.
   const stopped = workers?.stopWorkers() ?? Promise.resolve();
-  print(stored.body, () => void stopped.finally(() => process.exit(code)));
+  const done = () => void stopped.finally(() => process.exit(code));
+  if (file) printChunks(file.createReadStream({ highWaterMark: 1 << 20 })[Symbol.asyncIterator](), done);
+  else print(stored!.body, done);
 } catch (error) {
   const transient = error instanceof RedeliveryRequest;
   process.stderr.write(`${transient ? 'Transient fault (Pub/Sub would retry)' : 'Error'}: ${(error as Error).message}\n`);
@@ -64,13 +71,17 @@ async function readMessage(): Promise<CloudEventV1<unknown>> {
           process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
           return process.exit(2);
         });
+  // A large Black-Scholes batch is valued on two threads: its worker starts while the job is parsed.
+  if (name === 'blackscholes' && bytes.length >= 1 << 20) (await import('../shared/models/blackscholes/parallelValuation.js')).prewarmValuationWorker();
   // A job file that is not JSON is the caller's mistake with this command, not a job to record.
+  let document: unknown;
   try {
-    JSON.parse(bytes.toString('utf8'));
+    document = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
   }
-  return pubsubCloudEvent(bytes, `jobs-${name}`);
+  // The handler takes this parse rather than parsing the message's copy of the file again.
+  return pubsubCloudEvent(bytes, `jobs-${name}`, undefined, { document });
 }
 
 /** Writes a result of any size to stdout in chunks (no second full copy as bytes), then calls done. */
@@ -86,6 +97,20 @@ function print(text: string, done: () => void): void {
     process.stdout.write('', done);
   };
   next();
+}
+
+/** Writes a file's chunks to stdout as they are read, minding backpressure, then calls done. */
+function printChunks(chunks: AsyncIterator<Buffer>, done: () => void): void {
+  const next = async (): Promise<void> => {
+    for (let chunk = await chunks.next(); !chunk.done; chunk = await chunks.next()) {
+      if (!process.stdout.write(chunk.value)) {
+        process.stdout.once('drain', () => void next());
+        return;
+      }
+    }
+    process.stdout.write('', done);
+  };
+  void next();
 }
 
 async function readStdin(): Promise<Buffer> {

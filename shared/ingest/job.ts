@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { JobError, TransientError } from '../job/errors.js';
+import { jobObjects } from '../job/documents.js';
+import { MAX_SYMBOLS } from '../job/envelope.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../job/model.js';
 import { redactSecret } from '../log.js';
 import type { TableName } from '../warehouse/schemas.js';
@@ -11,7 +13,8 @@ import { OHLCV_TABLE, type AssetClass, type OhlcvRow, type RejectedRow } from '.
 import { SymbolNotFoundError, SymbolNotInPlanError, SymbolWithoutDataError, type PriceVendor } from './priceVendor.js';
 import { RequestBudget } from './requestBudget.js';
 import { standardizeActions, standardizeBars } from './standardize.js';
-import { addToTally, emptyTally, symbolQuality, type SymbolQuality, type SymbolTally } from './symbolQuality.js';
+import { QualityBySymbol } from './qualityBySymbol.js';
+import { addToTally, emptyTally, type SymbolQuality } from './symbolQuality.js';
 import { resolveSymbol, type ResolvedSymbol } from './symbols.js';
 import { TWELVE_DATA_SECRET, TwelveDataClient } from './twelveData.js';
 import { VendorHttp, type RetryPolicy } from './vendorHttp.js';
@@ -59,6 +62,21 @@ export interface IngestOptions {
 }
 
 const CORPORATE_ACTIONS_TABLE: TableName = 'corporate_actions';
+/**
+ * The most tickers one exchange day may hold: an exchange job keeps up to
+ * EXCHANGE_DAYS_IN_FLIGHT days of that size in memory at once (the vendor's answer, its rows,
+ * their NDJSON), and the symbols' tallies. 50,000 a day peaks at ~280 MB in the
+ * 512 MiB function (README, Reliability). A larger day fails the job `invalid_job`.
+ */
+export const MAX_EXCHANGE_TICKERS = 50_000;
+/** Exchange days fetched at once (or INGEST_CONCURRENCY if lower): a day is one request but up to MAX_EXCHANGE_TICKERS rows. */
+export const EXCHANGE_DAYS_IN_FLIGHT = 4;
+/**
+ * Symbols whose quality `result.per_symbol` lists in full (the envelope's most symbols, so every
+ * job by symbols lists all); past it (a whole exchange) the result lists those whose data
+ * look incomplete, up to this many, and `per_symbol.ndjson` beside it holds every symbol.
+ */
+export const MAX_PER_SYMBOL_LISTED = MAX_SYMBOLS;
 /** Rejected rows listed in the result (all are counted). */
 const MAX_REJECTED_LISTED = 1000;
 /** Rejected rows a unit's checkpoint keeps (all are counted). */
@@ -113,7 +131,13 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
   const checkpoints = new IngestCheckpoints(context.store, job.job_id, { start: job.start, end: job.end });
   const fetchUnit = exchange === undefined ? symbolFetcher(vendor, withActions, table, job, ingestedAt) : exchangeDayFetcher(vendor, exchange, symbols, assetClass, table, ingestedAt);
 
-  const finished = new Map<string, UnitSummary>();
+  // What is kept of each finished unit: its row counts and rejected rows (an exchange day's list of symbols goes into `quality` and is dropped).
+  const finished = new Map<string, FinishedUnit>();
+  const quality = new QualityBySymbol();
+  const settle = (key: string, summary: UnitSummary) => {
+    quality.add(key, summary);
+    finished.set(key, { rows: summary.rows, rejected: summary.rejected, rejected_total: summary.rejected_total });
+  };
   const unknown: ResolvedSymbol[] = [];
   const notInPlan: SymbolNotInPlanError[] = [];
   // Set from inside the concurrent work, so kept in an object (a `let` would be narrowed to null).
@@ -127,17 +151,17 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
 
   await forEachConcurrent(
     units,
-    context.config.INGEST_CONCURRENCY,
+    exchange === undefined ? context.config.INGEST_CONCURRENCY : Math.min(context.config.INGEST_CONCURRENCY, EXCHANGE_DAYS_IN_FLIGHT),
     async (unit) => {
       try {
         const done = await checkpoints.finished(unit.key);
         if (done) {
           resumed++;
-          finished.set(unit.key, done);
+          settle(unit.key, done);
           return;
         }
         const { rowsByTable, summary } = await fetchUnit(unit);
-        finished.set(unit.key, await checkpoints.finish(unit.key, rowsByTable, summary));
+        settle(unit.key, await checkpoints.finish(unit.key, rowsByTable, summary));
         if ('symbol' in unit) log.debug(`Staged ${rowsByTable.get(table)?.length ?? 0} bars of ${unit.key}`, { symbol: unit.key });
       } catch (error) {
         if (error instanceof SymbolNotFoundError && 'symbol' in unit) {
@@ -167,6 +191,8 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
   const stoppedBy = stop.by;
   if (stoppedBy instanceof TransientError) throw new TransientError(`${stoppedBy.message} ${fetchedNote}.`);
   if (stoppedBy !== null && !(stoppedBy instanceof JobError)) throw stoppedBy;
+  // A job over a limit (an exchange too large) loads nothing: it is refused whole.
+  if (stoppedBy instanceof JobError && stoppedBy.code === 'invalid_job') throw stoppedBy;
 
   // One load per table per job.
   const merge = async (t: TableName) => {
@@ -199,11 +225,20 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
     );
   }
 
-  const perSymbol = qualityBySymbol(summaries, weekdays.length);
+  const { perSymbol, complete, withIssues, everySymbol } = listQuality(quality, weekdays.length, units.map((u) => u.key));
+  let perSymbolObject: string | undefined;
+  if (!complete) {
+    // Every symbol's line, in the job's folder: the result stays small whatever the exchange.
+    const name = jobObjects('ingest', { jobId: job.job_id }).result.replace(/result\.json$/, 'per_symbol.ndjson');
+    await context.store.put(name, everySymbol(), 'application/x-ndjson');
+    perSymbolObject = context.store.uri(name);
+  }
   const rejected = summaries.flatMap((s) => s.summary.rejected);
   if (rejected.length > 0) log.warn(`${summaries.reduce((n, s) => n + s.summary.rejected_total, 0)} vendor rows were malformed and not stored`, { rejected_rows: rejected.slice(0, 20) });
+  // One row per listed symbol: a whole exchange's 50,000 would be 50,000 rows a day in model_metrics.
   const metrics: Metric[] = Object.entries(perSymbol).map(([symbol, q]) => ({ metric: `per_symbol.${symbol}.rows`, value: q.rows, symbol }));
   metrics.push(
+    { metric: 'symbols_loaded', value: quality.size },
     { metric: 'rows_loaded', value: barsLoaded },
     { metric: 'rows_inserted', value: counts.inserted },
     { metric: 'rows_updated', value: counts.updated },
@@ -227,7 +262,10 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
       rows_updated: counts.updated,
       corporate_actions: actionsLoaded,
       corporate_actions_inserted: actionCounts.inserted,
+      symbols_loaded: quality.size,
       per_symbol: perSymbol,
+      per_symbol_complete: complete,
+      ...(complete ? {} : { symbols_with_issues: withIssues, per_symbol_object: perSymbolObject }),
       rejected_rows: rejected.slice(0, MAX_REJECTED_LISTED),
       rejected_rows_total: summaries.reduce((n, s) => n + s.summary.rejected_total, 0),
       resumed_from_checkpoint: resumed,
@@ -236,6 +274,9 @@ async function runIngest(job: Job<IngestParams>, context: ModelContext, options:
     metrics,
   };
 }
+
+/** What the job keeps of a finished unit until its end. */
+type FinishedUnit = Pick<UnitSummary, 'rows' | 'rejected' | 'rejected_total'>;
 
 interface FetchedUnit {
   readonly rowsByTable: Map<TableName, Row[]>;
@@ -277,7 +318,14 @@ function exchangeDayFetcher(vendor: PriceVendor, exchange: string, symbols: read
     const rejected: RejectedRow[] = [];
     const placeholders: string[] = [];
     const seen = new Set<string>();
-    for (const { code, bar } of await vendor.exchangeDay(exchange, date)) {
+    const answer = await vendor.exchangeDay(exchange, date);
+    if (answer.length > MAX_EXCHANGE_TICKERS) {
+      throw new JobError(
+        'invalid_job',
+        `params.exchange: EODHD lists ${answer.length.toLocaleString('en')} tickers for ${exchange} on ${date}, more than the ${MAX_EXCHANGE_TICKERS.toLocaleString('en')} a day that an exchange job may hold in the ingest function's memory (MAX_EXCHANGE_TICKERS); load this exchange by symbols instead (symbols without params.exchange, at most ${MAX_SYMBOLS.toLocaleString('en')} a job). Nothing was loaded.`,
+      );
+    }
+    for (const { code, bar } of answer) {
       // A holiday may answer with the last trading day's rows: those belong to that day's unit.
       if (typeof bar.date !== 'string' || bar.date.slice(0, 10) !== date) continue;
       let stored: string;
@@ -301,25 +349,30 @@ function exchangeDayFetcher(vendor: PriceVendor, exchange: string, symbols: read
   };
 }
 
-/** Per stored symbol: rows, first and last date, weekdays of the window without a bar, placeholders. */
-function qualityBySymbol(summaries: readonly { key: string; summary: UnitSummary }[], weekdaysInWindow: number): Record<string, SymbolQuality> {
-  const tallies = new Map<string, SymbolTally>();
-  const tallyOf = (symbol: string) => {
-    let t = tallies.get(symbol);
-    if (!t) tallies.set(symbol, (t = emptyTally()));
-    return t;
-  };
-  for (const { summary: s } of summaries) {
-    if (s.day) {
-      for (const symbol of s.day.symbols) addToTally(tallyOf(symbol), [s.day.date]);
-      for (const symbol of s.day.placeholders) addToTally(tallyOf(symbol), [], 1);
+/**
+ * `result.per_symbol`: every symbol when there are at most MAX_PER_SYMBOL_LISTED; else those
+ * whose data look incomplete (QualityBySymbol.hasIssues), the first MAX_PER_SYMBOL_LISTED by
+ * name, with `everySymbol()` writing every symbol as NDJSON lines `{"symbol":...,...quality}`.
+ */
+function listQuality(quality: QualityBySymbol, weekdaysInWindow: number, order: readonly string[]) {
+  const perSymbol: Record<string, SymbolQuality> = {};
+  const complete = quality.size <= MAX_PER_SYMBOL_LISTED;
+  let withIssues = 0;
+  let listed = 0;
+  for (const [symbol, q] of quality.entries(weekdaysInWindow, order)) {
+    const issues = !complete && quality.hasIssues(q, weekdaysInWindow);
+    if (issues) withIssues++;
+    if (complete || (issues && listed < MAX_PER_SYMBOL_LISTED)) {
+      perSymbol[symbol] = q;
+      listed++;
     }
   }
-  const out: Record<string, SymbolQuality> = {};
-  // Symbol units are keyed by the stored symbol.
-  for (const { key, summary } of summaries) if (summary.tally) out[key] = symbolQuality(summary.tally, weekdaysInWindow);
-  for (const [symbol, tally] of [...tallies].sort(([a], [b]) => a.localeCompare(b))) out[symbol] = symbolQuality(tally, weekdaysInWindow);
-  return out;
+  const everySymbol = () => {
+    const lines: string[] = [];
+    for (const [symbol, q] of quality.entries(weekdaysInWindow, order)) lines.push(JSON.stringify({ symbol, ...q }));
+    return lines.join('\n') + '\n';
+  };
+  return { perSymbol, complete, withIssues, everySymbol };
 }
 
 async function openVendor(source: IngestParams['source'], context: ModelContext, options: IngestOptions, budget: RequestBudget): Promise<PriceVendor> {

@@ -107,11 +107,35 @@ export function resultJson(document: ResultDocument): string {
   // 56 MB batch once, not twice.
   const cached = encoded.get(document);
   if (cached !== undefined) return cached;
-  const compact = JSON.stringify(document);
+  const resultText = resultTexts.get(document);
+  const compact = resultText !== undefined ? splicedJson(document, resultText) : JSON.stringify(document);
   const json = (compact.length < 1_000_000 ? JSON.stringify(document, null, 2) : compact) + '\n';
   encoded.set(document, json);
   return json;
 }
 
+/**
+ * Records `JSON.stringify(document.result)` as the model wrote it (ModelOutput.resultText), so
+ * that resultJson writes that text in place of encoding the result again.
+ */
+export function withResultText(document: CompletedDocument, resultText: string): void {
+  resultTexts.set(document, resultText);
+}
+
 /** Documents are not changed once built (their fields are readonly), so their JSON can be kept with them. */
 const encoded = new WeakMap<ResultDocument, string>();
+const resultTexts = new WeakMap<ResultDocument, string>();
+
+/**
+ * `JSON.stringify(document)` with `result` written as `resultText`: a result document's
+ * members are plain JSON values (no toJSON, no undefined), whose text is their JSON in
+ * key order, ','-separated.
+ */
+function splicedJson(document: ResultDocument, resultText: string): string {
+  const members: string[] = [];
+  for (const [key, value] of Object.entries(document)) {
+    if (value === undefined) continue; // left out, as JSON.stringify does
+    members.push(`${JSON.stringify(key)}:${key === 'result' ? resultText : JSON.stringify(value)}`);
+  }
+  return `{${members.join(',')}}`;
+}

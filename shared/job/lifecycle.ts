@@ -8,7 +8,7 @@ import type { Publisher } from '../messaging/publisher.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, refusalObject, resultJson, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, refusalObject, resultJson, withResultText, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { FINAL_ERROR_CODES, isFinal } from './finality.js';
@@ -309,6 +309,7 @@ export async function recordRunDocument(
       report: store.uri(objects.report),
     },
   };
+  if (output.resultText !== undefined) withResultText(document, output.resultText);
   await store.put(objects.report, jobReportHtml(document, output.chart, output.metrics), HTML_TYPE);
   return { document, metrics: output.metrics };
 }

@@ -36,6 +36,12 @@ export interface ModelOutput {
   readonly metrics: readonly Metric[];
   /** The job's chart, an SVG document (every model but ingest has one). */
   readonly chart?: string;
+  /**
+   * `JSON.stringify(result)`, when the model wrote it itself (Black-Scholes writes a large
+   * batch's on two threads): the result document is then written with this text in place of
+   * encoding `result` again. The same text, byte for byte.
+   */
+  readonly resultText?: string;
 }
 
 /** What a model may ask of the world while it runs. */

@@ -1,5 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { PriceHistory } from './history.js';
+import { FastRowReader, isoDate, type CsvColumns, type FastRows } from './csvRows.js';
+import { helperThread, type HelperThread } from '../parallel/helperThread.js';
 import { historiesFromRows, type PriceRow, type PriceSource } from './priceSource.js';
 
 const REQUIRED_COLUMNS = ['date', 'symbol', 'close', 'adj_close'] as const;
@@ -9,9 +11,9 @@ const REQUIRED_COLUMNS = ['date', 'symbol', 'close', 'adj_close'] as const;
  * NaN for an empty cell so the arrays hold unboxed doubles.
  */
 export interface CsvSeries {
-  readonly dates: string[];
-  readonly close: number[];
-  readonly adjClose: number[];
+  readonly dates: readonly string[];
+  readonly close: Float64Array;
+  readonly adjClose: Float64Array;
 }
 
 /**
@@ -32,7 +34,7 @@ export class FixturePriceSource implements PriceSource {
   ) {}
 
   async histories(symbols: readonly string[], start: string, end: string): Promise<PriceHistory[]> {
-    this.parsed ??= fs.readFile(this.csvPath).then((bytes) => parsePriceCsv(bytes, this.csvPath));
+    this.parsed ??= readPriceCsv(this.csvPath);
     const [series, ingested] = await Promise.all([this.parsed, this.extraRows(symbols, start, end)]);
     const ingestedSymbols = new Set(ingested.map((r) => r.symbol));
     const fromTables = symbols.filter((s) => ingestedSymbols.has(s));
@@ -53,20 +55,37 @@ export class FixturePriceSource implements PriceSource {
  * window is empty, so the general path sorts, dedupes or reports.
  */
 function orderedHistory(symbol: string, csv: CsvSeries, start: string, end: string): PriceHistory | undefined {
-  const dates: string[] = [];
-  const prices: number[] = [];
-  let previous = '';
-  for (let i = 0; i < csv.dates.length; i++) {
-    const date = csv.dates[i];
-    if (date <= previous) return undefined;
-    previous = date;
-    if (date < start || date > end) continue;
-    const price = Number.isNaN(csv.adjClose[i]) ? csv.close[i] : csv.adjClose[i];
-    if (!Number.isFinite(price) || price <= 0) continue;
-    dates.push(date);
-    prices.push(price);
+  const { dates: all, close, adjClose } = csv;
+  // First whether the dates are in order (once per dates array: symbols share calendars)...
+  if (!increasing.has(all)) {
+    for (let i = 1; i < all.length; i++) if (!(all[i - 1] < all[i])) return undefined;
+    increasing.add(all);
   }
-  return dates.length > 0 ? { symbol, dates, prices } : undefined;
+  // ... then which bars are kept, then arrays of that size.
+  const inside = all.length > 0 && all[0] >= start && all[all.length - 1] <= end;
+  let kept = 0;
+  for (let i = 0; i < all.length; i++) {
+    if ((inside || (all[i] >= start && all[i] <= end)) && isPrice(Number.isNaN(adjClose[i]) ? close[i] : adjClose[i])) kept++;
+  }
+  if (kept === 0) return undefined;
+  // Every bar kept (the common case): the dates are the series' own (neither is ever modified).
+  const some = kept === all.length ? null : sizedArray(kept, '');
+  const prices = sizedArray(kept, 0);
+  for (let i = 0, k = 0; i < all.length; i++) {
+    const date = all[i];
+    const price = Number.isNaN(adjClose[i]) ? close[i] : adjClose[i];
+    if (!(inside || (date >= start && date <= end)) || !isPrice(price)) continue;
+    if (some) some[k] = date;
+    prices[k++] = price;
+  }
+  return { symbol, dates: some ?? all, prices };
+}
+
+/** Dates arrays already found strictly increasing. */
+const increasing = new WeakSet<readonly string[]>();
+
+function isPrice(value: number): boolean {
+  return Number.isFinite(value) && value > 0;
 }
 
 function* rowsOf(csv: CsvSeries | undefined, symbol: string, start: string, end: string): Generator<PriceRow> {
@@ -84,189 +103,197 @@ function nullIfNaN(value: number): number | null {
 
 /**
  * Parses the fixture CSV into per-symbol columns; empty cells are nulls. Works on the file's
- * bytes: each row is read in place (no line, cell or date string per row: a 1000-symbol,
- * 10-year file is 2.5 million rows), dates are interned by their digits, symbols by their
- * bytes, and plain decimals like `123.4567` are read exactly as Number() reads them. A row the
- * fast reader does not recognise (quotes, exponents, spaces, missing cells...) is read by the
- * general one below, so both give the same columns and the same errors. Throws naming the line
- * of a malformed row.
+ * bytes: plain rows are read in place by the fast reader (csvRows.ts: no line, cell or date
+ * string per row: a 1000-symbol, 10-year file is 2.5 million rows), and a row it does not
+ * take (quotes, exponents, spaces, missing cells...) by the general one below, so both give
+ * the same columns and the same errors. Throws naming the line of a malformed row.
  */
 export function parsePriceCsv(input: string | Uint8Array, name: string): Map<string, CsvSeries> {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-  let lineEnd = bytes.indexOf(NEWLINE);
-  if (lineEnd < 0) lineEnd = bytes.length;
-  const header = bytes.toString('utf8', 0, lineEnd).replace(/\r$/, '').split(',').map((h) => h.trim());
-  const index = Object.fromEntries(REQUIRED_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<(typeof REQUIRED_COLUMNS)[number], number>;
-  for (const column of REQUIRED_COLUMNS) {
-    if (index[column] < 0) throw new Error(`${name}: the header has no "${column}" column (expected date,symbol,open,high,low,close,adj_close,volume).`);
+  const parser = new CsvParser(bytes, name);
+  parser.parse(parser.bodyStart, bytes.length);
+  return parser.finish();
+}
+
+/**
+ * From this size on a file is read by two threads, where there is a helper thread: below,
+ * starting the thread (~0.1 s of CPU) costs more than it saves (a 16 MB file reads in ~0.1 s).
+ */
+const SPLIT_BYTES = 32 << 20;
+
+/**
+ * Reads and parses the fixture CSV, as parsePriceCsv does: a large file is read into shared
+ * memory and parsed in two halves (split at a line boundary), the second by the helper
+ * thread's fast reader; the halves are joined in file order, so the columns and the errors
+ * are the ones of one thread (a row the fast reader does not take in the second half is read
+ * by this thread, from there on).
+ */
+export async function readPriceCsv(file: string, helperOf: () => HelperThread | null = helperThread): Promise<Map<string, CsvSeries>> {
+  const handle = await fs.open(file);
+  try {
+    const { size } = await handle.stat();
+    // The helper thread starts (if it has not) only for a large file, and loads while the file is read.
+    const helper = size < SPLIT_BYTES ? null : helperOf();
+    if (!helper) return parsePriceCsv(await handle.readFile(), file);
+    const shared = new SharedArrayBuffer(size);
+    const bytes = Buffer.from(shared);
+    let length = 0;
+    while (length < size) {
+      const { bytesRead } = await handle.read(bytes, length, size - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return await parseInTwo(bytes.subarray(0, length), shared, file, helper);
+  } finally {
+    await handle.close();
   }
-  const series = new Map<string, CsvSeries>();
-  const dates = new Map<string, string>();
-  const datesByDigits = new Map<number, string>();
-  const symbols = new SymbolTable(bytes);
-  const lastColumn = Math.max(index.date, index.symbol, index.close, index.adj_close);
-  const starts = new Int32Array(lastColumn + 2);
-  let line = 1;
-  for (let pos = lineEnd + 1; pos < bytes.length; ) {
-    let next = bytes.indexOf(NEWLINE, pos);
-    if (next < 0) next = bytes.length;
-    line++;
-    const rowStart = pos;
-    let rowEnd = next;
-    pos = next + 1;
-    if (rowEnd > rowStart && bytes[rowEnd - 1] === CARRIAGE_RETURN) rowEnd--;
-    // Where the cells up to the last one needed start (starts[k + 1] - 1 is where cell k ends).
-    let cell = 0;
-    starts[0] = rowStart;
-    for (let i = rowStart; i < rowEnd && cell <= lastColumn; i++) if (bytes[i] === COMMA) starts[++cell] = i + 1;
-    if (cell <= lastColumn) starts[cell + 1] = rowEnd + 1;
-    const fast =
-      cell >= lastColumn &&
-      readRow(bytes, starts, index, datesByDigits, symbols, series);
-    if (!fast) generalRow(bytes.toString('utf8', rowStart, rowEnd), line, index, name, dates, datesByDigits, series);
+}
+
+async function parseInTwo(bytes: Buffer, shared: SharedArrayBuffer, name: string, helper: HelperThread): Promise<Map<string, CsvSeries>> {
+  const parser = new CsvParser(bytes, name);
+  const split = bytes.indexOf(NEWLINE, parser.bodyStart + ((bytes.length - parser.bodyStart) >> 1));
+  if (split < 0) {
+    parser.parse(parser.bodyStart, bytes.length);
+    return parser.finish();
   }
-  return series;
+  const secondHalf = helper.run({ kind: 'csvRows', input: { bytes: shared, columns: parser.columns, from: split + 1, to: bytes.length } });
+  try {
+    parser.parse(parser.bodyStart, split + 1);
+  } catch (error) {
+    secondHalf.catch(() => undefined);
+    throw error;
+  }
+  // Should the helper fail, this thread reads the second half itself.
+  const other = await secondHalf.catch(() => null);
+  if (other) parser.addRows(other.rows, other.lines);
+  parser.parse(other ? other.stop : split + 1, bytes.length);
+  return parser.finish();
+}
+
+/**
+ * The CSV read into per-symbol columns, a range of rows at a time, in file order: the fast
+ * reader's rows (its own, or another thread's over the same bytes) and the general reader's,
+ * all kept as columns of rows until `finish` sorts them out by symbol into arrays of their
+ * final size (no array grows row by row: 2.5 million rows would make that much garbage).
+ */
+export class CsvParser {
+  /** Where the first row after the header starts. */
+  readonly bodyStart: number;
+  readonly columns: CsvColumns;
+  private readonly index: Record<(typeof REQUIRED_COLUMNS)[number], number>;
+  private readonly reader: FastRowReader;
+  /** Lines read so far, the header included. */
+  private line = 1;
+
+  constructor(
+    private readonly bytes: Buffer,
+    private readonly name: string,
+  ) {
+    let lineEnd = bytes.indexOf(NEWLINE);
+    if (lineEnd < 0) lineEnd = bytes.length;
+    const header = bytes.toString('utf8', 0, lineEnd).replace(/\r$/, '').split(',').map((h) => h.trim());
+    this.index = Object.fromEntries(REQUIRED_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<(typeof REQUIRED_COLUMNS)[number], number>;
+    for (const column of REQUIRED_COLUMNS) {
+      if (this.index[column] < 0) throw new Error(`${name}: the header has no "${column}" column (expected date,symbol,open,high,low,close,adj_close,volume).`);
+    }
+    this.columns = { date: this.index.date, symbol: this.index.symbol, close: this.index.close, adjClose: this.index.adj_close };
+    this.bodyStart = Math.min(bytes.length, lineEnd + 1);
+    this.reader = new FastRowReader(bytes, this.columns, Math.ceil((bytes.length - this.bodyStart) / 48));
+  }
+
+  /** Reads the rows starting in [from, to), `from` at the start of a row after every row read so far. */
+  parse(from: number, to: number): void {
+    const bytes = this.bytes;
+    for (let pos = from; pos < to; ) {
+      const { stop, lines } = this.reader.read(pos, to);
+      this.line += lines;
+      pos = stop;
+      if (pos >= to) break;
+      let next = bytes.indexOf(NEWLINE, pos);
+      if (next < 0) next = bytes.length;
+      let rowEnd = next;
+      if (rowEnd > pos && bytes[rowEnd - 1] === CARRIAGE_RETURN) rowEnd--;
+      this.generalRow(bytes.toString('utf8', pos, rowEnd), ++this.line);
+      pos = next + 1;
+    }
+  }
+
+  /** Adds rows the fast reader read on another thread (the rows right after every row read so far) and counts their lines. */
+  addRows(rows: FastRows, lines: number): void {
+    this.reader.addRows(rows);
+    this.line += lines;
+  }
+
+  /** The series of every symbol, in the order the file first lists them. */
+  finish(): Map<string, CsvSeries> {
+    const { count, symbolIds, dateDigits, close, adjClose, symbols } = this.reader.take();
+    const rowsOf = new Int32Array(symbols.length);
+    for (let k = 0; k < count; k++) rowsOf[symbolIds[k]]++;
+    const all = symbols.map((_, id): CsvSeries => ({ dates: sizedArray(rowsOf[id], ''), close: new Float64Array(rowsOf[id]), adjClose: new Float64Array(rowsOf[id]) }));
+    const filled = new Int32Array(symbols.length);
+    const datesByDigits = new Map<number, string>();
+    let lastDigits = -1;
+    let date = '';
+    for (let k = 0; k < count; k++) {
+      const id = symbolIds[k];
+      const s = all[id];
+      const at = filled[id]++;
+      const digits = dateDigits[k];
+      if (digits !== lastDigits) {
+        let known = datesByDigits.get(digits);
+        if (known === undefined) datesByDigits.set(digits, (known = isoDate(digits)));
+        lastDigits = digits;
+        date = known;
+      }
+      (s.dates as string[])[at] = date;
+      (s.close as Float64Array)[at] = close[k];
+      (s.adjClose as Float64Array)[at] = adjClose[k];
+    }
+    shareCalendars(all);
+    return new Map(symbols.map((symbol, id) => [symbol, all[id]]));
+  }
+
+  /** One row read as text, cell by cell: anything the fast reader left. */
+  private generalRow(row: string, line: number): void {
+    if (row.trim() === '') return;
+    const cells = row.split(',');
+    const rawDate = cells[this.index.date];
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(rawDate)) throw new Error(`${this.name}: line ${line} has no ISO date.`);
+    this.reader.addRow(cells[this.index.symbol], Number(rawDate.replaceAll('-', '')), numberOrNaN(cells[this.index.close]), numberOrNaN(cells[this.index.adj_close]));
+  }
+}
+
+/**
+ * Symbols listed on the same dates (most of a file written a date at a time) get one dates
+ * array between them: dates are interned, so comparing is a pointer per date; 1,000 arrays of
+ * 2,520 become one, and the alignment of their histories finds them equal at once.
+ */
+function shareCalendars(all: CsvSeries[]): void {
+  const calendars = new Map<string, (readonly string[])[]>();
+  for (let id = 0; id < all.length; id++) {
+    const dates = all[id].dates;
+    if (dates.length === 0) continue;
+    const key = `${dates.length} ${dates[0]} ${dates[dates.length - 1]}`;
+    const known = calendars.get(key) ?? [];
+    calendars.set(key, known);
+    const same = known.find((calendar) => sameDates(calendar, dates));
+    if (same) all[id] = { ...all[id], dates: same };
+    else known.push(dates);
+  }
+}
+
+function sameDates(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** An array of `length` slots, every one to be written: preallocated unless too long for fast elements. */
+function sizedArray<T>(length: number, fill: T): T[] {
+  return length <= 50_000 ? new Array<T>(length) : Array.from({ length }, () => fill);
 }
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
-const COMMA = 0x2c;
-
-/** The row read in place, if it is plain (ISO date, a symbol, plain decimals or empty cells); false to leave it to generalRow. */
-function readRow(
-  bytes: Buffer,
-  starts: Int32Array,
-  index: Record<(typeof REQUIRED_COLUMNS)[number], number>,
-  datesByDigits: Map<number, string>,
-  symbols: SymbolTable,
-  series: Map<string, CsvSeries>,
-): boolean {
-  const dateStart = starts[index.date];
-  if (starts[index.date + 1] - 1 - dateStart !== 10) return false;
-  const digits = isoDateDigits(bytes, dateStart);
-  if (digits < 0) return false;
-  const symbolStart = starts[index.symbol];
-  const symbolEnd = starts[index.symbol + 1] - 1;
-  if (symbolEnd <= symbolStart) return false;
-  const close = plainDecimal(bytes, starts[index.close], starts[index.close + 1] - 1);
-  const adjClose = plainDecimal(bytes, starts[index.adj_close], starts[index.adj_close + 1] - 1);
-  if (close === NOT_PLAIN || adjClose === NOT_PLAIN) return false;
-  const symbol = symbols.intern(symbolStart, symbolEnd);
-  if (symbol === undefined) return false;
-  let date = datesByDigits.get(digits);
-  if (date === undefined) datesByDigits.set(digits, (date = bytes.toString('latin1', dateStart, dateStart + 10)));
-  let s = series.get(symbol);
-  if (!s) series.set(symbol, (s = { dates: [], close: [], adjClose: [] }));
-  s.dates.push(date);
-  s.close.push(close);
-  s.adjClose.push(adjClose);
-  return true;
-}
-
-/** YYYYMMDD of `dddd-dd-dd` at `at`, or -1. */
-function isoDateDigits(bytes: Buffer, at: number): number {
-  let value = 0;
-  for (let i = 0; i < 10; i++) {
-    const b = bytes[at + i];
-    if (i === 4 || i === 7) {
-      if (b !== 0x2d) return -1;
-    } else {
-      const d = b - 0x30;
-      if (d < 0 || d > 9) return -1;
-      value = value * 10 + d;
-    }
-  }
-  return value;
-}
-
-const NOT_PLAIN = -1;
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/**
- * A cell of digits with at most one '.', at most 15 significant digits: m / 10^k with m and
- * 10^k exact doubles, so the one division is correctly rounded, which is what Number() returns.
- * NaN for an empty cell (as numberOrNaN); NOT_PLAIN for anything else (signs, exponents,
- * spaces, more digits), which the general reader handles.
- */
-function plainDecimal(bytes: Buffer, start: number, end: number): number {
-  if (end <= start) return NaN;
-  let mantissa = 0;
-  let digits = 0;
-  let fraction = -1;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    if (b === 0x2e) {
-      if (fraction >= 0) return NOT_PLAIN;
-      fraction = 0;
-      continue;
-    }
-    const d = b - 0x30;
-    if (d < 0 || d > 9) return NOT_PLAIN;
-    mantissa = mantissa * 10 + d;
-    if (mantissa > 0) digits++;
-    if (fraction >= 0) fraction++;
-  }
-  if (digits > 15 || fraction === 0 || fraction > 22) return NOT_PLAIN;
-  if (bytes[start] === 0x2e && end - start === 1) return NOT_PLAIN;
-  return fraction > 0 ? mantissa / POWERS_OF_TEN[fraction] : mantissa;
-}
-
-/** Symbols by their bytes: one string per distinct symbol, found again from a row without making one. */
-class SymbolTable {
-  private readonly byHash = new Map<number, { start: number; end: number; text: string }[]>();
-
-  constructor(private readonly bytes: Buffer) {}
-
-  /** The symbol in bytes[start, end), or undefined if it is not plain ASCII (the general reader takes it). */
-  intern(start: number, end: number): string | undefined {
-    const bytes = this.bytes;
-    let hash = end - start;
-    for (let i = start; i < end; i++) {
-      const b = bytes[i];
-      if (b <= 0x20 || b >= 0x7f || b === 0x22) return undefined;
-      hash = (Math.imul(hash, 31) + b) | 0;
-    }
-    let bucket = this.byHash.get(hash);
-    if (bucket) {
-      for (const known of bucket) {
-        if (known.end - known.start === end - start && sameBytes(bytes, start, known.start, end - start)) return known.text;
-      }
-    } else this.byHash.set(hash, (bucket = []));
-    const text = bytes.toString('latin1', start, end);
-    bucket.push({ start, end, text });
-    return text;
-  }
-}
-
-function sameBytes(bytes: Buffer, a: number, b: number, length: number): boolean {
-  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
-  return true;
-}
-
-/** One row read as text, cell by cell: anything the fast reader left. */
-function generalRow(
-  row: string,
-  line: number,
-  index: Record<(typeof REQUIRED_COLUMNS)[number], number>,
-  name: string,
-  dates: Map<string, string>,
-  datesByDigits: Map<number, string>,
-  series: Map<string, CsvSeries>,
-): void {
-  if (row.trim() === '') return;
-  const cells = row.split(',');
-  const rawDate = cells[index.date];
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(rawDate)) throw new Error(`${name}: line ${line} has no ISO date.`);
-  const digits = Number(rawDate.replaceAll('-', ''));
-  let date = datesByDigits.get(digits) ?? dates.get(rawDate);
-  if (date === undefined) dates.set(rawDate, (date = rawDate));
-  const symbol = cells[index.symbol];
-  let s = series.get(symbol);
-  if (!s) series.set(symbol, (s = { dates: [], close: [], adjClose: [] }));
-  s.dates.push(date);
-  s.close.push(numberOrNaN(cells[index.close]));
-  s.adjClose.push(numberOrNaN(cells[index.adj_close]));
-}
 
 function numberOrNaN(cell: string | undefined): number {
   if (cell === undefined || cell.trim() === '') return NaN;

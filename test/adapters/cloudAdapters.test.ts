@@ -4,7 +4,8 @@ import { JobError, TransientError } from '../../shared/job/errors.js';
 import { GcsObjectStore, STORAGE_RETRY } from '../../shared/results/gcsObjectStore.js';
 import { BigQueryWarehouse } from '../../shared/warehouse/bigQueryWarehouse.js';
 import { PRICES_VIEW, TABLES } from '../../shared/warehouse/schemas.js';
-import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
+import { INSERT_BATCH_BYTES, insertBatches } from '../../shared/warehouse/insertBatches.js';
+import { FakeGoogleApis, INSERT_ALL_MAX_BYTES, INSERT_ALL_MAX_ROWS } from '../support/fakeGoogleApis.js';
 
 // The real Google clients, pointed at a local server standing in for the REST endpoints:
 // the storage client honours STORAGE_EMULATOR_HOST, the BigQuery client takes apiEndpoint.
@@ -177,6 +178,46 @@ describe('BigQueryWarehouse against the BigQuery REST API', () => {
       '/bigquery/v2/projects/test-project/datasets/curated_eu/tables/model_metrics/insertAll',
     ]);
     expect(JSON.parse(requests()[1]!.body).rows.map((r: { insertId: string }) => r.insertId)).toEqual(['montecarlo/j1/var/', 'montecarlo/j1/cvar/']);
+  });
+
+  it('a request over BigQuery\'s limits (10 MB, 50,000 rows) is refused whole, as BigQuery does', async () => {
+    const post = (rows: unknown[]) =>
+      fetch(`${base}/bigquery/v2/projects/test-project/datasets/curated_eu/tables/model_metrics/insertAll`, { method: 'POST', body: JSON.stringify({ rows }) }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const stored = fake.insertedRows.length;
+    const tooMany = await post(Array.from({ length: INSERT_ALL_MAX_ROWS + 1 }, (_, i) => ({ insertId: `many/${i}`, json: metric('many', `m${i}`, i) })));
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toContain('too many rows present in the request, limit: 50000');
+    const padding = 'x'.repeat(1000);
+    const tooLarge = await post(Array.from({ length: 11_000 }, (_, i) => ({ insertId: `large/${i}`, json: metric('large', `m${i}${padding}`, i) })));
+    expect(tooLarge.status).toBe(400);
+    expect(tooLarge.body).toContain('Request payload size exceeds the limit: 10485760 bytes');
+    expect(fake.insertedRows.length).toBe(stored);
+  });
+
+  it('many rows (the metrics of a whole exchange) go in requests within BigQuery\'s limits, in order, each row once', async () => {
+    const requests = since();
+    // 12,000 rows of ~1.2 KB: 14 MB, more than one request may carry.
+    const padding = 'x'.repeat(1000);
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({ insertId: `exchange/${i}`, row: metric('exchange', `per_symbol.S${i}.rows${padding}`, i) }));
+    await warehouse().insertRows('model_metrics', rows);
+    const inserts = requests().filter((r) => r.path.endsWith('/insertAll'));
+    expect(inserts.length).toBe(24);
+    for (const r of inserts) {
+      expect(Buffer.byteLength(r.body)).toBeLessThanOrEqual(INSERT_ALL_MAX_BYTES);
+      expect(JSON.parse(r.body).rows.length).toBeLessThanOrEqual(500);
+    }
+    const sent = inserts.flatMap((r) => JSON.parse(r.body).rows.map((row: { insertId: string }) => row.insertId));
+    expect(sent).toEqual(rows.map((r) => r.insertId));
+    expect(fake.rows('curated_eu.model_metrics').filter((r) => r.job_id === 'exchange')).toHaveLength(12_000);
+  });
+
+  it('rows too large for 500 a request are batched by size: each request stays under 10 MB', () => {
+    const big = 'y'.repeat(100_000);
+    const rows = Array.from({ length: 300 }, (_, i) => ({ insertId: `big/${i}`, row: { metric: big, value: i } }));
+    const batches = insertBatches(rows);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flat()).toEqual(rows);
+    for (const b of batches) expect(JSON.stringify({ rows: b.map((r) => ({ insertId: r.insertId, json: r.row })) }).length).toBeLessThanOrEqual(INSERT_BATCH_BYTES);
   });
 
   it('rows BigQuery rejects (a REQUIRED column missing) fail the job as internal, sent once, naming the field', async () => {

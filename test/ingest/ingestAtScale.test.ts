@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../shared/config.js';
-import { createIngestModel, type IngestParams } from '../../shared/ingest/job.js';
+import { createIngestModel, MAX_EXCHANGE_TICKERS, MAX_PER_SYMBOL_LISTED, type IngestParams } from '../../shared/ingest/job.js';
 import { weekdaysBetween } from '../../shared/ingest/weekdays.js';
 import { parseJob } from '../../shared/job/envelope.js';
 import { JobError } from '../../shared/job/errors.js';
@@ -40,7 +40,7 @@ interface Setup {
   readonly progress?: ModelContext['progress'];
 }
 
-async function ingest(symbols: string[], params: Record<string, unknown>, window: { start: string; end: string }, setup: Setup): Promise<{ output?: ModelOutput; error?: unknown }> {
+async function ingest(symbols: string[], params: Record<string, unknown>, window: { start: string; end: string }, setup: Setup): Promise<{ output?: ModelOutput; error?: unknown; jobId: string }> {
   const context: ModelContext = {
     history: () => Promise.reject(new Error('ingest reads no history')),
     log: createLogger('ERROR', () => {}),
@@ -52,9 +52,9 @@ async function ingest(symbols: string[], params: Record<string, unknown>, window
   };
   const job: Job<IngestParams> = { job_id: `scale-${Math.random().toString(36).slice(2)}`, symbols, ...window, params: model.params.parse(params) };
   try {
-    return { output: await model.run(job, context) };
+    return { output: await model.run(job, context), jobId: job.job_id };
   } catch (error) {
-    return { error };
+    return { error, jobId: job.job_id };
   }
 }
 
@@ -149,6 +149,44 @@ describe('params.exchange: a whole exchange day in one request', () => {
     expect(new Set((await setup.warehouse.readRows('eq_ohlcv')).map((r) => r.symbol))).toEqual(new Set(['T0001', 'T0002']));
     expect(vendor!.stats.requests).toBe(2);
     expect(Object.keys(output?.result.per_symbol as object).sort()).toEqual(['T0001', 'T0002']);
+  });
+
+  it(`an exchange of more than ${MAX_PER_SYMBOL_LISTED.toLocaleString('en')} symbols: per_symbol lists those with fewer bars than the exchange's trading days, per_symbol.ndjson every symbol; metrics stay per listed symbol`, async () => {
+    const tickers = MAX_PER_SYMBOL_LISTED + 500;
+    await open({ latencyMs: 1, exchangeSymbols: tickers });
+    const setup = localSetup();
+    const window = { start: '2024-03-04', end: '2024-03-08' };
+    const { output, error, jobId } = await ingest([], { exchange: 'US' }, window, setup);
+    expect(error).toBeUndefined();
+    const codes = Array.from({ length: tickers }, (_, i) => `T${String(i).padStart(4, '0')}`).filter((c) => barsIn(c, window.start, window.end).length > 0);
+    // Every day of the window has bars of some symbol: all 5 are trading days.
+    const gappy = codes.filter((c) => barsIn(c, window.start, window.end).length < 5);
+    expect(gappy.length).toBeGreaterThan(20);
+    const result = output!.result as Record<string, unknown>;
+    expect(result).toMatchObject({ symbols_loaded: codes.length, per_symbol_complete: false, symbols_with_issues: gappy.length });
+    const perSymbol = result.per_symbol as Record<string, { rows: number; weekdays_without_bar: number }>;
+    expect(Object.keys(perSymbol)).toEqual(gappy);
+    for (const c of gappy) expect(perSymbol[c]).toMatchObject({ rows: barsIn(c, window.start, window.end).length, weekdays_without_bar: 5 - barsIn(c, window.start, window.end).length });
+    const name = `jobs/ingest/${jobId}/per_symbol.ndjson`;
+    expect(result.per_symbol_object).toBe(setup.store.uri(name));
+    const lines = (await setup.store.get(name))!.body.trim().split('\n').map((l) => JSON.parse(l) as { symbol: string; rows: number; weekdays_without_bar: number });
+    expect(lines.map((l) => l.symbol)).toEqual(codes);
+    for (const l of lines) expect(l).toMatchObject({ rows: barsIn(l.symbol, window.start, window.end).length, weekdays_without_bar: 5 - barsIn(l.symbol, window.start, window.end).length, placeholder_bars: 0 });
+    expect(output!.metrics.filter((m) => m.metric.startsWith('per_symbol.')).map((m) => m.symbol)).toEqual(gappy);
+    expect(output!.metrics.find((m) => m.metric === 'symbols_loaded')?.value).toBe(codes.length);
+  });
+
+  it(`an exchange day of more than ${MAX_EXCHANGE_TICKERS.toLocaleString('en')} tickers (MAX_EXCHANGE_TICKERS) is invalid_job naming the limit, and nothing is loaded`, async () => {
+    // About 1 ticker in 97 has no bar on a given day: ~50,500 rows on the 5th. The 4th, a small
+    // day, is fetched and staged first; it is not loaded either.
+    await open({ latencyMs: 1, exchangeSymbols: MAX_EXCHANGE_TICKERS + 1000, exchangeSymbolsOn: (date) => (date === '2024-03-04' ? 100 : MAX_EXCHANGE_TICKERS + 1000) });
+    const setup = localSetup();
+    const { error, jobId } = await ingest([], { exchange: 'US' }, { start: '2024-03-04', end: '2024-03-05' }, setup);
+    expect(error).toBeInstanceOf(JobError);
+    expect((error as JobError).code).toBe('invalid_job');
+    expect((error as JobError).message).toMatch(/^params\.exchange: EODHD lists 50,[1-9]\d\d tickers for US on 2024-03-05, more than the 50,000 a day .*\(MAX_EXCHANGE_TICKERS\); load this exchange by symbols instead/);
+    expect(await setup.store.get(`staging/ingest/${jobId}/done/day-2024-03-04.json`)).not.toBeNull();
+    expect(await setup.warehouse.readRows('eq_ohlcv')).toEqual([]);
   });
 
   it('no symbols without exchange is invalid_job; exchange is EODHD only and without corporate actions', async () => {

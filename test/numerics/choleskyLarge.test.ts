@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky } from '../../shared/numerics/linalg/cholesky.js';
+import { choleskyKernel } from '../../shared/numerics/linalg/choleskyKernel.js';
 
-// Sizes from 64 on take the four-accumulator path: checked against the plain sequential
-// recurrence and by rebuilding A = L L'.
+// Sizes from 64 on take the tiled path (4-column blocks, inner products on the WebAssembly
+// SIMD kernel; four accumulators without SIMD): checked against the plain sequential
+// recurrence and by rebuilding A = L L', with sizes that are not multiples of 4.
 function sequential(a: Float64Array, n: number): Float64Array {
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -29,8 +31,12 @@ function covariance(n: number, observations: number): Float64Array {
 }
 
 describe('cholesky, large matrices', () => {
+  it('runs on the WebAssembly SIMD kernel in this Node', () => {
+    expect(choleskyKernel()).not.toBeNull();
+  });
+
   it('matches the sequential recurrence to 1e-13 and rebuilds A', () => {
-    for (const n of [64, 67, 130]) {
+    for (const n of [64, 67, 130, 201]) {
       const a = covariance(n, 2 * n);
       const result = cholesky(a, n);
       expect(result.ok).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignOnCommonDates, type PriceHistory } from '../../shared/prices/history.js';
+import { alignOnCommonDates, distinctDateCount, type PriceHistory } from '../../shared/prices/history.js';
 
 // The reference: a map per symbol, the first symbol's dates that every map has, sorted.
 function reference(histories: readonly PriceHistory[]) {
@@ -22,6 +22,18 @@ describe('alignOnCommonDates', () => {
         return { symbol: `S${k}`, dates, prices: dates.map(() => 1 + random()) };
       });
       expect(alignOnCommonDates(histories)).toEqual(reference(histories));
+      expect(distinctDateCount(histories)).toBe(new Set(histories.flatMap((h) => h.dates)).size);
     }
+  });
+
+  it('counts the distinct dates of sorted histories that each miss other dates', () => {
+    const histories: PriceHistory[] = [
+      { symbol: 'A', dates: ['2024-01-02', '2024-01-04'], prices: [1, 1] },
+      { symbol: 'B', dates: ['2024-01-01', '2024-01-02', '2024-01-03'], prices: [1, 1, 1] },
+      { symbol: 'C', dates: ['2024-01-03', '2024-01-05'], prices: [1, 1] },
+      { symbol: 'D', dates: ['2024-01-01', '2024-01-05'], prices: [1, 1] },
+    ];
+    expect(distinctDateCount(histories)).toBe(5);
+    expect(distinctDateCount([])).toBe(0);
   });
 });

@@ -1,12 +1,24 @@
-import { describe, expect, it } from 'vitest';
-import { parsePriceCsv, type CsvSeries } from '../../shared/prices/fixturePriceSource.js';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { helperThread } from '../../shared/parallel/helperThread.js';
+import { parsePriceCsv, readPriceCsv, type CsvSeries } from '../../shared/prices/fixturePriceSource.js';
+
+/** A symbol's columns as plain arrays, to compare with the reference's. */
+interface PlainSeries {
+  dates: string[];
+  close: number[];
+  adjClose: number[];
+}
+const plain = (s: CsvSeries | undefined): PlainSeries | undefined => s && { dates: [...s.dates], close: Array.from(s.close), adjClose: Array.from(s.adjClose) };
 
 // The reference: the cell-by-cell reader the byte reader replaced (split rows and cells, Number()).
-function reference(text: string, name: string): Map<string, CsvSeries> {
+function reference(text: string, name: string): Map<string, PlainSeries> {
   const lines = text.split('\n');
   const header = lines[0].replace(/\r$/, '').split(',').map((h) => h.trim());
   const at = (c: string) => header.indexOf(c);
-  const series = new Map<string, CsvSeries>();
+  const series = new Map<string, PlainSeries>();
   const num = (cell: string | undefined) => {
     if (cell === undefined || cell.trim() === '') return NaN;
     const v = Number(cell);
@@ -54,7 +66,7 @@ describe('parsePriceCsv', () => {
         if (random() < 0.02) rows.push(pick(['', '  ', '\r']));
       }
       const text = rows.join('\n') + pick(['', '\n', '\r\n']);
-      let expected: Map<string, CsvSeries> | Error;
+      let expected: Map<string, PlainSeries> | Error;
       try {
         expected = reference(text, 'f.csv');
       } catch (error) {
@@ -65,7 +77,7 @@ describe('parsePriceCsv', () => {
         compared++;
         const got = parsePriceCsv(Buffer.from(text), 'f.csv');
         expect([...got.keys()]).toEqual([...expected.keys()]);
-        for (const [symbol, s] of expected) expect(got.get(symbol), symbol).toEqual(s);
+        for (const [symbol, s] of expected) expect(plain(got.get(symbol)), symbol).toEqual(s);
       }
     }
     expect(compared).toBeGreaterThanOrEqual(20);
@@ -78,7 +90,65 @@ describe('parsePriceCsv', () => {
     got.close.forEach((c, i) => expect(Object.is(c, Number(values[i])), values[i]).toBe(true));
   });
 
+  it('gives symbols listed on the same dates one dates array', () => {
+    const text = 'date,symbol,close,adj_close\n' + ['2024-01-02', '2024-01-03', '2024-01-04'].flatMap((d, i) => [`${d},A,1,1`, `${d},B,2,2`, ...(i === 1 ? [] : [`${d},C,3,3`])]).join('\n');
+    const got = parsePriceCsv(text, 's.csv');
+    expect(got.get('A')!.dates).toBe(got.get('B')!.dates);
+    expect(got.get('C')!.dates).toEqual(['2024-01-02', '2024-01-04']);
+    expect(got.get('B')!.close).toEqual(Float64Array.from([2, 2, 2]));
+  });
+
   it('names the line of a row without an ISO date', () => {
     expect(() => parsePriceCsv('date,symbol,close,adj_close\n2024-01-02,X,1,1\n2024-13,X,1,1\n', 'bad.csv')).toThrow('bad.csv: line 3 has no ISO date.');
+  });
+});
+
+describe('readPriceCsv on two threads', () => {
+  // A file past the size from which the helper thread reads its second half (32 MiB).
+  const rows = (count: number, odd: (i: number) => string | null): string => {
+    const lines = ['date,symbol,open,high,low,close,adj_close,volume'];
+    for (let i = 0; i < count; i++) {
+      const day = `20${String(10 + Math.floor(i / 50_000)).padStart(2, '0')}-${String(1 + (Math.floor(i / 4000) % 12)).padStart(2, '0')}-${String(1 + (Math.floor(i / 100) % 28)).padStart(2, '0')}`;
+      lines.push(odd(i) ?? `${day},S${i % 100},1,1,1,${(100 + (i % 977) / 7).toFixed(4)},${(99 + (i % 331) / 3).toFixed(3)},1000`);
+    }
+    return lines.join('\n') + '\n';
+  };
+  const files = mkdtempSync(path.join(tmpdir(), 'csv-two-'));
+  afterAll(() => rmSync(files, { recursive: true, force: true }));
+
+  it('gives the columns of one thread, with rows only the general reader takes in either half', async () => {
+    const count = 850_000;
+    // Quoted cells, exponents and blank lines in both halves, and a symbol first met in the second.
+    const text = rows(count, (i) => (i === 1000 || i === 700_000 ? '' : i === 2000 || i === 600_000 ? `2010-01-05,"S7",1,1,1,1e2,2.5E-1,1` : i === 650_000 ? '2010-01-06,LATE,1,1,1,3.5,,1' : null));
+    const file = path.join(files, 'ok.csv');
+    writeFileSync(file, text);
+    expect(statSync(file).size).toBeGreaterThan(32 << 20);
+    const helper = helperThread();
+    expect(helper, 'a helper thread on this machine').not.toBeNull();
+    let asked = 0;
+    const two = await readPriceCsv(file, () => (asked++, helper));
+    expect(asked).toBe(1);
+    const one = parsePriceCsv(text, file);
+    expect([...two.keys()]).toEqual([...one.keys()]);
+    expect([...two.keys()]).toContain('"S7"');
+    for (const [symbol, s] of one) expect(plain(two.get(symbol)), symbol).toEqual(plain(s));
+    // The helper itself reads rows (the result above would be the same if it fell back to this thread).
+    const bytes = Buffer.from(text);
+    const shared = new SharedArrayBuffer(bytes.length);
+    new Uint8Array(shared).set(bytes);
+    const from = bytes.indexOf(10, bytes.length >> 1) + 1;
+    const half = await helper!.run({ kind: 'csvRows', input: { bytes: shared, columns: { date: 0, symbol: 1, close: 5, adjClose: 6 }, from, to: bytes.length } });
+    expect(half.lines).toBeGreaterThan(1000);
+    expect(half.rows.count).toBe(half.lines);
+    expect(half.rows.close[0]).toBe(Number(text.slice(from).split('\n')[0].split(',')[5]));
+  });
+
+  it('names the line of a malformed row in the second half', async () => {
+    const file = path.join(files, 'bad.csv');
+    let asked = 0;
+    writeFileSync(file, rows(850_000, (i) => (i === 800_000 ? '2010-13,S1,1,1,1,1,1,1' : null)));
+    expect(statSync(file).size).toBeGreaterThan(32 << 20);
+    await expect(readPriceCsv(file, () => (asked++, helperThread()))).rejects.toThrow(`${file}: line ${800_000 + 2} has no ISO date.`);
+    expect(asked).toBe(1);
   });
 });

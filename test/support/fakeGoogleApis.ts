@@ -32,6 +32,10 @@ interface FakeJob {
 
 type Match = (r: RecordedRequest) => boolean;
 
+/** BigQuery streaming inserts: the largest HTTP request (10 MB) and the most rows one request may carry. */
+export const INSERT_ALL_MAX_BYTES = 10 * 1024 * 1024;
+export const INSERT_ALL_MAX_ROWS = 50_000;
+
 /**
  * A local HTTP server standing in for the Cloud Storage JSON API and the BigQuery REST
  * API, enough for the real client libraries to talk to it, and as strict as the services
@@ -39,7 +43,7 @@ type Match = (r: RecordedRequest) => boolean;
  *
  * - Storage: generations and preconditions (412), custom metadata, and about one mutation
  *   per second per object name (faster ones are answered 429 `rateLimitExceeded`).
- * - BigQuery: `insertAll` rejects rows missing a REQUIRED column or carrying an unknown
+ * - BigQuery: `insertAll` refuses a request over 10 MB or 50,000 rows (400), rejects rows missing a REQUIRED column or carrying an unknown
  *   one with `insertErrors` (and stores none of the request, the others `stopped`); an
  *   insertId is de-duplicated only within `insertIdWindowMs`, as BigQuery's best effort; a
  *   job id inserted twice is answered 409; datasets live in `location`, and a job is
@@ -94,6 +98,8 @@ export class FakeGoogleApis {
   /** Rows in each table a load job filled (`dataset.table`). */
   private readonly loadedTables = new Map<string, number>();
   private readonly lastMutation = new Map<string, number>();
+  /** When each `dataset.table` + insertId was last stored (the de-duplication window's memory). */
+  private readonly insertIdSeenAt = new Map<string, number>();
   private generation = 1000;
   private server = http.createServer((req, res) => this.handle(req, res));
 
@@ -220,7 +226,12 @@ export class FakeGoogleApis {
   // ---- BigQuery ----
 
   private insertAll(res: Reply, dataset: string, table: string, raw: Buffer): void {
+    // BigQuery's streaming limits: 10 MB per HTTP request, 50,000 rows per request (500 recommended).
+    if (raw.length > INSERT_ALL_MAX_BYTES) return res.send(400, apiError(400, 'invalid', `Request payload size exceeds the limit: ${INSERT_ALL_MAX_BYTES} bytes.`));
     const request = JSON.parse(raw.toString('utf8')) as { rows: { insertId?: string; json: Record<string, unknown> }[]; skipInvalidRows?: boolean };
+    if (request.rows.length > INSERT_ALL_MAX_ROWS) {
+      return res.send(400, apiError(400, 'invalid', `too many rows present in the request, limit: ${INSERT_ALL_MAX_ROWS} row count: ${request.rows.length}.`));
+    }
     const schema = TABLES[table as TableName];
     if (!schema) return res.send(404, apiError(404, 'notFound', `Not found: Table test-project:${dataset}.${table}`));
     const columns = new Map<string, { mode: string }>(schema.columns.map((c) => [c.name, c]));
@@ -237,9 +248,14 @@ export class FakeGoogleApis {
       return res.send(200, { kind: 'bigquery#tableDataInsertAllResponse', insertErrors });
     }
     const now = this.now();
+    const qualified = `${dataset}.${table}`;
     for (const row of request.rows) {
-      const seen = row.insertId !== undefined && this.insertedRows.some((r) => r.table === `${dataset}.${table}` && r.insertId === row.insertId && now - r.at < this.insertIdWindowMs);
-      if (!seen) this.insertedRows.push({ table: `${dataset}.${table}`, insertId: row.insertId ?? randomUUID(), json: row.json, at: now });
+      // One lookup per row: a scan of every stored row made a 50,000-row request take minutes.
+      const key = row.insertId !== undefined ? `${qualified}\n${row.insertId}` : undefined;
+      const lastAt = key !== undefined ? this.insertIdSeenAt.get(key) : undefined;
+      if (lastAt !== undefined && now - lastAt < this.insertIdWindowMs) continue;
+      this.insertedRows.push({ table: qualified, insertId: row.insertId ?? randomUUID(), json: row.json, at: now });
+      if (key !== undefined) this.insertIdSeenAt.set(key, now);
     }
     res.send(200, { kind: 'bigquery#tableDataInsertAllResponse' });
   }

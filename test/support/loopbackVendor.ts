@@ -15,6 +15,8 @@ export interface LoopbackVendorOptions {
   readonly maxPoints?: number;
   /** Tickers of the bulk endpoint's exchange (codes, without exchange). Default 50. */
   readonly exchangeSymbols?: number;
+  /** Tickers listed on one day, if not all of them (the first this many codes). */
+  readonly exchangeSymbolsOn?: (date: string) => number;
 }
 
 /** What the server saw. */
@@ -149,7 +151,8 @@ export async function startLoopbackVendor(options: LoopbackVendorOptions = {}): 
     if (/^\/api\/splits\/[^/]+$/.test(url.pathname)) return { status: 200, body: '[]' };
     if ((m = /^\/api\/eod-bulk-last-day\/([^/]+)$/.exec(url.pathname))) {
       const date = q.date ?? '';
-      const rows = exchangeCodes.filter((code) => loopbackHasBar(code, date)).map((code) => ({ code, exchange_short_name: m![1], ...loopbackBar(code, date) }));
+      const listed = options.exchangeSymbolsOn ? exchangeCodes.slice(0, options.exchangeSymbolsOn(date)) : exchangeCodes;
+      const rows = listed.filter((code) => loopbackHasBar(code, date)).map((code) => ({ code, exchange_short_name: m![1], ...loopbackBar(code, date) }));
       return { status: 200, body: JSON.stringify(rows) };
     }
     if (url.pathname === '/td/time_series') {

@@ -15,9 +15,9 @@ import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import type { PriceHistory } from '../../prices/history.js';
-import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer, type OptionType } from './blackscholes.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
-import { impliedVolatility, type ImpliedVolatilityInputs } from './impliedVolatility.js';
+import { SOURCES } from './optionBatch.js';
+import { newBatch, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
 /**
@@ -95,6 +95,9 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
   async run(job: Job<BlackScholesParams>, context: ModelContext): Promise<ModelOutput> {
     const { options: overrides, periods_per_year: periodsPerYear, ...defaults } = job.params;
     const list: readonly OptionParams[] = overrides ?? [defaults];
+    // A large batch's worker starts now, while the options are checked and resolved.
+    const threads = valuationThreads(list.length);
+    if (threads > 1) prewarmValuationWorker();
     const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
 
     // First pass: check what needs history, per symbol.
@@ -130,94 +133,42 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
 
     const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, periodsPerYear, context);
 
-    const results: BlackScholesOptionResult[] = new Array(list.length);
+    // Resolve every option's inputs into columns, which this thread and a worker value half each.
+    const symbols = [...new Set(list.map((o) => o.symbol ?? defaults.symbol ?? job.symbols[0]).filter((s) => s !== undefined))];
+    const symbolIndex = new Map(symbols.map((s, i) => [s, i]));
+    const batch = newBatch(list.length, symbols, threads);
     const pricedFromSymbol: boolean[] = new Array(list.length);
-    // Reused across the batch: the only per-option allocation is the result entry.
-    const terms: { -readonly [K in keyof BlackScholesInputs]: BlackScholesInputs[K] } = {
-      optionType: 'call', spot: 0, strike: 0, timeToExpiry: 0, riskFreeRate: 0, dividendYield: 0, volatility: 0,
-    };
-    const valuation: BlackScholesValuationBuffer = { price: 0, delta: 0, gamma: 0, theta: 0, vega: 0, rho: 0 };
-    const quote: { -readonly [K in keyof ImpliedVolatilityInputs]: ImpliedVolatilityInputs[K] } = {
-      optionType: 'call', price: 0, spot: 0, strike: 0, timeToExpiry: 0, riskFreeRate: 0, dividendYield: 0,
-    };
     for (let i = 0; i < list.length; i++) {
       const o = list[i];
-      const symbol = o.symbol ?? defaults.symbol ?? job.symbols[0] ?? null;
-      const fromHistory = symbol === null ? undefined : symbolInputs.get(symbol);
-      const optionType = o.option_type ?? defaults.option_type ?? 'call';
-      const spot = o.spot ?? defaults.spot ?? (fromHistory as SymbolInputs).last_price;
-      const strike = (o.strike ?? defaults.strike) as number;
-      const timeToExpiry = (o.time_to_expiry ?? defaults.time_to_expiry) as number;
-      const riskFreeRate = o.risk_free_rate ?? defaults.risk_free_rate ?? 0;
-      const dividendYield = o.dividend_yield ?? defaults.dividend_yield ?? 0;
+      const symbol = o.symbol ?? defaults.symbol ?? job.symbols[0];
+      const fromHistory = symbol === undefined ? undefined : symbolInputs.get(symbol);
       const marketPrice = o.market_price ?? defaults.market_price;
       const givenVolatility = o.volatility ?? defaults.volatility;
-      terms.optionType = optionType;
-      terms.spot = spot;
-      terms.strike = strike;
-      terms.timeToExpiry = timeToExpiry;
-      terms.riskFreeRate = riskFreeRate;
-      terms.dividendYield = dividendYield;
-
-      let volatility: number | null;
+      const givenSpot = o.spot ?? defaults.spot;
+      batch.isCall[i] = (o.option_type ?? defaults.option_type ?? 'call') === 'call' ? 1 : 0;
+      batch.spot[i] = givenSpot ?? (fromHistory as SymbolInputs).last_price;
+      batch.strike[i] = (o.strike ?? defaults.strike) as number;
+      batch.timeToExpiry[i] = (o.time_to_expiry ?? defaults.time_to_expiry) as number;
+      batch.riskFreeRate[i] = o.risk_free_rate ?? defaults.risk_free_rate ?? 0;
+      batch.dividendYield[i] = o.dividend_yield ?? defaults.dividend_yield ?? 0;
+      if (marketPrice !== undefined) {
+        batch.hasMarketPrice[i] = 1;
+        batch.marketPrice[i] = marketPrice;
+      }
       let source: VolatilitySource;
-      let implied: number | null | undefined;
-      let impliedError: string | undefined;
-      if (marketPrice !== undefined) {
-        quote.optionType = optionType;
-        quote.price = marketPrice;
-        quote.spot = spot;
-        quote.strike = strike;
-        quote.timeToExpiry = timeToExpiry;
-        quote.riskFreeRate = riskFreeRate;
-        quote.dividendYield = dividendYield;
-        const iv = impliedVolatility(quote);
-        if (iv.ok) implied = iv.volatility;
-        else {
-          implied = null;
-          impliedError = iv.reason;
-        }
-      }
       if (givenVolatility !== undefined) {
-        volatility = givenVolatility;
         source = 'params';
-      } else if (marketPrice !== undefined) {
-        volatility = implied ?? null;
-        source = 'implied';
-      } else {
-        volatility = (fromHistory as SymbolInputs).historical_volatility as number;
+        batch.volatility[i] = givenVolatility;
+      } else if (marketPrice !== undefined) source = 'implied';
+      else {
         source = 'historical';
+        batch.volatility[i] = (fromHistory as SymbolInputs).historical_volatility as number;
       }
-      const priced = volatility !== null;
-      if (priced) {
-        terms.volatility = volatility as number;
-        blackScholes(terms, valuation);
-      }
-      const out: BlackScholesOptionResult = {
-        option_type: optionType,
-        symbol,
-        spot,
-        strike,
-        time_to_expiry: timeToExpiry,
-        risk_free_rate: riskFreeRate,
-        dividend_yield: dividendYield,
-        volatility,
-        volatility_source: source,
-        price: priced ? valuation.price : null,
-        delta: priced ? valuation.delta : null,
-        gamma: priced ? valuation.gamma : null,
-        theta: priced ? valuation.theta : null,
-        vega: priced ? valuation.vega : null,
-        rho: priced ? valuation.rho : null,
-      };
-      if (marketPrice !== undefined) {
-        out.market_price = marketPrice;
-        out.implied_volatility = implied ?? null;
-        if (impliedError !== undefined) out.implied_volatility_error = impliedError;
-      }
-      results[i] = out;
-      pricedFromSymbol[i] = (o.spot ?? defaults.spot) === undefined || source === 'historical';
+      batch.source[i] = SOURCES.indexOf(source);
+      batch.symbolIndex[i] = symbol === undefined ? -1 : (symbolIndex.get(symbol) as number);
+      pricedFromSymbol[i] = givenSpot === undefined || source === 'historical';
     }
+    const { options: results, optionsJson } = await valueBatch(batch, threads);
 
     const warnings: string[] = [];
     for (const [symbol, entry] of symbolInputs) {
@@ -231,9 +182,15 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       result: result as unknown as Record<string, unknown>,
       metrics: optionMetrics(results),
       chart: blackscholesChartSvg(results, pricedFromSymbol),
+      ...(optionsJson !== undefined && { resultText: resultJsonText(result, optionsJson) }),
     };
   },
 };
+
+/** `JSON.stringify(result)` given its options' JSON: the same keys in the same order. */
+export function resultJsonText(result: BlackScholesResult, optionsJson: string): string {
+  return `{"options":${optionsJson}${result.warnings !== undefined ? `,"warnings":${JSON.stringify(result.warnings)}` : ''}}`;
+}
 
 /** Last price (and historical volatility where needed) of each symbol, one history request for all. */
 async function loadSymbolInputs(

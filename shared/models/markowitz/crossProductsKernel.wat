@@ -8,11 +8,13 @@
 ;; Assembled by scripts/buildWasm.mjs (wabt); loaded by crossProductsKernel.ts, which grows
 ;; the memory and lays it out: D at byte 0 (p * n float64), G right after (p * p float64).
 ;;
-;; tiles(p, n, g, t0, t1) adds, for every 4 x 4 tile (i, j), j <= i, i + 3 < p, the products of
+;; tiles(p, n, g, t0, t1, first, step) adds, for every 4 x 4 tile (i, j), j <= i, i + 3 < p, of
+;; the tile rows first, first + step, first + 2 step... (i = 4 x tile row), the products of
 ;; observations t0..t1-1 (t1 - t0 even) into G[i..i+3][j..j+3] (row-major, p wide, at byte g).
+;; Two threads each take every other tile row (first 0 and 1, step 2).
 (module
   (memory (export "memory") 1)
-  (func (export "tiles") (param $p i32) (param $n i32) (param $g i32) (param $t0 i32) (param $t1 i32)
+  (func (export "tiles") (param $p i32) (param $n i32) (param $g i32) (param $t0 i32) (param $t1 i32) (param $first i32) (param $step i32)
     (local $i i32) (local $j i32) (local $t i32) (local $rowBytes i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
@@ -25,7 +27,7 @@
     (local $out i32) (local $full i32)
     (local.set $rowBytes (i32.shl (local.get $n) (i32.const 3)))
     (local.set $full (i32.sub (local.get $p) (i32.rem_u (local.get $p) (i32.const 4))))
-    (local.set $i (i32.const 0))
+    (local.set $i (i32.shl (local.get $first) (i32.const 2)))
     (block $doneI
       (loop $rowsI
         (br_if $doneI (i32.ge_u (local.get $i) (local.get $full)))
@@ -86,7 +88,7 @@
             (call $add4 (local.get $out) (local.get $s30) (local.get $s31) (local.get $s32) (local.get $s33))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $rowsJ)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.shl (local.get $step) (i32.const 2))))
         (br $rowsI))))
 
   ;; out[0..3] += the lane sums of four accumulators

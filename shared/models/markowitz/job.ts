@@ -16,9 +16,10 @@ import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarni
 import { JobError } from '../../job/errors.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Metric, ModelDefinition } from '../../job/model.js';
-import { alignOnCommonDates } from '../../prices/history.js';
+import { alignOnCommonDates, distinctDateCount } from '../../prices/history.js';
 import { checkSymbolDays } from './limits.js';
-import { markowitz } from './markowitz.js';
+import { tileRowsOnHelperThread } from '../../parallel/helperThread.js';
+import { markowitzInTwo } from './markowitz.js';
 import type { Portfolio } from './portfolio.js';
 import type { MarkowitzResult, PortfolioResult } from './result.js';
 
@@ -58,8 +59,6 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
     const params = job.params;
     const histories = await context.history(symbols);
     const aligned = alignOnCommonDates(histories);
-    const allDates = new Set<string>();
-    for (const h of histories) for (const d of h.dates) allDates.add(d);
     if (aligned.dates.length < 3) {
       throw new JobError(
         'insufficient_data',
@@ -67,13 +66,15 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
           `fewer than the 3 needed for 2 returns; widen start/end or drop the symbol with gaps.`,
       );
     }
-    const analysis = markowitz(aligned.prices, symbols, {
+    const options = {
       covariance: params.covariance,
       longOnly: params.long_only,
       riskFreeRate: params.risk_free_rate,
       frontierPoints: params.frontier_points,
       periodsPerYear: params.periods_per_year,
-    });
+    };
+    // Half the covariance product on the helper thread where there is one (same numbers).
+    const analysis = await markowitzInTwo(aligned.prices, symbols, options, tileRowsOnHelperThread());
     const p = symbols.length;
     const bySymbol = (values: ArrayLike<number>): Record<string, number> =>
       Object.fromEntries(symbols.map((s, i) => [s, values[i]]));
@@ -125,7 +126,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
         window: { start: aligned.dates[0], end: aligned.dates[aligned.dates.length - 1] },
         common_dates: aligned.dates.length,
         observations: analysis.observations,
-        dropped_dates: allDates.size - aligned.dates.length,
+        dropped_dates: distinctDateCount(histories) - aligned.dates.length,
         covariance: params.covariance,
         long_only: params.long_only,
         risk_free_rate: params.risk_free_rate,

@@ -4,8 +4,8 @@ import { closedFormEfficientSet } from './closedForm.js';
 import { ledoitWolfCovariance, sampleCovariance } from './covariance.js';
 import { longOnlyEfficientSet } from './longOnly.js';
 import type { EfficientSet } from './portfolio.js';
-import { returnMoments } from './returnMoments.js';
-import { simpleReturns } from './returns.js';
+import { returnMoments, returnMomentsInTwo, type ReturnMoments, type TileRowsHelper } from './returnMoments.js';
+import { simpleReturns, type AssetReturns } from './returns.js';
 
 export type CovarianceMethod = 'ledoit_wolf' | 'sample';
 
@@ -39,6 +39,26 @@ export interface MarkowitzAnalysis extends EfficientSet {
  *   singular covariance.
  */
 export function markowitz(prices: readonly Float64Array[], symbols: readonly string[], options: MarkowitzOptions): MarkowitzAnalysis {
+  const returns = checkedReturns(prices, symbols);
+  return analyse(returns, returnMoments(returns), symbols, options);
+}
+
+/**
+ * The same analysis, bit for bit, with half the covariance product on another thread
+ * (returnMomentsInTwo), or all of it here when `helper` is null.
+ */
+export async function markowitzInTwo(
+  prices: readonly Float64Array[],
+  symbols: readonly string[],
+  options: MarkowitzOptions,
+  helper: TileRowsHelper | null,
+): Promise<MarkowitzAnalysis> {
+  const returns = checkedReturns(prices, symbols);
+  return analyse(returns, await returnMomentsInTwo(returns, helper), symbols, options);
+}
+
+/** Simple returns, or the job's error when they cannot be formed. */
+function checkedReturns(prices: readonly Float64Array[], symbols: readonly string[]): AssetReturns {
   const returns = simpleReturns(prices);
   if ('kind' in returns) {
     if (returns.kind === 'too_few_dates') {
@@ -52,7 +72,10 @@ export function markowitz(prices: readonly Float64Array[], symbols: readonly str
       `${symbols[returns.asset]} has a non-positive or missing price (${returns.price}) on its common date ${returns.index + 1}, so its returns are undefined.`,
     );
   }
-  const moments = returnMoments(returns);
+  return returns;
+}
+
+function analyse(returns: AssetReturns, moments: ReturnMoments, symbols: readonly string[], options: MarkowitzOptions): MarkowitzAnalysis {
   const estimate = options.covariance === 'sample' ? sampleCovariance(moments) : ledoitWolfCovariance(moments);
   const p = returns.assets;
   const covariance = estimate.covariance.map((x) => x * options.periodsPerYear);

@@ -1,4 +1,4 @@
-import { crossProductsSimd } from './crossProductsKernel.js';
+import { copyTileRows, crossProductsSimd, type TileRows } from './crossProductsKernel.js';
 import type { AssetReturns } from './returns.js';
 
 /**
@@ -23,9 +23,48 @@ const observationChunk = 512;
  * large mean relative to their spread.
  */
 export function returnMoments(returns: AssetReturns): ReturnMoments {
+  const { means, demeaned } = demean(returns, false);
+  const { assets: p, observations: n } = returns;
+  return { assets: p, observations: n, means, demeaned, crossProducts: crossProducts(demeaned, p, n) };
+}
+
+/**
+ * Another thread that computes tile rows of G = D D' (crossProductsSimd) from D in shared
+ * memory: null when it cannot (no WebAssembly SIMD there), and this thread does them.
+ */
+export interface TileRowsHelper {
+  tileRows(d: Float64Array, p: number, n: number, chunk: number, rows: TileRows): Promise<Float64Array | null>;
+}
+
+/**
+ * From this many multiply-adds (p^2 n / 2) on, the cross products are worth a second thread
+ * (1,000 assets x 2,520 days: 1.3e9, ~0.4 s; 200 x 1,260: 2.5e7, ~10 ms, less than starting it).
+ */
+const HELPER_WORK = 200_000_000;
+
+/**
+ * The same moments, with every other tile row of the cross products computed by `helper`
+ * while this thread computes the others: bit for bit those of returnMoments (each tile sums
+ * in the same order), in about half the time on two cores.
+ */
+export async function returnMomentsInTwo(returns: AssetReturns, helper: TileRowsHelper | null): Promise<ReturnMoments> {
+  const { assets: p, observations: n } = returns;
+  if (!helper || p < 8 || (p * p * n) / 2 < HELPER_WORK) return returnMoments(returns);
+  const { means, demeaned } = demean(returns, true);
+  const theirs: TileRows = { first: 1, step: 2 };
+  const theirTiles = helper.tileRows(demeaned, p, n, observationChunk, theirs).catch(() => null);
+  const g = crossProductsSimd(demeaned, p, n, observationChunk, { first: 0, step: 2 });
+  if (!g) return { assets: p, observations: n, means, demeaned, crossProducts: crossProducts(demeaned, p, n) };
+  copyTileRows((await theirTiles) ?? crossProductsSimd(demeaned, p, n, observationChunk, theirs)!, g, p, theirs);
+  leftoverRowsAndMirror(g, demeaned, p, n);
+  return { assets: p, observations: n, means, demeaned, crossProducts: g };
+}
+
+/** Means and demeaned returns (in shared memory when another thread is to read them). */
+function demean(returns: AssetReturns, shared: boolean): { means: Float64Array; demeaned: Float64Array } {
   const { assets: p, observations: n, values } = returns;
   const means = new Float64Array(p);
-  const demeaned = new Float64Array(p * n);
+  const demeaned = shared ? new Float64Array(new SharedArrayBuffer(8 * p * n)) : new Float64Array(p * n);
   for (let k = 0; k < p; k++) {
     const base = k * n;
     let s = 0;
@@ -34,7 +73,7 @@ export function returnMoments(returns: AssetReturns): ReturnMoments {
     means[k] = m;
     for (let t = 0; t < n; t++) demeaned[base + t] = values[base + t] - m;
   }
-  return { assets: p, observations: n, means, demeaned, crossProducts: crossProducts(demeaned, p, n) };
+  return { means, demeaned };
 }
 
 /**
@@ -73,7 +112,20 @@ function crossProducts(d: Float64Array, p: number, n: number): Float64Array {
         g[g3] += s30; g[g3 + 1] += s31; g[g3 + 2] += s32; g[g3 + 3] += s33;
       }
     }
-    // Rows left over when p is not a multiple of 4: plain dot products against every column.
+  }
+  leftoverRowsAndMirror(g, d, p, n);
+  return g;
+}
+
+/**
+ * The rows left over when p is not a multiple of 4 (plain dot products against every column,
+ * chunk by chunk as the tiles), then the mirror: tiles on the diagonal also filled a few upper
+ * entries, which the mirror overwrites with the lower ones so that G is exactly symmetric.
+ */
+function leftoverRowsAndMirror(g: Float64Array, d: Float64Array, p: number, n: number): void {
+  const full = p - (p % 4);
+  for (let t0 = 0; t0 < n; t0 += observationChunk) {
+    const t1 = Math.min(n, t0 + observationChunk);
     for (let i = full; i < p; i++) {
       const ri = i * n;
       for (let j = 0; j <= i; j++) {
@@ -84,8 +136,5 @@ function crossProducts(d: Float64Array, p: number, n: number): Float64Array {
       }
     }
   }
-  // Tiles on the diagonal also filled a few upper entries; the mirror overwrites them with
-  // the lower ones so that G is exactly symmetric.
   for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) g[j * p + i] = g[i * p + j];
-  return g;
 }

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../workerScript.js';
 import { INLINE_PATH_STEPS } from './limits.js';
 import {
   BLOCKS_ABORTED,
@@ -227,19 +226,6 @@ export function stopWorkers(): Promise<void> {
   const all = [...pools.values()].flat();
   pools.clear();
   return Promise.all(all.map((worker) => worker.terminate())).then(() => undefined);
-}
-
-/**
- * Starts a worker on `url`. A .ts worker (vitest, tsx) is loaded through tsx's CommonJS
- * register hook from a small eval'd bootstrap: under Node 20 a worker does not inherit the
- * parent's ESM loader hooks, and `execArgv: ['--import', 'tsx']` is not honoured when the
- * parent itself runs under tsx. A bundled .js worker is started directly.
- */
-function startWorker(url: URL): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url);
-  const tsxRegister = createRequire(import.meta.url).resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsxRegister)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
-  return new Worker(bootstrap, { eval: true });
 }
 
 /**

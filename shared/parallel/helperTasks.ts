@@ -1,0 +1,48 @@
+import { crossProductsSimd, type TileRows } from '../models/markowitz/crossProductsKernel.js';
+import { FastRowReader, type CsvColumns, type FastRows } from '../prices/csvRows.js';
+
+/**
+ * What the helper thread (helperThread.ts) can be asked to do, each a pure function of its
+ * input: the same code the calling thread runs on its own half.
+ */
+export interface HelperTasks {
+  /** The fast CSV reader over the rows starting in [from, to) of a file in shared memory. */
+  csvRows: {
+    input: { readonly bytes: SharedArrayBuffer; readonly columns: CsvColumns; readonly from: number; readonly to: number };
+    output: { readonly rows: FastRows; readonly stop: number; readonly lines: number };
+  };
+  /** Tile rows of the cross products G = D D' of D (p*n, in shared memory); null without WebAssembly SIMD. */
+  crossProductTiles: {
+    input: { readonly d: Float64Array; readonly p: number; readonly n: number; readonly chunk: number; readonly rows: TileRows };
+    output: Float64Array | null;
+  };
+}
+
+export type HelperTask<K extends keyof HelperTasks = keyof HelperTasks> = { readonly kind: K; readonly input: HelperTasks[K]['input'] };
+
+/** A task as posted to the worker, with the id its reply carries. */
+export interface HelperRequest {
+  readonly id: number;
+  readonly task: HelperTask;
+}
+
+export type HelperReply = { readonly id: number; readonly output: unknown } | { readonly id: number; readonly error: string };
+
+/** Runs a task: its output and the buffers to transfer (not copy) back. */
+export function runHelperTask(task: HelperTask): { output: unknown; transfer: ArrayBuffer[] } {
+  switch (task.kind) {
+    case 'csvRows': {
+      const { bytes, columns, from, to } = (task as HelperTask<'csvRows'>).input;
+      const reader = new FastRowReader(new Uint8Array(bytes), columns, Math.ceil((to - from) / 48));
+      const { stop, lines } = reader.read(from, to);
+      const rows = reader.take();
+      return { output: { rows, stop, lines }, transfer: [rows.symbolIds.buffer, rows.dateDigits.buffer, rows.close.buffer, rows.adjClose.buffer] };
+    }
+    case 'crossProductTiles': {
+      const { d, p, n, chunk, rows } = (task as HelperTask<'crossProductTiles'>).input;
+      const g = crossProductsSimd(d, p, n, chunk, rows);
+      return { output: g, transfer: g ? [g.buffer] : [] };
+    }
+  }
+  throw new Error(`unknown task ${String((task as { kind: unknown }).kind)}`);
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { resultJson, withResultText, type CompletedDocument } from '../../shared/job/documents.js';
+import { parseJob } from '../../shared/job/envelope.js';
+import { JobError } from '../../shared/job/errors.js';
+import { pubsubCloudEvent } from '../../shared/job/pubsubCloudEvent.js';
+import { decodePubsubEvent } from '../../shared/job/pubsubEvent.js';
+import { blackscholesModel } from '../../shared/models/blackscholes/job.js';
+
+const completed = (options: unknown[]): CompletedDocument => ({
+  job_id: 'text-1',
+  model: 'blackscholes',
+  status: 'completed',
+  started_at: '2026-12-01T00:00:00.000Z',
+  finished_at: '2026-12-01T00:00:01.000Z',
+  duration_ms: 1000.5,
+  inputs: { option_count: options.length, symbols: {} },
+  result: { options, warnings: ['few "observations"'] },
+  artifacts: { result: 'file:///tmp/result.json', report: 'file:///tmp/report.html' },
+});
+
+describe('a result document written from the model\'s own result text', () => {
+  it('is the same text as encoding the document, small (indented) and large (compact)', () => {
+    for (const [count, indented] of [[3, true], [40_000, false]] as const) {
+      const options = Array.from({ length: count }, (_, i) => ({ strike: 100 + i / 7, price: i % 5 ? -0 : 1e-9 * i, note: null }));
+      const plain = completed(options);
+      const spliced = completed(options);
+      withResultText(spliced, JSON.stringify(spliced.result));
+      expect(resultJson(spliced)).toBe(resultJson(plain));
+      expect(resultJson(spliced).startsWith('{\n  "job_id"')).toBe(indented); // compact from 1 MB on
+    }
+  });
+});
+
+describe('a command-line event carrying the job it was built from', () => {
+  const job = { job_id: 'parsed-1', params: { strike: 100, note: 'é' } };
+
+  it('decodes to the same job as one decoded from its base64', () => {
+    const bytes = Buffer.from(JSON.stringify(job));
+    const document = JSON.parse(bytes.toString('utf8')) as unknown;
+    const withParse = pubsubCloudEvent(bytes, 'jobs-blackscholes', undefined, { document });
+    const without = pubsubCloudEvent(bytes, 'jobs-blackscholes');
+    expect(decodePubsubEvent(withParse.data).document).toEqual(decodePubsubEvent(without.data).document);
+    expect(decodePubsubEvent(withParse.data).document).toEqual(job);
+  });
+
+  it('is still refused as not UTF-8 when its bytes are not, whatever was parsed from them', () => {
+    const bytes = Buffer.concat([Buffer.from('{"job_id":"x","n":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    const document = JSON.parse(bytes.toString('utf8')) as unknown; // the replacement character parses
+    const event = pubsubCloudEvent(bytes, 'jobs-blackscholes', undefined, { document });
+    expect(() => decodePubsubEvent(event.data)).toThrow('message.data is not UTF-8 text once decoded from base64.');
+  });
+});
+
+describe('a "__proto__" key deep in a job', () => {
+  it('is named by its path', () => {
+    const document = JSON.parse('{"job_id":"proto-3","params":{"options":[{"strike":1},{"strike":2,"__proto__":{}}]}}') as unknown;
+    expect(() => parseJob(document, blackscholesModel, '2026-12-01')).toThrow(JobError);
+    expect(() => parseJob(document, blackscholesModel, '2026-12-01')).toThrow(/^params\.options\[1\] has a key "__proto__"/);
+  });
+});
