@@ -114,6 +114,7 @@ function taskContext(model: ModelName, services: JobServices, eventId: string | 
     jobFiles: (jobId) => jobFolderFiles(services.store, model, jobId),
     log: services.log.child({ model, event_id: eventId }),
     config: services.config,
+    ...(services.publisher && { publish: services.publisher.publish.bind(services.publisher) }),
     commitJob: (jobId, plan, produce) => commitHandedOffRun(model, jobId, plan, produce, services),
     reportProgress: (jobId, plan, fraction, detail) => reportHandedOffProgress(model, jobId, plan, fraction, detail, services),
   };

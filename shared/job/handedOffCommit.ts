@@ -11,7 +11,19 @@ import { commitResult } from './resultCommit.js';
 const JSON_TYPE = 'application/json';
 
 /** How a handed-off run's commit attempt ended (see TaskContext.commitJob). */
-export type HandedOffCommit = 'committed' | 'settled' | 'stale';
+export type HandedOffCommit = 'committed' | 'settled' | 'stale' | 'continued';
+
+/**
+ * What `produce` throws when the run turns out to need another round of tasks (Monte Carlo
+ * selection passes: it published them): nothing is committed, the claim is released, and
+ * the commit attempt ends `continued`; a task of that round commits the job later.
+ */
+export class RunContinues extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RunContinues';
+  }
+}
 
 /**
  * Commits a handed-off run (handedOffRun.ts) from the task delivery that found its work
@@ -26,10 +38,10 @@ export type HandedOffCommit = 'committed' | 'settled' | 'stale';
  * redelivery of its task comes here again, finds the run's result, and writes the rows,
  * event and status it did not. A task of another plan than the recorded run's commits
  * nothing (`stale`).
- * @param produce the output, computed under the claim (the merge); a JobError from it fails the job with it
+ * @param produce the output, computed under the claim (the merge), given the run's id; a JobError from it fails the job with it, a RunContinues commits nothing
  * @throws TransientError while another delivery holds the job's claim, or for a fault that may pass
  */
-export async function commitHandedOffRun(model: ModelName, jobId: string, plan: string, produce: () => Promise<ModelOutput>, services: JobServices): Promise<HandedOffCommit> {
+export async function commitHandedOffRun(model: ModelName, jobId: string, plan: string, produce: (run: { readonly runId: string }) => Promise<ModelOutput>, services: JobServices): Promise<HandedOffCommit> {
   const now = services.now ?? (() => new Date());
   const objects = jobObjects(model, { jobId });
   const log = services.log.child({ model, job_id: jobId, plan });
@@ -53,11 +65,15 @@ export async function commitHandedOffRun(model: ModelName, jobId: string, plan: 
 
     let product: RunProduct;
     try {
-      const output = await produce();
+      const output = await produce({ runId: run.run_id });
       await storeOutputArtifacts(services.store, objects, output);
       product = { output };
     } catch (error) {
       if (error instanceof TransientError) throw error;
+      if (error instanceof RunContinues) {
+        log.info(`The handed-off run goes on: ${error.message}`);
+        return 'continued';
+      }
       if (error instanceof JobError) product = { failure: { code: error.code, message: error.message } };
       else {
         log.error('The handed-off run failed unexpectedly.', { error, stack: (error as Error).stack });

@@ -139,12 +139,16 @@ export interface TaskContext {
   /**
    * Commits job `jobId`'s run handed off under `plan` through the job lifecycle's commit
    * (result.json create-only, one job_runs row, the job-events message, the final status),
-   * with what `produce` gives; a JobError from `produce` fails the job with it. Under the
-   * job's claim, so of deliveries committing at once one commits and the others find it
-   * committed; throws TransientError while another delivery holds the claim.
-   * @returns `committed` (this call), `settled` (the run already has its result), `stale` (the job's run is not of this plan)
+   * with what `produce` gives (given the run's id); a JobError from `produce` fails the job
+   * with it, and a RunContinues (handedOffCommit.ts: it dispatched another round of tasks)
+   * commits nothing. Under the job's claim, so of deliveries committing at once one commits
+   * and the others find it committed; throws TransientError while another delivery holds
+   * the claim.
+   * @returns `committed` (this call), `settled` (the run already has its result), `stale` (the job's run is not of this plan), `continued` (produce threw RunContinues)
    */
-  commitJob(jobId: string, plan: string, produce: () => Promise<ModelOutput>): Promise<'committed' | 'settled' | 'stale'>;
+  commitJob(jobId: string, plan: string, produce: (run: { readonly runId: string }) => Promise<ModelOutput>): Promise<'committed' | 'settled' | 'stale' | 'continued'>;
+  /** Publishes a message to a Pub/Sub topic (a model's next round of tasks); absent when the configuration names no topic. */
+  readonly publish?: (topic: string, data: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
   /** Offers progress of job `jobId`'s handed-off run to status.json (best effort: never after the final status, never backwards). */
   reportProgress(jobId: string, plan: string, fraction: number, detail: Record<string, unknown>): Promise<void>;
 }

@@ -23,10 +23,11 @@ import { calibrateFromHistory, type Calibration } from './calibration.js';
 import { runMonteCarlo, type MonteCarloSpec } from './gbmModel.js';
 import { checkShardedLimits, checkSimulationLimits, MAX_SHARDS, minimumShards } from './limits.js';
 import { MIN_BRACKETED_SIMULATIONS } from './quantileBrackets.js';
-import { memoryShardStates, runShardsInProcess, splitJob } from './shardedRun.js';
+import { memoryShardStates, runShardsInProcess, splitJob, type SplitOptions } from './shardedRun.js';
 import { monteCarloOutput, type OutputFrame } from './output.js';
 import { folderShardStates, planShards, resumeShards, runDeadLetteredShardTask, runShardTask, SHARD_TASK_KIND } from './shardTasks.js';
 import type { RunOptions } from './parallelRunner.js';
+import type { SelectionOptions } from './selectionPasses.js';
 
 /** Prices between these keep every simulated value and its square finite (with MAX_DRIFT_HORIZON). */
 const MIN_INITIAL_PRICE = 1e-6;
@@ -84,6 +85,12 @@ export type MonteCarloParams = z.infer<typeof paramsSchema>;
 export interface MonteCarloModelOptions {
   /** Worker script override (tests, unusual bundles); see parallelRunner.defaultWorkerUrl. */
   readonly workerUrl?: URL;
+  /**
+   * Selection passes of a sharded job (shardedRun.SplitOptions.selection): tests force them
+   * with small settings on small jobs; by default past one instance's stores. A planned
+   * job's manifest keeps the settings, so every instance splits it alike.
+   */
+  readonly selection?: boolean | SelectionOptions;
 }
 
 /**
@@ -228,7 +235,7 @@ export function createMontecarloModel(options: MonteCarloModelOptions = {}): Mod
       };
       const shards = shardsOf(params, spec.assets.length, context);
       if (shards === 1) return monteCarloOutput(spec, frame, await runMonteCarlo(spec, runOptions), 1);
-      const outcome = await runSharded(job.job_id, spec, frame, shards, runOptions, context);
+      const outcome = await runSharded(job.job_id, spec, frame, shards, { ...runOptions, ...(options.selection !== undefined && { selection: options.selection }) }, context);
       return monteCarloOutput(spec, frame, outcome, outcome.shards);
     },
   };
@@ -249,7 +256,7 @@ function shardsOf(params: MonteCarloParams, symbols: number, context: ModelConte
  * here one after another (a delivery after a crash finds the shards done so far and
  * simulates only the rest).
  */
-async function runSharded(jobId: string, spec: MonteCarloSpec, frame: OutputFrame, shards: number, runOptions: RunOptions, context: ModelContext) {
+async function runSharded(jobId: string, spec: MonteCarloSpec, frame: OutputFrame, shards: number, runOptions: SplitOptions, context: ModelContext) {
   const k = spec.assets.length;
   const bracketed = k === 1 && spec.assets[0].volatility > 0 && spec.simulations >= MIN_BRACKETED_SIMULATIONS;
   checkShardedLimits(spec.simulations, spec.timeSteps, k, shards, bracketed);
@@ -259,7 +266,7 @@ async function runSharded(jobId: string, spec: MonteCarloSpec, frame: OutputFram
     const step = await planShards(jobId, spec, frame, shards, handOff.files, handOff.publish, log, runOptions);
     if ('handOff' in step) return handOff.to(step.handOff);
   }
-  const split = splitJob(spec, shards);
+  const split = splitJob(spec, shards, runOptions);
   log.info('Sharded job: simulating its shards in this process.', { shards: split.ranges.length });
   const onShard = async (done: number, count: number, simulated: boolean) => {
     log.info(simulated ? 'Shard simulated.' : 'Shard found stored (an earlier delivery simulated it).', { shards_done: done, shards: count });

@@ -1,12 +1,14 @@
 import * as z from 'zod';
 import { JobError, TransientError } from '../../job/errors.js';
+import { RunContinues } from '../../job/handedOffCommit.js';
 import type { HandedOffRun, JobFiles, ModelOutput, TaskContext } from '../../job/model.js';
 import type { Logger } from '../../log.js';
 import type { MonteCarloSpec } from './gbmModel.js';
 import { monteCarloOutput, type OutputFrame } from './output.js';
 import type { RunOptions } from './parallelRunner.js';
-import { mergeShards, runShard, splitJob, type ShardSplit, type ShardStates } from './shardedRun.js';
-import { ShardMismatchError } from './shards.js';
+import type { PassSpec } from './selectionPasses.js';
+import { mergeShards, runShard, runShardPass, splitJob, type ShardSplit, type ShardStates, type SplitOptions } from './shardedRun.js';
+import { parsePassSpec, serializePassSpec, ShardMismatchError } from './shards.js';
 
 /**
  * Shards over Pub/Sub. The instance that receives a sharded job plans it: stores the
@@ -26,6 +28,16 @@ import { ShardMismatchError } from './shards.js';
  * comes to the same count: a crash while merging is retried by that redelivery. A shard
  * that cannot run (its manifest corrupt or of another job), or whose task is dead-lettered
  * before its state is stored, fails the job, naming it, through the same commit: once.
+ *
+ * A job past one instance's stores (selection passes, selectionPasses.ts) has later rounds:
+ * the merge of the delivery that finds a round complete (under the job's claim) plans the
+ * next pass's windows, stores them create-only (`shards/<fingerprint>-pass<p>/pass.json`:
+ * the first stored wins, and the tasks read them back), publishes one pass task per shard
+ * not stored (`pass` in the task), records that this run dispatched them (`dispatched/<run
+ * id>` beside them, so a later delivery of the round publishes nothing again) and ends
+ * without committing (RunContinues). Each pass task runs its shard's pass (runShardPass),
+ * stores the results create-only beside the windows and counts them, as a shard does its
+ * state; the one finding them all merges again: the next round, or the commit.
  */
 
 /** The attribute that tells a shard task from a job on the montecarlo function. */
@@ -38,6 +50,8 @@ const shardTaskSchema = z
     shard: z.number().int().min(0),
     /** Shards in all, so that a shard failing before it can read the manifest is still named "i of n". */
     shards: z.number().int().min(1),
+    /** A selection pass's task (2 and up): the shard's pass results, over the windows stored for that pass. Absent: the shard's state (the first pass). */
+    pass: z.number().int().min(2).max(1000).optional(),
   })
   .strict();
 export type ShardTask = z.infer<typeof shardTaskSchema>;
@@ -63,14 +77,29 @@ const manifestSchema = z
       })
       .strict(),
     frame: z.object({ inputs: z.record(z.string(), z.unknown()), title: z.string(), warnings: z.array(z.string()) }).strict(),
+    /** The split's selection-pass settings (null: none), so every instance splits alike; absent in manifests written before them (the default decision). */
+    selection: z
+      .object({ bins: z.number().int().min(1), maxKept: z.number().int().min(1), pilotBlocks: z.number().int().min(1), pilotWidth: z.number().positive() })
+      .strict()
+      .nullable()
+      .optional(),
   })
   .strict();
+
+/** How a manifest's job is split again: with the settings it was planned with. */
+function manifestSplitOptions(manifest: z.infer<typeof manifestSchema>, options: RunOptions): SplitOptions {
+  return { ...options, ...(manifest.selection !== undefined && { selection: manifest.selection ?? false }) };
+}
 
 /** The job folder's names of a split's objects. */
 export const shardObjects = (fingerprint: string) => ({
   folder: `shards/${fingerprint}/`,
   manifest: `shards/${fingerprint}/manifest.json`,
   state: (shard: number) => `shards/${fingerprint}/${shard}.json`,
+  /** Selection pass `pass`'s folder (its results `<i>.json`, as folderShardStates(...).forPass). */
+  passStates: (pass: number) => `${fingerprint}-pass${pass}`,
+  passSpec: (pass: number) => `shards/${fingerprint}-pass${pass}/pass.json`,
+  passDispatched: (pass: number, runId: string) => `shards/${fingerprint}-pass${pass}/dispatched/${runId}.json`,
 });
 
 /** Partial states in the job folder. */
@@ -80,7 +109,7 @@ export function folderShardStates(files: JobFiles, fingerprint: string): ShardSt
     save: async (shard, body) => void (await files.createOnly(names.state(shard), body)),
     load: (shard) => files.read(names.state(shard)),
     // Selection passes' results (shardedRun.mergeShards), beside the folder (not in it): a merge that restarts finds them.
-    forPass: (pass) => folderShardStates(files, `${fingerprint}-pass${pass}`),
+    forPass: (pass) => folderShardStates(files, names.passStates(pass)),
   };
 }
 
@@ -109,8 +138,8 @@ const PUBLISH_CONCURRENCY = 32;
 export type ShardedStep = { readonly handOff: HandedOffRun } | { readonly merge: () => Promise<ModelOutput> };
 
 /** Plans a sharded job for Pub/Sub: splits it and stores its manifest (create-only: a redelivery's identical plan keeps the first). */
-export async function planShards(jobId: string, spec: MonteCarloSpec, frame: OutputFrame, shards: number, files: JobFiles, publish: PublishShardTask, log: Logger, options: RunOptions = {}): Promise<ShardedStep> {
-  const split = splitJob(spec, shards);
+export async function planShards(jobId: string, spec: MonteCarloSpec, frame: OutputFrame, shards: number, files: JobFiles, publish: PublishShardTask, log: Logger, options: SplitOptions = {}): Promise<ShardedStep> {
+  const split = splitJob(spec, shards, options);
   const manifest: z.infer<typeof manifestSchema> = {
     format: 'montecarlo-shards/2',
     job_id: jobId,
@@ -118,6 +147,7 @@ export async function planShards(jobId: string, spec: MonteCarloSpec, frame: Out
     shards,
     spec: { ...spec, assets: [...spec.assets], correlation: spec.correlation.map((row) => [...row]), weights: [...spec.weights], confidenceLevels: [...spec.confidenceLevels] },
     frame: { ...frame, warnings: [...frame.warnings] },
+    selection: split.selection,
   };
   await files.createOnly(shardObjects(split.fingerprint).manifest, JSON.stringify(manifest));
   return shardedStep(jobId, { spec, frame, split }, files, publish, log, options);
@@ -134,7 +164,7 @@ export async function resumeShards(jobId: string, plan: string, files: JobFiles,
   if (body === null) return null;
   const parsed = manifestSchema.safeParse(safeJson(body));
   if (!parsed.success || parsed.data.job_id !== jobId) return null;
-  const split = splitJob(parsed.data.spec, parsed.data.shards);
+  const split = splitJob(parsed.data.spec, parsed.data.shards, manifestSplitOptions(parsed.data, options));
   if (split.fingerprint !== plan) return null;
   log.info('Sharded job: this delivery continues the run an earlier delivery handed off.', { plan });
   return shardedStep(jobId, { spec: parsed.data.spec, frame: parsed.data.frame, split }, files, publish, log, options);
@@ -144,14 +174,15 @@ async function shardedStep(jobId: string, plan: ShardPlan, files: JobFiles, publ
   const { split } = plan;
   const count = split.ranges.length;
   const stored = await storedShards(files, split.fingerprint);
-  if (stored.size === count) {
+  // With selection passes the later rounds are tasks too: the last shard's task (published below) goes on from the stored ones.
+  if (stored.size === count && !split.selection) {
     log.info('Sharded job: every shard is stored already; merging here.', { shards: count });
     return { merge: () => mergedOutput(plan, files, options) };
   }
   const handOff: HandedOffRun = {
     plan: split.fingerprint,
-    progress: stored.size / count,
-    detail: { shards_done: stored.size, shards: count },
+    progress: roundsProgress(split, 1, stored.size, count),
+    detail: progressDetail(split, 1, stored.size, count),
     dispatch: async () => {
       // Stored states as of now: a shard stored since the plan needs no task. Should all be
       // stored by now, the last shard's task is published still: its delivery merges.
@@ -171,24 +202,25 @@ async function shardedStep(jobId: string, plan: ShardPlan, files: JobFiles, publ
   return { handOff };
 }
 
-/** What one delivery of a shard task did: to its shard, and to its job. */
+/** What one delivery of a shard task did: to its shard (its state, or its pass results), and to its job. */
 export interface ShardTaskOutcome {
   readonly shard: 'simulated' | 'already-stored' | 'failed' | 'no-manifest' | 'unreadable';
-  /** `waiting`: other shards are not stored yet; else how the commit attempt ended (TaskContext.commitJob). */
-  readonly job?: 'waiting' | 'committed' | 'settled' | 'stale';
+  /** `waiting`: other shards of its round are not stored yet; else how the commit attempt ended (TaskContext.commitJob; `continued`: another round was dispatched). */
+  readonly job?: 'waiting' | 'committed' | 'settled' | 'stale' | 'continued';
 }
 
 /**
- * Runs one delivery of a shard task (see the module comment). A task that cannot be read,
- * or whose job has no manifest, is acknowledged (logged). Faults that may pass are thrown,
- * so that Pub/Sub redelivers the task.
+ * Runs one delivery of a shard task, or of a selection pass's task (see the module
+ * comment). A task that cannot be read, or whose job has no manifest, is acknowledged
+ * (logged). Faults that may pass are thrown, so that Pub/Sub redelivers the task.
  */
 export async function runShardTask(data: string, context: TaskContext, options: RunOptions = {}): Promise<ShardTaskOutcome> {
   const task = parseTask(data, context.log);
   if (task === null) return { shard: 'unreadable' };
   const files = context.jobFiles(task.job_id);
-  const log = context.log.child({ job_id: task.job_id, shard: task.shard });
-  const manifestBody = await files.read(shardObjects(task.fingerprint).manifest);
+  const log = context.log.child({ job_id: task.job_id, shard: task.shard, ...(task.pass && { pass: task.pass }) });
+  const names = shardObjects(task.fingerprint);
+  const manifestBody = await files.read(names.manifest);
   if (manifestBody === null) {
     log.warn('A shard task whose job has no manifest was acknowledged.');
     return { shard: 'no-manifest' };
@@ -197,11 +229,17 @@ export async function runShardTask(data: string, context: TaskContext, options: 
   let outcome: 'simulated' | 'already-stored';
   try {
     plan = shardPlan(manifestBody, task, options);
-    if ((await storedShards(files, task.fingerprint)).has(task.shard)) outcome = 'already-stored';
-    else {
+    if ((await storedShards(files, roundFolder(task))).has(task.shard)) outcome = 'already-stored';
+    else if (task.pass === undefined) {
       const { body } = await runShard(plan.spec, plan.split, task.shard, options);
-      await files.createOnly(shardObjects(task.fingerprint).state(task.shard), body);
+      await files.createOnly(names.state(task.shard), body);
       log.info('Shard simulated.', { shards: task.shards });
+      outcome = 'simulated';
+    } else {
+      const pass = await storedPass(files, task.fingerprint, task.pass);
+      const { body } = await runShardPass(plan.spec, plan.split, task.shard, pass, options);
+      await files.createOnly(`shards/${names.passStates(task.pass)}/${task.shard}.json`, body);
+      log.info('Shard\'s selection pass simulated.', { shards: task.shards });
       outcome = 'simulated';
     }
   } catch (error) {
@@ -214,19 +252,19 @@ export async function runShardTask(data: string, context: TaskContext, options: 
 }
 
 /**
- * A shard task that reached the dead-letter topic (its deliveries crashed or met faults
- * every time). Its state stored (the merge was what kept failing): the merge is tried
- * again. Not stored: the job fails, naming the shard.
+ * A shard task (or pass task) that reached the dead-letter topic (its deliveries crashed or
+ * met faults every time). Its state (pass results) stored (the merge was what kept
+ * failing): the merge is tried again. Not stored: the job fails, naming the shard (and pass).
  */
 export async function runDeadLetteredShardTask(data: string, context: TaskContext, attempts: string | undefined, options: RunOptions = {}): Promise<ShardTaskOutcome> {
   const task = parseTask(data, context.log);
   if (task === null) return { shard: 'unreadable' };
   const files = context.jobFiles(task.job_id);
-  if ((await storedShards(files, task.fingerprint)).has(task.shard)) return runShardTask(data, context, options);
+  if ((await storedShards(files, roundFolder(task))).has(task.shard)) return runShardTask(data, context, options);
   const reason =
     `its task was delivered ${attempts ?? 'the maximum number of'} times without an answer (a crash or a transient fault each time) ` +
     `and was moved to the dead-letter topic; publish the job again to run it (the shards stored are kept)`;
-  context.log.error('A shard task was dead-lettered: the job fails.', { job_id: task.job_id, shard: task.shard, delivery_attempts: attempts });
+  context.log.error('A shard task was dead-lettered: the job fails.', { job_id: task.job_id, shard: task.shard, pass: task.pass, delivery_attempts: attempts });
   return { shard: 'failed', job: await failJob(task, reason, context) };
 }
 
@@ -239,28 +277,103 @@ interface ShardPlan {
 
 function shardPlan(manifestBody: string, task: ShardTask, options: RunOptions): ShardPlan {
   const manifest = manifestSchema.parse(JSON.parse(manifestBody));
-  const split = splitJob(manifest.spec, manifest.shards, options);
+  const split = splitJob(manifest.spec, manifest.shards, manifestSplitOptions(manifest, options));
   if (manifest.job_id !== task.job_id) throw new ShardMismatchError(`its manifest is of job ${manifest.job_id}`);
   if (split.fingerprint !== task.fingerprint) throw new ShardMismatchError(`the manifest's job has fingerprint ${split.fingerprint}, the task ${task.fingerprint}`);
   if (task.shard >= split.ranges.length) throw new ShardMismatchError(`the job has ${split.ranges.length} shards`);
+  if (task.pass !== undefined && !split.selection) throw new ShardMismatchError(`the job has no selection passes, the task is of pass ${task.pass}`);
   return { spec: manifest.spec, frame: manifest.frame, split };
 }
 
-/** After this shard's state is stored: the progress while states are missing, the merge and commit once all are there. */
-async function commitIfComplete(task: ShardTask, plan: ShardPlan, files: JobFiles, context: TaskContext, options: RunOptions): Promise<ShardTaskOutcome['job']> {
-  const count = plan.split.ranges.length;
-  const done = (await storedShards(files, task.fingerprint)).size;
-  if (done < count) {
-    await context.reportProgress(task.job_id, task.fingerprint, done / count, { shards_done: done, shards: count });
-    return 'waiting';
-  }
-  return context.commitJob(task.job_id, task.fingerprint, () => mergedOutput(plan, files, options));
+/** The folder (as storedShards names it) of the round a task belongs to: the shards' states, or a pass's results. */
+function roundFolder(task: ShardTask): string {
+  return task.pass === undefined ? task.fingerprint : shardObjects(task.fingerprint).passStates(task.pass);
 }
 
-/** Every shard's state merged into the job's output (the same numbers as one instance's). */
-async function mergedOutput(plan: ShardPlan, files: JobFiles, options: RunOptions): Promise<ModelOutput> {
+/**
+ * Selection pass `pass`'s windows as stored by the merge that dispatched it.
+ * @throws ShardMismatchError when they are missing, malformed or of another pass
+ */
+async function storedPass(files: JobFiles, fingerprint: string, pass: number): Promise<PassSpec> {
+  const body = await files.read(shardObjects(fingerprint).passSpec(pass));
+  if (body === null) throw new ShardMismatchError(`selection pass ${pass} has no stored windows`);
+  const spec = parsePassSpec(body);
+  if (spec.pass !== pass) throw new ShardMismatchError(`the windows stored for selection pass ${pass} are pass ${spec.pass}'s`);
+  return spec;
+}
+
+/**
+ * `status.json`'s progress of a sharded job: shards stored over shards for a job without
+ * selection passes; with them, over every round so far, counting at least two (pass p of
+ * a job shows (p - 1 + done / shards) / max(2, p)): the first round is half, the second
+ * the other half, and a third (a pilot that missed) starts at two thirds.
+ */
+export function roundsProgress(split: ShardSplit, pass: number, done: number, count: number): number {
+  return split.selection ? (pass - 1 + done / count) / Math.max(2, pass) : done / count;
+}
+
+function progressDetail(split: ShardSplit, pass: number, done: number, count: number): Record<string, number> {
+  return { shards_done: done, shards: count, ...(split.selection && { pass }) };
+}
+
+/** After this task's state (pass results) is stored: the progress while its round misses some, the merge once all are there. */
+async function commitIfComplete(task: ShardTask, plan: ShardPlan, files: JobFiles, context: TaskContext, options: RunOptions): Promise<ShardTaskOutcome['job']> {
+  const count = plan.split.ranges.length;
+  const pass = task.pass ?? 1;
+  const done = (await storedShards(files, roundFolder(task))).size;
+  if (done < count) {
+    await context.reportProgress(task.job_id, task.fingerprint, roundsProgress(plan.split, pass, done, count), progressDetail(plan.split, pass, done, count));
+    return 'waiting';
+  }
+  const log = context.log.child({ job_id: task.job_id });
+  return context.commitJob(task.job_id, task.fingerprint, (run) => mergedOutput(plan, files, options, passRounds(task.job_id, plan, files, context, run.runId, log)));
+}
+
+/**
+ * The merge's distributePass for a handed-off run: a pass whose results are all stored is
+ * read; otherwise its windows are stored (create-only: the first stored wins), its tasks
+ * published unless this run did so already, and the merge ends with RunContinues. Without
+ * a shard topic the merge runs the pass itself (undefined).
+ */
+function passRounds(jobId: string, plan: ShardPlan, files: JobFiles, context: TaskContext, runId: string, log: Logger): MergeHooks['distributePass'] {
+  const topic = context.config.MC_SHARD_TOPIC;
+  const publish = context.publish;
+  if (!topic || !publish) return undefined;
+  const { split } = plan;
+  const names = shardObjects(split.fingerprint);
+  const count = split.ranges.length;
+  return async (pass) => {
+    const done = await storedShards(files, names.passStates(pass.pass));
+    if (done.size === count) return;
+    await files.createOnly(names.passSpec(pass.pass), serializePassSpec(pass));
+    await storedPass(files, split.fingerprint, pass.pass); // what the tasks will read: the first stored
+    const marker = names.passDispatched(pass.pass, runId);
+    if ((await files.read(marker)) !== null) throw new RunContinues(`selection pass ${pass.pass}'s tasks were published by this run already`);
+    const missing = Array.from({ length: count }, (_, shard) => shard).filter((shard) => !done.has(shard));
+    for (let from = 0; from < missing.length; from += PUBLISH_CONCURRENCY) {
+      await Promise.all(
+        missing.slice(from, from + PUBLISH_CONCURRENCY).map((shard) =>
+          publish(topic, JSON.stringify({ job_id: jobId, fingerprint: split.fingerprint, shard, shards: count, pass: pass.pass } satisfies ShardTask), {
+            kind: SHARD_TASK_KIND,
+            job_id: jobId,
+            pass: String(pass.pass),
+          }),
+        ),
+      );
+    }
+    await files.createOnly(marker, JSON.stringify({ run_id: runId, published: missing.length }));
+    log.info('Sharded job: selection pass tasks published.', { pass: pass.pass, shards: count, published: missing.length });
+    await context.reportProgress(jobId, split.fingerprint, roundsProgress(split, pass.pass, done.size, count), progressDetail(split, pass.pass, done.size, count));
+    throw new RunContinues(`selection pass ${pass.pass}: ${missing.length} tasks published`);
+  };
+}
+
+type MergeHooks = { readonly distributePass?: (pass: PassSpec, states: ShardStates) => Promise<void> };
+
+/** Every shard's state merged into the job's output (the same numbers as one instance's); `distributePass` as mergeShards'. */
+async function mergedOutput(plan: ShardPlan, files: JobFiles, options: RunOptions, distributePass?: MergeHooks['distributePass']): Promise<ModelOutput> {
   try {
-    const merged = await mergeShards(plan.spec, plan.split, folderShardStates(files, plan.split.fingerprint), options);
+    const merged = await mergeShards(plan.spec, plan.split, folderShardStates(files, plan.split.fingerprint), { ...options, ...(distributePass && { distributePass }) });
     return monteCarloOutput(plan.spec, plan.frame, merged, plan.split.ranges.length);
   } catch (error) {
     if (error instanceof ShardMismatchError) throw new JobError('internal', `Merging the shards failed: ${error.message}`);
@@ -268,8 +381,9 @@ async function mergedOutput(plan: ShardPlan, files: JobFiles, options: RunOption
   }
 }
 
-function failJob(task: ShardTask, reason: string, context: TaskContext): Promise<'committed' | 'settled' | 'stale'> {
-  return context.commitJob(task.job_id, task.fingerprint, () => Promise.reject(new JobError('internal', `Shard ${task.shard} of ${task.shards} failed: ${reason}.`)));
+function failJob(task: ShardTask, reason: string, context: TaskContext): Promise<'committed' | 'settled' | 'stale' | 'continued'> {
+  const which = task.pass === undefined ? '' : ` in selection pass ${task.pass}`;
+  return context.commitJob(task.job_id, task.fingerprint, () => Promise.reject(new JobError('internal', `Shard ${task.shard} of ${task.shards} failed${which}: ${reason}.`)));
 }
 
 function parseTask(data: string, log: Logger): ShardTask | null {

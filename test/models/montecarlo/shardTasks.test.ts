@@ -7,7 +7,10 @@ import { TransientError } from '../../../shared/job/errors.js';
 import type { JobOutcome, JobServices } from '../../../shared/job/lifecycle.js';
 import { MESSAGE_PUBLISHED } from '../../../shared/job/pubsubCloudEvent.js';
 import type { Logger } from '../../../shared/log.js';
-import { montecarloModel } from '../../../shared/models/montecarlo/job.js';
+import type { ModelDefinition } from '../../../shared/job/model.js';
+import { createMontecarloModel, montecarloModel, type MonteCarloParams } from '../../../shared/models/montecarlo/job.js';
+import type { PriceHistory } from '../../../shared/prices/history.js';
+import type { PriceSource } from '../../../shared/prices/priceSource.js';
 import { SHARD_TASK_KIND } from '../../../shared/models/montecarlo/shardTasks.js';
 import type { InsertRow } from '../../../shared/warehouse/warehouse.js';
 import { MemoryObjectStore, type StoreOperation } from '../../support/memoryObjectStore.js';
@@ -25,7 +28,7 @@ const params = { initial_price: 100, drift: 0.05, volatility: 0.2, simulations: 
 
 interface Message { data: string; attributes: Readonly<Record<string, string>> }
 
-function system() {
+function system(model: ModelDefinition<MonteCarloParams> = montecarloModel, prices: PriceSource = { histories: () => Promise.reject(new Error('not used by single-asset Monte Carlo')) }) {
   const store = new MemoryObjectStore();
   let clock = Date.parse('2026-12-01T00:00:00Z');
   const rows: (InsertRow & { table: string })[] = [];
@@ -54,7 +57,7 @@ function system() {
       mergeStaged: unavailable,
       queryBySymbols: unavailable,
     },
-    prices: { histories: unavailable },
+    prices,
     secrets: { get: unavailable },
     config: loadConfig({ MC_THREADS: '1', MC_SHARD_TOPIC: 'montecarlo-shards', GCP_PROJECT: 'test-project' }),
     log,
@@ -70,7 +73,7 @@ function system() {
       },
     },
   };
-  const handler = jobEventHandler(montecarloModel, async () => services);
+  const handler = jobEventHandler(model, async () => services);
   let ids = 0;
   const event = (topic: string, data: string, attributes: Record<string, string>): CloudEventV1<unknown> => {
     const id = `m${++ids}`;
@@ -123,9 +126,8 @@ const jobRuns = (s: System, jobId: string) => s.rows.filter((r) => r.table === '
 const eventsOf = (s: System, jobId: string) => s.events.filter((e) => e.job_id === jobId);
 
 /** The one-shard job's result, through the same handler (it completes in its own delivery). */
-async function oneShardResult(jobParams: Record<string, unknown> = params): Promise<string> {
-  const s = system();
-  expect(await s.publishJob({ job_id: 'mc-one', params: { ...jobParams, shards: 1 } })).toMatchObject({ status: 'completed' });
+async function oneShardResult(jobParams: Record<string, unknown> = params, s: System = system(), envelope: Record<string, unknown> = {}): Promise<string> {
+  expect(await s.publishJob({ ...envelope, job_id: 'mc-one', params: { ...jobParams, shards: 1 } })).toMatchObject({ status: 'completed' });
   return JSON.stringify(s.store.json(`${folder('mc-one')}/result.json`)!.result);
 }
 
@@ -332,22 +334,130 @@ describe('shards over Pub/Sub', () => {
     expect(await s.deliverTask({ data: 'not json', attributes: { kind: SHARD_TASK_KIND } })).toBeNull();
   });
 
-  it('merge a job past one instance\'s stores by selection passes on the delivery storing the last shard, resuming its second pass after a kill', async () => {
-    const s = system();
-    // Volatility 0: no brackets, and 6,000,000 paths are past one instance's stores.
-    const big = { initial_price: 100, drift: 0.05, volatility: 0, simulations: 6_000_000, time_steps: 1, horizon_years: 1, seed: 3, shards: 3 };
-    expect(await s.publishJob({ job_id: 'mc-passes', params: big })).toMatchObject({ status: 'running' });
-    expect(s.tasks).toHaveLength(3);
+});
+
+// Several symbols past one instance's stores merge by selection passes; the later passes run
+// as rounds of shard tasks. The test hook forces the passes on a small job, with settings
+// (16 bins, 40 kept values, a one-block pilot a tenth of a standard error wide: it misses)
+// that need several count passes, so there are rounds 2, 3 and more.
+const SELECTION = { bins: 16, maxKept: 40, pilotBlocks: 1, pilotWidth: 0.1 };
+const passesModel = createMontecarloModel({ selection: SELECTION });
+/** Two symbols' closes on 300 weekdays (a deterministic walk), as the warehouse would give them. */
+const twoSymbols: PriceSource = {
+  histories: async (symbols) =>
+    symbols.map((symbol, k): PriceHistory => {
+      const dates: string[] = [];
+      const prices: number[] = [];
+      let price = 100 + 50 * k;
+      for (let day = 0; dates.length < 300; day++) {
+        const date = new Date(Date.UTC(2025, 0, 1) + day * 86_400_000);
+        if (date.getUTCDay() === 0 || date.getUTCDay() === 6) continue;
+        price *= Math.exp(0.0004 + 0.012 * Math.sin(day * (1.3 + 0.7 * k)) + 0.004 * Math.cos(day * 0.37));
+        dates.push(date.toISOString().slice(0, 10));
+        prices.push(price);
+      }
+      return { symbol, dates, prices };
+    }),
+};
+const passesJob = { symbols: ['AAA', 'BBB'], start: '2025-01-01', end: '2026-03-31' };
+const passesParams = { simulations: 40_000, time_steps: 12, seed: 7 };
+const passOf = (task: Message) => (JSON.parse(task.data) as { pass?: number }).pass ?? 1;
+const passObjects = (s: System, jobId: string, pass: number) => [...s.store.objects.keys()].filter((k) => k.startsWith(`${folder(jobId)}/shards/`) && k.includes(`-pass${pass}/`));
+
+/** Delivers every task published and not yet delivered, in order (a round's last task publishes the next round): how many deliveries were acknowledged. */
+async function deliverAll(s: System, from: number, each: (task: Message, index: number) => Promise<void> = async (task) => void (await s.deliverUntilAcked(task))): Promise<number> {
+  let index = from;
+  for (; index < s.tasks.length; index++) await each(s.tasks[index]!, index);
+  return index;
+}
+
+describe('selection passes over Pub/Sub', () => {
+  it('run as rounds of pass tasks published by the delivery completing each round: duplicates, a kill while publishing and a killed pass delivery, one commit of one instance\'s numbers', async () => {
+    const s = system(passesModel, twoSymbols);
+    const job = { ...passesJob, job_id: 'mc-rounds', params: { ...passesParams, shards: 3 } };
+    expect(await s.publishJob(job)).toMatchObject({ status: 'running' });
+    expect(s.tasks.map((t) => [passOf(t), shardOf(t)])).toEqual([[1, 0], [1, 1], [1, 2]]);
+    expect(s.store.json(`${folder('mc-rounds')}/status.json`)).toMatchObject({ status: 'running', progress: 0, pass: 1, shards_done: 0, shards: 3 });
     for (const task of s.tasks.slice(0, 2)) expect(await s.deliverTask(task)).toBeNull();
-    // The last shard's delivery merges; killed as it stores shard 1's second-pass results.
+    // Progress over the rounds: the first is half of at least two.
+    expect(s.store.json(`${folder('mc-rounds')}/status.json`)).toMatchObject({ progress: 0.3333, pass: 1, shards_done: 2 });
+
+    // The last first-round delivery merges, plans pass 2, and is killed publishing its second task.
+    let publishes = 0;
+    s.kill((op) => op.op === 'publish' && op.name === 'montecarlo-shards' && ++publishes === 2);
+    expect(await s.deliverTask(s.tasks[2]!)).toBe('redeliver');
+    const windows = passObjects(s, 'mc-rounds', 2).find((k) => k.endsWith('/pass.json'))!;
+    expect(windows).toBeDefined();
+    expect(s.tasks.slice(3).map((t) => [passOf(t), shardOf(t)])).toEqual([[2, 0]]);
+    // Its redelivery reads the stored windows back and publishes the round; a late copy of a first-round task publishes nothing more.
+    expect(await s.deliverUntilAcked(s.tasks[2]!)).toBe(1);
+    expect(await s.deliverTask(s.tasks[0]!)).toBeNull();
+    expect(s.tasks.slice(3).map((t) => [passOf(t), shardOf(t)])).toEqual([[2, 0], [2, 0], [2, 1], [2, 2]]);
+    expect(s.tasks.slice(3).every((t) => t.attributes.kind === SHARD_TASK_KIND && t.attributes.pass === '2')).toBe(true);
+    expect(s.store.writes.get(windows)).toBe(1);
+    expect(s.store.objects.has(`${folder('mc-rounds')}/result.json`)).toBe(false);
+    expect(s.store.objects.has(`${folder('mc-rounds')}/claim.json`)).toBe(false); // nothing held while the round runs
+    expect(s.store.json(`${folder('mc-rounds')}/status.json`)).toMatchObject({ status: 'running', progress: 0.5, pass: 2, shards_done: 0 });
+
+    // Pass 2's task of shard 1 is killed as it stores its results (redelivered: computed again); every task is delivered twice.
     s.kill((op) => op.op === 'createOnly' && /-pass2\/1\.json$/.test(op.name));
-    expect(await s.deliverTask(s.tasks[2])).toBe('redeliver');
-    const pass2 = (shard: number) => [...s.store.objects.keys()].find((k) => k.endsWith(`-pass2/${shard}.json`));
-    expect(pass2(0)).toBeDefined();
-    expect(pass2(1)).toBeUndefined();
-    expect(await s.deliverUntilAcked(s.tasks[2])).toBe(1);
-    const result = expectCommittedOnce(s, 'mc-passes', 'completed') as unknown as { result: { symbols: { asset: { terminal_price: { percentiles: Record<string, number> } } } } };
-    expect(s.store.writes.get(pass2(0)!)).toBe(1); // found again, not simulated again
-    expect(Object.values(result.result.symbols.asset.terminal_price.percentiles)).toEqual(Array(7).fill(100 * Math.exp(0.05)));
-  }, 120_000);
+    const outcomes: (JobOutcome | null | 'redeliver')[] = [];
+    await deliverAll(s, 3, async (task) => {
+      for (let copy = 0; copy < 2; copy++) {
+        const outcome = await s.deliverTask(task);
+        outcomes.push(outcome);
+        if (outcome === 'redeliver') await s.deliverUntilAcked(task);
+      }
+    });
+    expect(outcomes.filter((o) => o === 'redeliver')).toHaveLength(1);
+
+    const result = expectCommittedOnce(s, 'mc-rounds', 'completed') as unknown as { result: unknown; inputs: { shards: number } };
+    expect(JSON.stringify(result.result)).toBe(await oneShardResult(passesParams, system(passesModel, twoSymbols), passesJob));
+    expect(result.inputs.shards).toBe(3);
+    // Rounds 2, 3 and more (the pilot missed): each published once for its three shards, by the delivery completing the round before.
+    const rounds = Math.max(...s.tasks.map(passOf));
+    expect(rounds).toBeGreaterThanOrEqual(3);
+    for (let pass = 3; pass <= rounds; pass++) expect(s.tasks.filter((t) => passOf(t) === pass).map(shardOf)).toEqual([0, 1, 2]);
+    for (let pass = 2; pass <= rounds; pass++) {
+      const stored = passObjects(s, 'mc-rounds', pass).filter((k) => /\/\d+\.json$/.test(k));
+      expect(stored).toHaveLength(3);
+      for (const key of stored) expect(s.store.writes.get(key)).toBe(1);
+    }
+    // A late copy of any task changes nothing.
+    const published = s.tasks.length;
+    expect(await s.deliverTask(s.tasks[4]!)).toBeNull();
+    expect(await s.deliverTask(s.tasks[1]!)).toBeNull();
+    expect(s.tasks).toHaveLength(published);
+    expectCommittedOnce(s, 'mc-rounds', 'completed');
+  });
+
+  it('fail the job once, naming the shard and the pass, when a pass task is dead-lettered; published again, the new run publishes the missing pass tasks and completes', async () => {
+    const s = system(passesModel, twoSymbols);
+    const job = { ...passesJob, job_id: 'mc-pass-bad', params: { ...passesParams, shards: 3 } };
+    await s.publishJob(job);
+    await deliverAll(s, 0, async (task) => void (passOf(task) === 1 && (await s.deliverTask(task))));
+    const round2 = s.tasks.filter((t) => passOf(t) === 2);
+    expect(round2.map(shardOf)).toEqual([0, 1, 2]);
+    expect(await s.deliverTask(round2[0]!)).toBeNull();
+    expect(await s.deadLetterTask(round2[1]!)).toBeNull();
+    const failed = expectCommittedOnce(s, 'mc-pass-bad', 'failed') as unknown as { error: { code: string; message: string } };
+    expect(failed.error).toMatchObject({ code: 'internal' });
+    expect(failed.error.message).toMatch(/^Shard 1 of 3 failed in selection pass 2: its task was delivered 5 times without an answer/);
+    // A late delivery of the round's other task stores its results and changes nothing.
+    expect(await s.deliverTask(round2[2]!)).toBeNull();
+    expectCommittedOnce(s, 'mc-pass-bad', 'failed');
+
+    // Published again: a new run; the last shard's task goes on from the stored states and publishes pass 2's missing task.
+    s.advance(1000);
+    const before = s.tasks.length;
+    expect(await s.publishJob(job)).toMatchObject({ status: 'running' });
+    expect(s.tasks.slice(before).map((t) => [passOf(t), shardOf(t)])).toEqual([[1, 2]]);
+    await s.deliverUntilAcked(s.tasks[before]!);
+    expect(s.tasks.slice(before + 1).map((t) => [passOf(t), shardOf(t)])).toEqual([[2, 1]]);
+    await deliverAll(s, before + 1);
+    const done = s.store.json<{ status: string; result: unknown }>(`${folder('mc-pass-bad')}/result.json`)!;
+    expect(done.status).toBe('completed');
+    expect(JSON.stringify(done.result)).toBe(await oneShardResult(passesParams, system(passesModel, twoSymbols), passesJob));
+    expect(eventsOf(s, 'mc-pass-bad').map((e) => e.status)).toEqual(['failed', 'completed']);
+  });
 });
