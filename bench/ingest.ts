@@ -6,7 +6,7 @@
  *  2. 500 symbols x 20 years, the bundled ingest function under the functions-framework in
  *     cloud mode (rows staged in the bucket, one BigQuery load + MERGE per table), against the
  *     Cloud Storage / BigQuery REST stand-in; target: within the function's Terraform timeout
- *     (540 s) with peak memory inside its setting (512 MiB).
+ *     (540 s) with peak memory inside its setting (terraform/functions.tf).
  * Peak memory is the child's VmHWM (Linux), polled.
  */
 import { spawn } from 'node:child_process';

@@ -46,7 +46,10 @@ locals {
     }
     ingest = {
       topic           = "jobs-ingest"
-      memory          = "512Mi"
+      # Its largest job, a whole exchange at MAX_EXCHANGE_TICKERS a day, peaks at ~250-280 MB on
+      # Node 20 and ~385-435 MB on Node 24 (the deployed runtime): 512 MiB would leave 15%;
+      # 1 GiB keeps 30% spare (test/limits/memoryLimits.test.ts, run on both by .ci/run).
+      memory          = "1Gi"
       cpu             = "1"
       timeout_seconds = 540
       min_instances   = 0

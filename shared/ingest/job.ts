@@ -65,8 +65,8 @@ const CORPORATE_ACTIONS_TABLE: TableName = 'corporate_actions';
 /**
  * The most tickers one exchange day may hold: an exchange job keeps up to
  * EXCHANGE_DAYS_IN_FLIGHT days of that size in memory at once (the vendor's answer, its rows,
- * their NDJSON), and the symbols' tallies. 50,000 a day peaks at ~280 MB in the
- * 512 MiB function (README, Reliability). A larger day fails the job `invalid_job`.
+ * their NDJSON), and the symbols' tallies. 50,000 a day peaks at ~280 MB on Node 20 and
+ * ~435 MB on Node 24 in the 1 GiB function (README, Reliability). A larger day fails the job `invalid_job`.
  */
 export const MAX_EXCHANGE_TICKERS = 50_000;
 /** Exchange days fetched at once (or INGEST_CONCURRENCY if lower): a day is one request but up to MAX_EXCHANGE_TICKERS rows. */

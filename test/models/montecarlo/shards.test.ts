@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runMonteCarlo, simulationPlanOf, type MonteCarloSpec } from '../../../shared/models/montecarlo/gbmModel.js';
+import { threeSymbols } from '../../support/montecarloSpecs.js';
 import { runShardSimulation, runSimulation } from '../../../shared/models/montecarlo/parallelRunner.js';
 import { memoryShardStates, mergeShards, runShard, runShardsInProcess, splitJob } from '../../../shared/models/montecarlo/shardedRun.js';
 import {
@@ -31,25 +32,6 @@ const oneAsset = (simulations: number, timeSteps: number, seed: number, confiden
   horizonYears: 1,
   seed,
   confidenceLevels,
-});
-
-const threeSymbols = (simulations: number, timeSteps: number, seed: number): MonteCarloSpec => ({
-  assets: [
-    { name: 'AAA', initialPrice: 100, drift: 0.07, volatility: 0.2 },
-    { name: 'BBB', initialPrice: 50, drift: 0.1, volatility: 0.35 },
-    { name: 'CCC', initialPrice: 20, drift: 0.03, volatility: 0.15 },
-  ],
-  correlation: [
-    [1, 0.6, -0.2],
-    [0.6, 1, 0.1],
-    [-0.2, 0.1, 1],
-  ],
-  weights: [0.7, 0.5, -0.2],
-  simulations,
-  timeSteps,
-  horizonYears: 0.5,
-  seed,
-  confidenceLevels: [0.9, 0.95, 0.99],
 });
 
 async function sharded(spec: MonteCarloSpec, shards: number) {
