@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { instantiateWasm } from '../../numerics/wasmInstance.js';
 
 /**
  * G = D D' on the WebAssembly SIMD kernel (crossProductsKernel.wat): the same 4 x 4 tiles over
@@ -15,15 +15,8 @@ let kernel: Kernel | null | undefined;
 
 function loadKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  const url = new URL('./crossProductsKernel.wasm', import.meta.url);
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    bytes = new Uint8Array(readFileSync(url));
-  } catch (cause) {
-    throw new Error('crossProductsKernel.wasm is missing beside its module: run `node scripts/buildWasm.mjs` (npm test and npm run build do).', { cause });
-  }
-  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return (kernel = null);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const instance = instantiateWasm(new URL('./crossProductsKernel.wasm', import.meta.url));
+  if (!instance) return (kernel = null);
   return (kernel = {
     memory: instance.exports.memory as WebAssembly.Memory,
     tiles: instance.exports.tiles as Kernel['tiles'],

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { instantiateWasm } from '../wasmInstance.js';
 
 /**
  * The inner products of the blocked Cholesky factorization on a WebAssembly SIMD kernel
@@ -19,15 +19,8 @@ let kernel: CholeskyKernel | null | undefined;
 /** The kernel, or null without WebAssembly SIMD. */
 export function choleskyKernel(): CholeskyKernel | null {
   if (kernel !== undefined) return kernel;
-  const url = new URL('./choleskyKernel.wasm', import.meta.url);
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    bytes = new Uint8Array(readFileSync(url));
-  } catch (cause) {
-    throw new Error('choleskyKernel.wasm is missing beside its module: run `node scripts/buildWasm.mjs` (npm test and npm run build do).', { cause });
-  }
-  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return (kernel = null);
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const instance = instantiateWasm(new URL('./choleskyKernel.wasm', import.meta.url));
+  if (!instance) return (kernel = null);
   return (kernel = {
     memory: instance.exports.memory as WebAssembly.Memory,
     tile: instance.exports.tile as CholeskyKernel['tile'],

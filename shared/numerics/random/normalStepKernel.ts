@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { instantiateWasm } from '../wasmInstance.js';
 import { Xoshiro128, substreamState } from './xoshiro128.js';
 import { slowNormal, zigguratTables } from './ziggurat.js';
 
@@ -120,16 +120,9 @@ let kernel: Kernel | null | undefined;
  */
 function loadKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  const url = new URL('./normalStepKernel.wasm', import.meta.url);
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    bytes = new Uint8Array(readFileSync(url));
-  } catch (cause) {
-    throw new Error('normalStepKernel.wasm is missing beside its module: run `node scripts/buildWasm.mjs` (npm test and npm run build do).', { cause });
-  }
-  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(bytes)) return (kernel = null);
   // Math.log itself, so the kernel's tail values are JavaScript's bit for bit.
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { math: { log: Math.log } });
+  const instance = instantiateWasm(new URL('./normalStepKernel.wasm', import.meta.url), { math: { log: Math.log } });
+  if (!instance) return (kernel = null);
   const memory = instance.exports.memory as WebAssembly.Memory;
   const { thresholds, scales, heights } = zigguratTables();
   new Float64Array(memory.buffer, HEIGHTS, heights.length).set(heights);
