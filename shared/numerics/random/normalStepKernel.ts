@@ -87,7 +87,7 @@ export class BlockNormals {
 }
 
 interface Kernel {
-  readonly step: (n: number, drift: number, vol: number) => number;
+  readonly step: (n: number, drift: number, vol: number, add: number) => number;
   readonly finish: (q: number, m: number, drift: number, vol: number) => number;
   readonly classifyBands: (n: number) => number;
   readonly correlate: (c: number, k: number, p0: number, n: number) => void;
@@ -277,7 +277,7 @@ export function addLaneStepsWasm(gen: BlockNormals, logs: Float64Array, count: n
     for (let start = 0; start < count; start += KERNEL_CHUNK) {
       const n = Math.min(KERNEL_CHUNK, count - start);
       if (!inPlace) k.logs.set(logs.subarray(start, start + n));
-      const m = k.step(n, drift, vol);
+      const m = k.step(n, drift, vol, 1);
       if (m > 0) finishMissesWasm(k, gen.slow, m, drift, vol);
       if (!inPlace) logs.set(k.logs.subarray(0, n), start);
     }
@@ -489,8 +489,7 @@ function addCorrelatedStepsWasm(k: Kernel, gen: BlockNormals, logs: Float64Array
     for (let p0 = 0; p0 < count; p0 += chunk) {
       const c = Math.min(chunk, count - p0);
       const values = c * assets;
-      k.logs.fill(0, 0, values);
-      const m = k.step(values, 0, 1);
+      const m = k.step(values, 0, 1, 0);
       if (m > 0) finishMissesWasm(k, gen.slow, m, 0, 1);
       k.correlate(c, assets, p0, count);
     }

@@ -25,8 +25,10 @@
 ;;   262144 correlate's asset log-prices, float64[k x n], asset a's path p at a n + p
 ;;          (k x n <= 64 x 4096: 2 MiB; pages only touched by jobs with several assets)
 ;;
-;; step(n, drift, vol) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
-;; padding lanes past n are drawn and discarded) and returns the number of misses. A
+;; step(n, drift, vol, add) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
+;; padding lanes past n are drawn and discarded) and returns the number of misses. With add 0
+;; it takes every log-price before the step as 0 without reading it (correlate's normals:
+;; 0 + (0 + 1 z) is z, so no pass zeroing the area first). A
 ;; rejected lane's path is written like the others, with a value that finish replaces: the
 ;; miss list keeps its log-price from before the step (stored with the miss, rather than
 ;; selected lane by lane on every store), and the caller finishes it with the slow path.
@@ -101,7 +103,7 @@
         (f64.convert_i32_u (i32.shr_u (local.get $lo) (i32.const 6))))
       (f64.const 0x1p-53)))
 
-  (func (export "step") (param $n i32) (param $drift f64) (param $vol f64) (result i32)
+  (func (export "step") (param $n i32) (param $drift f64) (param $vol f64) (param $add i32) (result i32)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $r v128) (local $w v128) (local $t v128) (local $j v128) (local $li v128)
     (local $thr v128) (local $acc v128) (local $sc v128) (local $old v128) (local $old2 v128)
@@ -156,7 +158,8 @@
         ;; Lanes 0, 1: z = (j + 0.5) * scale[i]; logs[p] = logs[p] + (drift + vol * z).
         (local.set $sc (v128.load64_zero (local.get $a0)))
         (local.set $sc (v128.load64_lane 1 (local.get $a1) (local.get $sc)))
-        (local.set $old (v128.load offset=8192 (local.get $ptr)))
+        (local.set $old
+          (select (result v128) (v128.load offset=8192 (local.get $ptr)) (v128.const i64x2 0 0) (local.get $add)))
         (v128.store offset=8192 (local.get $ptr)
           (f64x2.add (local.get $old)
             (f64x2.add (local.get $dv)
@@ -168,7 +171,8 @@
         ;; Lanes 2, 3.
         (local.set $sc (v128.load64_zero (local.get $a2)))
         (local.set $sc (v128.load64_lane 1 (local.get $a3) (local.get $sc)))
-        (local.set $old2 (v128.load offset=8208 (local.get $ptr)))
+        (local.set $old2
+          (select (result v128) (v128.load offset=8208 (local.get $ptr)) (v128.const i64x2 0 0) (local.get $add)))
         (v128.store offset=8208 (local.get $ptr)
           (f64x2.add (local.get $old2)
             (f64x2.add (local.get $dv)
