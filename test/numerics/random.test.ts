@@ -9,6 +9,8 @@ import {
   addLaneSteps,
   addLaneStepsJs,
   addLaneStepsWasm,
+  assetValues,
+  assetValuesJs,
   BAND_EDGES,
   BlockNormals,
   blockAssetLogs,
@@ -23,6 +25,7 @@ import {
   type CorrelatedStep,
 } from '../../shared/numerics/random/normalStepKernel.js';
 import { normalCdf } from '../../shared/numerics/normal.js';
+import { polynomialExp } from '../../shared/numerics/polynomialExp.js';
 
 interface XoshiroFixture {
   cases: { seed: number; stream: number; state: number[]; first_words: number[]; word_2000: number }[];
@@ -463,6 +466,39 @@ describe('correlated steps of several assets (addCorrelatedSteps)', () => {
       }
     } finally {
       setKernelSlowPathForTesting({ parabolas: true, nearTie: 1e-12 });
+    }
+  });
+});
+
+describe('portfolio values of a block of several assets (assetValues)', () => {
+  it('sum 0 + w_0 e^x_0 + ... in asset order with polynomialExp, bit-identical on the kernel and in JS (odd counts, |x| > 700)', () => {
+    const cases: [assets: number, count: number][] = [[2, 4096], [3, 4096], [3, 4095], [3, 1], [5, 777], [KERNEL_MAX_ASSETS, 4096], [3, 0]];
+    for (const [k, count] of cases) {
+      for (const terminal of [false, true]) {
+        // Log-prices of everyday size, with a few far beyond the polynomial's range.
+        const start = Float64Array.from({ length: k * count }, (_, i) => (i % 997 === 5 ? (i % 2 ? 745 : -800) : 0.7 * Math.sin(i * 1.7)));
+        const weights = Float64Array.from({ length: k }, (_, a) => (a % 3 === 1 ? -0.25 : 1.5 / k));
+        const prices = terminal ? Float64Array.from({ length: k }, (_, a) => 10 + 7 * a) : null;
+        const view = blockAssetLogs(k, count);
+        view.set(start);
+        const plain = start.slice();
+        const [v1, v2] = [new Float64Array(count), new Float64Array(count)];
+        const [f1, f2] = [new Float32Array(count), new Float32Array(count)];
+        assetValues(view, k, count, weights, v1, terminal ? null : f1, prices);
+        assetValuesJs(plain, k, count, weights, v2, terminal ? null : f2, prices);
+        const label = `${k} assets x ${count} paths, terminal ${terminal}`;
+        expect(bytesOf(v1), label).toEqual(bytesOf(v2));
+        expect(bytesOf(f1), label).toEqual(bytesOf(f2));
+        expect(firstDifference(view, plain), label).toBe(-1);
+        // What they compute: the weighted sum of growth factors, float32 roundings, prices.
+        for (const p of [0, count >> 1, count - 1].filter((p) => p >= 0 && p < count)) {
+          let v = 0;
+          for (let a = 0; a < k; a++) v += weights[a] * polynomialExp(start[a * count + p]);
+          expect(v1[p], label).toBe(v);
+          if (!terminal) expect(f1[p], label).toBe(Math.fround(v));
+          if (prices) for (let a = 0; a < k; a++) expect(view[a * count + p]).toBe(prices[a] * polynomialExp(start[a * count + p]));
+        }
+      }
     }
   });
 });

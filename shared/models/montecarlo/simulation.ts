@@ -1,4 +1,4 @@
-import { addCorrelatedSteps, addLaneSteps, blockAssetLogs, blockLogs, BlockNormals, type CorrelatedStep } from '../../numerics/random/normalStepKernel.js';
+import { addCorrelatedSteps, addLaneSteps, assetValues, blockAssetLogs, blockLogs, BlockNormals, type CorrelatedStep } from '../../numerics/random/normalStepKernel.js';
 import { allocateBracketBuffers, bandBracketsFor, recordBlockBand, type BandBrackets, type BracketBuffers } from './bandBrackets.js';
 import { MOMENT_FIELDS, recordBlockMoments } from './blockMoments.js';
 import { BAND_VALUE_BUDGET, BLOCK_SIZE, MAX_BAND_INTERVALS } from './limits.js';
@@ -156,8 +156,10 @@ export function allocateBuffers(
 // keeps no terminal arrays (terminal brackets).
 const blockPrices = new Float64Array(BLOCK_SIZE);
 const blockValues = new Float64Array(BLOCK_SIZE);
-// This thread's room for one block's portfolio values at a band point (several assets).
+// This thread's room for one block's portfolio values at a band point (several assets),
+// and their float32 roundings for the band store.
 const bandPointValues = new Float64Array(BLOCK_SIZE);
+const bandPointValues32 = new Float32Array(BLOCK_SIZE);
 
 /**
  * Simulates block `block` of the plan (paths block*BLOCK_SIZE onward) and writes its
@@ -212,8 +214,14 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = portfolioValue(plan.weights, logs, k, n, p);
       } else {
         const values = bandPointValues.subarray(0, n);
-        portfolioValues(plan.weights, logs, k, n, values);
-        out.bandValues.set(values, offset);
+        if (k === 1) {
+          portfolioValues(plan.weights, logs, k, n, values);
+          out.bandValues.set(values, offset);
+        } else {
+          const values32 = bandPointValues32.subarray(0, n);
+          assetValues(logs, k, n, plan.weights, values, values32, null);
+          out.bandValues.set(values32, offset);
+        }
         for (let p = 0; p < samples; p++) out.samplePaths[p * points + nextPoint] = values[p];
       }
       nextPoint++;
@@ -235,21 +243,13 @@ export function simulateBlock(plan: SimulationPlan, block: number, out: Simulati
     if (terminal) recordBlockTerminal(terminal.spec, terminal.buffers, slot, logs, values, n);
     recordTerminalMoments(out, slot, 0, 1, prices, values, s0, samples, points);
   } else {
-    // One exponential per asset and path for both its price and its term of the portfolio
-    // value, summed over assets in order as portfolioValues does.
-    const values = out.portfolioTerminal.subarray(local, local + n).fill(0);
-    for (let a = 0; a < k; a++) {
-      const s0 = plan.initialPrices[a];
-      const w = plan.weights[a];
-      const prices = out.terminalPrices.subarray(a * stride + local, a * stride + local + n);
-      for (let p = 0, x = a * n; p < n; p++, x++) {
-        const e = Math.exp(logs[x]);
-        prices[p] = s0 * e;
-        values[p] += w * e;
-      }
-    }
+    // One exponential per asset and path for both its price (written over its log-price)
+    // and its term of the portfolio value, as at the band points.
+    const values = out.portfolioTerminal.subarray(local, local + n);
+    assetValues(logs, k, n, plan.weights, values, null, plan.initialPrices);
     for (let a = 0; a < k; a++) {
       const prices = out.terminalPrices.subarray(a * stride + local, a * stride + local + n);
+      prices.set(logs.subarray(a * n, a * n + n));
       recordBlockMoments(prices, 0, plan.initialPrices[a], out.blockMoments, (slot * (k + 1) + a) * MOMENT_FIELDS);
     }
     recordTerminalMoments(out, slot, k, k, null, out.portfolioTerminal.subarray(local, local + n), 0, samples, points);

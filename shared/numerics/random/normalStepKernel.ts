@@ -1,3 +1,4 @@
+import { EXP_TABLE, polynomialExp } from '../polynomialExp.js';
 import { instantiateWasm } from '../wasmInstance.js';
 import { Xoshiro128, substreamState } from './xoshiro128.js';
 import { slowNormal, zigguratTables } from './ziggurat.js';
@@ -55,6 +56,10 @@ const CHOLESKY = 196608;
 const DRIFT_STEPS = 229376;
 const VOL_STEPS = 229888;
 const ASSET_LOGS = 262144;
+const VALUES32 = 163840;
+const WEIGHTS = 230400;
+const INITIAL_PRICES = 230912;
+const EXP_CONSTANTS = 231424;
 /** The kernel's near-tie margin (relative) for its exponential against Math.exp. */
 const NEAR_TIE = 1e-12;
 
@@ -91,6 +96,7 @@ interface Kernel {
   readonly finish: (q: number, m: number, drift: number, vol: number) => number;
   readonly classifyBands: (n: number) => number;
   readonly correlate: (c: number, k: number, p0: number, n: number) => void;
+  readonly assetValues: (n: number, k: number, terminal: number) => void;
   readonly memory: WebAssembly.Memory;
   readonly state: Int32Array;
   readonly logs: Float64Array;
@@ -106,6 +112,9 @@ interface Kernel {
   readonly cholesky: Float64Array;
   readonly driftSteps: Float64Array;
   readonly volSteps: Float64Array;
+  readonly values32: Float32Array;
+  readonly weights: Float64Array;
+  readonly initialPrices: Float64Array;
 }
 
 /** This thread's kernel instance: undefined before the first use, null without SIMD support. */
@@ -120,14 +129,16 @@ let kernel: Kernel | null | undefined;
  */
 function loadKernel(): Kernel | null {
   if (kernel !== undefined) return kernel;
-  // Math.log itself, so the kernel's tail values are JavaScript's bit for bit.
-  const instance = instantiateWasm(new URL('./normalStepKernel.wasm', import.meta.url), { math: { log: Math.log } });
+  // Math.log itself, so the kernel's tail values are JavaScript's bit for bit; Math.exp for
+  // the rare |x| > 700 of polynomialExp.
+  const instance = instantiateWasm(new URL('./normalStepKernel.wasm', import.meta.url), { math: { log: Math.log, exp: Math.exp } });
   if (!instance) return (kernel = null);
   const memory = instance.exports.memory as WebAssembly.Memory;
   const { thresholds, scales, heights } = zigguratTables();
   new Float64Array(memory.buffer, HEIGHTS, heights.length).set(heights);
   new Float64Array(memory.buffer, WEDGE, WEDGE_STRIDE * scales.length).set(wedgeParabolas(scales));
   new Float64Array(memory.buffer, TIE_MARGIN, 1)[0] = NEAR_TIE;
+  new Float64Array(memory.buffer, EXP_CONSTANTS, EXP_TABLE.length).set(EXP_TABLE);
   const tableF64 = new Float64Array(memory.buffer, TABLE, 2 * scales.length);
   const tableI32 = new Int32Array(memory.buffer, TABLE, 4 * thresholds.length);
   for (let i = 0; i < scales.length; i++) {
@@ -140,6 +151,7 @@ function loadKernel(): Kernel | null {
     finish: instance.exports.finish as Kernel['finish'],
     classifyBands: instance.exports.classifyBands as Kernel['classifyBands'],
     correlate: instance.exports.correlate as Kernel['correlate'],
+    assetValues: instance.exports.assetValues as Kernel['assetValues'],
     memory,
     state: new Int32Array(memory.buffer, STATE, 4 * LANES),
     logs: new Float64Array(memory.buffer, LOGS, KERNEL_CHUNK),
@@ -154,6 +166,9 @@ function loadKernel(): Kernel | null {
     cholesky: new Float64Array(memory.buffer, CHOLESKY, KERNEL_MAX_ASSETS * KERNEL_MAX_ASSETS),
     driftSteps: new Float64Array(memory.buffer, DRIFT_STEPS, KERNEL_MAX_ASSETS),
     volSteps: new Float64Array(memory.buffer, VOL_STEPS, KERNEL_MAX_ASSETS),
+    values32: new Float32Array(memory.buffer, VALUES32, KERNEL_CHUNK),
+    weights: new Float64Array(memory.buffer, WEIGHTS, KERNEL_MAX_ASSETS),
+    initialPrices: new Float64Array(memory.buffer, INITIAL_PRICES, KERNEL_MAX_ASSETS),
   });
 }
 
@@ -518,4 +533,59 @@ export function addCorrelatedStepsJs(gen: BlockNormals, logs: Float64Array, coun
       }
     }
   }
+}
+
+/**
+ * The portfolio values of one block's asset log-prices x (asset-major, asset a's path p at
+ * a count + p): values[p] = 0 + w_0 e^x_0 + w_1 e^x_1 + ... summed in asset order, e^x by
+ * polynomialExp (within one ulp; the same function on every route, so a seed's numbers do
+ * not depend on the route, the thread or the shard). `values32`, when given, gets their
+ * float32 roundings (a band store's values). With `initialPrices` (the horizon) each
+ * log-price is also replaced by its price S_0 e^x, from the same exponential. On the kernel
+ * (two paths per f64x2) when `logs` is its blockAssetLogs view, else assetValuesJs; the
+ * results are bit-identical either way.
+ */
+export function assetValues(
+  logs: Float64Array,
+  assets: number,
+  count: number,
+  weights: Float64Array,
+  values: Float64Array,
+  values32: Float32Array | null,
+  initialPrices: Float64Array | null,
+): void {
+  const k = loadKernel();
+  if (!k || logs.buffer !== k.memory.buffer || logs.byteOffset !== ASSET_LOGS) {
+    assetValuesJs(logs, assets, count, weights, values, values32, initialPrices);
+    return;
+  }
+  if (logs.length < assets * count) throw new RangeError(`a blockAssetLogs view of ${logs.length} values cannot hold ${assets} x ${count}`);
+  k.weights.set(weights.subarray(0, assets));
+  if (initialPrices) k.initialPrices.set(initialPrices.subarray(0, assets));
+  k.assetValues(count, assets, initialPrices ? 1 : 0);
+  values.set(k.logs.subarray(0, count));
+  if (values32) values32.set(k.values32.subarray(0, count));
+}
+
+/** The JavaScript reference of assetValues (and its route without the kernel). */
+export function assetValuesJs(
+  logs: Float64Array,
+  assets: number,
+  count: number,
+  weights: Float64Array,
+  values: Float64Array,
+  values32: Float32Array | null,
+  initialPrices: Float64Array | null,
+): void {
+  values.fill(0, 0, count);
+  for (let a = 0; a < assets; a++) {
+    const w = weights[a];
+    const s0 = initialPrices ? initialPrices[a] : 0;
+    for (let p = 0, x = a * count; p < count; p++, x++) {
+      const e = polynomialExp(logs[x]);
+      values[p] += w * e;
+      if (initialPrices) logs[x] = s0 * e;
+    }
+  }
+  if (values32) for (let p = 0; p < count; p++) values32[p] = values[p];
 }

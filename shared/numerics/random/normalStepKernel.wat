@@ -24,6 +24,10 @@
 ;;   229376 correlate's per-asset drift steps, float64[k], and 229888 its vol steps, float64[k]
 ;;   262144 correlate's asset log-prices, float64[k x n], asset a's path p at a n + p
 ;;          (k x n <= 64 x 4096: 2 MiB; pages only touched by jobs with several assets)
+;;   163840 assetValues' portfolio values rounded to float32, float32[4096] (its float64 ones
+;;          go to 8192, the logs area, free once the steps are done)
+;;   230400 assetValues' weights, float64[k], and 230912 its initial prices, float64[k]
+;;   231424 $exp's constants, float64[19] (polynomialExp.ts EXP_TABLE, written once by the loader)
 ;;
 ;; step(n, drift, vol, add) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
 ;; padding lanes past n are drawn and discarded) and returns the number of misses. With add 0
@@ -57,6 +61,13 @@
 ;; to the bracketed list with its bracket k, in path order; returns how many it appended.
 ;; normalStepKernel.ts classifyBandsJs is the same computation.
 ;;
+;; assetValues(n, k, terminal) takes the asset log-prices x at 262144 (k assets, n paths) and
+;; writes each path's portfolio value V = 0 + w_0 e^x_0 + ... + w_(k-1) e^x_(k-1), summed in that
+;; order, to 8192 (float64) and, unless terminal, its float32 rounding to 163840; with terminal
+;; it also replaces each log-price by the price S_0 e^x. e^x is $exp's (below), not Math.exp's:
+;; normalStepKernel.ts assetValuesJs is the same computation with polynomialExp
+;; (shared/numerics/polynomialExp.ts), bit for bit.
+;;
 ;; correlate(c, k, p0, n) takes standard normals z for c paths of k assets at the logs area
 ;; (path p's asset j at p k + j, as step leaves them when it ran on zeros with drift 0 and
 ;; vol 1) and adds each path's correlated step to the asset log-prices:
@@ -65,6 +76,7 @@
 ;; (two paths per f64x2; no fused multiply-add, so bit-identical to it).
 (module
   (import "math" "log" (func $log (param f64) (result f64)))
+  (import "math" "exp" (func $mathExp (param f64) (result f64)))
   (memory (export "memory") 36)
 
   ;; Xoshiro128.nextDouble on the slow stream's state in memory (92672), for the rare tail.
@@ -107,7 +119,7 @@
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $r v128) (local $w v128) (local $t v128) (local $j v128) (local $li v128)
     (local $thr v128) (local $acc v128) (local $sc v128) (local $old v128) (local $old2 v128)
-    (local $dv v128) (local $vv v128)
+    (local $dv v128) (local $vv v128) (local $c5 v128) (local $c9 v128) (local $c255 v128) (local $half v128) (local $zero v128)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $p i32) (local $m i32) (local $ptr i32) (local $bm i32)
 
@@ -117,16 +129,22 @@
     (local.set $s3 (v128.load offset=4144 (i32.const 0)))
     (local.set $dv (f64x2.splat (local.get $drift)))
     (local.set $vv (f64x2.splat (local.get $vol)))
+    ;; The loop's constants in locals: V8 builds a v128.const from general registers each time
+    ;; it meets one (a few instructions), where a local stays in a register or one load away.
+    (local.set $c5 (v128.const i32x4 5 5 5 5))
+    (local.set $c9 (v128.const i32x4 9 9 9 9))
+    (local.set $c255 (v128.const i32x4 255 255 255 255))
+    (local.set $half (v128.const f64x2 0.5 0.5))
 
     (block $done
       (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
       (loop $next
         ;; xoshiro128** step in every lane: w = rotl(s1 * 5, 7) * 9.
-        (local.set $r (i32x4.mul (local.get $s1) (v128.const i32x4 5 5 5 5)))
+        (local.set $r (i32x4.mul (local.get $s1) (local.get $c5)))
         (local.set $w
           (i32x4.mul
             (v128.or (i32x4.shl (local.get $r) (i32.const 7)) (i32x4.shr_u (local.get $r) (i32.const 25)))
-            (v128.const i32x4 9 9 9 9)))
+            (local.get $c9)))
         (local.set $t (i32x4.shl (local.get $s1) (i32.const 9)))
         (local.set $s2 (v128.xor (local.get $s2) (local.get $s0)))
         (local.set $s3 (v128.xor (local.get $s3) (local.get $s1)))
@@ -136,7 +154,7 @@
         (local.set $s3 (v128.or (i32x4.shl (local.get $s3) (i32.const 11)) (i32x4.shr_u (local.get $s3) (i32.const 21))))
 
         ;; Layer i = w & 0xff (table byte offset 16 i), position j = w >> 8 (arithmetic).
-        (local.set $li (i32x4.shl (v128.and (local.get $w) (v128.const i32x4 255 255 255 255)) (i32.const 4)))
+        (local.set $li (i32x4.shl (v128.and (local.get $w) (local.get $c255)) (i32.const 4)))
         (local.set $a0 (i32x4.extract_lane 0 (local.get $li)))
         (local.set $a1 (i32x4.extract_lane 1 (local.get $li)))
         (local.set $a2 (i32x4.extract_lane 2 (local.get $li)))
@@ -159,20 +177,20 @@
         (local.set $sc (v128.load64_zero (local.get $a0)))
         (local.set $sc (v128.load64_lane 1 (local.get $a1) (local.get $sc)))
         (local.set $old
-          (select (result v128) (v128.load offset=8192 (local.get $ptr)) (v128.const i64x2 0 0) (local.get $add)))
+          (select (result v128) (v128.load offset=8192 (local.get $ptr)) (local.get $zero) (local.get $add)))
         (v128.store offset=8192 (local.get $ptr)
           (f64x2.add (local.get $old)
             (f64x2.add (local.get $dv)
               (f64x2.mul (local.get $vv)
                 (f64x2.mul
-                  (f64x2.add (f64x2.convert_low_i32x4_s (local.get $j)) (v128.const f64x2 0.5 0.5))
+                  (f64x2.add (f64x2.convert_low_i32x4_s (local.get $j)) (local.get $half))
                   (local.get $sc))))))
 
         ;; Lanes 2, 3.
         (local.set $sc (v128.load64_zero (local.get $a2)))
         (local.set $sc (v128.load64_lane 1 (local.get $a3) (local.get $sc)))
         (local.set $old2
-          (select (result v128) (v128.load offset=8208 (local.get $ptr)) (v128.const i64x2 0 0) (local.get $add)))
+          (select (result v128) (v128.load offset=8208 (local.get $ptr)) (local.get $zero) (local.get $add)))
         (v128.store offset=8208 (local.get $ptr)
           (f64x2.add (local.get $old2)
             (f64x2.add (local.get $dv)
@@ -181,7 +199,7 @@
                   (f64x2.add
                     (f64x2.convert_low_i32x4_s
                       (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $j) (local.get $j)))
-                    (v128.const f64x2 0.5 0.5))
+                    (local.get $half))
                   (local.get $sc))))))
 
         ;; Rejections (~1.2% of lanes): record (path, word) and the path's log-price before the
@@ -475,6 +493,84 @@
     (i32.add
       (i32.add (i16x8.extract_lane_s 4 (local.get $x)) (i16x8.extract_lane_s 5 (local.get $x)))
       (i32.add (i16x8.extract_lane_s 6 (local.get $x)) (i16x8.extract_lane_s 7 (local.get $x)))))
+
+
+  ;; e^x in both lanes: polynomialExp (shared/numerics/polynomialExp.ts) op for op, so the
+  ;; same numbers. k = round(x / ln 2) (ties to even, by adding and subtracting 1.5 * 2^52),
+  ;; r = (x - k ln2hi) - k ln2lo (Cody-Waite; k ln2hi exact), e^r = 1 + (r + r^2 P(r)) with
+  ;; P the Taylor polynomial of degree 11 (terms 1/2! .. 1/13!), times 2^k built from the
+  ;; bits of k. Lanes with |x| > 700 (beyond the scale's range) take the imported Math.exp.
+  (func $exp (param $x v128) (result v128)
+    (local $kd v128) (local $k v128) (local $r v128) (local $p v128) (local $e v128)
+    ;; Constants from the table at 231424 (polynomialExp.ts EXP_TABLE): one load each, where a
+    ;; v128.const costs V8 a few instructions every time.
+    (local.set $kd (f64x2.add (f64x2.mul (local.get $x) (v128.load64_splat offset=231424 (i32.const 0))) (v128.load64_splat offset=231432 (i32.const 0))))
+    (local.set $k (f64x2.sub (local.get $kd) (v128.load64_splat offset=231432 (i32.const 0))))
+    (local.set $r (f64x2.sub (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (v128.load64_splat offset=231440 (i32.const 0)))) (f64x2.mul (local.get $k) (v128.load64_splat offset=231448 (i32.const 0)))))
+    (local.set $p (v128.load64_splat offset=231456 (i32.const 0)))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231464 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231472 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231480 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231488 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231496 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231504 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231512 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231520 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231528 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231536 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $p (f64x2.add (v128.load64_splat offset=231544 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
+    (local.set $e
+      (f64x2.mul
+        (f64x2.add (v128.load64_splat offset=231552 (i32.const 0)) (f64x2.add (local.get $r) (f64x2.mul (f64x2.mul (local.get $r) (local.get $r)) (local.get $p))))
+        ;; 2^k: the bits of kd less those of 1.5 * 2^52 are k; (k + 1023) << 52, the table's
+        ;; last entry holding bits(1.5 * 2^52) - 1023.
+        (i64x2.shl (i64x2.sub (local.get $kd) (v128.load64_splat offset=231568 (i32.const 0))) (i32.const 52))))
+    (if (v128.any_true (f64x2.gt (f64x2.abs (local.get $x)) (v128.load64_splat offset=231560 (i32.const 0))))
+      (then
+        (if (f64.gt (f64.abs (f64x2.extract_lane 0 (local.get $x))) (f64.const 700))
+          (then (local.set $e (f64x2.replace_lane 0 (local.get $e) (call $mathExp (f64x2.extract_lane 0 (local.get $x)))))))
+        (if (f64.gt (f64.abs (f64x2.extract_lane 1 (local.get $x))) (f64.const 700))
+          (then (local.set $e (f64x2.replace_lane 1 (local.get $e) (call $mathExp (f64x2.extract_lane 1 (local.get $x)))))))))
+    (local.get $e))
+
+  (func (export "assetValues") (param $n i32) (param $k i32) (param $terminal i32)
+    (local $p i32) (local $a i32) (local $x i32) (local $nb i32) (local $ab i32)
+    (local $v v128) (local $e v128) (local $pair i32)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
+    (block $done
+      (loop $paths
+        (br_if $done (i32.ge_s (local.get $p) (local.get $n)))
+        ;; Two paths a time; an odd last one in lane 0 alone (lane 1 neither read nor written).
+        (local.set $pair (i32.lt_s (i32.add (local.get $p) (i32.const 1)) (local.get $n)))
+        (local.set $v (v128.const f64x2 0 0))
+        (local.set $a (i32.const 0))
+        (local.set $x (i32.shl (local.get $p) (i32.const 3)))
+        (loop $assets
+          (local.set $ab (i32.shl (local.get $a) (i32.const 3)))
+          (local.set $e
+            (call $exp
+              (if (result v128) (local.get $pair)
+                (then (v128.load offset=262144 (local.get $x)))
+                (else (v128.load64_zero offset=262144 (local.get $x))))))
+          (local.set $v (f64x2.add (local.get $v) (f64x2.mul (v128.load64_splat offset=230400 (local.get $ab)) (local.get $e))))
+          (if (local.get $terminal)
+            (then
+              (local.set $e (f64x2.mul (v128.load64_splat offset=230912 (local.get $ab)) (local.get $e)))
+              (if (local.get $pair)
+                (then (v128.store offset=262144 (local.get $x) (local.get $e)))
+                (else (v128.store64_lane offset=262144 0 (local.get $x) (local.get $e))))))
+          (local.set $x (i32.add (local.get $x) (local.get $nb)))
+          (local.set $a (i32.add (local.get $a) (i32.const 1)))
+          (br_if $assets (i32.lt_s (local.get $a) (local.get $k))))
+        (if (local.get $pair)
+          (then (v128.store offset=8192 (i32.shl (local.get $p) (i32.const 3)) (local.get $v)))
+          (else (v128.store64_lane offset=8192 0 (i32.shl (local.get $p) (i32.const 3)) (local.get $v))))
+        (if (i32.eqz (local.get $terminal))
+          (then
+            ;; Both float32 lanes (8 bytes); past an odd last path, a value nobody reads.
+            (v128.store64_lane offset=163840 0 (i32.shl (local.get $p) (i32.const 2)) (f32x4.demote_f64x2_zero (local.get $v)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 2)))
+        (br $paths))))
 
   (func (export "correlate") (param $c i32) (param $k i32) (param $p0 i32) (param $n i32)
     (local $p i32) (local $a i32) (local $jb i32) (local $ab i32) (local $kb i32) (local $row i32)
