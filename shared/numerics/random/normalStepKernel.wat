@@ -64,7 +64,7 @@
 ;; assetValues(n, k, terminal) takes the asset log-prices x at 262144 (k assets, n paths) and
 ;; writes each path's portfolio value V = 0 + w_0 e^x_0 + ... + w_(k-1) e^x_(k-1), summed in that
 ;; order, to 8192 (float64) and, unless terminal, its float32 rounding to 163840; with terminal
-;; it also replaces each log-price by the price S_0 e^x. e^x is $exp's (below), not Math.exp's:
+;; it also replaces each log-price by the price S_0 e^x. e^x is polynomialExp's, not Math.exp's:
 ;; normalStepKernel.ts assetValuesJs is the same computation with polynomialExp
 ;; (shared/numerics/polynomialExp.ts), bit for bit.
 ;;
@@ -495,47 +495,10 @@
       (i32.add (i16x8.extract_lane_s 6 (local.get $x)) (i16x8.extract_lane_s 7 (local.get $x)))))
 
 
-  ;; e^x in both lanes: polynomialExp (shared/numerics/polynomialExp.ts) op for op, so the
-  ;; same numbers. k = round(x / ln 2) (ties to even, by adding and subtracting 1.5 * 2^52),
-  ;; r = (x - k ln2hi) - k ln2lo (Cody-Waite; k ln2hi exact), e^r = 1 + (r + r^2 P(r)) with
-  ;; P the Taylor polynomial of degree 11 (terms 1/2! .. 1/13!), times 2^k built from the
-  ;; bits of k. Lanes with |x| > 700 (beyond the scale's range) take the imported Math.exp.
-  (func $exp (param $x v128) (result v128)
-    (local $kd v128) (local $k v128) (local $r v128) (local $p v128) (local $e v128)
-    ;; Constants from the table at 231424 (polynomialExp.ts EXP_TABLE): one load each, where a
-    ;; v128.const costs V8 a few instructions every time.
-    (local.set $kd (f64x2.add (f64x2.mul (local.get $x) (v128.load64_splat offset=231424 (i32.const 0))) (v128.load64_splat offset=231432 (i32.const 0))))
-    (local.set $k (f64x2.sub (local.get $kd) (v128.load64_splat offset=231432 (i32.const 0))))
-    (local.set $r (f64x2.sub (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (v128.load64_splat offset=231440 (i32.const 0)))) (f64x2.mul (local.get $k) (v128.load64_splat offset=231448 (i32.const 0)))))
-    (local.set $p (v128.load64_splat offset=231456 (i32.const 0)))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231464 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231472 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231480 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231488 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231496 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231504 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231512 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231520 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231528 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231536 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $p (f64x2.add (v128.load64_splat offset=231544 (i32.const 0)) (f64x2.mul (local.get $r) (local.get $p))))
-    (local.set $e
-      (f64x2.mul
-        (f64x2.add (v128.load64_splat offset=231552 (i32.const 0)) (f64x2.add (local.get $r) (f64x2.mul (f64x2.mul (local.get $r) (local.get $r)) (local.get $p))))
-        ;; 2^k: the bits of kd less those of 1.5 * 2^52 are k; (k + 1023) << 52, the table's
-        ;; last entry holding bits(1.5 * 2^52) - 1023.
-        (i64x2.shl (i64x2.sub (local.get $kd) (v128.load64_splat offset=231568 (i32.const 0))) (i32.const 52))))
-    (if (v128.any_true (f64x2.gt (f64x2.abs (local.get $x)) (v128.load64_splat offset=231560 (i32.const 0))))
-      (then
-        (if (f64.gt (f64.abs (f64x2.extract_lane 0 (local.get $x))) (f64.const 700))
-          (then (local.set $e (f64x2.replace_lane 0 (local.get $e) (call $mathExp (f64x2.extract_lane 0 (local.get $x)))))))
-        (if (f64.gt (f64.abs (f64x2.extract_lane 1 (local.get $x))) (f64.const 700))
-          (then (local.set $e (f64x2.replace_lane 1 (local.get $e) (call $mathExp (f64x2.extract_lane 1 (local.get $x)))))))))
-    (local.get $e))
-
   (func (export "assetValues") (param $n i32) (param $k i32) (param $terminal i32)
-    (local $p i32) (local $a i32) (local $x i32) (local $nb i32) (local $ab i32)
-    (local $v v128) (local $e v128) (local $pair i32)
+    (local $p i32) (local $a i32) (local $x i32) (local $nb i32) (local $ab i32) (local $pair i32)
+    (local $v v128) (local $e v128) (local $lx v128) (local $kd v128) (local $kf v128)
+    (local $r v128) (local $r2 v128) (local $r4 v128) (local $poly v128)
     (local.set $nb (i32.shl (local.get $n) (i32.const 3)))
     (block $done
       (loop $paths
@@ -547,11 +510,42 @@
         (local.set $x (i32.shl (local.get $p) (i32.const 3)))
         (loop $assets
           (local.set $ab (i32.shl (local.get $a) (i32.const 3)))
+          (local.set $lx
+            (if (result v128) (local.get $pair)
+              (then (v128.load offset=262144 (local.get $x)))
+              (else (v128.load64_zero offset=262144 (local.get $x)))))
+          ;; e = e^lx in both lanes: polynomialExp (shared/numerics/polynomialExp.ts) op for op,
+          ;; so the same numbers. kf = round(lx / ln 2) (ties to even, by adding and subtracting
+          ;; 1.5 * 2^52), r = (lx - kf ln2hi) - kf ln2lo (Cody-Waite; kf ln2hi exact),
+          ;; e^r = 1 + (r + r^2 P(r)), P the Taylor polynomial of terms 1/2! .. 1/13! by
+          ;; Estrin's scheme (short dependency chains), times 2^kf built from the bits of kd.
+          ;; Lanes with |lx| > 700 (beyond the scale's range) take the imported Math.exp.
+          ;; The constants come from the table at 231424 (polynomialExp.ts EXP_TABLE), one
+          ;; load each, where a v128.const costs V8 a few instructions at every use.
+          (local.set $kd (f64x2.add (f64x2.mul (local.get $lx) (v128.load64_splat offset=231424 (i32.const 0))) (v128.load64_splat offset=231432 (i32.const 0))))
+          (local.set $kf (f64x2.sub (local.get $kd) (v128.load64_splat offset=231432 (i32.const 0))))
+          (local.set $r (f64x2.sub (f64x2.sub (local.get $lx) (f64x2.mul (local.get $kf) (v128.load64_splat offset=231440 (i32.const 0)))) (f64x2.mul (local.get $kf) (v128.load64_splat offset=231448 (i32.const 0)))))
+          (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+          (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
+          ;; P = (u0 + u1 r^4) + u2 r^8, u_i = q_2i + q_2i+1 r^2, q_j = c_2j+2 + c_2j+3 r.
+          (local.set $poly
+            (f64x2.add
+              (f64x2.add
+                (f64x2.add (f64x2.add (v128.load64_splat offset=231456 (i32.const 0)) (f64x2.mul (v128.load64_splat offset=231464 (i32.const 0)) (local.get $r))) (f64x2.mul (f64x2.add (v128.load64_splat offset=231472 (i32.const 0)) (f64x2.mul (v128.load64_splat offset=231480 (i32.const 0)) (local.get $r))) (local.get $r2)))
+                (f64x2.mul (f64x2.add (f64x2.add (v128.load64_splat offset=231488 (i32.const 0)) (f64x2.mul (v128.load64_splat offset=231496 (i32.const 0)) (local.get $r))) (f64x2.mul (f64x2.add (v128.load64_splat offset=231504 (i32.const 0)) (f64x2.mul (v128.load64_splat offset=231512 (i32.const 0)) (local.get $r))) (local.get $r2))) (local.get $r4)))
+              (f64x2.mul (f64x2.add (f64x2.add (v128.load64_splat offset=231520 (i32.const 0)) (f64x2.mul (v128.load64_splat offset=231528 (i32.const 0)) (local.get $r))) (f64x2.mul (f64x2.add (v128.load64_splat offset=231536 (i32.const 0)) (f64x2.mul (v128.load64_splat offset=231544 (i32.const 0)) (local.get $r))) (local.get $r2))) (f64x2.mul (local.get $r4) (local.get $r4)))))
           (local.set $e
-            (call $exp
-              (if (result v128) (local.get $pair)
-                (then (v128.load offset=262144 (local.get $x)))
-                (else (v128.load64_zero offset=262144 (local.get $x))))))
+            (f64x2.mul
+              (f64x2.add (v128.load64_splat offset=231552 (i32.const 0)) (f64x2.add (local.get $r) (f64x2.mul (local.get $r2) (local.get $poly))))
+              ;; 2^kf: the bits of kd less those of 1.5 * 2^52 are kf; (kf + 1023) << 52, the
+              ;; table's last entry holding bits(1.5 * 2^52) - 1023.
+              (i64x2.shl (i64x2.sub (local.get $kd) (v128.load64_splat offset=231568 (i32.const 0))) (i32.const 52))))
+          (if (v128.any_true (f64x2.gt (f64x2.abs (local.get $lx)) (v128.load64_splat offset=231560 (i32.const 0))))
+            (then
+              (if (f64.gt (f64.abs (f64x2.extract_lane 0 (local.get $lx))) (f64.const 700))
+                (then (local.set $e (f64x2.replace_lane 0 (local.get $e) (call $mathExp (f64x2.extract_lane 0 (local.get $lx)))))))
+              (if (f64.gt (f64.abs (f64x2.extract_lane 1 (local.get $lx))) (f64.const 700))
+                (then (local.set $e (f64x2.replace_lane 1 (local.get $e) (call $mathExp (f64x2.extract_lane 1 (local.get $lx)))))))))
           (local.set $v (f64x2.add (local.get $v) (f64x2.mul (v128.load64_splat offset=230400 (local.get $ab)) (local.get $e))))
           (if (local.get $terminal)
             (then
