@@ -60,6 +60,7 @@ const VALUES32 = 163840;
 const WEIGHTS = 230400;
 const INITIAL_PRICES = 230912;
 const EXP_CONSTANTS = 231424;
+const SUMS = 2359296;
 /** The kernel's near-tie margin (relative) for its exponential against Math.exp. */
 const NEAR_TIE = 1e-12;
 
@@ -92,10 +93,10 @@ export class BlockNormals {
 }
 
 interface Kernel {
-  readonly step: (n: number, drift: number, vol: number, add: number) => number;
-  readonly finish: (q: number, m: number, drift: number, vol: number) => number;
+  readonly step: (n: number, drift: number, vol: number, add: number, base: number) => number;
+  readonly finish: (q: number, m: number, drift: number, vol: number, base: number) => number;
   readonly classifyBands: (n: number) => number;
-  readonly correlate: (c: number, k: number, p0: number, n: number) => void;
+  readonly correlate: (c: number, k: number, p0: number, n: number, zbase: number) => void;
   readonly assetValues: (n: number, k: number, terminal: number) => void;
   readonly memory: WebAssembly.Memory;
   readonly state: Int32Array;
@@ -292,8 +293,8 @@ export function addLaneStepsWasm(gen: BlockNormals, logs: Float64Array, count: n
     for (let start = 0; start < count; start += KERNEL_CHUNK) {
       const n = Math.min(KERNEL_CHUNK, count - start);
       if (!inPlace) k.logs.set(logs.subarray(start, start + n));
-      const m = k.step(n, drift, vol, 1);
-      if (m > 0) finishMissesWasm(k, gen.slow, m, drift, vol);
+      const m = k.step(n, drift, vol, 1, 0);
+      if (m > 0) finishMissesWasm(k, gen.slow, m, drift, vol, 0);
       if (!inPlace) logs.set(k.logs.subarray(0, n), start);
     }
   }
@@ -316,12 +317,13 @@ function finishMisses(slow: Xoshiro128, logs: Float64Array, misses: Int32Array, 
  * bit-identically (a near tie of its exp with Math.exp: essentially never), which
  * slowNormal finishes from the word the kernel left for it.
  */
-function finishMissesWasm(k: Kernel, slow: Xoshiro128, m: number, drift: number, vol: number): void {
-  const { logs, misses } = k;
-  for (let q = k.finish(0, m, drift, vol); q < m; q = k.finish(q + 1, m, drift, vol)) {
+function finishMissesWasm(k: Kernel, slow: Xoshiro128, m: number, drift: number, vol: number, base: number): void {
+  const { misses } = k;
+  for (let q = k.finish(0, m, drift, vol, base); q < m; q = k.finish(q + 1, m, drift, vol, base)) {
     slow.s.set(k.slow);
     const w = misses[2 * q + 1];
-    logs[misses[2 * q]] = k.missedLogs[q] + (drift + vol * slowNormal(slow, w & 0xff, w >> 8));
+    const p = misses[2 * q];
+    new Float64Array(k.memory.buffer, LOGS + base + 8 * p, 1)[0] = k.missedLogs[q] + (drift + vol * slowNormal(slow, w & 0xff, w >> 8));
     k.slow.set(slow.s);
   }
 }
@@ -474,11 +476,15 @@ export function blockAssetLogs(assets: number, count: number): Float64Array {
  * `steps` exact correlated log-space GBM steps for paths 0..count-1 of `step.assets`
  * assets: each step draws the standard normals of every path and asset by the lane scheme
  * (file comment) over assets x count values, path p's asset j at index p assets + j (what
- * fillLaneNormals(gen, z, assets * count) gives), correlates them with L and adds
- * logs[a count + p] = logs[a count + p] + (drift[a] + vol[a] e), e = 0 + L[a][0] z_0 + ... +
- * L[a][a] z_a summed in that order. On the kernel (normal draws and the correlation both in
- * WebAssembly, in chunks of whole paths that keep the normals in cache) when `logs` is its
- * blockAssetLogs view, else addCorrelatedStepsJs; the results are bit-identical either way.
+ * fillLaneNormals(gen, z, assets * count) gives); their sums over the steps
+ * Z = z_1 + z_2 + ... (in step order) are correlated with L once, and each log-price moves
+ * by all the steps at once: logs[a count + p] = logs[a count + p] + (steps drift[a] +
+ * vol[a] e), e = 0 + L[a][0] Z_0 + ... + L[a][a] Z_a summed in that order. That is the sum of
+ * the steps' moves (L is linear), so the same law at the call's end, with one Cholesky
+ * product per path and call instead of one per step; the log-prices between are never
+ * needed (a call ends at a band point). On the kernel (draws summed in its memory, the
+ * correlation in WebAssembly) when `logs` is its blockAssetLogs view, else
+ * addCorrelatedStepsJs; the results are bit-identical either way.
  * @param gen the block's generator, advanced
  * @param logs asset-major log-prices, updated in place
  */
@@ -492,45 +498,55 @@ function addCorrelatedStepsWasm(k: Kernel, gen: BlockNormals, logs: Float64Array
   const assets = s.assets;
   if (assets > KERNEL_MAX_ASSETS || logs.length < assets * count) throw new RangeError(`a blockAssetLogs view of ${logs.length} values cannot hold ${assets} x ${count}`);
   k.cholesky.set(s.cholesky.subarray(0, assets * assets));
-  k.driftSteps.set(s.drift.subarray(0, assets));
+  for (let a = 0; a < assets; a++) k.driftSteps[a] = steps * s.drift[a];
   k.volSteps.set(s.vol.subarray(0, assets));
-  // Whole paths per chunk, a multiple of LANES of them, so every chunk starts on a lane
+  // Whole paths per draw call, a multiple of LANES of them, so every call starts on a lane
   // boundary (word q of lane l still goes to index 4 q + l of the step's values) and only a
-  // step's last chunk may end mid-word-row, where the lane scheme's padding is anyway.
+  // step's last call may end mid-word-row, where the lane scheme's padding is anyway; at
+  // most KERNEL_CHUNK values, what the miss list holds.
   const chunk = Math.floor(KERNEL_CHUNK / (LANES * assets)) * LANES;
   k.state.set(gen.lanes);
   k.slow.set(gen.slow.s);
+  // Each path's normals summed over the steps in the sums area (the first step writes them),
+  // then one correlated move per path for all the steps.
   for (let step = 0; step < steps; step++) {
     for (let p0 = 0; p0 < count; p0 += chunk) {
-      const c = Math.min(chunk, count - p0);
-      const values = c * assets;
-      const m = k.step(values, 0, 1, 0);
-      if (m > 0) finishMissesWasm(k, gen.slow, m, 0, 1);
-      k.correlate(c, assets, p0, count);
+      const base = SUMS - LOGS + 8 * p0 * assets;
+      const m = k.step(Math.min(chunk, count - p0) * assets, 0, 1, step > 0 ? 1 : 0, base);
+      if (m > 0) finishMissesWasm(k, gen.slow, m, 0, 1, base);
     }
   }
+  for (let p0 = 0; p0 < count && steps > 0; p0 += chunk) k.correlate(Math.min(chunk, count - p0), assets, p0, count, SUMS - LOGS + 8 * p0 * assets);
   gen.lanes.set(k.state);
   gen.slow.s.set(k.slow);
 }
 
 let correlatedNormals = new Float64Array(0);
+let correlatedSums = new Float64Array(0);
 
 /** The JavaScript reference of addCorrelatedSteps (and its route without the kernel). */
 export function addCorrelatedStepsJs(gen: BlockNormals, logs: Float64Array, count: number, s: CorrelatedStep, steps = 1): void {
   const k = s.assets;
   const L = s.cholesky;
-  if (correlatedNormals.length < k * count) correlatedNormals = new Float64Array(k * count);
+  if (correlatedNormals.length < k * count) {
+    correlatedNormals = new Float64Array(k * count);
+    correlatedSums = new Float64Array(k * count);
+  }
   const z = correlatedNormals;
+  const sums = correlatedSums;
   for (let step = 0; step < steps; step++) {
     fillLaneNormals(gen, z, k * count);
-    for (let p = 0; p < count; p++) {
-      const zp = p * k;
-      for (let a = 0; a < k; a++) {
-        const row = a * k;
-        let e = 0;
-        for (let j = 0; j <= a; j++) e += L[row + j] * z[zp + j];
-        logs[a * count + p] += s.drift[a] + s.vol[a] * e;
-      }
+    if (step === 0) sums.set(z.subarray(0, k * count));
+    else for (let i = 0; i < k * count; i++) sums[i] += z[i];
+  }
+  if (steps <= 0) return;
+  for (let p = 0; p < count; p++) {
+    const zp = p * k;
+    for (let a = 0; a < k; a++) {
+      const row = a * k;
+      let e = 0;
+      for (let j = 0; j <= a; j++) e += L[row + j] * sums[zp + j];
+      logs[a * count + p] += steps * s.drift[a] + s.vol[a] * e;
     }
   }
 }

@@ -27,9 +27,11 @@
 ;;   163840 assetValues' portfolio values rounded to float32, float32[4096] (its float64 ones
 ;;          go to 8192, the logs area, free once the steps are done)
 ;;   230400 assetValues' weights, float64[k], and 230912 its initial prices, float64[k]
-;;   231424 $exp's constants, float64[19] (polynomialExp.ts EXP_TABLE, written once by the loader)
+;;   2359296 addCorrelatedSteps' sums of each path's normals over the steps of a call, float64[k x n],
+;;          laid out as step leaves normals (path p's asset j at p k + j; k x n <= 64 x 4096: 2 MiB)
+;;   231424 assetValues' exponential's constants, float64[19] (polynomialExp.ts EXP_TABLE, written once by the loader)
 ;;
-;; step(n, drift, vol, add) steps paths 0..n-1 (each lane draws ceil(n / 4) words; words of the
+;; step(n, drift, vol, add, base) steps paths 0..n-1 of the float64 array at 8192 + base (each lane draws ceil(n / 4) words; words of the
 ;; padding lanes past n are drawn and discarded) and returns the number of misses. With add 0
 ;; it takes every log-price before the step as 0 without reading it (correlate's normals:
 ;; 0 + (0 + 1 z) is z, so no pass zeroing the area first). A
@@ -37,7 +39,7 @@
 ;; miss list keeps its log-price from before the step (stored with the miss, rather than
 ;; selected lane by lane on every store), and the caller finishes it with the slow path.
 ;;
-;; finish(q, m, drift, vol) finishes misses q..m-1 in order with the ziggurat's slow path
+;; finish(q, m, drift, vol, base) finishes misses q..m-1 (of a step with that base) in order with the ziggurat's slow path
 ;; (ziggurat.ts slowNormal, op for op, so bit-identical to it), drawing from the slow stream
 ;; whose state the caller copies to 92672 and back: wedge test
 ;; heights[i] + u (heights[i+1] - heights[i]) < exp(-x^2 / 2) with u from two words as
@@ -68,16 +70,16 @@
 ;; normalStepKernel.ts assetValuesJs is the same computation with polynomialExp
 ;; (shared/numerics/polynomialExp.ts), bit for bit.
 ;;
-;; correlate(c, k, p0, n) takes standard normals z for c paths of k assets at the logs area
-;; (path p's asset j at p k + j, as step leaves them when it ran on zeros with drift 0 and
-;; vol 1) and adds each path's correlated step to the asset log-prices:
-;; X[a n + p0 + p] = X[a n + p0 + p] + (drift[a] + vol[a] e), e = 0 + L[a][0] z_0 + ... +
-;; L[a][a] z_a summed left to right, exactly as normalStepKernel.ts addCorrelatedStepsJs
-;; (two paths per f64x2; no fused multiply-add, so bit-identical to it).
+;; correlate(c, k, p0, n, zbase) takes standard normals z for c paths of k assets at 8192 + zbase
+;; (path p's asset j at p k + j, as step leaves them with drift 0 and vol 1; in practice the
+;; sums of the normals of several steps) and adds each path's correlated move to the asset
+;; log-prices: X[a n + p0 + p] = X[a n + p0 + p] + (drift[a] + vol[a] e), e = 0 + L[a][0] z_0
+;; + ... + L[a][a] z_a summed left to right, exactly as normalStepKernel.ts
+;; addCorrelatedStepsJs (two paths per f64x2; no fused multiply-add, so bit-identical to it).
 (module
   (import "math" "log" (func $log (param f64) (result f64)))
   (import "math" "exp" (func $mathExp (param f64) (result f64)))
-  (memory (export "memory") 36)
+  (memory (export "memory") 68)
 
   ;; Xoshiro128.nextDouble on the slow stream's state in memory (92672), for the rare tail.
   (func $slowDouble (result f64)
@@ -115,7 +117,7 @@
         (f64.convert_i32_u (i32.shr_u (local.get $lo) (i32.const 6))))
       (f64.const 0x1p-53)))
 
-  (func (export "step") (param $n i32) (param $drift f64) (param $vol f64) (param $add i32) (result i32)
+  (func (export "step") (param $n i32) (param $drift f64) (param $vol f64) (param $add i32) (param $base i32) (result i32)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
     (local $r v128) (local $w v128) (local $t v128) (local $j v128) (local $li v128)
     (local $thr v128) (local $acc v128) (local $sc v128) (local $old v128) (local $old2 v128)
@@ -171,7 +173,7 @@
             (v128.xor (local.get $j) (i32x4.shr_s (local.get $j) (i32.const 31)))
             (local.get $thr)))
 
-        (local.set $ptr (i32.shl (local.get $p) (i32.const 3)))
+        (local.set $ptr (i32.add (local.get $base) (i32.shl (local.get $p) (i32.const 3))))
 
         ;; Lanes 0, 1: z = (j + 0.5) * scale[i]; logs[p] = logs[p] + (drift + vol * z).
         (local.set $sc (v128.load64_zero (local.get $a0)))
@@ -247,7 +249,7 @@
     (v128.store offset=4144 (i32.const 0) (local.get $s3))
     (i32.shr_u (local.get $m) (i32.const 1)))
 
-  (func (export "finish") (param $q i32) (param $m i32) (param $drift f64) (param $vol f64) (result i32)
+  (func (export "finish") (param $q i32) (param $m i32) (param $drift f64) (param $vol f64) (param $base i32) (result i32)
     (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
     (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
     (local $w i32) (local $i i32) (local $j i32) (local $a i32) (local $r i32) (local $t i32)
@@ -392,7 +394,7 @@
             (local.set $s3 (i32.rotl (local.get $s3) (i32.const 11)))
             (br $try)))
         ;; logs[p] = (log-price before the step) + (drift + vol * x).
-        (local.set $a (i32.shl (i32.load offset=40960 (local.get $ptr)) (i32.const 3)))
+        (local.set $a (i32.add (local.get $base) (i32.shl (i32.load offset=40960 (local.get $ptr)) (i32.const 3))))
         (f64.store offset=8192 (local.get $a)
           (f64.add (f64.load offset=131072 (local.get $ptr))
             (f64.add (local.get $drift) (f64.mul (local.get $vol) (local.get $x)))))
@@ -566,17 +568,17 @@
         (local.set $p (i32.add (local.get $p) (i32.const 2)))
         (br $paths))))
 
-  (func (export "correlate") (param $c i32) (param $k i32) (param $p0 i32) (param $n i32)
+  (func (export "correlate") (param $c i32) (param $k i32) (param $p0 i32) (param $n i32) (param $zbase i32)
     (local $p i32) (local $a i32) (local $jb i32) (local $ab i32) (local $kb i32) (local $row i32)
     (local $zp i32) (local $zq i32) (local $x i32) (local $e v128) (local $zz v128) (local $s f64)
     (local.set $kb (i32.shl (local.get $k) (i32.const 3)))
     (if (i32.eq (local.get $k) (i32.const 3))
-      (then (local.set $p (call $correlate3 (local.get $c) (local.get $p0) (local.get $n)))))
+      (then (local.set $p (call $correlate3 (local.get $c) (local.get $p0) (local.get $n) (local.get $zbase)))))
     ;; Two paths at a time: lane 0 path p, lane 1 path p + 1.
     (block $pairs
       (loop $pair
         (br_if $pairs (i32.gt_s (i32.add (local.get $p) (i32.const 2)) (local.get $c)))
-        (local.set $zp (i32.mul (local.get $p) (local.get $kb)))
+        (local.set $zp (i32.add (local.get $zbase) (i32.mul (local.get $p) (local.get $kb))))
         (local.set $zq (i32.add (local.get $zp) (local.get $kb)))
         (local.set $a (i32.const 0))
         (local.set $row (i32.const 0))
@@ -606,7 +608,7 @@
     ;; An odd last path, in scalar float64 (the same operations).
     (if (i32.lt_s (local.get $p) (local.get $c))
       (then
-        (local.set $zp (i32.mul (local.get $p) (local.get $kb)))
+        (local.set $zp (i32.add (local.get $zbase) (i32.mul (local.get $p) (local.get $kb))))
         (local.set $a (i32.const 0))
         (local.set $row (i32.const 0))
         (loop $asset1
@@ -634,7 +636,7 @@
   ;; returns the paths done (c rounded down to even). The sums drop correlate's leading
   ;; 0 +: it only turns a -0 into +0, and e's last term L[a][a] z_a is never zero (L[a][a] > 0,
   ;; z != 0), so the sum is the same number either way.
-  (func $correlate3 (param $c i32) (param $p0 i32) (param $n i32) (result i32)
+  (func $correlate3 (param $c i32) (param $p0 i32) (param $n i32) (param $zbase i32) (result i32)
     (local $p i32) (local $zp i32) (local $x0 i32) (local $x1 i32) (local $x2 i32)
     (local $l00 v128) (local $l10 v128) (local $l11 v128) (local $l20 v128) (local $l21 v128) (local $l22 v128)
     (local $d0 v128) (local $d1 v128) (local $d2 v128) (local $v0 v128) (local $v1 v128) (local $v2 v128)
@@ -654,6 +656,7 @@
     (local.set $x0 (i32.shl (local.get $p0) (i32.const 3)))
     (local.set $x1 (i32.add (local.get $x0) (i32.shl (local.get $n) (i32.const 3))))
     (local.set $x2 (i32.add (local.get $x1) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $zp (local.get $zbase))
     (block $done
       (loop $pair
         (br_if $done (i32.gt_s (i32.add (local.get $p) (i32.const 2)) (local.get $c)))
