@@ -18,7 +18,7 @@ export const MAX_SIMULATIONS = 5_000_000;
  * kernel, slow path included; 5.5 ns in plain JavaScript, the fallback without SIMD), plus
  * ~0.1 s of statistics per million paths; 1e10 path-steps is then ~30 s single-threaded
  * on the kernel, and about as much for several symbols (their normals and Cholesky product
- * run on the same kernel, ~1.2x the one-asset cost per symbol-path-step at three symbols),
+ * run on the same kernel, 1.0-1.2x the one-asset cost per symbol-path-step at three symbols),
  * a ~9x margin under a Cloud Function's 540 s timeout for a slower vCPU and the Cholesky
  * work of many symbols (O(k^2) per path-step, in JavaScript past KERNEL_MAX_ASSETS).
  */

@@ -169,9 +169,11 @@ const bandPointValues32 = new Float32Array(BLOCK_SIZE);
  * current log-prices are held, never simulations x time_steps. The normals come from the
  * block's four-lane generator (normalStepKernel.ts, keyed by seed and block index): one
  * asset steps on the WebAssembly SIMD kernel in place, several assets draw their k n
- * normals per step from the same generator (path p's asset j is z[p k + j]) and correlate
- * them on the same kernel (addCorrelatedSteps), their log-prices in its memory too. Either
- * way every step up to the next band point is one call.
+ * normals per step from the same generator (path p's asset j is z[p k + j]), sum them over
+ * the steps up to the next band point and correlate the sums once (addCorrelatedSteps),
+ * their log-prices in its memory too, where their portfolio values and terminal prices
+ * are also computed (assetValues). Either way every step up to the next band point is one
+ * call.
  */
 export function simulateBlock(plan: SimulationPlan, block: number, out: SimulationBuffers): void {
   const k = plan.assets;
