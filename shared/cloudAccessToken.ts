@@ -1,3 +1,4 @@
+import { httpRequest } from './httpRequest.js';
 import { TransientError } from './job/errors.js';
 
 /** An OAuth 2.0 access token for Google APIs, fetched once and reused until shortly before it expires. */
@@ -68,9 +69,9 @@ export class CachedToken implements AccessTokenSource {
 async function metadataServerToken(host: string): Promise<{ accessToken: string; expiresInS: number }> {
   const url = `http://${host}/computeMetadata/v1/instance/service-accounts/default/token`;
   try {
-    const response = await fetch(url, { headers: { 'Metadata-Flavor': 'Google' }, signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return tokenAnswer(await response.json());
+    const response = await httpRequest('GET', url, { headers: { 'Metadata-Flavor': 'Google' }, timeoutMs: 10_000 });
+    if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+    return tokenAnswer(JSON.parse(response.body.toString('utf8')));
   } catch (error) {
     // The answer's text is never quoted: it may carry the token.
     throw new TransientError(`Getting an access token from the metadata server (${host}) failed: ${(error as Error).message}`);

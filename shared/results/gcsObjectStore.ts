@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { cloudAccessToken, type AccessTokenSource } from '../cloudAccessToken.js';
 import { cloudFailure, httpStatus, isTransientCloudError } from '../cloudErrors.js';
+import { httpRequest, type HttpAnswer } from '../httpRequest.js';
 import type { ObjectStore, StoredObject } from './objectStore.js';
 
 /**
@@ -62,7 +63,7 @@ interface ObjectResource {
 }
 
 /**
- * The artifacts bucket in Cloud Storage, through its JSON API with `fetch` (no client library:
+ * The artifacts bucket in Cloud Storage, through its JSON API over `node:http(s)` (no client library:
  * the storage client and its auth stack are ~65 ms of module evaluation, which a function's
  * first event waited for). Create-only writes carry the precondition `ifGenerationMatch=0`, so
  * of two concurrent writers exactly one succeeds (HTTP 412 for the other); conditional
@@ -133,13 +134,12 @@ export class GcsObjectStore implements ObjectStore {
     try {
       // One request: the media answer names the generation it served (x-goog-generation).
       const response = await this.request('GET', this.objectUrl(name, { alt: 'media' }));
-      const generation = response.headers.get('x-goog-generation');
-      if (generation) return { body: await this.checkedBody(name, response), generation };
+      const generation = response.headers['x-goog-generation'];
+      if (typeof generation === 'string' && generation !== '') return { body: this.checkedBody(name, response), generation };
       // No such header (an emulator that omits it): the generation first, then that generation's bytes.
-      await response.body?.cancel();
-      const metadata = (await (await this.request('GET', this.objectUrl(name, { fields: 'generation' }))).json()) as ObjectResource;
+      const metadata = json<ObjectResource>(await this.request('GET', this.objectUrl(name, { fields: 'generation' })));
       const read = await this.request('GET', this.objectUrl(name, { alt: 'media', generation: String(metadata.generation) }));
-      return { body: await this.checkedBody(name, read), generation: String(metadata.generation) };
+      return { body: this.checkedBody(name, read), generation: String(metadata.generation) };
     } catch (error) {
       if (httpStatus(error) === 404) return null;
       throw cloudFailure(`Reading ${this.uri(name)}`, error);
@@ -153,7 +153,7 @@ export class GcsObjectStore implements ObjectStore {
       do {
         // Only the names are asked for; the service pages them (1,000 a page).
         const url = `${this.api}?${new URLSearchParams({ prefix, fields: 'items(name),nextPageToken', ...(pageToken ? { pageToken } : {}) })}`;
-        const page = (await (await this.request('GET', url)).json()) as { items?: { name: string }[]; nextPageToken?: string };
+        const page = json<{ items?: { name: string }[]; nextPageToken?: string }>(await this.request('GET', url));
         for (const item of page.items ?? []) names.push(item.name);
         pageToken = page.nextPageToken;
       } while (pageToken);
@@ -165,8 +165,7 @@ export class GcsObjectStore implements ObjectStore {
 
   async deleteIf(name: string, generation: string): Promise<void> {
     try {
-      const response = await this.request('DELETE', this.objectUrl(name, { ifGenerationMatch: generation }));
-      await response.body?.cancel();
+      await this.request('DELETE', this.objectUrl(name, { ifGenerationMatch: generation }));
     } catch (error) {
       const status = httpStatus(error);
       // 404: gone (a retried delete whose first attempt went through lands here too); 412: changed.
@@ -194,7 +193,7 @@ export class GcsObjectStore implements ObjectStore {
   /** After a 412: the object's generation if our own (retried) write stored it, else null (another writer's). */
   private async generationWrittenBy(name: string, writeId: string): Promise<string | null> {
     try {
-      const metadata = (await (await this.request('GET', this.objectUrl(name, { fields: 'generation,metadata' }))).json()) as ObjectResource;
+      const metadata = json<ObjectResource>(await this.request('GET', this.objectUrl(name, { fields: 'generation,metadata' })));
       return metadata.metadata?.[WRITE_ID] === writeId ? String(metadata.generation) : null;
     } catch (error) {
       if (httpStatus(error) === 404) return null;
@@ -213,14 +212,14 @@ export class GcsObjectStore implements ObjectStore {
     const head = `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, ...metadata, md5Hash: createHash('md5').update(bytes).digest('base64') })}\r\n--${boundary}\r\nContent-Type: ${metadata.contentType}\r\n\r\n`;
     const payload = Buffer.concat([Buffer.from(head, 'utf8'), bytes, Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8')]);
     const query = new URLSearchParams({ uploadType: 'multipart', name, fields: 'generation', ...(ifGenerationMatch !== undefined ? { ifGenerationMatch } : {}) });
-    const response = await this.request('POST', `${this.upload}?${query}`, { body: payload, contentType: `multipart/related; boundary=${boundary}` });
-    return (await response.json()) as ObjectResource;
+    return json<ObjectResource>(await this.request('POST', `${this.upload}?${query}`, { body: payload, contentType: `multipart/related; boundary=${boundary}` }));
   }
 
   /** The body of a media download, its MD5 checked against the `x-goog-hash` Cloud Storage sent (a mismatch is retried by the caller's redelivery). */
-  private async checkedBody(name: string, response: Response): Promise<string> {
-    const bytes = Buffer.from(await response.arrayBuffer());
-    const md5 = /(?:^|,)\s*md5=([^,]+)/.exec(response.headers.get('x-goog-hash') ?? '')?.[1];
+  private checkedBody(name: string, response: HttpAnswer): string {
+    const bytes = response.body;
+    const hashes = response.headers['x-goog-hash'];
+    const md5 = /(?:^|,)\s*md5=([^,]+)/.exec(Array.isArray(hashes) ? hashes.join(',') : (hashes ?? ''))?.[1];
     if (md5 !== undefined && createHash('md5').update(bytes).digest('base64') !== md5) {
       throw new StorageHttpError(503, `the bytes read from ${this.uri(name)} do not match their MD5 (corrupted in transit)`, []);
     }
@@ -237,7 +236,7 @@ export class GcsObjectStore implements ObjectStore {
    * retried once with a fresh token. Resolves with a 2xx answer, or throws a
    * `StorageHttpError` (an HTTP failure) or the network's error (no status: transient).
    */
-  private async request(method: string, url: string, send?: { body: Uint8Array; contentType: string }): Promise<Response> {
+  private async request(method: string, url: string, send?: { body: Buffer; contentType: string }): Promise<HttpAnswer> {
     const started = Date.now();
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
@@ -245,9 +244,9 @@ export class GcsObjectStore implements ObjectStore {
         const headers: Record<string, string> = {};
         if (this.token) headers.authorization = `Bearer ${await this.token.token()}`;
         if (send) headers['content-type'] = send.contentType;
-        const response = await fetch(url, { method, headers, ...(send ? { body: new Uint8Array(send.body.buffer, send.body.byteOffset, send.body.byteLength) as Uint8Array<ArrayBuffer> } : {}), signal: AbortSignal.timeout(this.requestTimeoutMs) });
-        if (response.ok) return response;
-        throw await httpError(response);
+        const response = await httpRequest(method, url, { headers, ...(send ? { body: send.body } : {}), timeoutMs: this.requestTimeoutMs });
+        if (response.status >= 200 && response.status < 300) return response;
+        throw httpError(response);
       } catch (error) {
         if (httpStatus(error) === 401 && this.token && !refreshedToken) {
           refreshedToken = true;
@@ -264,8 +263,8 @@ export class GcsObjectStore implements ObjectStore {
 }
 
 /** A failed answer as a `StorageHttpError`: the service's message and reasons from its JSON error body. */
-async function httpError(response: Response): Promise<StorageHttpError> {
-  const text = await response.text().catch(() => '');
+function httpError(response: HttpAnswer): StorageHttpError {
+  const text = response.body.toString('utf8');
   let message = text.slice(0, 300) || `HTTP ${response.status}`;
   let errors: { reason?: string; message?: string }[] = [];
   try {
@@ -276,4 +275,9 @@ async function httpError(response: Response): Promise<StorageHttpError> {
     // Not JSON (a proxy's page): its first characters are the message.
   }
   return new StorageHttpError(response.status, message, errors);
+}
+
+/** A JSON answer's resource. */
+function json<T>(response: HttpAnswer): T {
+  return JSON.parse(response.body.toString('utf8')) as T;
 }
