@@ -14,7 +14,7 @@ export interface PubsubEventPublisherOptions {
 
 /**
  * `job-events` in Pub/Sub, through its REST API (`topics.publish`) with google-auth-library,
- * which the storage client loads anyway: a function does not load the gRPC Pub/Sub client
+ * which the BigQuery client loads anyway: a function does not load the gRPC Pub/Sub client
  * (and its cold start) to send one small message a job. The emulator answers the same API.
  */
 export class PubsubEventPublisher implements EventPublisher {
