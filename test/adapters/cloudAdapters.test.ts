@@ -182,6 +182,28 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     }
   });
 
+  it('a connection that fails (nothing listening) is retried, then a TransientError; a stalled answer times out the same way', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = new GcsObjectStore('artifacts', { emulatorHost: `http://127.0.0.1:${port}`, retry: { ...QUICK_RETRY, maxRetries: 1 } });
+    await expect(refused.get('jobs/x/any.json')).rejects.toBeInstanceOf(TransientError);
+    let asked = 0;
+    const stalled = http.createServer(() => void asked++); // never answers
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      const store = new GcsObjectStore('artifacts', { emulatorHost: `http://127.0.0.1:${(stalled.address() as { port: number }).port}`, retry: { ...QUICK_RETRY, maxRetries: 1 }, requestTimeoutMs: 200 });
+      const error = await store.put('jobs/x/slow.json', '{}', 'application/json').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as Error).message).toContain('timed out after 200 ms');
+      expect(asked).toBe(2);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+
   it('sends the access token; a 401 fetches a fresh one and is sent again once, a second 401 is permanent', async () => {
     let issued = 0;
     const token = new CachedToken(async () => ({ accessToken: `token-${++issued}`, expiresInS: 3600 }));
