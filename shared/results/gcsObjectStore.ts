@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { cloudAccessToken, type AccessTokenSource } from '../cloudAccessToken.js';
-import { cloudFailure, httpStatus, isTransientCloudError } from '../cloudErrors.js';
+import { cloudFailure, httpStatus } from '../cloudErrors.js';
 import { httpRequest, type HttpAnswer } from '../httpRequest.js';
 import type { ObjectStore, StoredObject } from './objectStore.js';
 
 /**
- * How failed requests are retried: every request this store makes is safe to repeat (a plain
+ * How failed requests are retried (see `retryable`): every request this store makes is safe to repeat (a plain
  * put overwrites with the same bytes, a conditional write carries its precondition, a read
  * reads). The delays are the storage client's: `multiplier^n` seconds plus up to a second of
  * jitter, at most `maxDelayMs`, no retry started after `totalTimeoutMs`.
@@ -254,7 +254,7 @@ export class GcsObjectStore implements ObjectStore {
           continue;
         }
         const delay = Math.min(this.retry.multiplier ** attempt * this.retry.unitMs + Math.random() * this.retry.jitterMs, this.retry.maxDelayMs);
-        const retry = attempt < this.retry.maxRetries && isTransientCloudError(error) && Date.now() + delay - started < this.retry.totalTimeoutMs;
+        const retry = attempt < this.retry.maxRetries && retryable(error) && Date.now() + delay - started < this.retry.totalTimeoutMs;
         if (!retry) throw error;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
@@ -280,4 +280,15 @@ function httpError(response: HttpAnswer): StorageHttpError {
 /** A JSON answer's resource. */
 function json<T>(response: HttpAnswer): T {
   return JSON.parse(response.body.toString('utf8')) as T;
+}
+
+/**
+ * Whether a request is sent again: the storage client's rule (408, 429, 5xx, or no answer at
+ * all: a refused or reset connection, a timeout). A reason alone (a 403 saying
+ * `rateLimitExceeded`) is not retried here; `cloudFailure` still makes it a `TransientError`,
+ * left to Pub/Sub's redelivery.
+ */
+function retryable(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status === undefined || status === 408 || status === 429 || status >= 500;
 }
