@@ -48,6 +48,8 @@ export class FastRowReader {
   private readonly symbols = new SymbolTable();
   /** What each cell up to the last one needed is to the reader. */
   private readonly roles: Uint8Array;
+  /** The same bytes, to read four at once. */
+  private readonly view: DataView;
   private readonly lastColumn: number;
   private capacity: number;
   private count = 0;
@@ -64,6 +66,7 @@ export class FastRowReader {
   ) {
     this.lastColumn = Math.max(columns.date, columns.symbol, columns.close, columns.adjClose);
     this.roles = new Uint8Array(this.lastColumn + 1);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.roles[columns.date] = DATE;
     this.roles[columns.symbol] = SYMBOL;
     this.roles[columns.close] = CLOSE;
@@ -88,6 +91,7 @@ export class FastRowReader {
     const roles = this.roles;
     const lastColumn = this.lastColumn;
     const length = bytes.length;
+    const view = this.view;
     let lines = 0;
     let pos = from;
     while (pos < to) {
@@ -102,7 +106,13 @@ export class FastRowReader {
         const role = roles[cell];
         const cellStart = i;
         if (role === SKIPPED) {
-          // Digits, '-', '.' and letters all sort after ',' and '\n': one comparison for most bytes.
+          // Four bytes at a time while none is below '-' (',' and '\n' are: digits, '.' and
+          // letters are not), then byte by byte to the cell's end.
+          while (i + 4 <= length) {
+            const x = view.getUint32(i, true);
+            if (((x - 0x2d2d2d2d) & ~x & 0x80808080) !== 0) break;
+            i += 4;
+          }
           while (i < length) {
             const b = bytes[i];
             if (b <= COMMA && (b === COMMA || b === NEWLINE)) break;
@@ -239,18 +249,18 @@ export function isoDate(digits: number): string {
 
 /** YYYYMMDD of `dddd-dd-dd` at `at`, or -1. */
 function isoDateDigits(bytes: Uint8Array, at: number): number {
-  let value = 0;
-  for (let i = 0; i < 10; i++) {
-    const b = bytes[at + i];
-    if (i === 4 || i === 7) {
-      if (b !== 0x2d) return -1;
-    } else {
-      const d = b - 0x30;
-      if (d < 0 || d > 9) return -1;
-      value = value * 10 + d;
-    }
-  }
-  return value;
+  const y0 = bytes[at] - 0x30;
+  const y1 = bytes[at + 1] - 0x30;
+  const y2 = bytes[at + 2] - 0x30;
+  const y3 = bytes[at + 3] - 0x30;
+  const m0 = bytes[at + 5] - 0x30;
+  const m1 = bytes[at + 6] - 0x30;
+  const d0 = bytes[at + 8] - 0x30;
+  const d1 = bytes[at + 9] - 0x30;
+  // A digit d is in [0, 9] when d and 9 - d are both non-negative: one test for all eight.
+  const outside = y0 | (9 - y0) | y1 | (9 - y1) | y2 | (9 - y2) | y3 | (9 - y3) | m0 | (9 - m0) | m1 | (9 - m1) | d0 | (9 - d0) | d1 | (9 - d1);
+  if (outside < 0 || bytes[at + 4] !== 0x2d || bytes[at + 7] !== 0x2d) return -1;
+  return ((((((y0 * 10 + y1) * 10 + y2) * 10 + y3) * 10 + m0) * 10 + m1) * 10 + d0) * 10 + d1;
 }
 
 /** 10^k for the plain decimals' fraction digits. */
