@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IdempotencyStrategy, Storage, type Bucket, type StorageOptions } from '@google-cloud/storage';
 import { cloudFailure, httpStatus } from '../cloudErrors.js';
-import type { ObjectStore, StoredObject } from './objectStore.js';
+import type { ObjectBody, ObjectStore, StoredObject } from './objectStore.js';
 
 /**
  * The storage client's retry settings, stated rather than left to its defaults.
@@ -48,7 +48,7 @@ export class GcsObjectStore implements ObjectStore {
     this.bucket = storage.bucket(bucketName);
   }
 
-  async createOnly(name: string, body: string, contentType: string): Promise<string | null> {
+  async createOnly(name: string, body: ObjectBody, contentType: string): Promise<string | null> {
     return this.conditionalSave(name, body, contentType, 0);
   }
 
@@ -60,7 +60,7 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async replaceIf(name: string, body: string, contentType: string, generation: string): Promise<string | null> {
+  async replaceIf(name: string, body: ObjectBody, contentType: string, generation: string): Promise<string | null> {
     return this.conditionalSave(name, body, contentType, Number(generation));
   }
 
@@ -112,11 +112,11 @@ export class GcsObjectStore implements ObjectStore {
     return `gs://${this.bucketName}/${name}`;
   }
 
-  private async conditionalSave(name: string, body: string, contentType: string, ifGenerationMatch: number): Promise<string | null> {
+  private async conditionalSave(name: string, body: ObjectBody, contentType: string, ifGenerationMatch: number): Promise<string | null> {
     const writeId = randomUUID();
     try {
       const file = this.bucket.file(name);
-      await file.save(body, { resumable: false, metadata: { contentType, metadata: { [WRITE_ID]: writeId } }, preconditionOpts: { ifGenerationMatch } });
+      await file.save(saveData(body), { resumable: false, metadata: { contentType, metadata: { [WRITE_ID]: writeId } }, preconditionOpts: { ifGenerationMatch } });
       // The upload's response metadata carries the new generation: no second request.
       return String(file.metadata.generation);
     } catch (error) {
@@ -135,4 +135,14 @@ export class GcsObjectStore implements ObjectStore {
       throw cloudFailure(`Reading back gs://${this.bucketName}/${name}`, error);
     }
   }
+}
+
+/**
+ * A body as the client uploads it: a text as it is; chunks through a function that the client
+ * calls once an attempt, so a retried upload sends them again from the first (an iterable
+ * would be consumed once, and the client does not retry one). Each attempt is one
+ * non-resumable upload: the object is stored whole when it completes, or not at all.
+ */
+function saveData(body: ObjectBody): string | (() => Iterable<Uint8Array>) {
+  return typeof body === 'string' ? body : () => body;
 }

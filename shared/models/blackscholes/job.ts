@@ -17,7 +17,7 @@ import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '..
 import type { PriceHistory } from '../../prices/history.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
 import { SOURCES } from './optionBatch.js';
-import { newBatch, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
+import { newBatch, PARALLEL_OPTIONS, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
 /**
@@ -96,7 +96,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     const { options: overrides, periods_per_year: periodsPerYear, ...defaults } = job.params;
     const list: readonly OptionParams[] = overrides ?? [defaults];
     // A large batch's worker starts now, while the options are checked and resolved.
-    const threads = valuationThreads(list.length);
+    const threads = valuationThreads(list.length, context.config.BS_THREADS);
     if (threads > 1) prewarmValuationWorker();
     const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
 
@@ -168,7 +168,8 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       batch.symbolIndex[i] = symbol === undefined ? -1 : (symbolIndex.get(symbol) as number);
       pricedFromSymbol[i] = givenSpot === undefined || source === 'historical';
     }
-    const { options: results, optionsJson } = await valueBatch(batch, threads);
+    // A large batch's JSON is written by the threads that value it, in chunks (never one string).
+    const { options: results, optionsJson } = await valueBatch(batch, threads, { json: list.length >= PARALLEL_OPTIONS });
 
     const warnings: string[] = [];
     for (const [symbol, entry] of symbolInputs) {
@@ -182,14 +183,18 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       result: result as unknown as Record<string, unknown>,
       metrics: optionMetrics(results),
       chart: blackscholesChartSvg(results, pricedFromSymbol),
-      ...(optionsJson !== undefined && { resultText: resultJsonText(result, optionsJson) }),
+      ...(optionsJson !== undefined && { resultText: resultJsonChunks(result, optionsJson) }),
     };
   },
 };
 
-/** `JSON.stringify(result)` given its options' JSON: the same keys in the same order. */
-export function resultJsonText(result: BlackScholesResult, optionsJson: string): string {
-  return `{"options":${optionsJson}${result.warnings !== undefined ? `,"warnings":${JSON.stringify(result.warnings)}` : ''}}`;
+/**
+ * `JSON.stringify(result)` as UTF-8 chunks, given its options' JSON as chunks (ValuedBatch.optionsJson):
+ * the same keys in the same order.
+ */
+export function resultJsonChunks(result: BlackScholesResult, optionsJson: readonly Uint8Array[]): Uint8Array[] {
+  const tail = `]${result.warnings !== undefined ? `,"warnings":${JSON.stringify(result.warnings)}` : ''}}`;
+  return [Buffer.from('{"options":['), ...optionsJson, Buffer.from(tail, 'utf8')];
 }
 
 /** Last price (and historical volatility where needed) of each symbol, one history request for all. */

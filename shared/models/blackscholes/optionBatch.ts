@@ -191,3 +191,27 @@ export function optionResults(batch: OptionBatch, values: OptionValues, errors: 
   for (let i = from; i < to; i++) out[i - from] = optionResult(batch, values, errors, i);
   return out;
 }
+
+/** Entries a chunk of a batch's JSON: ~0.9 MB of text, so no chunk is large and few are made. */
+export const JSON_CHUNK_OPTIONS = 2048;
+
+/**
+ * `count` entries of `result.options` as JSON, in UTF-8 chunks: joined, their bytes are the
+ * text `JSON.stringify` writes for those entries inside the array's brackets (after a ',' when
+ * `afterOthers`: entries before them are written elsewhere). Each chunk's entries are built
+ * and encoded together, so they die young where they are not kept.
+ * @param entries the entries `from` to `to` (exclusive) of the range, 0 being its first
+ */
+export function optionsJsonChunks(count: number, entries: (from: number, to: number) => readonly BlackScholesOptionResult[], afterOthers: boolean): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let from = 0; from < count; from += JSON_CHUNK_OPTIONS) {
+    const to = Math.min(count, from + JSON_CHUNK_OPTIONS);
+    const bytes = Buffer.from(JSON.stringify(entries(from, to)), 'utf8');
+    // '[' entries ']': the '[' becomes the ',' between this chunk and the entries before it.
+    if (from > 0 || afterOthers) {
+      bytes[0] = 0x2c;
+      chunks.push(bytes.subarray(0, bytes.length - 1));
+    } else chunks.push(bytes.subarray(1, bytes.length - 1));
+  }
+  return chunks;
+}

@@ -1,42 +1,42 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workerScript.js';
-import { allocateBatch, allocateValues, optionResults, valueOptions, type OptionBatch } from './optionBatch.js';
+import { allocateBatch, allocateValues, optionResult, optionResults, optionsJsonChunks, valueOptions, type OptionBatch } from './optionBatch.js';
 import type { BlackScholesOptionResult } from './result.js';
 import type { ValuationReply, ValuationTask } from './worker.js';
 
 /**
- * From this many options on, a batch is valued on two threads when a core is spare
- * (spareCore): a worker takes the second half and writes its part of the result's JSON, which
- * is most of the time of a large batch besides parsing (a worker costs ~40 ms to start, hidden
- * behind the first half).
+ * From this many options on, a batch is valued on two threads when two cores are there
+ * (valuationThreads): a worker values the second half and writes its part of the result's
+ * JSON, which with the valuation is most of the time of a large batch besides parsing (a
+ * worker costs ~40 ms of start-up, hidden behind reading the job when the command line or the
+ * job prewarms it). From this many options on, too, the result's JSON is written in chunks.
  */
 export const PARALLEL_OPTIONS = 20_000;
 
-/** A valued batch: `result.options`, and, when valued on two threads, that array's JSON text. */
+/** A valued batch: `result.options`, and when asked for (or valued on two threads), their JSON. */
 export interface ValuedBatch {
   readonly options: BlackScholesOptionResult[];
-  /** `JSON.stringify(options)`, each half written by the thread that valued it. */
-  readonly optionsJson?: string;
+  /**
+   * `JSON.stringify(options)` without its brackets, as UTF-8 chunks in order, each half
+   * written by the thread that valued it (optionsJsonChunks).
+   */
+  readonly optionsJson?: readonly Uint8Array[];
   /** Threads that valued it: 2 when a worker took half, else 1. */
   readonly threads: number;
 }
 
-/** How many threads value a batch of `count` options: 2 for a large batch when a core is spare, else 1. */
-export function valuationThreads(count: number): number {
-  return count >= PARALLEL_OPTIONS && spareCore() ? 2 : 1;
-}
-
 /**
- * Whether a second thread would have a core of its own: two cores or more, and the last
- * minute's load average leaves one idle. On a busy machine a worker only adds its start-up,
- * a second warm-up of the code and the copy of its answer: measured on the shared 2-core
- * machine at load 7-8, a 100,000-option job took 10-30% longer on two threads than on one
- * (and ~45 MB more memory).
+ * How many threads value a batch of `count` options: 2 for a large batch on a machine with
+ * two cores or more, else 1; `setting` (config BS_THREADS) says 1 or 2 instead of the cores.
+ *
+ * Not the load average: a user's machine normally has a core to spare, and a second thread
+ * that finds none costs only its start-up and its share of the copy-free hand-over. (An
+ * earlier rule, "the last minute's load leaves a core idle", kept the worker off on every
+ * shared or busy machine, which is where it was measured.)
  */
-export function spareCore(): boolean {
-  const cores = availableParallelism();
-  return cores >= 2 && loadavg()[0] <= cores - 1;
+export function valuationThreads(count: number, setting?: number): number {
+  return count >= PARALLEL_OPTIONS && (setting ?? availableParallelism()) >= 2 ? 2 : 1;
 }
 
 /** An empty batch to fill, on shared memory when `threads` > 1. */
@@ -52,42 +52,55 @@ export function defaultWorkerUrl(here: string = import.meta.url): URL {
   return here.endsWith('.ts') ? new URL('./worker.ts', here) : new URL('./blackscholesWorker.js', here);
 }
 
+/** How valueBatch goes about it. */
+export interface ValueBatchOptions {
+  /** Whether to write the options' JSON (ValuedBatch.optionsJson); always on two threads. @default false */
+  readonly json?: boolean;
+  /** @default defaultWorkerUrl() */
+  readonly workerUrl?: URL;
+}
+
 /**
  * Prices every option of `batch` with its Greeks and solves its quotes' implied volatilities,
  * on this thread, or with `threads` = 2 (a batch from newBatch with 2) on this one and a
- * worker, each taking about half. The entries are the same either way (the same code on the
- * same numbers); if the worker cannot start or fails, this thread values its part too.
+ * worker, each taking half and writing that half's JSON. The entries and their bytes are the
+ * same either way (the same code on the same numbers); if the worker cannot start or fails,
+ * this thread values its half too.
  */
-export async function valueBatch(batch: OptionBatch, threads: number, workerUrl: URL = defaultWorkerUrl()): Promise<ValuedBatch> {
+export async function valueBatch(batch: OptionBatch, threads: number, { json = false, workerUrl = defaultWorkerUrl() }: ValueBatchOptions = {}): Promise<ValuedBatch> {
   const n = batch.count;
   const values = allocateValues(n, threads > 1);
   if (threads <= 1 || n < 2) {
     const errors = valueOptions(batch, values, 0, n);
-    return { options: optionResults(batch, values, errors, 0, n), threads: 1 };
+    const options = optionResults(batch, values, errors, 0, n);
+    return { options, ...(json && { optionsJson: optionsJsonChunks(n, (a, b) => options.slice(a, b), false) }), threads: 1 };
   }
   const split = Math.max(1, Math.floor(n * THIS_THREAD_SHARE));
   const reply = workerValuation(workerUrl, { batch, values, from: split, to: n });
+  reply.catch(() => undefined); // met below
   const firstErrors = valueOptions(batch, values, 0, split);
   const first = optionResults(batch, values, firstErrors, 0, split);
-  const firstJson = JSON.stringify(first);
+  const firstJson = optionsJsonChunks(split, (a, b) => first.slice(a, b), false);
   let second: ValuationReply;
   let threadsUsed = 2;
   try {
     second = await reply;
   } catch {
     const errors = valueOptions(batch, values, split, n);
-    second = { errors: [...errors], json: JSON.stringify(optionResults(batch, values, errors, split, n)) };
+    second = { errors: [...errors], json: optionsJsonChunks(n - split, (a, b) => optionResults(batch, values, errors, split + a, split + b), true) };
     threadsUsed = 1;
   }
-  const options = first.concat(optionResults(batch, values, new Map(second.errors), split, n));
-  // JSON.stringify of an array is '[' + its entries' JSON joined by ',' + ']': the parts' texts joined.
-  return { options, optionsJson: `[${firstJson.slice(1, -1)},${second.json.slice(1, -1)}]`, threads: threadsUsed };
+  // The worker's entries as objects too (the chart and the metrics read them): from the shared values, ~2% of the work.
+  const secondErrors = new Map(second.errors);
+  const options = first;
+  for (let i = split; i < n; i++) options.push(optionResult(batch, values, secondErrors, i));
+  return { options, optionsJson: [...firstJson, ...second.json], threads: threadsUsed };
 }
 
 /**
- * The part of a two-thread batch this thread values. It also builds the worker's entries from
- * the shared values afterwards (~4% of valuing and encoding them), about what the worker's
- * answer takes to arrive (its 20 MB of JSON is copied across): measured, half and half.
+ * The part of a two-thread batch this thread values. It also builds the worker's entries
+ * as objects afterwards, and draws the chart, while the worker has nothing more to do:
+ * measured, this share balances the two.
  */
 const THIS_THREAD_SHARE = 0.5;
 
@@ -106,13 +119,19 @@ let prewarmed: StartedWorker | undefined;
  * and the job once it sees a large batch. Idle, it does not keep the process alive.
  */
 export function prewarmValuationWorker(url: URL = defaultWorkerUrl()): void {
-  if (prewarmed !== undefined || !spareCore()) return;
+  if (prewarmed !== undefined || valuationThreads(PARALLEL_OPTIONS, threadsSetting()) < 2) return;
   try {
     prewarmed = start(url);
     prewarmed.worker.unref();
   } catch {
     prewarmed = undefined; // valueBatch tries again, and falls back to this thread
   }
+}
+
+/** BS_THREADS as the environment gives it (the job reads it from its parsed config): a bad value counts as unset here. */
+function threadsSetting(): number | undefined {
+  const setting = Number(process.env.BS_THREADS);
+  return setting === 1 || setting === 2 ? setting : undefined;
 }
 
 function start(url: URL): StartedWorker {

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { optionResults, valueOptions, type OptionBatch, type OptionValues } from './optionBatch.js';
+import { optionResults, optionsJsonChunks, valueOptions, type OptionBatch, type OptionValues } from './optionBatch.js';
 
 /** What the job asks of a worker: value options `from` to `to` of the batch into `values` (shared memory). */
 export interface ValuationTask {
@@ -9,15 +9,34 @@ export interface ValuationTask {
   readonly to: number;
 }
 
-/** The worker's answer: the range's implied-volatility errors and its entries of `result.options` as JSON (an array). */
+/**
+ * The worker's answer: the range's implied-volatility errors, and its entries of
+ * `result.options` as JSON in UTF-8 chunks (after a ',': the job's own entries come first),
+ * whose memory is handed over, not copied.
+ */
 export interface ValuationReply {
   readonly errors: readonly (readonly [number, string])[];
-  readonly json: string;
+  readonly json: readonly Uint8Array[];
 }
 
 // One task a worker: the job starts it for a large batch and ends it once answered.
 parentPort?.once('message', (task: ValuationTask) => {
-  const errors = valueOptions(task.batch, task.values, task.from, task.to);
-  const json = JSON.stringify(optionResults(task.batch, task.values, errors, task.from, task.to));
-  parentPort?.postMessage({ errors: [...errors], json } satisfies ValuationReply);
+  const { batch, values, from, to } = task;
+  const errors = valueOptions(batch, values, from, to);
+  const json = optionsJsonChunks(to - from, (a, b) => optionResults(batch, values, errors, from + a, from + b), true);
+  parentPort?.postMessage({ errors: [...errors], json } satisfies ValuationReply, transferable(json));
 });
+
+/**
+ * The chunks' memory to hand over: each chunk's own ArrayBuffer. A chunk under 4 KiB may sit
+ * in Node's shared Buffer pool, which must not be taken from this thread: it is copied instead.
+ */
+function transferable(chunks: readonly Uint8Array[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const chunk of chunks) {
+    const buffer = chunk.buffer as ArrayBuffer;
+    // A chunk is its buffer's text less one or two bracket bytes; a pooled one shares 8 KiB with others.
+    if (buffer.byteLength - chunk.byteLength <= 2) buffers.add(buffer);
+  }
+  return [...buffers];
+}
