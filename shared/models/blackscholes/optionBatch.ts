@@ -185,6 +185,29 @@ export function optionResult(batch: OptionBatch, values: OptionValues, errors: R
   return out;
 }
 
+/**
+ * `result.options` read one entry at a time, by index from 0 to `length` - 1: an array, or a
+ * batch's entries built from its columns as they are read (batchEntries), so that a large
+ * batch's 100,000 entries are never all held as objects (each is ~20 allocations that would
+ * live to the end of the job).
+ */
+export interface OptionEntries {
+  readonly length: number;
+  at(index: number): BlackScholesOptionResult | undefined;
+}
+
+/** The entries of a valued batch, each built from its columns when read. */
+export function batchEntries(batch: OptionBatch, values: OptionValues, errors: ReadonlyMap<number, string>): OptionEntries {
+  return { length: batch.count, at: (i) => (i >= 0 && i < batch.count ? optionResult(batch, values, errors, i) : undefined) };
+}
+
+/** Every entry of `entries`, as an array. */
+export function allEntries(entries: OptionEntries): BlackScholesOptionResult[] {
+  const out: BlackScholesOptionResult[] = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) out[i] = entries.at(i) as BlackScholesOptionResult;
+  return out;
+}
+
 /** Entries `from` to `to` (exclusive) of `result.options`. */
 export function optionResults(batch: OptionBatch, values: OptionValues, errors: ReadonlyMap<number, string>, from: number, to: number): BlackScholesOptionResult[] {
   const out: BlackScholesOptionResult[] = new Array(to - from);

@@ -1,8 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workerScript.js';
-import { allocateBatch, allocateValues, optionResult, optionResults, optionsJsonChunks, valueOptions, type OptionBatch } from './optionBatch.js';
-import type { BlackScholesOptionResult } from './result.js';
+import { allocateBatch, allocateValues, batchEntries, optionResults, optionsJsonChunks, valueOptions, type OptionBatch, type OptionEntries } from './optionBatch.js';
 import type { ValuationReply, ValuationTask } from './worker.js';
 
 /**
@@ -16,7 +15,8 @@ export const PARALLEL_OPTIONS = 20_000;
 
 /** A valued batch: `result.options`, and when asked for (or valued on two threads), their JSON. */
 export interface ValuedBatch {
-  readonly options: BlackScholesOptionResult[];
+  /** The entries of `result.options`, each built from the batch's columns when read. */
+  readonly entries: OptionEntries;
   /**
    * `JSON.stringify(options)` without its brackets, as UTF-8 chunks in order, each half
    * written by the thread that valued it (optionsJsonChunks).
@@ -72,35 +72,30 @@ export async function valueBatch(batch: OptionBatch, threads: number, { json = f
   const values = allocateValues(n, threads > 1);
   if (threads <= 1 || n < 2) {
     const errors = valueOptions(batch, values, 0, n);
-    const options = optionResults(batch, values, errors, 0, n);
-    return { options, ...(json && { optionsJson: optionsJsonChunks(n, (a, b) => options.slice(a, b), false) }), threads: 1 };
+    const optionsJson = json ? optionsJsonChunks(n, (a, b) => optionResults(batch, values, errors, a, b), false) : undefined;
+    return { entries: batchEntries(batch, values, errors), ...(optionsJson && { optionsJson }), threads: 1 };
   }
   const split = Math.max(1, Math.floor(n * THIS_THREAD_SHARE));
   const reply = workerValuation(workerUrl, { batch, values, from: split, to: n });
   reply.catch(() => undefined); // met below
-  const firstErrors = valueOptions(batch, values, 0, split);
-  const first = optionResults(batch, values, firstErrors, 0, split);
-  const firstJson = optionsJsonChunks(split, (a, b) => first.slice(a, b), false);
+  const errors = valueOptions(batch, values, 0, split);
+  const firstJson = optionsJsonChunks(split, (a, b) => optionResults(batch, values, errors, a, b), false);
   let second: ValuationReply;
   let threadsUsed = 2;
   try {
     second = await reply;
   } catch {
-    const errors = valueOptions(batch, values, split, n);
-    second = { errors: [...errors], json: optionsJsonChunks(n - split, (a, b) => optionResults(batch, values, errors, split + a, split + b), true) };
+    const secondErrors = valueOptions(batch, values, split, n);
+    second = { errors: [...secondErrors], json: optionsJsonChunks(n - split, (a, b) => optionResults(batch, values, secondErrors, split + a, split + b), true) };
     threadsUsed = 1;
   }
-  // The worker's entries as objects too (the chart and the metrics read them): from the shared values, ~2% of the work.
-  const secondErrors = new Map(second.errors);
-  const options = first;
-  for (let i = split; i < n; i++) options.push(optionResult(batch, values, secondErrors, i));
-  return { options, optionsJson: [...firstJson, ...second.json], threads: threadsUsed };
+  for (const [i, error] of second.errors) errors.set(i, error);
+  return { entries: batchEntries(batch, values, errors), optionsJson: [...firstJson, ...second.json], threads: threadsUsed };
 }
 
 /**
- * The part of a two-thread batch this thread values. It also builds the worker's entries
- * as objects afterwards, and draws the chart, while the worker has nothing more to do:
- * measured, this share balances the two.
+ * The part of a two-thread batch this thread values (and writes). The job then draws the
+ * chart on this thread alone.
  */
 const THIS_THREAD_SHARE = 0.5;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resultJsonChunks } from '../../../shared/models/blackscholes/job.js';
-import { IMPLIED_SOURCE, JSON_CHUNK_OPTIONS } from '../../../shared/models/blackscholes/optionBatch.js';
+import { allEntries, IMPLIED_SOURCE, JSON_CHUNK_OPTIONS } from '../../../shared/models/blackscholes/optionBatch.js';
 import { newBatch, valuationThreads, valueBatch } from '../../../shared/models/blackscholes/parallelValuation.js';
 import type { BlackScholesResult } from '../../../shared/models/blackscholes/result.js';
 
@@ -43,8 +43,8 @@ describe('valuing a batch on two threads', () => {
     const parallel = await valueBatch(edgeBatch(2), 2);
     expect(single.optionsJson).toBeUndefined(); // not asked for
     expect(parallel.threads).toBe(2); // the worker did value its half
-    expect(parallel.options).toEqual(single.options);
-    expect(`[${text(parallel.optionsJson)}]`).toBe(JSON.stringify(single.options));
+    expect(allEntries(parallel.entries)).toEqual(allEntries(single.entries));
+    expect(`[${text(parallel.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
     // The batch does hold the cases it is meant to.
     const json = text(parallel.optionsJson);
     expect(json).toMatch(/"risk_free_rate":0,"dividend_yield":0,/);
@@ -63,9 +63,9 @@ describe('valuing a batch on two threads', () => {
     expect(single.optionsJson!.length).toBeGreaterThan(5);
     const bytes = Buffer.concat(parallel.optionsJson!);
     expect(bytes.equals(Buffer.concat(single.optionsJson!))).toBe(true);
-    expect(`[${bytes.toString('utf8')}]`).toBe(JSON.stringify(single.options));
-    expect(parallel.options).toEqual(single.options);
-    const errors = single.options.filter((o) => o.implied_volatility_error !== undefined).length;
+    expect(`[${bytes.toString('utf8')}]`).toBe(JSON.stringify(allEntries(single.entries)));
+    expect(allEntries(parallel.entries)).toEqual(allEntries(single.entries));
+    const errors = allEntries(single.entries).filter((o) => o.implied_volatility_error !== undefined).length;
     expect(errors).toBeGreaterThan(n / 10);
     expect(bytes.toString('utf8').split('"implied_volatility_error":').length - 1).toBe(errors);
   });
@@ -74,12 +74,14 @@ describe('valuing a batch on two threads', () => {
     const single = await valueBatch(edgeBatch(1), 1);
     const fallback = await valueBatch(edgeBatch(2), 2, { workerUrl: new URL('file:///no/such/worker.js') });
     expect(fallback.threads).toBe(1);
-    expect(fallback.options).toEqual(single.options);
-    expect(`[${text(fallback.optionsJson)}]`).toBe(JSON.stringify(single.options));
+    expect(allEntries(fallback.entries)).toEqual(allEntries(single.entries));
+    expect(`[${text(fallback.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
   });
 
   it('writes the result as JSON.stringify does, with and without warnings', async () => {
-    const { options, optionsJson } = await valueBatch(edgeBatch(2), 2);
+    const valued = await valueBatch(edgeBatch(2), 2);
+    const { optionsJson } = valued;
+    const options = allEntries(valued.entries);
     const plain: BlackScholesResult = { options };
     const warned: BlackScholesResult = { options, warnings: ['AAPL\'s historical volatility rests on 5 "returns" — é'] };
     expect(text(resultJsonChunks(plain, optionsJson!))).toBe(JSON.stringify(plain));
