@@ -171,7 +171,9 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     // A large batch's JSON is written by the threads that value it, in chunks (never one string),
     // and its entries are built as objects only where read (the chart, the metrics).
     const large = list.length >= PARALLEL_OPTIONS;
-    const { entries, optionsJson } = await valueBatch(batch, threads, { json: large });
+    let chart = '';
+    const drawChart = (valued: OptionEntries) => void (chart = blackscholesChartSvg(valued, pricedFromSymbol));
+    const { entries, optionsJson } = await valueBatch(batch, threads, { json: large, whenValued: drawChart });
 
     const warnings: string[] = [];
     for (const [symbol, entry] of symbolInputs) {
@@ -184,7 +186,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       inputs: { option_count: entries.length, periods_per_year: periodsPerYear, symbols: Object.fromEntries(symbolInputs) },
       result: result as unknown as Record<string, unknown>,
       metrics: optionMetrics(entries),
-      chart: blackscholesChartSvg(entries, pricedFromSymbol),
+      chart,
       ...(optionsJson !== undefined && { resultText: resultJsonChunks(result, optionsJson) }),
     };
   },

@@ -216,7 +216,7 @@ export function optionResults(batch: OptionBatch, values: OptionValues, errors: 
 }
 
 /** Entries a chunk of a batch's JSON: ~0.9 MB of text, so no chunk is large and few are made. */
-export const JSON_CHUNK_OPTIONS = 2048;
+export const JSON_CHUNK_OPTIONS = 200;
 
 /**
  * `count` entries of `result.options` as JSON, in UTF-8 chunks: joined, their bytes are the

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workerScript.js';
 import { allocateBatch, allocateValues, batchEntries, optionResults, optionsJsonChunks, valueOptions, type OptionBatch, type OptionEntries } from './optionBatch.js';
-import type { ValuationReply, ValuationTask } from './worker.js';
+import type { ValuationTask, ValuedReply, WrittenReply } from './worker.js';
 
 /**
  * From this many options on, a batch is valued on two threads when two cores are there
@@ -58,6 +58,11 @@ export interface ValueBatchOptions {
   readonly json?: boolean;
   /** @default defaultWorkerUrl() */
   readonly workerUrl?: URL;
+  /**
+   * Called on this thread once every option is valued, with the entries: on two threads,
+   * while the worker still writes its JSON (the job draws its chart there, off the critical path).
+   */
+  readonly whenValued?: (entries: OptionEntries) => void;
 }
 
 /**
@@ -67,37 +72,50 @@ export interface ValueBatchOptions {
  * same either way (the same code on the same numbers); if the worker cannot start or fails,
  * this thread values its half too.
  */
-export async function valueBatch(batch: OptionBatch, threads: number, { json = false, workerUrl = defaultWorkerUrl() }: ValueBatchOptions = {}): Promise<ValuedBatch> {
+export async function valueBatch(batch: OptionBatch, threads: number, options: ValueBatchOptions = {}): Promise<ValuedBatch> {
+  const { json = false, workerUrl = defaultWorkerUrl(), whenValued } = options;
   const n = batch.count;
   const values = allocateValues(n, threads > 1);
   if (threads <= 1 || n < 2) {
     const errors = valueOptions(batch, values, 0, n);
+    const entries = batchEntries(batch, values, errors);
+    whenValued?.(entries);
     const optionsJson = json ? optionsJsonChunks(n, (a, b) => optionResults(batch, values, errors, a, b), false) : undefined;
-    return { entries: batchEntries(batch, values, errors), ...(optionsJson && { optionsJson }), threads: 1 };
+    return { entries, ...(optionsJson && { optionsJson }), threads: 1 };
   }
   const split = Math.max(1, Math.floor(n * THIS_THREAD_SHARE));
-  const reply = workerValuation(workerUrl, { batch, values, from: split, to: n });
-  reply.catch(() => undefined); // met below
+  const worker = workerValuation(workerUrl, { batch, values, from: split, to: n });
   const errors = valueOptions(batch, values, 0, split);
   const firstJson = optionsJsonChunks(split, (a, b) => optionResults(batch, values, errors, a, b), false);
-  let second: ValuationReply;
+  // The worker's half written here, should the worker fail (its values, if it gave them, are in the shared columns).
+  const secondHalfJson = () => optionsJsonChunks(n - split, (a, b) => optionResults(batch, values, errors, split + a, split + b), true);
+  let secondJson: Promise<readonly Uint8Array[]>;
   let threadsUsed = 2;
   try {
-    second = await reply;
+    for (const [i, error] of (await worker.valued).errors) errors.set(i, error);
+    secondJson = worker.written.then((reply) => reply.json, secondHalfJson);
   } catch {
-    const secondErrors = valueOptions(batch, values, split, n);
-    second = { errors: [...secondErrors], json: optionsJsonChunks(n - split, (a, b) => optionResults(batch, values, secondErrors, split + a, split + b), true) };
+    for (const [i, error] of valueOptions(batch, values, split, n)) errors.set(i, error);
+    secondJson = Promise.resolve(secondHalfJson());
     threadsUsed = 1;
   }
-  for (const [i, error] of second.errors) errors.set(i, error);
-  return { entries: batchEntries(batch, values, errors), optionsJson: [...firstJson, ...second.json], threads: threadsUsed };
+  const entries = batchEntries(batch, values, errors);
+  whenValued?.(entries);
+  return { entries, optionsJson: [...firstJson, ...(await secondJson)], threads: threadsUsed };
 }
 
 /**
- * The part of a two-thread batch this thread values (and writes). The job then draws the
- * chart on this thread alone.
+ * The part of a two-thread batch this thread values (and writes); it then draws the chart
+ * (whenValued) while the worker still writes.
  */
 const THIS_THREAD_SHARE = 0.5;
+
+/**
+ * The worker's young generation capped: everything it allocates but the JSON's bytes dies
+ * within a chunk, so a small nursery costs nothing, where V8's default (semi-spaces growing to
+ * 16 MB each) added its size to the process's peak.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
 /** A started worker, and what ends it if it fails or exits (it answers one task). */
 interface StartedWorker {
@@ -130,7 +148,7 @@ function threadsSetting(): number | undefined {
 }
 
 function start(url: URL): StartedWorker {
-  const worker = startWorker(url);
+  const worker = startWorker(url, WORKER_LIMITS);
   const ended = new Promise<Error>((resolve) => {
     worker.once('error', resolve);
     worker.once('exit', (code) => resolve(new Error(`The Black-Scholes worker exited (${code}) before answering.`)));
@@ -138,8 +156,14 @@ function start(url: URL): StartedWorker {
   return { worker, url: url.href, ended };
 }
 
-/** Runs `task` on the prewarmed worker or a new one; rejects if the worker fails or exits without answering. */
-async function workerValuation(url: URL, task: ValuationTask): Promise<ValuationReply> {
+/** A worker's two answers to a task; each rejects if the worker fails or exits before giving it. */
+interface WorkerValuation {
+  readonly valued: Promise<ValuedReply>;
+  readonly written: Promise<WrittenReply>;
+}
+
+/** Runs `task` on the prewarmed worker or a new one, which is ended once it has answered (or failed). */
+function workerValuation(url: URL, task: ValuationTask): WorkerValuation {
   let started = prewarmed;
   prewarmed = undefined;
   if (started === undefined || started.url !== url.href) {
@@ -148,11 +172,14 @@ async function workerValuation(url: URL, task: ValuationTask): Promise<Valuation
   }
   const { worker, ended } = started;
   worker.ref(); // the job waits on it
-  try {
-    const answer = new Promise<ValuationReply>((resolve) => worker.once('message', resolve));
-    worker.postMessage(task);
-    return await Promise.race([answer, ended.then((error) => Promise.reject(error))]);
-  } finally {
-    void worker.terminate();
-  }
+  const failed = ended.then((error) => Promise.reject(error));
+  // One listener for both answers, told apart by their fields: none can slip past between two.
+  let onValued: (reply: ValuedReply) => void = () => {};
+  let onWritten: (reply: WrittenReply) => void = () => {};
+  worker.on('message', (reply: ValuedReply | WrittenReply) => ('errors' in reply ? onValued(reply) : onWritten(reply)));
+  const valued = Promise.race([new Promise<ValuedReply>((resolve) => (onValued = resolve)), failed]);
+  const written = Promise.race([new Promise<WrittenReply>((resolve) => (onWritten = resolve)), failed]);
+  written.catch(() => undefined).finally(() => void worker.terminate());
+  worker.postMessage(task);
+  return { valued, written };
 }
