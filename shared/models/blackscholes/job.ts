@@ -173,7 +173,8 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     const large = list.length >= PARALLEL_OPTIONS;
     let chart = '';
     const drawChart = (valued: OptionEntries) => void (chart = blackscholesChartSvg(valued, pricedFromSymbol));
-    const { entries, optionsJson } = await valueBatch(batch, threads, { json: large, whenValued: drawChart });
+    const { entries, optionsJson, threads: valuedOn } = await valueBatch(batch, threads, { json: large, whenValued: drawChart });
+    context.log.debug('Options valued.', { options: entries.length, threads: valuedOn });
 
     const warnings: string[] = [];
     for (const [symbol, entry] of symbolInputs) {
