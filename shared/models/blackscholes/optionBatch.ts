@@ -215,26 +215,42 @@ export function optionResults(batch: OptionBatch, values: OptionValues, errors: 
   return out;
 }
 
-/** Entries a chunk of a batch's JSON: ~0.9 MB of text, so no chunk is large and few are made. */
+/**
+ * Entries JSON.stringify writes at a time: ~90 KB of text, which V8 keeps in its young
+ * generation (a string over ~128 KB goes to its large-object space, freed only by a full
+ * collection), so each group's objects and text die young.
+ */
 export const JSON_CHUNK_OPTIONS = 200;
+
+/** Bytes of a chunk of a batch's JSON: each group's text is written into the current chunk while it fits. */
+const CHUNK_BYTES = 1 << 20;
 
 /**
  * `count` entries of `result.options` as JSON, in UTF-8 chunks: joined, their bytes are the
  * text `JSON.stringify` writes for those entries inside the array's brackets (after a ',' when
- * `afterOthers`: entries before them are written elsewhere). Each chunk's entries are built
- * and encoded together, so they die young where they are not kept.
+ * `afterOthers`: entries before them are written elsewhere). Each chunk has an ArrayBuffer
+ * of its own (never Node's shared pool), so a worker can hand it over.
  * @param entries the entries `from` to `to` (exclusive) of the range, 0 being its first
  */
 export function optionsJsonChunks(count: number, entries: (from: number, to: number) => readonly BlackScholesOptionResult[], afterOthers: boolean): Buffer[] {
   const chunks: Buffer[] = [];
+  let chunk: Buffer | undefined;
+  let start = 0;
+  let end = 0;
   for (let from = 0; from < count; from += JSON_CHUNK_OPTIONS) {
-    const to = Math.min(count, from + JSON_CHUNK_OPTIONS);
-    const bytes = Buffer.from(JSON.stringify(entries(from, to)), 'utf8');
-    // '[' entries ']': the '[' becomes the ',' between this chunk and the entries before it.
-    if (from > 0 || afterOthers) {
-      bytes[0] = 0x2c;
-      chunks.push(bytes.subarray(0, bytes.length - 1));
-    } else chunks.push(bytes.subarray(1, bytes.length - 1));
+    const text = JSON.stringify(entries(from, Math.min(count, from + JSON_CHUNK_OPTIONS)));
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (chunk === undefined || end + bytes > chunk.length) {
+      if (chunk !== undefined) chunks.push(chunk.subarray(start, end));
+      chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
+      start = end = 0;
+    }
+    chunk.write(text, end, 'utf8');
+    // '[' entries ']': the '[' becomes the ',' after the entries before, the ']' gives way to the next group.
+    if (from === 0 && !afterOthers) start = end + 1;
+    else chunk[end] = 0x2c;
+    end += bytes - 1;
   }
+  if (chunk !== undefined) chunks.push(chunk.subarray(start, end));
   return chunks;
 }

@@ -32,16 +32,7 @@ parentPort?.once('message', (task: ValuationTask) => {
   parentPort?.postMessage({ json } satisfies WrittenReply, transferable(json));
 });
 
-/**
- * The chunks' memory to hand over: each chunk's own ArrayBuffer. A chunk under 4 KiB may sit
- * in Node's shared Buffer pool, which must not be taken from this thread: it is copied instead.
- */
+/** The chunks' memory to hand over: each chunk's own ArrayBuffer (optionsJsonChunks never writes into Node's shared pool). */
 function transferable(chunks: readonly Uint8Array[]): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>();
-  for (const chunk of chunks) {
-    const buffer = chunk.buffer as ArrayBuffer;
-    // A chunk is its buffer's text less one or two bracket bytes; a pooled one shares 8 KiB with others.
-    if (buffer.byteLength - chunk.byteLength <= 2) buffers.add(buffer);
-  }
-  return [...buffers];
+  return [...new Set(chunks.map((chunk) => chunk.buffer as ArrayBuffer))];
 }
