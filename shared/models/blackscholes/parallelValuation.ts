@@ -106,16 +106,11 @@ export async function valueBatch(batch: OptionBatch, threads: number, options: V
 
 /**
  * The part of a two-thread batch this thread values (and writes); it then draws the chart
- * (whenValued) while the worker still writes.
+ * (whenValued) while the worker still writes. More than half: the worker runs its code cold
+ * (it has not warmed it up on anything), and measured with half each this thread waited for it
+ * after the chart (0-320 ms of 2-3 s, on the loaded 2-core machine).
  */
-const THIS_THREAD_SHARE = 0.5;
-
-/**
- * The worker's young generation capped: everything it allocates but the JSON's bytes dies
- * within a chunk, so a small nursery costs nothing, where V8's default (semi-spaces growing to
- * 16 MB each) added its size to the process's peak.
- */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
+const THIS_THREAD_SHARE = 0.55;
 
 /** A started worker, and what ends it if it fails or exits (it answers one task). */
 interface StartedWorker {
@@ -148,7 +143,7 @@ function threadsSetting(): number | undefined {
 }
 
 function start(url: URL): StartedWorker {
-  const worker = startWorker(url, WORKER_LIMITS);
+  const worker = startWorker(url);
   const ended = new Promise<Error>((resolve) => {
     worker.once('error', resolve);
     worker.once('exit', (code) => resolve(new Error(`The Black-Scholes worker exited (${code}) before answering.`)));
