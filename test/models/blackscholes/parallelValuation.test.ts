@@ -79,6 +79,17 @@ describe('valuing a batch on two threads', () => {
     expect(`[${text(fallback.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
   });
 
+  it('writes the worker half on this thread when the worker dies after valuing it', async () => {
+    const single = await valueBatch(edgeBatch(1), 1);
+    let drawnFrom = -1;
+    const workerUrl = new URL('../../support/valuingThenExitingWorker.ts', import.meta.url);
+    const survived = await valueBatch(edgeBatch(2), 2, { workerUrl, whenValued: (entries) => void (drawnFrom = entries.length) });
+    expect(survived.threads).toBe(2); // its values were used
+    expect(drawnFrom).toBe(400);
+    expect(allEntries(survived.entries)).toEqual(allEntries(single.entries));
+    expect(`[${text(survived.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
+  });
+
   it('writes the result as JSON.stringify does, with and without warnings', async () => {
     const valued = await valueBatch(edgeBatch(2), 2);
     const { optionsJson } = valued;
