@@ -163,7 +163,14 @@ function workerValuation(url: URL, task: ValuationTask): WorkerValuation {
   prewarmed = undefined;
   if (started === undefined || started.url !== url.href) {
     if (started) void started.worker.terminate();
-    started = start(url);
+    try {
+      started = start(url);
+    } catch (error) {
+      // Not started (a worker that cannot be made at all): both answers fail, and the job values on.
+      const failed = Promise.reject(error as Error);
+      failed.catch(() => undefined);
+      return { valued: failed, written: failed };
+    }
   }
   const { worker, ended } = started;
   worker.ref(); // the job waits on it
