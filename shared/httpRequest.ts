@@ -13,11 +13,14 @@ export interface HttpAnswer {
  * first call loads undici (~40 ms of CPU), which a cold function's first event would wait for.
  * Network failures and the time limit reject with the socket's error (no HTTP status).
  */
-export async function httpRequest(method: string, url: string, options: { headers?: Record<string, string>; body?: Buffer; timeoutMs: number }): Promise<HttpAnswer> {
+export async function httpRequest(method: string, url: string, options: { headers?: Record<string, string>; body?: Buffer | readonly Uint8Array[]; timeoutMs: number }): Promise<HttpAnswer> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? await import('node:https') : http;
   return new Promise<HttpAnswer>((resolve, reject) => {
-    const headers = { ...options.headers, ...(options.body ? { 'content-length': String(options.body.length) } : {}) };
+    // A body of chunks is written chunk by chunk (no joined copy), its length declared up front.
+    const chunks: readonly Uint8Array[] = options.body === undefined ? [] : Buffer.isBuffer(options.body) ? [options.body] : options.body;
+    const length = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+    const headers = { ...options.headers, ...(options.body ? { 'content-length': String(length) } : {}) };
     const request = transport.request(target, { method, headers, timeout: options.timeoutMs }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -26,6 +29,7 @@ export async function httpRequest(method: string, url: string, options: { header
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error(`${method} ${target.host} timed out after ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     request.on('error', reject);
-    request.end(options.body);
+    for (const chunk of chunks) request.write(chunk);
+    request.end();
   });
 }

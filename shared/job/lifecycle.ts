@@ -8,7 +8,7 @@ import type { Publisher } from '../messaging/publisher.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, refusalObject, resultJson, withResultText, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, refusalObject, resultBody, resultJson, withResultText, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { FINAL_ERROR_CODES, isFinal } from './finality.js';
@@ -192,7 +192,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<JobOutcome> {
     // The store resolves an ambiguous write (a retried upload whose first attempt was stored)
     // by its own write id: false here means another delivery's final result is there.
-    const committed = await commitResult(services.store, objects, resultJson(document));
+    const committed = await commitResult(services.store, objects, resultBody(document));
     // A final result guards the job from here on (an `internal` failure does not: a re-run needs the claim free).
     resultStands = !committed || isFinal(document);
     if (!committed) {

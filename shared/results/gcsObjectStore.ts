@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { cloudAccessToken, type AccessTokenSource } from '../cloudAccessToken.js';
 import { cloudFailure, httpStatus } from '../cloudErrors.js';
 import { httpRequest, type HttpAnswer } from '../httpRequest.js';
-import type { ObjectStore, StoredObject } from './objectStore.js';
+import type { ObjectBody, ObjectStore, StoredObject } from './objectStore.js';
 
 /**
  * How failed requests are retried (see `retryable`): every request this store makes is safe to repeat (a plain
@@ -104,7 +104,7 @@ export class GcsObjectStore implements ObjectStore {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
-  async createOnly(name: string, body: string, contentType: string): Promise<string | null> {
+  async createOnly(name: string, body: ObjectBody, contentType: string): Promise<string | null> {
     return this.conditionalSave(name, body, contentType, '0');
   }
 
@@ -116,7 +116,7 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async replaceIf(name: string, body: string, contentType: string, generation: string): Promise<string | null> {
+  async replaceIf(name: string, body: ObjectBody, contentType: string, generation: string): Promise<string | null> {
     return this.conditionalSave(name, body, contentType, generation);
   }
 
@@ -178,7 +178,7 @@ export class GcsObjectStore implements ObjectStore {
     return `gs://${this.bucketName}/${name}`;
   }
 
-  private async conditionalSave(name: string, body: string, contentType: string, ifGenerationMatch: string): Promise<string | null> {
+  private async conditionalSave(name: string, body: ObjectBody, contentType: string, ifGenerationMatch: string): Promise<string | null> {
     const writeId = randomUUID();
     try {
       // The upload's answer carries the new generation: no second request.
@@ -204,13 +204,17 @@ export class GcsObjectStore implements ObjectStore {
   /**
    * One multipart upload (`uploadType=multipart`): the object's metadata (content type, custom
    * metadata, and its MD5, which Cloud Storage checks before storing) and its bytes, in one
-   * request; answered with the stored object's resource.
+   * request; answered with the stored object's resource. A body of chunks is sent as its chunks
+   * (a 44 MB result is not copied into one buffer); a retried attempt sends them again from the
+   * first. Non-resumable: the object is stored whole when the request completes, or not at all.
    */
-  private async save(name: string, body: string, metadata: { contentType: string; metadata?: Record<string, string> }, ifGenerationMatch?: string): Promise<ObjectResource> {
-    const bytes = Buffer.from(body, 'utf8');
+  private async save(name: string, body: ObjectBody, metadata: { contentType: string; metadata?: Record<string, string> }, ifGenerationMatch?: string): Promise<ObjectResource> {
+    const chunks: readonly Uint8Array[] = typeof body === 'string' ? [Buffer.from(body, 'utf8')] : body;
+    const md5 = createHash('md5');
+    for (const chunk of chunks) md5.update(chunk);
     const boundary = `----gcs-${randomUUID()}`;
-    const head = `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, ...metadata, md5Hash: createHash('md5').update(bytes).digest('base64') })}\r\n--${boundary}\r\nContent-Type: ${metadata.contentType}\r\n\r\n`;
-    const payload = Buffer.concat([Buffer.from(head, 'utf8'), bytes, Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8')]);
+    const head = `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify({ name, ...metadata, md5Hash: md5.digest('base64') })}\r\n--${boundary}\r\nContent-Type: ${metadata.contentType}\r\n\r\n`;
+    const payload = [Buffer.from(head, 'utf8'), ...chunks, Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8')];
     const query = new URLSearchParams({ uploadType: 'multipart', name, fields: 'generation', ...(ifGenerationMatch !== undefined ? { ifGenerationMatch } : {}) });
     return json<ObjectResource>(await this.request('POST', `${this.upload}?${query}`, { body: payload, contentType: `multipart/related; boundary=${boundary}` }));
   }
@@ -236,7 +240,7 @@ export class GcsObjectStore implements ObjectStore {
    * retried once with a fresh token. Resolves with a 2xx answer, or throws a
    * `StorageHttpError` (an HTTP failure) or the network's error (no status: transient).
    */
-  private async request(method: string, url: string, send?: { body: Buffer; contentType: string }): Promise<HttpAnswer> {
+  private async request(method: string, url: string, send?: { body: readonly Uint8Array[]; contentType: string }): Promise<HttpAnswer> {
     const started = Date.now();
     let refreshedToken = false;
     for (let attempt = 0; ; attempt++) {
