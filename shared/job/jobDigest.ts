@@ -34,8 +34,29 @@ const storedIdentitySchema = z.object({
 
 /** The identity of a validated job. */
 export function jobIdentity<P>(model: ModelName, job: Job<P>): JobIdentity {
-  const canonical = { job_id: job.job_id, symbols: job.symbols, start: job.start, end: job.end, params: job.params };
-  return identity(model, job.job_id, canonical, true);
+  return identity(model, job.job_id, validatedForm(job), true);
+}
+
+/** What is digested of a validated job. */
+function validatedForm<P>(job: Job<P>): unknown {
+  return { job_id: job.job_id, symbols: job.symbols, start: job.start, end: job.end, params: job.params };
+}
+
+/**
+ * The digest of a validated job and its canonical text as UTF-8 pieces: what
+ * identityWorker.ts computes on a helper thread, for jobIdentityFrom on the job's own thread.
+ */
+export function validatedJobDigest<P>(model: ModelName, job: Job<P>): { digest: string; text: Buffer[] } {
+  const { digest, chunks } = digestParts(model, validatedForm(job), true);
+  return { digest, text: chunks };
+}
+
+/**
+ * The identity jobIdentity(model, job) gives, from the digest and canonical text that
+ * validatedJobDigest gave for the same job (on another thread, from the same message).
+ */
+export function jobIdentityFrom<P>(model: ModelName, job: Job<P>, digest: string, text: readonly Uint8Array[]): JobIdentity {
+  return identityOf(model, job.job_id, validatedForm(job), true, digest, text);
 }
 
 /** The identity of a job that failed validation: the document as received. */
@@ -94,33 +115,45 @@ function identity(model: ModelName, jobId: string, job: unknown, valid: boolean)
     const digest = createHash('sha256').update(canonicalJson({ model, valid })).digest('hex');
     return { model, job_id: jobId, digest: `sha256:${digest}`, job: null, valid };
   }
-  // canonicalJson({ model, job, valid }), hashed as the job's text (most of it) is written:
-  // in 64 KB pieces, each turned into UTF-8 once, for the hash and for job.json.
+  const { digest, chunks } = digestParts(model, job, valid);
+  return identityOf(model, jobId, job, valid, digest, chunks);
+}
+
+/**
+ * canonicalJson({ model, job, valid }) hashed as the job's text (most of it) is written: in
+ * 64 KB pieces, each turned into UTF-8 once, for the hash and for job.json.
+ */
+function digestParts(model: ModelName, job: unknown, valid: boolean): { digest: string; chunks: Buffer[] } {
   const hash = createHash('sha256').update('{"job":');
   const chunks: Buffer[] = [];
-  let length = 0;
   writeCanonicalJson(job, (text) => {
     const bytes = Buffer.from(text, 'utf8');
     hash.update(bytes);
     chunks.push(bytes);
-    length += text.length;
   });
   const digest = hash.update(`,"model":${JSON.stringify(model)},"valid":${valid}}`).digest('hex');
-  if (length >= LARGE_JOB) {
-    // A large job (100,000 options) is not copied: job.json is written from its canonical text.
-    const large: JobIdentity = { model, job_id: jobId, digest: `sha256:${digest}`, job, valid };
-    largeJobs.add(large);
-    largeJobText.set(large, chunks);
-    return large;
-  }
-  return { model, job_id: jobId, digest: `sha256:${digest}`, job: storable(Buffer.concat(chunks).toString('utf8')), valid };
+  return { digest: `sha256:${digest}`, chunks };
 }
 
-/** From this many characters of canonical JSON on, job.json is written compact from that text. */
+/** The identity of `job` (defined), given its digest and canonical text. */
+function identityOf(model: ModelName, jobId: string, job: unknown, valid: boolean, digest: string, text: readonly Uint8Array[]): JobIdentity {
+  let length = 0;
+  for (const piece of text) length += piece.length;
+  if (length >= LARGE_JOB) {
+    // A large job (100,000 options) is not copied: job.json is written from its canonical text.
+    const large: JobIdentity = { model, job_id: jobId, digest, job, valid };
+    largeJobs.add(large);
+    largeJobText.set(large, text);
+    return large;
+  }
+  return { model, job_id: jobId, digest, job: storable(Buffer.concat(text).toString('utf8')), valid };
+}
+
+/** From this many bytes of canonical JSON on, job.json is written compact from that text. */
 const LARGE_JOB = 1_000_000;
 const largeJobs = new WeakSet<JobIdentity>();
 /** A large job's canonical text as UTF-8 pieces, kept from its digest until job.json is written. */
-const largeJobText = new WeakMap<JobIdentity, readonly Buffer[]>();
+const largeJobText = new WeakMap<JobIdentity, readonly Uint8Array[]>();
 
 /**
  * The job as `job.json` keeps it, keys sorted; null for a document too deeply nested to

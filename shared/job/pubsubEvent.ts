@@ -18,6 +18,8 @@ export interface DecodedMessage {
   readonly document: unknown;
   /** When the message was published: stable across redeliveries of the same message. */
   readonly publishTime: Date;
+  /** The bytes the document was parsed from (UTF-8 JSON): a large job's digest is taken from them on a helper thread. */
+  readonly source?: Uint8Array;
 }
 
 // One character class and a length check: a pattern with a repeated group backtracks
@@ -31,26 +33,28 @@ const BASE64_CHARACTERS = /^[A-Za-z0-9+/]*={0,2}$/;
  */
 export function decodePubsubEvent(data: unknown, eventTime?: string): DecodedMessage {
   const recorded = typeof data === 'object' && data !== null ? parsedBodies.get(data) : undefined;
-  const { document, publishTime: publishedText } = recorded ?? parseMessage(data);
+  const { document, publishTime: publishedText, bytes } = recorded ?? parseMessage(data);
   const published = new Date(publishedText ?? eventTime ?? Date.now());
   const publishTime = Number.isNaN(published.getTime()) ? new Date() : published;
-  return { document: expandDateTemplates(document, publishTime), publishTime };
+  return { document: expandDateTemplates(document, publishTime), publishTime, source: bytes };
 }
 
 /** The job and publish time in a messagePublished event's data: JobError `invalid_job` saying which layer is wrong. */
-function parseMessage(data: unknown): { document: Record<string, unknown>; publishTime?: string } {
+function parseMessage(data: unknown): RecordedMessage {
   const parsed = messagePublishedSchema.safeParse(data);
   if (!parsed.success) {
     throw new JobError('invalid_job', 'The event is not a Pub/Sub messagePublished event: data.message is missing or malformed.');
   }
   const { message } = parsed.data;
-  return { document: parseBody(message.data ?? ''), publishTime: message.publishTime };
+  return { ...parseBody(message.data ?? ''), publishTime: message.publishTime };
 }
 
 /** What a messagePublished event's data made in this process says, its body already parsed. */
 interface RecordedMessage {
   readonly document: Record<string, unknown>;
   readonly publishTime?: string;
+  /** The bytes the document was parsed from. */
+  readonly bytes: Uint8Array;
 }
 
 /**
@@ -70,12 +74,12 @@ const parsedBodies = new WeakMap<object, RecordedMessage>();
  */
 export function recordParsedBody(data: object, bytes: Uint8Array, document: unknown, publishTime?: string): boolean {
   if (typeof document !== 'object' || document === null || Array.isArray(document) || !isUtf8(bytes)) return false;
-  parsedBodies.set(data, { document: document as Record<string, unknown>, ...(publishTime !== undefined && { publishTime }) });
+  parsedBodies.set(data, { document: document as Record<string, unknown>, bytes, ...(publishTime !== undefined && { publishTime }) });
   return true;
 }
 
-/** The job in base64 `message.data`: JobError `invalid_job` saying which layer is wrong. */
-function parseBody(data: string): Record<string, unknown> {
+/** The job in base64 `message.data`, and its bytes: JobError `invalid_job` saying which layer is wrong. */
+function parseBody(data: string): { document: Record<string, unknown>; bytes: Uint8Array } {
   const bytes = canonicalBase64(data) ?? checkedBase64(data);
   let text: string;
   try {
@@ -92,7 +96,7 @@ function parseBody(data: string): Record<string, unknown> {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new JobError('invalid_job', 'message.data must be a JSON object (the job), not an array or a bare value.');
   }
-  return document as Record<string, unknown>;
+  return { document: document as Record<string, unknown>, bytes };
 }
 
 /**
