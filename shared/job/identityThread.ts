@@ -60,7 +60,7 @@ export function identityOnThread(model: ModelName, bytes: Uint8Array | undefined
     worker.once('error', (error) => resolve({ error: error.message }));
     worker.once('exit', (code) => resolve({ error: `the identity thread exited (${code}) before answering` }));
   });
-  // A copy: the message's own bytes stay with it (a command-line event encodes them if read).
+  // Copied, unless in shared memory (the command line reads its job file there): the message keeps its bytes.
   worker.postMessage({ model, bytes, publishTime: publishTime.toISOString() } satisfies IdentityTask);
   const settled = answer.finally(() => void worker.terminate());
   return {
