@@ -20,6 +20,8 @@ export async function buildCli(wasmFiles, outdir = cliDir) {
       montecarloWorker: path.join(root, 'shared', 'models', 'montecarlo', 'worker.ts'),
       blackscholesWorker: path.join(root, 'shared', 'models', 'blackscholes', 'worker.ts'),
       helperWorker: path.join(root, 'shared', 'parallel', 'helperWorker.ts'),
+      // A large job's digest, on a helper thread while the job runs (shared/job/identityThread.ts).
+      identityWorker: path.join(root, 'shared', 'job', 'identityWorker.ts'),
     },
     outdir,
     `node${process.versions.node}`,

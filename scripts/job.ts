@@ -67,7 +67,7 @@ async function readMessage(): Promise<CloudEventV1<unknown>> {
   const bytes =
     source === '-'
       ? await readStdin()
-      : await fs.readFile(source as string).catch((error: NodeJS.ErrnoException) => {
+      : await readShared(source as string).catch((error: NodeJS.ErrnoException) => {
           process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
           return process.exit(2);
         });
@@ -111,6 +111,25 @@ function printChunks(chunks: AsyncIterator<Buffer>, done: () => void): void {
     process.stdout.write('', done);
   };
   void next();
+}
+
+/**
+ * A job file's bytes in shared memory: a large job's digest thread (shared/job/identityThread.ts)
+ * then reads them where they are, without a 16 MB copy. Anything but a regular file is read as
+ * it comes.
+ */
+async function readShared(file: string): Promise<Buffer> {
+  const handle = await fs.open(file);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) return await handle.readFile();
+    const bytes = Buffer.from(new SharedArrayBuffer(stats.size));
+    let at = 0;
+    for (let read = 1; at < bytes.length && read > 0; at += read) read = (await handle.read(bytes, at, bytes.length - at, at)).bytesRead;
+    return bytes.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function readStdin(): Promise<Buffer> {

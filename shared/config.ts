@@ -60,6 +60,11 @@ export const configSchema = z.object({
    * else `none` (Terraform sets `pubsub` on the deployed functions).
    */
   JOB_EVENTS: z.enum(['pubsub', 'local', 'none']).optional(),
+  /**
+   * Threads valuing and encoding a large Black-Scholes batch (from 20,000 options): 1 or 2;
+   * default 2 when the machine has two cores or more.
+   */
+  BS_THREADS: z.coerce.number().int().min(1).max(2).optional(),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   /**

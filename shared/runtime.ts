@@ -41,7 +41,7 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
       return new BigQueryWarehouse({ projectId: config.GCP_PROJECT, datasets, location: config.BQ_LOCATION, emulatorHost: config.BIGQUERY_EMULATOR_HOST });
     });
     const { GcsObjectStore } = await storageModule();
-    store = new GcsObjectStore(config.GCS_BUCKET, config.GCP_PROJECT);
+    store = new GcsObjectStore(config.GCS_BUCKET);
   } else {
     store = new LocalObjectStore(path.join(local, 'bucket'));
     warehouse = localWarehouse = new LocalWarehouse(path.join(local, 'bigquery'), datasets);

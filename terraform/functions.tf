@@ -18,7 +18,9 @@ locals {
       # Reads prices (historical volatility); never writes them.
       raw_dataset_role = "roles/bigquery.dataViewer"
       secrets          = []
-      env              = {}
+      # One vCPU: a second thread for a large batch would only share it. With cpu = "2",
+      # BS_THREADS = "2" (or unset) values and writes a large batch on two threads.
+      env = { BS_THREADS = "1" }
     }
     montecarlo = {
       topic           = "jobs-montecarlo"

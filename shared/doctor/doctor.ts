@@ -86,7 +86,7 @@ async function cloudDoctor(config: DoctorConfig, bucket: string, now: () => Date
 
   const checks: Check[] = [
     constant(ok('config', `cloud: project ${project}, bucket gs://${bucket}, datasets ${datasets.raw} and ${datasets.curated}${config.PUBSUB_EMULATOR_HOST ? `, Pub/Sub emulator ${config.PUBSUB_EMULATOR_HOST}` : ''}`)),
-    bucketCheck(new GcsObjectStore(bucket, project), `gs://${bucket}`, `check GCS_BUCKET (terraform output artifacts_bucket) and that your account may write objects in it (roles/storage.objectUser)`),
+    bucketCheck(new GcsObjectStore(bucket), `gs://${bucket}`, `check GCS_BUCKET (terraform output artifacts_bucket) and that your account may write objects in it (roles/storage.objectUser)`),
     tablesCheck(new BigQueryTableInspector(bigquery, `project ${project}`), datasets, 'run terraform apply (terraform/warehouse.tf creates the datasets and tables from shared/warehouse/schemas.ts, and the views beside them)', CLOUD_RELATIONS),
     ...pubsub.checks,
     secretsCheck(secrets, VENDOR_SECRETS, {

@@ -1,4 +1,5 @@
 import type { GoogleAuth } from 'google-auth-library';
+import { httpRequest } from '../httpRequest.js';
 import { TransientError } from '../job/errors.js';
 import type { EventPublisher } from './eventPublisher.js';
 import { jobEventAttributes, type JobEvent } from './jobEvent.js';
@@ -13,7 +14,7 @@ export interface PubsubEventPublisherOptions {
 
 /**
  * `job-events` in Pub/Sub, through its REST API (`topics.publish`) with google-auth-library,
- * which the storage client loads anyway: a function does not load the gRPC Pub/Sub client
+ * which the BigQuery client loads anyway: a function does not load the gRPC Pub/Sub client
  * (and its cold start) to send one small message a job. The emulator answers the same API.
  */
 export class PubsubEventPublisher implements EventPublisher {
@@ -29,14 +30,13 @@ export class PubsubEventPublisher implements EventPublisher {
     try {
       if (emulatorHost) {
         const project = this.options.projectId ?? 'local-project';
-        const response = await fetch(`http://${emulatorHost}/v1/${topicPath(project, this.options.topic)}:publish`, {
-          method: 'POST',
+        const response = await httpRequest('POST', `http://${emulatorHost}/v1/${topicPath(project, this.options.topic)}:publish`, {
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(30_000),
+          body: Buffer.from(JSON.stringify(body), 'utf8'),
+          timeoutMs: 30_000,
         });
         status = response.status;
-        text = await response.text();
+        text = response.body.toString('utf8');
       } else {
         this.auth ??= import('google-auth-library').then(({ GoogleAuth: Auth }) => new Auth({ scopes: ['https://www.googleapis.com/auth/pubsub'] }));
         const auth = await this.auth;

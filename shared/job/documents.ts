@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors.js';
 import type { ModelName } from './model.js';
+import type { ObjectBody } from '../results/objectStore.js';
 
 /** The result document of a completed job (the job contract's "Results"). */
 export interface CompletedDocument {
@@ -103,28 +104,42 @@ function safeSegment(id: string): string {
  * 100,000 options), where indentation doubles the size and the time to write it.
  */
 export function resultJson(document: ResultDocument): string {
-  // The same document is written to the bucket and then printed by the command line: encode a
-  // 56 MB batch once, not twice.
   const cached = encoded.get(document);
   if (cached !== undefined) return cached;
   const resultText = resultTexts.get(document);
-  const compact = resultText !== undefined ? splicedJson(document, resultText) : JSON.stringify(document);
+  const compact = resultText !== undefined ? splicedJson(document, typeof resultText === 'string' ? resultText : Buffer.concat(resultText).toString('utf8')) : JSON.stringify(document);
   const json = (compact.length < 1_000_000 ? JSON.stringify(document, null, 2) : compact) + '\n';
   encoded.set(document, json);
   return json;
 }
 
 /**
- * Records `JSON.stringify(document.result)` as the model wrote it (ModelOutput.resultText), so
- * that resultJson writes that text in place of encoding the result again.
+ * The result document as its stored body: `resultJson(document)`'s bytes, as chunks when the
+ * model gave its result's JSON as chunks (a large batch: the document is then never one
+ * string, only its head and tail are encoded here, and a large result is always compact).
  */
-export function withResultText(document: CompletedDocument, resultText: string): void {
+export function resultBody(document: ResultDocument): ObjectBody {
+  const resultText = resultTexts.get(document);
+  if (resultText === undefined || typeof resultText === 'string') return resultJson(document);
+  const [head, tail] = splicedJson(document, RESULT_MARK).split(RESULT_MARK) as [string, string];
+  return [Buffer.from(head, 'utf8'), ...resultText, Buffer.from(`${tail}\n`, 'utf8')];
+}
+
+/** Stands for the result's text while the rest of the document is encoded around it (no JSON text holds a raw NUL). */
+const RESULT_MARK = '\u0000result\u0000';
+
+/**
+ * Records `JSON.stringify(document.result)` as the model wrote it (ModelOutput.resultText): a
+ * text, or its UTF-8 bytes in chunks; resultJson and resultBody write it in place of
+ * encoding the result again.
+ */
+export function withResultText(document: CompletedDocument, resultText: string | readonly Uint8Array[]): void {
   resultTexts.set(document, resultText);
 }
 
 /** Documents are not changed once built (their fields are readonly), so their JSON can be kept with them. */
 const encoded = new WeakMap<ResultDocument, string>();
-const resultTexts = new WeakMap<ResultDocument, string>();
+const resultTexts = new WeakMap<ResultDocument, string | readonly Uint8Array[]>();
 
 /**
  * `JSON.stringify(document)` with `result` written as `resultText`: a result document's

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { jobObjects, resultJson, type StatusDocument } from './documents.js';
+import { jobObjects, resultBody, type StatusDocument } from './documents.js';
 import { JobError, TransientError } from './errors.js';
 import { isFinal } from './finality.js';
 import { readHandOff, type HandOffRecord } from './handedOffRun.js';
@@ -83,7 +83,7 @@ export async function commitHandedOffRun(model: ModelName, jobId: string, plan: 
     const finishedAt = now();
     const timing = { started_at: run.started_at, finished_at: finishedAt.toISOString(), duration_ms: Math.max(0, finishedAt.getTime() - Date.parse(run.started_at)) };
     const { document, metrics } = await recordRunDocument(services.store, model, jobId, objects, timing, product);
-    if (!(await commitResult(services.store, objects, resultJson(document)))) {
+    if (!(await commitResult(services.store, objects, resultBody(document)))) {
       resultStands = true;
       log.warn('Another delivery committed this job_id first; its result stands.');
       return 'settled';

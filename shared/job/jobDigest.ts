@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { canonicalJson, writeCanonicalJson } from './canonicalJson.js';
 import type { Job, ModelName } from './model.js';
+
+export { canonicalJson } from './canonicalJson.js';
 
 /**
  * What a job_id is bound to: the job it names, in canonical form, and that form's digest.
@@ -31,8 +34,29 @@ const storedIdentitySchema = z.object({
 
 /** The identity of a validated job. */
 export function jobIdentity<P>(model: ModelName, job: Job<P>): JobIdentity {
-  const canonical = { job_id: job.job_id, symbols: job.symbols, start: job.start, end: job.end, params: job.params };
-  return identity(model, job.job_id, canonical, true);
+  return identity(model, job.job_id, validatedForm(job), true);
+}
+
+/** What is digested of a validated job. */
+function validatedForm<P>(job: Job<P>): unknown {
+  return { job_id: job.job_id, symbols: job.symbols, start: job.start, end: job.end, params: job.params };
+}
+
+/**
+ * The digest of a validated job and its canonical text as UTF-8 pieces: what
+ * identityWorker.ts computes on a helper thread, for jobIdentityFrom on the job's own thread.
+ */
+export function validatedJobDigest<P>(model: ModelName, job: Job<P>): { digest: string; text: Buffer[] } {
+  const { digest, chunks } = digestParts(model, validatedForm(job), true);
+  return { digest, text: chunks };
+}
+
+/**
+ * The identity jobIdentity(model, job) gives, from the digest and canonical text that
+ * validatedJobDigest gave for the same job (on another thread, from the same message).
+ */
+export function jobIdentityFrom<P>(model: ModelName, job: Job<P>, digest: string, text: readonly Uint8Array[]): JobIdentity {
+  return identityOf(model, job.job_id, validatedForm(job), true, digest, text);
 }
 
 /** The identity of a job that failed validation: the document as received. */
@@ -54,11 +78,12 @@ export function parseJobIdentity(text: string): JobIdentity | null {
 export function jobIdentityJson(identity: JobIdentity): string {
   if (largeJobs.has(identity)) {
     // The text kept from the digest serves once (job.json is written once); then it is let go.
-    const text = largeJobText.get(identity) ?? canonicalJson(identity.job);
+    const text = largeJobText.get(identity) ?? [Buffer.from(canonicalJson(identity.job), 'utf8')];
     largeJobText.delete(identity);
     // Compact, like a large result: the same fields in the same order, the job's keys sorted.
     const { model, job_id, digest, valid } = identity;
-    return `{"model":${JSON.stringify(model)},"job_id":${JSON.stringify(job_id)},"digest":${JSON.stringify(digest)},"job":${text},"valid":${valid}}\n`;
+    const head = Buffer.from(`{"model":${JSON.stringify(model)},"job_id":${JSON.stringify(job_id)},"digest":${JSON.stringify(digest)},"job":`, 'utf8');
+    return Buffer.concat([head, ...text, Buffer.from(`,"valid":${valid}}\n`, 'utf8')]).toString('utf8');
   }
   try {
     return JSON.stringify(identity, null, 2) + '\n';
@@ -85,148 +110,56 @@ export function differentJobMessage(stored: JobIdentity, offered: JobIdentity): 
   );
 }
 
-/**
- * JSON with object keys sorted at every depth and no whitespace: equal values give equal
- * text, whatever order the publisher wrote the keys in. Array order is kept (it means
- * something: `symbols`, `weights`, `options`). Undefined members are left out, as
- * JSON.stringify does. Written with an explicit stack, not recursion: a job that did not
- * validate may be nested deeper than the call stack allows, and must still be digested.
- */
-export function canonicalJson(value: unknown): string {
-  return sortedKeysJson(value) ?? stackCanonicalJson(value);
-}
-
-/** canonicalJson written token by token on an explicit stack: any depth, any value. */
-function stackCanonicalJson(value: unknown): string {
-  const out: string[] = [];
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop();
-    if (item instanceof Literal) out.push(item.text);
-    else if (Array.isArray(item)) {
-      stack.push(new Literal(']'));
-      for (let i = item.length - 1; i >= 0; i--) {
-        stack.push(item[i] === undefined ? null : item[i]);
-        if (i > 0) stack.push(new Literal(','));
-      }
-      stack.push(new Literal('['));
-    } else if (typeof item === 'object' && item !== null) {
-      const record = item as Record<string, unknown>;
-      const keys = Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort();
-      stack.push(new Literal('}'));
-      for (let i = keys.length - 1; i >= 0; i--) {
-        stack.push(record[keys[i]]);
-        stack.push(new Literal(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`));
-      }
-      stack.push(new Literal('{'));
-    } else out.push(JSON.stringify(item) ?? 'null');
-  }
-  return out.join('');
-}
-
-/** Deeper than this, sortedKeysJson leaves the value to the stack serializer (JSON.stringify recurses). */
-const FAST_DEPTH = 200;
-
-/**
- * canonicalJson by JSON.stringify itself, for a plain JSON value no deeper than FAST_DEPTH:
- * given the sorted list of every key in the value, JSON.stringify writes each object's keys
- * in that order (a property-list replacer), which is the canonical text, in C++ (100,000
- * options: ~0.1 s instead of seconds). Undefined if the value is anything else (deeper, a
- * non-plain object, a function, a key `__proto__`, which a property list would read through
- * the prototype). A large array gets the list of its own keys: each object looks up every key
- * of the list, so 100,000 options look up their 9 keys, not the job's 20 (~30% faster).
- */
-function sortedKeysJson(value: unknown): string | undefined {
-  const keys = new Set<string>();
-  const arrayKeys = new Map<unknown[], Set<string>>();
-  if (!collectKeys(value, keys, 0, arrayKeys) || keys.has('__proto__')) return undefined;
-  return listedKeysJson(value, [...keys].sort(), 0, arrayKeys);
-}
-
-/** From this many elements on, an array is written with a key list of its own. */
-const OWN_KEYS_ARRAY = 1000;
-
-/**
- * JSON.stringify(value, keys) for a plain value whose keys are all in `keys`; a large array
- * with the list of its own keys (from collectKeys).
- */
-function listedKeysJson(value: unknown, keys: readonly string[], depth: number, arrayKeys: ReadonlyMap<unknown[], Set<string>>): string {
-  if (typeof value !== 'object' || value === null || depth >= FAST_DEPTH) return JSON.stringify(value, keys as string[]) ?? 'null';
-  if (Array.isArray(value)) {
-    const own = arrayKeys.get(value);
-    return JSON.stringify(value, own ? [...own].sort() : (keys as string[]));
-  }
-  const record = value as Record<string, unknown>;
-  const members: string[] = [];
-  // In the list's (sorted) order, as JSON.stringify writes them; undefined members are left out.
-  for (const key of keys) {
-    if (!Object.hasOwn(record, key) || record[key] === undefined) continue;
-    members.push(`${JSON.stringify(key)}:${listedKeysJson(record[key], keys, depth + 1, arrayKeys)}`);
-  }
-  return `{${members.join(',')}}`;
-}
-
-/**
- * Adds every key in `value` to `keys`, and each large array's own keys to `arrayKeys`; false
- * if the value is not plain JSON no deeper than FAST_DEPTH.
- */
-function collectKeys(value: unknown, keys: Set<string>, depth: number, arrayKeys: Map<unknown[], Set<string>>): boolean {
-  if (value === null || value === undefined) return true;
-  const type = typeof value;
-  if (type === 'string' || type === 'number' || type === 'boolean') return true;
-  if (type !== 'object' || depth >= FAST_DEPTH) return false;
-  if (Array.isArray(value)) {
-    const own = value.length >= OWN_KEYS_ARRAY ? new Set<string>() : keys;
-    for (let i = 0; i < value.length; i++) if (!collectKeys(value[i], own, depth + 1, arrayKeys)) return false;
-    if (own !== keys) {
-      arrayKeys.set(value, own);
-      for (const key of own) keys.add(key);
-    }
-    return true;
-  }
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  if (prototype !== Object.prototype && prototype !== null) return false;
-  const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    keys.add(key);
-    if (!collectKeys(record[key], keys, depth + 1, arrayKeys)) return false;
-  }
-  return true;
-}
-
-/** A piece of canonical JSON text already written out (on the serializer's stack). */
-class Literal {
-  constructor(readonly text: string) {}
-}
-
 function identity(model: ModelName, jobId: string, job: unknown, valid: boolean): JobIdentity {
-  // canonicalJson({ model, job, valid }), with the job's text (most of it) written once.
-  const jobText = job === undefined ? undefined : canonicalJson(job);
-  const whole = jobText === undefined ? canonicalJson({ model, valid }) : `{"job":${jobText},"model":${JSON.stringify(model)},"valid":${valid}}`;
-  const digest = createHash('sha256').update(whole).digest('hex');
-  if (jobText !== undefined && jobText.length >= LARGE_JOB) {
+  if (job === undefined) {
+    const digest = createHash('sha256').update(canonicalJson({ model, valid })).digest('hex');
+    return { model, job_id: jobId, digest: `sha256:${digest}`, job: null, valid };
+  }
+  const { digest, chunks } = digestParts(model, job, valid);
+  return identityOf(model, jobId, job, valid, digest, chunks);
+}
+
+/**
+ * canonicalJson({ model, job, valid }) hashed as the job's text (most of it) is written: in
+ * 64 KB pieces, each turned into UTF-8 once, for the hash and for job.json.
+ */
+function digestParts(model: ModelName, job: unknown, valid: boolean): { digest: string; chunks: Buffer[] } {
+  const hash = createHash('sha256').update('{"job":');
+  const chunks: Buffer[] = [];
+  writeCanonicalJson(job, (text) => {
+    const bytes = Buffer.from(text, 'utf8');
+    hash.update(bytes);
+    chunks.push(bytes);
+  });
+  const digest = hash.update(`,"model":${JSON.stringify(model)},"valid":${valid}}`).digest('hex');
+  return { digest: `sha256:${digest}`, chunks };
+}
+
+/** The identity of `job` (defined), given its digest and canonical text. */
+function identityOf(model: ModelName, jobId: string, job: unknown, valid: boolean, digest: string, text: readonly Uint8Array[]): JobIdentity {
+  let length = 0;
+  for (const piece of text) length += piece.length;
+  if (length >= LARGE_JOB) {
     // A large job (100,000 options) is not copied: job.json is written from its canonical text.
-    const large: JobIdentity = { model, job_id: jobId, digest: `sha256:${digest}`, job, valid };
+    const large: JobIdentity = { model, job_id: jobId, digest, job, valid };
     largeJobs.add(large);
-    largeJobText.set(large, jobText);
+    largeJobText.set(large, text);
     return large;
   }
-  return { model, job_id: jobId, digest: `sha256:${digest}`, job: storable(jobText), valid };
+  return { model, job_id: jobId, digest, job: storable(Buffer.concat(text).toString('utf8')), valid };
 }
 
-/** From this many characters of canonical JSON on, job.json is written compact from that text. */
+/** From this many bytes of canonical JSON on, job.json is written compact from that text. */
 const LARGE_JOB = 1_000_000;
 const largeJobs = new WeakSet<JobIdentity>();
-const largeJobText = new WeakMap<JobIdentity, string>();
+/** A large job's canonical text as UTF-8 pieces, kept from its digest until job.json is written. */
+const largeJobText = new WeakMap<JobIdentity, readonly Uint8Array[]>();
 
 /**
  * The job as `job.json` keeps it, keys sorted; null for a document too deeply nested to
  * write back as JSON (its digest still tells it apart).
  */
-function storable(jobText: string | undefined): unknown {
-  if (jobText === undefined) return null;
+function storable(jobText: string): unknown {
   try {
     const parsed = JSON.parse(jobText) as unknown;
     JSON.stringify({ job: parsed }, null, 2);

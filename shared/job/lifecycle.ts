@@ -8,12 +8,13 @@ import type { Publisher } from '../messaging/publisher.js';
 import type { ObjectStore } from '../results/objectStore.js';
 import type { SecretSource } from '../secrets/secretSource.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { jobObjects, refusalObject, resultJson, withResultText, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
+import { jobObjects, refusalObject, resultBody, resultJson, withResultText, type CompletedDocument, type FailedDocument, type JobObjects, type ResultDocument, type StatusDocument } from './documents.js';
 import { parseJob, salvageJobId } from './envelope.js';
 import { JobError, TransientError } from './errors.js';
 import { FINAL_ERROR_CODES, isFinal } from './finality.js';
 import { claimJob, releaseUnheldClaim, type HeldClaim } from './jobClaim.js';
-import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from './jobDigest.js';
+import { identityOnThread } from './identityThread.js';
+import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity, type JobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import { jobFolderFiles } from './jobFiles.js';
 import { jobReportHtml } from './report.js';
@@ -96,11 +97,19 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     return await rejectUnidentified(asRejection(error, 'decoding the message'));
   }
   const jobId = salvageJobId(message.document);
+  // A large job's digest starts on a helper thread now, while this one validates and runs it.
+  const digestThread = jobId !== undefined ? identityOnThread(model.name, message.source, message.publishTime) : null;
   const { job, rejection } = validate(message);
+  if (!job) digestThread?.cancel();
   if (jobId === undefined) return await rejectUnidentified(rejection ?? new JobError('invalid_job', 'job_id: is missing.'));
 
+  const boundJobId: string = jobId;
   const objects = jobObjects(model.name, { jobId });
-  const identity = job ? jobIdentity(model.name, job) : unvalidatedJobIdentity(model.name, jobId, message.document);
+  // Needed before the commit (job.json), or at once if the job_id already has a result.
+  const identity: Promise<JobIdentity> = job
+    ? (digestThread?.identity(model.name, job) ?? Promise.resolve(jobIdentity(model.name, job)))
+    : Promise.resolve(unvalidatedJobIdentity(model.name, jobId, message.document));
+  identity.catch(() => undefined); // a failure is met where it is awaited (job.json's write, a stored result's check)
   const jobLog = log.child({ job_id: jobId });
   const stored = await storedAnswer();
   if (stored) return stored;
@@ -124,7 +133,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
     // job.json is written while the job runs: it only has to be stored before the commit.
-    binding = services.store.put(objects.job, jobIdentityJson(identity), JSON_TYPE);
+    binding = identity.then((bound) => services.store.put(objects.job, jobIdentityJson(bound), JSON_TYPE));
     binding.catch(() => undefined); // its failure is met where it is awaited
     if (!job) {
       const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
@@ -192,7 +201,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   async function commit(document: ResultDocument, metrics: readonly Metric[]): Promise<JobOutcome> {
     // The store resolves an ambiguous write (a retried upload whose first attempt was stored)
     // by its own write id: false here means another delivery's final result is there.
-    const committed = await commitResult(services.store, objects, resultJson(document));
+    const committed = await commitResult(services.store, objects, resultBody(document));
     // A final result guards the job from here on (an `internal` failure does not: a re-run needs the claim free).
     resultStands = !committed || isFinal(document);
     if (!committed) {
@@ -229,24 +238,25 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
     const bound = await services.store.get(objects.job);
     const boundIdentity = bound ? parseJobIdentity(bound.body) : null;
+    const offered = boundIdentity ? await identity : null;
     // A result committed before job.json existed has no recorded job: it is taken to be this one.
-    if (boundIdentity && boundIdentity.digest !== identity.digest) {
+    if (boundIdentity && offered && boundIdentity.digest !== offered.digest) {
       const refusal: FailedDocument = {
-        job_id: identity.job_id,
+        job_id: offered.job_id,
         model: model.name,
         status: 'failed',
         ...timingSoFar(),
-        error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, identity) },
+        error: { code: 'invalid_job', message: differentJobMessage(boundIdentity, offered) },
       };
       // Recorded apart from the job's own objects, which stay as they are.
-      const refused = refusalObject(model.name, identity.job_id, messageKey);
+      const refused = refusalObject(model.name, offered.job_id, messageKey);
       await services.store.put(refused, resultJson(refusal), JSON_TYPE);
       logOutcome(jobLog, refusal);
-      return { job_id: identity.job_id, status: 'failed', resultObject: refused, duplicate: false };
+      return { job_id: offered.job_id, status: 'failed', resultObject: refused, duplicate: false };
     }
     jobLog.info('Job already has a result: this delivery is a duplicate and is acknowledged without recomputing.', { status: stored.status });
     if (stored.unfinished) await finishInterrupted(stored.unfinished, objects, services, jobLog);
-    return { job_id: identity.job_id, status: stored.status, resultObject: objects.result, duplicate: true };
+    return { job_id: boundJobId, status: stored.status, resultObject: objects.result, duplicate: true };
   }
 
   /** A message with no usable job_id, filed under `_rejected/<message id>`. */

@@ -38,10 +38,11 @@ export interface ModelOutput {
   readonly chart?: string;
   /**
    * `JSON.stringify(result)`, when the model wrote it itself (Black-Scholes writes a large
-   * batch's on two threads): the result document is then written with this text in place of
-   * encoding `result` again. The same text, byte for byte.
+   * batch's on two threads, as UTF-8 chunks): the result document is then written with this
+   * text in place of encoding `result` again, and from chunks without ever being one string.
+   * The same text, byte for byte.
    */
-  readonly resultText?: string;
+  readonly resultText?: string | readonly Uint8Array[];
 }
 
 /** What a model may ask of the world while it runs. */

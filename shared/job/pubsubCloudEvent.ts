@@ -17,11 +17,9 @@ export function pubsubCloudEvent(body: string | Uint8Array, topic: string, proje
   const messageId = randomUUID();
   const publishTime = new Date().toISOString();
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const data = {
-    message: { data: bytes.toString('base64'), messageId, publishTime, attributes: {} },
-    subscription: `projects/${project}/subscriptions/${topic}-local`,
-  };
-  if (parsed) recordParsedBody(data, bytes, parsed.document);
+  const message = base64Data(bytes);
+  const data = { message: Object.assign(message, { messageId, publishTime, attributes: {} }), subscription: `projects/${project}/subscriptions/${topic}-local` };
+  if (parsed) recordParsedBody(data, bytes, parsed.document, publishTime);
   return {
     specversion: '1.0',
     id: messageId,
@@ -31,4 +29,21 @@ export function pubsubCloudEvent(body: string | Uint8Array, topic: string, proje
     datacontenttype: 'application/json',
     data,
   };
+}
+
+/**
+ * An object whose `data` is the base64 of `bytes`, made on first read and then kept (an
+ * ordinary enumerable property from there on): the message of a 16 MB job, whose base64 the
+ * handler does not read, is never encoded (~20 ms and a 21 MB string).
+ */
+function base64Data(bytes: Buffer): { data: string } {
+  return Object.defineProperty({} as { data: string }, 'data', {
+    enumerable: true,
+    configurable: true,
+    get(this: { data: string }): string {
+      const text = bytes.toString('base64');
+      Object.defineProperty(this, 'data', { value: text, enumerable: true, writable: true, configurable: true });
+      return text;
+    },
+  });
 }

@@ -18,6 +18,8 @@ export interface DecodedMessage {
   readonly document: unknown;
   /** When the message was published: stable across redeliveries of the same message. */
   readonly publishTime: Date;
+  /** The bytes the document was parsed from (UTF-8 JSON): a large job's digest is taken from them on a helper thread. */
+  readonly source?: Uint8Array;
 }
 
 // One character class and a length check: a pattern with a repeated group backtracks
@@ -30,37 +32,54 @@ const BASE64_CHARACTERS = /^[A-Za-z0-9+/]*={0,2}$/;
  * @param eventTime the CloudEvent's `time`, used when the message has no publishTime.
  */
 export function decodePubsubEvent(data: unknown, eventTime?: string): DecodedMessage {
+  const recorded = typeof data === 'object' && data !== null ? parsedBodies.get(data) : undefined;
+  const { document, publishTime: publishedText, bytes } = recorded ?? parseMessage(data);
+  const published = new Date(publishedText ?? eventTime ?? Date.now());
+  const publishTime = Number.isNaN(published.getTime()) ? new Date() : published;
+  return { document: expandDateTemplates(document, publishTime), publishTime, source: bytes };
+}
+
+/** The job and publish time in a messagePublished event's data: JobError `invalid_job` saying which layer is wrong. */
+function parseMessage(data: unknown): RecordedMessage {
   const parsed = messagePublishedSchema.safeParse(data);
   if (!parsed.success) {
     throw new JobError('invalid_job', 'The event is not a Pub/Sub messagePublished event: data.message is missing or malformed.');
   }
   const { message } = parsed.data;
-  const document = (typeof data === 'object' && data !== null && parsedBodies.get(data)) || parseBody(message.data ?? '');
-  const published = new Date(message.publishTime ?? eventTime ?? Date.now());
-  const publishTime = Number.isNaN(published.getTime()) ? new Date() : published;
-  return { document: expandDateTemplates(document, publishTime), publishTime };
+  return { ...parseBody(message.data ?? ''), publishTime: message.publishTime };
+}
+
+/** What a messagePublished event's data made in this process says, its body already parsed. */
+interface RecordedMessage {
+  readonly document: Record<string, unknown>;
+  readonly publishTime?: string;
+  /** The bytes the document was parsed from. */
+  readonly bytes: Uint8Array;
 }
 
 /**
  * Events built in this process from a body already parsed (the command line parses its job
  * file to tell a usage error): their `data`, and the job that body is. A 16 MB job is then
- * parsed once, not decoded from base64 and parsed again.
+ * parsed once, not decoded from base64 and parsed again, and its base64 (21 MB) is never
+ * made (pubsubCloudEvent writes it only when something reads `message.data`).
  */
-const parsedBodies = new WeakMap<object, Record<string, unknown>>();
+const parsedBodies = new WeakMap<object, RecordedMessage>();
 
 /**
  * Records that `data`, a messagePublished event's data made here, carries `bytes` as its
- * message, which parse as `document`; decodePubsubEvent then takes `document`. Nothing is
- * recorded unless the bytes are what decoding would accept: UTF-8 (then the decoder's text
- * and `bytes.toString()` agree) holding a JSON object.
+ * message, published at `publishTime`, and that the bytes parse as `document`;
+ * decodePubsubEvent then takes `document`. Nothing is recorded unless the bytes are what
+ * decoding would accept: UTF-8 (then the decoder's text and `bytes.toString()` agree) holding
+ * a JSON object. Returns whether it was recorded.
  */
-export function recordParsedBody(data: object, bytes: Uint8Array, document: unknown): void {
-  if (typeof document !== 'object' || document === null || Array.isArray(document) || !isUtf8(bytes)) return;
-  parsedBodies.set(data, document as Record<string, unknown>);
+export function recordParsedBody(data: object, bytes: Uint8Array, document: unknown, publishTime?: string): boolean {
+  if (typeof document !== 'object' || document === null || Array.isArray(document) || !isUtf8(bytes)) return false;
+  parsedBodies.set(data, { document: document as Record<string, unknown>, bytes, ...(publishTime !== undefined && { publishTime }) });
+  return true;
 }
 
-/** The job in base64 `message.data`: JobError `invalid_job` saying which layer is wrong. */
-function parseBody(data: string): Record<string, unknown> {
+/** The job in base64 `message.data`, and its bytes: JobError `invalid_job` saying which layer is wrong. */
+function parseBody(data: string): { document: Record<string, unknown>; bytes: Uint8Array } {
   const bytes = canonicalBase64(data) ?? checkedBase64(data);
   let text: string;
   try {
@@ -77,7 +96,7 @@ function parseBody(data: string): Record<string, unknown> {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new JobError('invalid_job', 'message.data must be a JSON object (the job), not an array or a bare value.');
   }
-  return document as Record<string, unknown>;
+  return { document: document as Record<string, unknown>, bytes };
 }
 
 /**

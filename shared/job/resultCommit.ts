@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../results/objectStore.js';
+import type { ObjectBody, ObjectStore } from '../results/objectStore.js';
 import type { JobObjects, ResultDocument } from './documents.js';
 import { TransientError } from './errors.js';
 import { isFinal } from './finality.js';
@@ -13,7 +13,7 @@ const JSON_TYPE = 'application/json';
  * written, once.
  * @returns true if this body is now the result; false if a final result was there first.
  */
-export async function commitResult(store: ObjectStore, objects: JobObjects, body: string): Promise<boolean> {
+export async function commitResult(store: ObjectStore, objects: JobObjects, body: ObjectBody): Promise<boolean> {
   for (let attempt = 0; attempt < 3; attempt++) {
     if ((await store.createOnly(objects.result, body, JSON_TYPE)) !== null) return true;
     const current = await store.get(objects.result);

@@ -1,4 +1,5 @@
 import { crossProductsSimd, type TileRows } from '../models/markowitz/crossProductsKernel.js';
+import { matrixJson } from '../models/markowitz/matrixJson.js';
 import { FastRowReader, type CsvColumns, type FastRows } from '../prices/csvRows.js';
 
 /**
@@ -15,6 +16,11 @@ export interface HelperTasks {
   crossProductTiles: {
     input: { readonly d: Float64Array; readonly p: number; readonly n: number; readonly chunk: number; readonly rows: TileRows };
     output: Float64Array | null;
+  };
+  /** The JSON text of a p*p matrix as rows (matrixJson). */
+  matrixJson: {
+    input: { readonly values: Float64Array; readonly p: number };
+    output: string;
   };
 }
 
@@ -42,6 +48,10 @@ export function runHelperTask(task: HelperTask): { output: unknown; transfer: Ar
       const { d, p, n, chunk, rows } = (task as HelperTask<'crossProductTiles'>).input;
       const g = crossProductsSimd(d, p, n, chunk, rows);
       return { output: g, transfer: g ? [g.buffer] : [] };
+    }
+    case 'matrixJson': {
+      const { values, p } = (task as HelperTask<'matrixJson'>).input;
+      return { output: matrixJson(values, p), transfer: [] };
     }
   }
   throw new Error(`unknown task ${String((task as { kind: unknown }).kind)}`);

@@ -32,6 +32,13 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 const COMMA = 0x2c;
 
+/** The cells of a row, as the reader sees them. */
+const SKIPPED = 0;
+const DATE = 1;
+const SYMBOL = 2;
+const CLOSE = 3;
+const ADJ_CLOSE = 4;
+
 /**
  * Reads rows of `bytes` into columns, call after call (a symbol keeps its id across calls;
  * ids are given in the order symbols are first met).
@@ -39,7 +46,10 @@ const COMMA = 0x2c;
  */
 export class FastRowReader {
   private readonly symbols = new SymbolTable();
-  private readonly starts: Int32Array;
+  /** What each cell up to the last one needed is to the reader. */
+  private readonly roles: Uint8Array;
+  /** The same bytes, to read four at once. */
+  private readonly view: DataView;
   private readonly lastColumn: number;
   private capacity: number;
   private count = 0;
@@ -55,7 +65,12 @@ export class FastRowReader {
     expectedRows = 1024,
   ) {
     this.lastColumn = Math.max(columns.date, columns.symbol, columns.close, columns.adjClose);
-    this.starts = new Int32Array(this.lastColumn + 2);
+    this.roles = new Uint8Array(this.lastColumn + 1);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.roles[columns.date] = DATE;
+    this.roles[columns.symbol] = SYMBOL;
+    this.roles[columns.close] = CLOSE;
+    this.roles[columns.adjClose] = ADJ_CLOSE;
     this.capacity = Math.max(16, expectedRows);
     this.symbolIds = new Int32Array(this.capacity);
     this.dateDigits = new Int32Array(this.capacity);
@@ -66,44 +81,100 @@ export class FastRowReader {
   /**
    * Reads the rows that start in [from, to) (`from` at a row's start) until one the fast
    * reader does not take (a blank line, a quote, an exponent, a missing cell...).
+   * One pass over each row's bytes: the cells it needs are read as they are scanned
+   * (the date's digits, the decimals' mantissas), the others skipped to their comma.
    * @returns where it stopped (`to`, or past it when the last row ends past it; else the
    *   start of the row not taken) and the lines read.
    */
   read(from: number, to: number): { readonly stop: number; readonly lines: number } {
     const bytes = this.bytes;
-    const starts = this.starts;
+    const roles = this.roles;
     const lastColumn = this.lastColumn;
-    const { date: dateColumn, symbol: symbolColumn, close: closeColumn, adjClose: adjCloseColumn } = this.columns;
     const length = bytes.length;
+    const view = this.view;
     let lines = 0;
     let pos = from;
     while (pos < to) {
       const rowStart = pos;
-      // One pass over the row: where the cells up to the last one needed start
-      // (starts[k + 1] - 1 is where cell k ends), and where the row ends.
-      let cell = 0;
-      starts[0] = rowStart;
-      let next = rowStart;
-      for (; next < length; next++) {
-        const b = bytes[next];
-        // One comparison for most bytes: digits, '-' and '.' all sort after ',' and '\n'.
-        if (b <= COMMA) {
-          if (b === NEWLINE) break;
-          if (b === COMMA && cell <= lastColumn) starts[++cell] = next + 1;
+      let i = pos;
+      let digits = -1;
+      let close = NaN;
+      let adjClose = NaN;
+      let symbolStart = 0;
+      let symbolEnd = 0;
+      for (let cell = 0; ; cell++) {
+        const role = roles[cell];
+        const cellStart = i;
+        if (role === SKIPPED) {
+          // Four bytes at a time while none is below '-' (',' and '\n' are: digits, '.' and
+          // letters are not), then byte by byte to the cell's end.
+          while (i + 4 <= length) {
+            const x = view.getUint32(i, true);
+            if (((x - 0x2d2d2d2d) & ~x & 0x80808080) !== 0) break;
+            i += 4;
+          }
+          while (i < length) {
+            const b = bytes[i];
+            if (b <= COMMA && (b === COMMA || b === NEWLINE)) break;
+            i++;
+          }
+        } else if (role === DATE) {
+          digits = i + 10 <= length ? isoDateDigits(bytes, i) : -1;
+          if (digits < 0) return { stop: rowStart, lines };
+          i += 10;
+        } else if (role === SYMBOL) {
+          // Plain ASCII, no quote: anything else is the general reader's.
+          while (i < length) {
+            const b = bytes[i];
+            if (b === COMMA || b === NEWLINE || b === CARRIAGE_RETURN) break;
+            if (b <= 0x20 || b >= 0x7f || b === 0x22) return { stop: rowStart, lines };
+            i++;
+          }
+          if (i === cellStart) return { stop: rowStart, lines };
+          symbolStart = cellStart;
+          symbolEnd = i;
+        } else {
+          // A plain decimal, read as it is scanned: digits with at most one '.', at most 15
+          // significant digits, so m / 10^k with m and 10^k exact doubles, and the one division
+          // is correctly rounded, which is what Number() returns. NaN for an empty cell (as the
+          // general reader); anything else (signs, exponents, spaces, more digits) is the
+          // general reader's.
+          let mantissa = 0;
+          let significant = 0;
+          let fraction = -1;
+          for (; i < length; i++) {
+            const b = bytes[i];
+            const d = b - 0x30;
+            if (d >= 0 && d <= 9) {
+              mantissa = mantissa * 10 + d;
+              if (mantissa > 0) significant++;
+              if (fraction >= 0) fraction++;
+            } else if (b === 0x2e && fraction < 0) fraction = 0;
+            else break;
+          }
+          let value: number;
+          if (i === cellStart) value = NaN;
+          else if (significant > 15 || fraction === 0 || fraction > 22) return { stop: rowStart, lines };
+          else value = fraction > 0 ? mantissa / POWERS_OF_TEN[fraction] : mantissa;
+          if (role === CLOSE) close = value;
+          else adjClose = value;
         }
+        // The cell ends here: at a comma, at the end of the row ('\n', '\r\n', the end of the file) or not at all.
+        if (i < length) {
+          const b = bytes[i];
+          if (b === COMMA) {
+            i++;
+            if (cell < lastColumn) continue;
+            // Cells after the last one needed: to the end of the row.
+            while (i < length && bytes[i] !== NEWLINE) i++;
+          } else if (b === CARRIAGE_RETURN && (i + 1 === length || bytes[i + 1] === NEWLINE)) {
+            if (cell < lastColumn) return { stop: rowStart, lines };
+            i++;
+          } else if (b !== NEWLINE || cell < lastColumn) return { stop: rowStart, lines };
+        } else if (cell < lastColumn) return { stop: rowStart, lines };
+        break;
       }
-      let rowEnd = next;
-      if (rowEnd > rowStart && bytes[rowEnd - 1] === CARRIAGE_RETURN) rowEnd--;
-      if (cell < lastColumn) return { stop: rowStart, lines };
-      if (cell === lastColumn) starts[cell + 1] = rowEnd + 1;
-      const dateStart = starts[dateColumn];
-      if (starts[dateColumn + 1] - 1 - dateStart !== 10) return { stop: rowStart, lines };
-      const digits = isoDateDigits(bytes, dateStart);
-      const close = plainDecimal(bytes, starts[closeColumn], starts[closeColumn + 1] - 1);
-      const adjClose = plainDecimal(bytes, starts[adjCloseColumn], starts[adjCloseColumn + 1] - 1);
-      const symbolStart = starts[symbolColumn];
-      const symbolEnd = starts[symbolColumn + 1] - 1;
-      if (digits < 0 || close === NOT_PLAIN || adjClose === NOT_PLAIN || symbolEnd <= symbolStart) return { stop: rowStart, lines };
+      // The symbol's id only now: a row not taken must not add its symbol to the table.
       const id = this.symbols.intern(bytes, symbolStart, symbolEnd);
       if (id < 0) return { stop: rowStart, lines };
       if (this.count === this.capacity) this.grow();
@@ -113,7 +184,7 @@ export class FastRowReader {
       this.close[k] = close;
       this.adjClose[k] = adjClose;
       lines++;
-      pos = next + 1;
+      pos = i + 1;
     }
     return { stop: pos, lines };
   }
@@ -178,51 +249,22 @@ export function isoDate(digits: number): string {
 
 /** YYYYMMDD of `dddd-dd-dd` at `at`, or -1. */
 function isoDateDigits(bytes: Uint8Array, at: number): number {
-  let value = 0;
-  for (let i = 0; i < 10; i++) {
-    const b = bytes[at + i];
-    if (i === 4 || i === 7) {
-      if (b !== 0x2d) return -1;
-    } else {
-      const d = b - 0x30;
-      if (d < 0 || d > 9) return -1;
-      value = value * 10 + d;
-    }
-  }
-  return value;
+  const y0 = bytes[at] - 0x30;
+  const y1 = bytes[at + 1] - 0x30;
+  const y2 = bytes[at + 2] - 0x30;
+  const y3 = bytes[at + 3] - 0x30;
+  const m0 = bytes[at + 5] - 0x30;
+  const m1 = bytes[at + 6] - 0x30;
+  const d0 = bytes[at + 8] - 0x30;
+  const d1 = bytes[at + 9] - 0x30;
+  // A digit d is in [0, 9] when d and 9 - d are both non-negative: one test for all eight.
+  const outside = y0 | (9 - y0) | y1 | (9 - y1) | y2 | (9 - y2) | y3 | (9 - y3) | m0 | (9 - m0) | m1 | (9 - m1) | d0 | (9 - d0) | d1 | (9 - d1);
+  if (outside < 0 || bytes[at + 4] !== 0x2d || bytes[at + 7] !== 0x2d) return -1;
+  return ((((((y0 * 10 + y1) * 10 + y2) * 10 + y3) * 10 + m0) * 10 + m1) * 10 + d0) * 10 + d1;
 }
 
-const NOT_PLAIN = -1;
+/** 10^k for the plain decimals' fraction digits. */
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/**
- * A cell of digits with at most one '.', at most 15 significant digits: m / 10^k with m and
- * 10^k exact doubles, so the one division is correctly rounded, which is what Number() returns.
- * NaN for an empty cell (as the general reader); NOT_PLAIN for anything else (signs,
- * exponents, spaces, more digits), which the general reader handles.
- */
-function plainDecimal(bytes: Uint8Array, start: number, end: number): number {
-  if (end <= start) return NaN;
-  let mantissa = 0;
-  let digits = 0;
-  let fraction = -1;
-  for (let i = start; i < end; i++) {
-    const b = bytes[i];
-    if (b === 0x2e) {
-      if (fraction >= 0) return NOT_PLAIN;
-      fraction = 0;
-      continue;
-    }
-    const d = b - 0x30;
-    if (d < 0 || d > 9) return NOT_PLAIN;
-    mantissa = mantissa * 10 + d;
-    if (mantissa > 0) digits++;
-    if (fraction >= 0) fraction++;
-  }
-  if (digits > 15 || fraction === 0 || fraction > 22) return NOT_PLAIN;
-  if (bytes[start] === 0x2e && end - start === 1) return NOT_PLAIN;
-  return fraction > 0 ? mantissa / POWERS_OF_TEN[fraction] : mantissa;
-}
 
 /** A symbol met by the fast reader: where its bytes first were (in `bytes` of that call), its id. */
 interface KnownSymbol {

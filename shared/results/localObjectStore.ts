@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ObjectStore, StoredObject } from './objectStore.js';
+import type { ObjectBody, ObjectStore, StoredObject } from './objectStore.js';
 import { utf8Chunks } from './textChunks.js';
 
 /** Bodies longer than this (characters) are written in chunks rather than converted to bytes at once. */
@@ -16,7 +16,7 @@ const LARGE_BODY = 4 << 20;
 export class LocalObjectStore implements ObjectStore {
   constructor(private readonly root: string) {}
 
-  async createOnly(name: string, body: string): Promise<string | null> {
+  async createOnly(name: string, body: ObjectBody): Promise<string | null> {
     const target = this.file(name);
     const tmp = await this.writeTemp(target, body);
     try {
@@ -31,17 +31,15 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async put(name: string, body: string): Promise<void> {
-    const target = this.file(name);
-    const tmp = await this.writeTemp(target, body);
-    await fs.rename(tmp, target);
+    await this.replace(name, body);
   }
 
-  async replaceIf(name: string, body: string, _contentType: string, generation: string): Promise<string | null> {
+  async replaceIf(name: string, body: ObjectBody, _contentType: string, generation: string): Promise<string | null> {
     const current = await this.get(name);
     if (!current || current.generation !== generation) return null;
     // Not atomic against another process between the read and the rename; locally a
     // second process taking over the same stale claim at the same instant is not a case.
-    await this.put(name, body);
+    await this.replace(name, body);
     return await this.generation(this.file(name));
   }
 
@@ -110,14 +108,21 @@ export class LocalObjectStore implements ObjectStore {
     return path.join(this.root, ...name.split('/'));
   }
 
-  private async writeTemp(target: string, body: string): Promise<string> {
+  /** Writes the object whole, over whatever is there: a temporary file renamed into place. */
+  private async replace(name: string, body: ObjectBody): Promise<void> {
+    const target = this.file(name);
+    const tmp = await this.writeTemp(target, body);
+    await fs.rename(tmp, target);
+  }
+
+  private async writeTemp(target: string, body: ObjectBody): Promise<string> {
     await fs.mkdir(path.dirname(target), { recursive: true });
     const tmp = `${target}.${randomUUID()}.tmp`;
-    if (body.length <= LARGE_BODY) await fs.writeFile(tmp, body);
+    if (typeof body === 'string' && body.length <= LARGE_BODY) await fs.writeFile(tmp, body);
     else {
       const handle = await fs.open(tmp, 'w');
       try {
-        for (const chunk of utf8Chunks(body)) await handle.writeFile(chunk);
+        for (const chunk of typeof body === 'string' ? utf8Chunks(body) : body) await handle.writeFile(chunk);
       } finally {
         await handle.close();
       }

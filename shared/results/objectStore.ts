@@ -1,3 +1,10 @@
+/**
+ * What a write stores: a text (written as UTF-8), or the object's bytes as chunks in order
+ * (a 44 MB Black-Scholes result, which is never held as one string). Either way the object
+ * appears whole or not at all.
+ */
+export type ObjectBody = string | readonly Uint8Array[];
+
 /** An object as read back, with the generation that a conditional write can match. */
 export interface StoredObject {
   readonly body: string;
@@ -19,11 +26,11 @@ export interface ObjectStore {
    * Writes the object only if it does not exist yet: its new generation, or null if it existed
    * before this call (nothing written). A retried write that was stored counts as written.
    */
-  createOnly(name: string, body: string, contentType: string): Promise<string | null>;
+  createOnly(name: string, body: ObjectBody, contentType: string): Promise<string | null>;
   /** Writes or overwrites the object. */
   put(name: string, body: string, contentType: string): Promise<void>;
   /** Replaces the object only if it is still at `generation`: its new generation, or null if it had changed. */
-  replaceIf(name: string, body: string, contentType: string, generation: string): Promise<string | null>;
+  replaceIf(name: string, body: ObjectBody, contentType: string, generation: string): Promise<string | null>;
   /** Whether the object exists: one metadata request, whatever the object's size. */
   exists(name: string): Promise<boolean>;
   /** The object, or `null` if there is none. */

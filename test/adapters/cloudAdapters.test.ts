@@ -1,14 +1,17 @@
-import { Storage } from '@google-cloud/storage';
+import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { JobError, TransientError } from '../../shared/job/errors.js';
+import { CachedToken, cloudAccessToken } from '../../shared/cloudAccessToken.js';
 import { GcsObjectStore, STORAGE_RETRY } from '../../shared/results/gcsObjectStore.js';
 import { BigQueryWarehouse } from '../../shared/warehouse/bigQueryWarehouse.js';
 import { PRICES_VIEW, TABLES } from '../../shared/warehouse/schemas.js';
 import { INSERT_BATCH_BYTES, insertBatches } from '../../shared/warehouse/insertBatches.js';
 import { FakeGoogleApis, INSERT_ALL_MAX_BYTES, INSERT_ALL_MAX_ROWS } from '../support/fakeGoogleApis.js';
 
-// The real Google clients, pointed at a local server standing in for the REST endpoints:
-// the storage client honours STORAGE_EMULATOR_HOST, the BigQuery client takes apiEndpoint.
+// The cloud adapters, pointed at a local server standing in for the REST endpoints: the
+// object store (Cloud Storage's JSON API over fetch) honours STORAGE_EMULATOR_HOST as the
+// storage client does, the BigQuery client takes apiEndpoint.
 const fake = new FakeGoogleApis();
 let base = '';
 const previousEmulator = process.env.STORAGE_EMULATOR_HOST;
@@ -34,8 +37,9 @@ const since = () => {
   return () => fake.requests.slice(start);
 };
 
-/** The production retry strategy, with delays shortened to 1 s (the least the client accepts). */
-const quickStore = () => new GcsObjectStore('artifacts', 'test-project', new Storage({ projectId: 'test-project', retryOptions: { ...STORAGE_RETRY, maxRetryDelay: 1 } }));
+/** The production retry strategy (as many retries, the same backoff), its delays 10 times shorter. */
+const QUICK_RETRY = { ...STORAGE_RETRY, unitMs: 100, jitterMs: 100, maxDelayMs: 1600 };
+const quickStore = () => new GcsObjectStore('artifacts', { retry: QUICK_RETRY });
 const uploadsOf = (requests: ReturnType<ReturnType<typeof since>>, name: string) => requests.filter((r) => r.method === 'POST' && r.query.get('name') === name);
 
 describe('GcsObjectStore against the Cloud Storage JSON API', () => {
@@ -107,12 +111,10 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     expect(await store.names('jobs/m/none/')).toEqual([]);
   });
 
-  it('retries still happen after many plain puts (the client must not switch autoRetry off)', async () => {
-    const storage = new Storage({ projectId: 'test-project', retryOptions: { ...STORAGE_RETRY, maxRetryDelay: 1 } });
-    const store = new GcsObjectStore('artifacts', 'test-project', storage);
+  it('retries still happen after many plain puts, for writes and reads alike', async () => {
+    const store = quickStore();
     fake.objectUpdateIntervalMs = 0;
     for (let i = 0; i < 25; i++) await store.put(`jobs/x/many/${i}.json`, '{}', 'application/json');
-    expect(storage.retryOptions.autoRetry).toBe(true);
     const requests = since();
     fake.faults.push({ match: (r) => r.method === 'POST', status: 503, times: 1 });
     await store.put('jobs/x/many/after.json', '{"ok":1}', 'application/json');
@@ -123,8 +125,102 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     expect(requests().filter((r) => r.method === 'POST')).toHaveLength(4); // each faulted request was sent again
   });
 
+  it('names with slashes and characters URLs reserve are one encoded path segment, and round-trip', async () => {
+    const store = quickStore();
+    fake.objectUpdateIntervalMs = 0;
+    const name = 'jobs/x/odd names/a#b?c=d&e%20f+é.json';
+    const requests = since();
+    const generation = await store.createOnly(name, '{"odd":true}', 'application/json');
+    expect(fake.objects.get(`artifacts/${name}`)?.body.toString()).toBe('{"odd":true}');
+    expect(await store.get(name)).toEqual({ body: '{"odd":true}', generation });
+    expect(await store.exists(name)).toBe(true);
+    const read = requests().find((r) => r.method === 'GET')!;
+    expect(read.rawPath).toBe(`/b/artifacts/o/${encodeURIComponent(name)}`);
+    expect(read.rawPath).toContain('jobs%2Fx%2Fodd%20names%2Fa%23b%3Fc%3Dd%26e%2520f%2B%C3%A9.json');
+    expect(await store.names('jobs/x/odd names/')).toEqual([name]);
+    await store.deleteIf(name, generation!);
+    expect(fake.objects.has(`artifacts/${name}`)).toBe(false);
+  });
+
+  it('reads an object and its generation in one request (alt=media, x-goog-generation); a missing one is null, and does not exist', async () => {
+    const store = quickStore();
+    fake.objectUpdateIntervalMs = 0;
+    const generation = await store.createOnly('jobs/x/read/result.json', 'ünïcode ✓\n', 'application/json');
+    const requests = since();
+    expect(await store.get('jobs/x/read/result.json')).toEqual({ body: 'ünïcode ✓\n', generation });
+    expect(requests()).toHaveLength(1);
+    expect(requests()[0]!.query.get('alt')).toBe('media');
+    expect(await store.get('jobs/x/read/none.json')).toBeNull();
+    expect(await store.exists('jobs/x/read/none.json')).toBe(false);
+    expect(await store.exists('jobs/x/read/result.json')).toBe(true);
+  });
+
+  it('every upload names its bytes\' MD5, so Cloud Storage refuses bytes corrupted on the way', async () => {
+    const store = quickStore();
+    const requests = since();
+    await store.put('jobs/x/md5.json', '{"a":1}', 'application/json');
+    const upload = requests()[0]!;
+    expect(upload.query.get('uploadType')).toBe('multipart');
+    expect(upload.body).toContain(`"md5Hash":"${createHash('md5').update('{"a":1}').digest('base64')}"`);
+  });
+
+  it('lists every page of a long listing (pageToken), asking only for the names', async () => {
+    const store = quickStore();
+    fake.objectUpdateIntervalMs = 0;
+    fake.listPageSize = 3;
+    try {
+      const names = Array.from({ length: 8 }, (_, i) => `jobs/m/paged/shards/${i}.json`);
+      for (const name of names) await store.put(name, '{}', 'application/json');
+      const requests = since();
+      expect((await store.names('jobs/m/paged/shards/')).sort()).toEqual(names);
+      const lists = requests();
+      expect(lists).toHaveLength(3);
+      expect(lists.map((r) => r.query.get('pageToken'))).toEqual([null, '3', '6']);
+      for (const r of lists) expect(r.query.get('fields')).toBe('items(name),nextPageToken');
+    } finally {
+      fake.listPageSize = 1000;
+    }
+  });
+
+  it('a connection that fails (nothing listening) is retried, then a TransientError; a stalled answer times out the same way', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = new GcsObjectStore('artifacts', { emulatorHost: `http://127.0.0.1:${port}`, retry: { ...QUICK_RETRY, maxRetries: 1 } });
+    await expect(refused.get('jobs/x/any.json')).rejects.toBeInstanceOf(TransientError);
+    let asked = 0;
+    const stalled = http.createServer(() => void asked++); // never answers
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      const store = new GcsObjectStore('artifacts', { emulatorHost: `http://127.0.0.1:${(stalled.address() as { port: number }).port}`, retry: { ...QUICK_RETRY, maxRetries: 1 }, requestTimeoutMs: 200 });
+      const error = await store.put('jobs/x/slow.json', '{}', 'application/json').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as Error).message).toContain('timed out after 200 ms');
+      expect(asked).toBe(2);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+
+  it('sends the access token; a 401 fetches a fresh one and is sent again once, a second 401 is permanent', async () => {
+    let issued = 0;
+    const token = new CachedToken(async () => ({ accessToken: `token-${++issued}`, expiresInS: 3600 }));
+    const store = new GcsObjectStore('artifacts', { retry: QUICK_RETRY, token });
+    const requests = since();
+    await store.put('jobs/x/auth/a.json', '{}', 'application/json');
+    await store.put('jobs/x/auth/b.json', '{}', 'application/json');
+    expect(requests().map((r) => r.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-1']);
+    fake.faults.push({ match: (r) => r.method === 'GET', status: 401, times: 1, reason: 'authError' });
+    expect(await store.exists('jobs/x/auth/a.json')).toBe(true);
+    expect(requests().slice(-2).map((r) => r.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-2']);
+    fake.faults.push({ match: (r) => r.method === 'GET', status: 401, times: 2, reason: 'authError' });
+    await expect(store.exists('jobs/x/auth/a.json')).rejects.toBeInstanceOf(JobError);
+  });
+
   it('a second write to one object within a second is answered 429 by Cloud Storage and retried by the client', async () => {
-    const store = new GcsObjectStore('artifacts', 'test-project'); // production retry settings
+    const store = new GcsObjectStore('artifacts'); // production retry settings
     fake.objectUpdateIntervalMs = 1000;
     const requests = since();
     await store.put('jobs/x/rate/status.json', '{"status":"running"}', 'application/json');
@@ -156,6 +252,44 @@ describe('GcsObjectStore against the Cloud Storage JSON API', () => {
     expect((error as JobError).code).toBe('internal');
     expect((error as JobError).message).toMatch(new RegExp(`^Writing gs://artifacts/jobs/x/denied\\.json failed \\(HTTP ${status}, ${reason}\\): injected fault`));
     expect(requests().filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+});
+
+describe('access tokens from the metadata server (Cloud Run, Cloud Functions)', () => {
+  it('asks the metadata server with Metadata-Flavor: Google, once for concurrent callers, again only near expiry', async () => {
+    const asked: http.IncomingHttpHeaders[] = [];
+    let status = 200;
+    const server = http.createServer((req, res) => {
+      asked.push(req.headers);
+      expect(req.url).toBe('/computeMetadata/v1/instance/service-accounts/default/token');
+      res.statusCode = status;
+      res.setHeader('content-type', 'application/json');
+      res.end(status === 200 ? JSON.stringify({ access_token: `ya29.secret-${asked.length}`, expires_in: 3599, token_type: 'Bearer' }) : 'ya29.leaked-in-an-error-page');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      let clock = 1_000_000;
+      const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+      const source = cloudAccessToken('https://www.googleapis.com/auth/devstorage.read_write', { K_SERVICE: 'blackscholes', GCE_METADATA_HOST: host }, () => clock);
+      expect(await Promise.all([source.token(), source.token(), source.token()])).toEqual(['ya29.secret-1', 'ya29.secret-1', 'ya29.secret-1']);
+      expect(asked).toHaveLength(1);
+      expect(asked[0]!['metadata-flavor']).toBe('Google');
+      clock += 3599_000 - 6 * 60_000; // 6 minutes left: still used
+      expect(await source.token()).toBe('ya29.secret-1');
+      clock += 2 * 60_000; // 4 minutes left: refreshed
+      expect(await source.token()).toBe('ya29.secret-2');
+      source.invalidate();
+      status = 500;
+      const error = await source.token().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as Error).message).toContain('HTTP 500');
+      expect((error as Error).message).not.toContain('ya29');
+      status = 200; // a failure is not remembered
+      expect(await source.token()).toBe('ya29.secret-4');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -1,4 +1,3 @@
-import { Storage } from '@google-cloud/storage';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TransientError } from '../../shared/job/errors.js';
 import { runJobEvent, type JobServices } from '../../shared/job/lifecycle.js';
@@ -10,9 +9,9 @@ import { createServices } from '../../shared/runtime.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
 import { pubsubData } from '../support/pubsubPost.js';
 
-// The whole lifecycle with the cloud adapters chosen from configuration, the real Google
-// clients talking to a local stand-in for Cloud Storage and BigQuery (which keeps Cloud
-// Storage's one-update-per-second-per-object limit).
+// The whole lifecycle with the cloud adapters chosen from configuration (Cloud Storage's
+// JSON API over fetch, the BigQuery client) talking to a local stand-in for both services
+// (which keeps Cloud Storage's one-update-per-second-per-object limit).
 const fake = new FakeGoogleApis();
 let services: JobServices;
 const previousEmulator = process.env.STORAGE_EMULATOR_HOST;
@@ -169,7 +168,7 @@ describe('job lifecycle on Cloud Storage and BigQuery', () => {
   it('a claim stored while every reply failed is released, not left to block redeliveries for a whole lease', async () => {
     const impatient: JobServices = {
       ...services,
-      store: new GcsObjectStore('quant-artifacts', 'quant-project', new Storage({ projectId: 'quant-project', retryOptions: { ...STORAGE_RETRY, maxRetries: 1, maxRetryDelay: 1 } })),
+      store: new GcsObjectStore('quant-artifacts', { retry: { ...STORAGE_RETRY, maxRetries: 1, maxDelayMs: 1000 } }),
     };
     fake.lostReplies.push({ match: (r) => r.method === 'POST' && r.query.get('name') === 'jobs/blackscholes/cloud-bs-orphan/claim.json', times: 2 });
     await expect(deliver('cloud-bs-orphan', 'm-orphan', impatient)).rejects.toBeInstanceOf(TransientError);

@@ -241,7 +241,7 @@ describe('one load per table per job', () => {
     it('a load job that fails ends the run naming the staging table; no MERGE runs, the checkpoints stay for the redelivery', async () => {
       await open({ latencyMs: 0 });
       const warehouse = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw', curated: 'curated' }, location: fake.location, emulatorHost: base, maxRetries: 0 });
-      const store = new GcsObjectStore('artifacts', 'test-project');
+      const store = new GcsObjectStore('artifacts');
       const statementsBefore = fake.statements.length;
       fake.faults.push({ match: (r) => r.method === 'POST' && r.body.includes('"load"'), status: 400, times: 1 });
       const { error } = await ingest(['F1.US', 'F2.US'], { corporate_actions: false }, { start: '2024-01-01', end: '2024-03-31' }, { warehouse, store });
@@ -256,7 +256,7 @@ describe('one load per table per job', () => {
     it('a 500,000-row job stages its rows in the bucket and issues one load and one MERGE per table', async () => {
       await open({ latencyMs: 0 });
       const warehouse = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw', curated: 'curated' }, location: fake.location, emulatorHost: base, maxRetries: 0 });
-      const store = new GcsObjectStore('artifacts', 'test-project');
+      const store = new GcsObjectStore('artifacts');
       const symbols = Array.from({ length: 100 }, (_, i) => `B${String(i).padStart(3, '0')}.US`);
       const window = { start: '2004-01-01', end: '2023-12-31' };
       const { output, error } = await ingest(symbols, {}, window, { warehouse, store, env: { INGEST_CONCURRENCY: '16' } });

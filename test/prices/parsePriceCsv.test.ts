@@ -83,6 +83,44 @@ describe('parsePriceCsv', () => {
     expect(compared).toBeGreaterThanOrEqual(20);
   });
 
+  it('reads the same columns as the cell-by-cell reader whatever the order of the columns (a needed cell last in its row, before a "\\r")', () => {
+    const names = ['date', 'symbol', 'open', 'close', 'adj_close', 'volume'];
+    for (let file = 0; file < 24; file++) {
+      // Every needed column last in its row in turn, the others shuffled.
+      const order = [...names].sort(() => random() - 0.5);
+      const last = ['date', 'symbol', 'close', 'adj_close'][file % 4];
+      order.splice(order.indexOf(last), 1);
+      order.push(last);
+      const rows = [order.join(',')];
+      for (let i = 0; i < 300; i++) {
+        const cell: Record<string, string> = {
+          date: random() < 0.99 ? `2024-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 10)}` : pick(['2024-1-01', '2024-01-011', '']),
+          symbol: pick(['AAPL', 'MSFT', 'BRK.B', ' SPY', 'X\rY', '"Q"', '']),
+          open: priceCell(),
+          close: priceCell(),
+          adj_close: priceCell(),
+          volume: pick(['100', '', '7\r8']),
+        };
+        const cells = order.map((c) => cell[c]);
+        if (random() < 0.03) cells.length = 3 + Math.floor(random() * 3);
+        rows.push(cells.join(',') + (random() < 0.3 ? '\r' : ''));
+      }
+      const text = rows.join('\n') + pick(['', '\n', '\r\n', '\r']);
+      let expected: Map<string, PlainSeries> | Error;
+      try {
+        expected = reference(text, 'o.csv');
+      } catch (error) {
+        expected = error as Error;
+      }
+      if (expected instanceof Error) expect(() => parsePriceCsv(text, 'o.csv')).toThrow(expected.message);
+      else {
+        const got = parsePriceCsv(Buffer.from(text), 'o.csv');
+        expect([...got.keys()], order.join(',')).toEqual([...expected.keys()]);
+        for (const [symbol, s] of expected) expect(plain(got.get(symbol)), `${order.join(',')} ${symbol}`).toEqual(s);
+      }
+    }
+  });
+
   it('reads plain decimals bit for bit as Number() does', () => {
     const values = Array.from({ length: 20_000 }, (_, i) => (i % 3 === 0 ? (random() * 1000).toFixed(4) : String(random() * 10 ** (i % 12))));
     const text = 'date,symbol,close,adj_close\n' + values.map((v) => `2024-01-02,X,${v},${v}`).join('\n');

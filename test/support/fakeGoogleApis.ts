@@ -6,6 +6,10 @@ import { TABLES, type TableName } from '../../shared/warehouse/schemas.js';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The path as sent, percent-encoding kept (an object name's slashes are `%2F` in it). */
+  rawPath: string;
+  /** The request's headers (lower-case names). */
+  headers: http.IncomingHttpHeaders;
   query: URLSearchParams;
   body: string;
   /** When it arrived (ms since the epoch). */
@@ -80,6 +84,8 @@ export class FakeGoogleApis {
   incompletePolls = 1;
   /** How long BigQuery remembers an insertId (best effort: about a minute). */
   insertIdWindowMs = 60_000;
+  /** Names per page of objects.list (the service's default and most: 1,000). */
+  listPageSize = 1000;
   /** Least time between two mutations of one object name; 0 turns the limit off. */
   objectUpdateIntervalMs = 1000;
   /** Status codes to answer the next requests matching a predicate with, without serving them. */
@@ -136,7 +142,7 @@ export class FakeGoogleApis {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       const raw = Buffer.concat(chunks);
-      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body: raw.toString('utf8'), at: Date.now() };
+      const recorded: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), rawPath: url.pathname, headers: req.headers, query: url.searchParams, body: raw.toString('utf8'), at: Date.now() };
       this.requests.push(recorded);
       const fault = this.faults.find((f) => f.times > 0 && f.match(recorded));
       if (fault) {
@@ -174,6 +180,8 @@ export class FakeGoogleApis {
     const name = query.get('name') as string;
     const key = `${bucket}/${name}`;
     const parts = multipart(raw);
+    // A multipart upload may name the bytes' MD5: Cloud Storage refuses them if it differs.
+    if (parts.md5Hash !== undefined && parts.md5Hash !== md5(parts.body)) return res.send(400, apiError(400, 'invalid', `Provided MD5 hash "${parts.md5Hash}" doesn't match calculated MD5 hash "${md5(parts.body)}".`));
     if (!this.mayMutate(res, key)) return;
     const current = this.objects.get(key);
     if (query.has('ifGenerationMatch') && Number(query.get('ifGenerationMatch')) !== (current?.generation ?? 0)) {
@@ -185,13 +193,15 @@ export class FakeGoogleApis {
     res.send(200, objectMetadata(bucket, name, stored));
   }
 
-  /** objects.list: every name under `prefix` in one page (the fake's buckets are small). */
+  /** objects.list: the names under `prefix` in name order, `listPageSize` (or `maxResults`) a page, continued by `pageToken`. */
   private list(res: Reply, bucket: string, query: URLSearchParams): void {
     const prefix = query.get('prefix') ?? '';
-    const items = [...this.objects.entries()]
-      .filter(([key]) => key.startsWith(`${bucket}/${prefix}`))
-      .map(([key, stored]) => objectMetadata(bucket, key.slice(bucket.length + 1), stored));
-    res.send(200, { kind: 'storage#objects', items });
+    const matching = [...this.objects.entries()].filter(([key]) => key.startsWith(`${bucket}/${prefix}`)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const start = Number(query.get('pageToken') ?? 0);
+    const size = Math.min(this.listPageSize, Number(query.get('maxResults') ?? Infinity));
+    const items = matching.slice(start, start + size).map(([key, stored]) => objectMetadata(bucket, key.slice(bucket.length + 1), stored));
+    const next = start + size < matching.length ? String(start + size) : undefined;
+    res.send(200, { kind: 'storage#objects', items, ...(next ? { nextPageToken: next } : {}) });
   }
 
   private object(res: Reply, method: string, bucket: string, name: string, query: URLSearchParams): void {
@@ -432,16 +442,16 @@ function apiError(code: number, reason: string, message: string) {
   return { error: { code, message, errors: [{ domain: 'global', reason, message }] } };
 }
 
-function multipart(raw: Buffer): { body: Buffer; contentType: string; metadata: Record<string, string> } {
+function multipart(raw: Buffer): { body: Buffer; contentType: string; metadata: Record<string, string>; md5Hash?: string } {
   const text = raw.toString('latin1');
   const boundary = /^--([^\r\n]+)/.exec(text)?.[1];
   if (!boundary) return { body: raw, contentType: 'application/octet-stream', metadata: {} };
   const parts = text.split(`--${boundary}`);
-  const meta = JSON.parse(parts[1]!.split(/\r?\n\r?\n/)[1]!) as { contentType?: string; metadata?: Record<string, string> };
+  const meta = JSON.parse(parts[1]!.split(/\r?\n\r?\n/)[1]!) as { contentType?: string; metadata?: Record<string, string>; md5Hash?: string };
   const media = parts[2]!;
   const start = media.search(/\r?\n\r?\n/);
   const sep = media.slice(start).match(/^\r?\n\r?\n/)![0].length;
-  return { body: Buffer.from(media.slice(start + sep).replace(/\r?\n$/, ''), 'latin1'), contentType: meta.contentType ?? 'application/octet-stream', metadata: meta.metadata ?? {} };
+  return { body: Buffer.from(media.slice(start + sep).replace(/\r?\n$/, ''), 'latin1'), contentType: meta.contentType ?? 'application/octet-stream', metadata: meta.metadata ?? {}, ...(meta.md5Hash !== undefined ? { md5Hash: meta.md5Hash } : {}) };
 }
 
 function objectMetadata(bucket: string, name: string, o: StoredObject) {

@@ -1,4 +1,4 @@
-import type { ObjectStore, StoredObject } from '../../shared/results/objectStore.js';
+import type { ObjectBody, ObjectStore, StoredObject } from '../../shared/results/objectStore.js';
 
 /** An operation on the store, as a fault hook sees it (before it happens). */
 export interface StoreOperation {
@@ -19,7 +19,7 @@ export class MemoryObjectStore implements ObjectStore {
 
   constructor(public hook: (operation: StoreOperation) => void | Promise<void> = () => {}) {}
 
-  async createOnly(name: string, body: string): Promise<string | null> {
+  async createOnly(name: string, body: ObjectBody): Promise<string | null> {
     await this.hook({ op: 'createOnly', name });
     if (this.objects.has(name)) return null;
     return this.store(name, body);
@@ -30,7 +30,7 @@ export class MemoryObjectStore implements ObjectStore {
     this.store(name, body);
   }
 
-  async replaceIf(name: string, body: string, _contentType: string, generation: string): Promise<string | null> {
+  async replaceIf(name: string, body: ObjectBody, _contentType: string, generation: string): Promise<string | null> {
     await this.hook({ op: 'replaceIf', name });
     if (this.objects.get(name)?.generation !== generation) return null;
     return this.store(name, body);
@@ -66,9 +66,10 @@ export class MemoryObjectStore implements ObjectStore {
     return stored ? (JSON.parse(stored.body) as T) : undefined;
   }
 
-  private store(name: string, body: string): string {
+  private store(name: string, body: ObjectBody): string {
     const generation = String(++this.generation);
-    this.objects.set(name, { body, generation });
+    // A body given as chunks (a large result) is kept as the text its bytes spell, as read back.
+    this.objects.set(name, { body: typeof body === 'string' ? body : Buffer.concat(body).toString('utf8'), generation });
     this.writes.set(name, (this.writes.get(name) ?? 0) + 1);
     return generation;
   }

@@ -1,4 +1,5 @@
 import { blackScholes, type BlackScholesValuationBuffer } from './blackscholes.js';
+import type { OptionEntries } from './optionBatch.js';
 import type { BlackScholesOptionResult } from './result.js';
 import { PALETTE, panelsSvg, plotSvg, type LineSeries, type PlotSpec, type PointMarker } from '../../numerics/svgPlot.js';
 
@@ -14,12 +15,12 @@ export const SMILE_QUOTES = 1000;
  * spot and a rule at the strike; with market prices, first an implied-volatility smile
  * (implied volatility against strike, one line per expiry). A footnote says which options
  * are not drawn and why.
- * @param options the job's `result.options`
+ * @param options the job's `result.options`, or a batch's entries built one at a time as they are read
  * @param pricedFromSymbol per option, whether its spot or volatility came from its symbol's
  *   prices (only those panels name the symbol: a given spot and volatility owe it nothing)
  * @returns an SVG document
  */
-export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[], pricedFromSymbol: readonly boolean[] = []): string {
+export function blackscholesChartSvg(options: OptionEntries, pricedFromSymbol: readonly boolean[] = []): string {
   const panels: PlotSpec[] = [];
   const smile = smilePanel(options);
   if (smile) panels.push(smile);
@@ -27,31 +28,32 @@ export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[
   const drawnStrikes = new Set<number>();
   const leftOut: string[] = [];
   let beyond = 0;
-  options.forEach((o, i) => {
+  for (let i = 0; i < options.length; i++) {
+    const o = options.at(i) as BlackScholesOptionResult;
     if (o.volatility === null || o.price === null) {
       leftOut.push(`option ${i + 1}: no volatility to price with (${o.implied_volatility_error ? 'its quote has no implied volatility' : 'none given or implied'})`);
-      return;
+      continue;
     }
     // Once every panel is taken, only a twin of a drawn option is told apart: an option whose
     // strike no drawn option has is not one, and needs no key (100,000 options: no 100,000 keys).
     if (seen.size >= CHART_OPTIONS && !drawnStrikes.has(o.strike)) {
       beyond++;
-      return;
+      continue;
     }
     const key = `${o.option_type}|${o.spot}|${o.strike}|${o.time_to_expiry}|${o.risk_free_rate}|${o.dividend_yield}|${o.volatility}`;
     const twin = seen.get(key);
     if (twin !== undefined) {
       leftOut.push(`option ${i + 1}: same curve as option ${twin + 1}`);
-      return;
+      continue;
     }
     if (seen.size >= CHART_OPTIONS) {
       beyond++;
-      return;
+      continue;
     }
     seen.set(key, i);
     drawnStrikes.add(o.strike);
     panels.push(optionPanel(o, o.volatility, pricedFromSymbol[i] === true));
-  });
+  }
   if (beyond > 0) leftOut.push(`${beyond} more option${beyond === 1 ? '' : 's'}: only the first ${CHART_OPTIONS} distinct options are drawn`);
   const note = leftOut.length > 0 ? `Not drawn: ${leftOut.slice(0, 4).join('; ')}${leftOut.length > 4 ? `; and ${leftOut.length - 4} more` : ''}.` : undefined;
   if (panels.length === 0) {
@@ -67,10 +69,16 @@ export function blackscholesChartSvg(options: readonly BlackScholesOptionResult[
  * Implied volatility against strike, one line per expiry (and symbol, when there are
  * several): the smile or skew the market prices carry. Null unless some expiry has two quotes.
  */
-export function smilePanel(options: readonly BlackScholesOptionResult[]): PlotSpec | null {
-  const solved = options.filter((o): o is BlackScholesOptionResult & { implied_volatility: number } => typeof o.implied_volatility === 'number');
+export function smilePanel(options: OptionEntries): PlotSpec | null {
   // A smile of 100,000 quotes would be a 15 MB drawing nobody can read: the first SMILE_QUOTES.
-  const quoted = solved.length > SMILE_QUOTES ? solved.slice(0, SMILE_QUOTES) : solved;
+  const quoted: (BlackScholesOptionResult & { implied_volatility: number })[] = [];
+  let solvedCount = 0;
+  for (let i = 0; i < options.length; i++) {
+    const o = options.at(i) as BlackScholesOptionResult;
+    if (typeof o.implied_volatility !== 'number') continue;
+    solvedCount++;
+    if (quoted.length < SMILE_QUOTES) quoted.push(o as BlackScholesOptionResult & { implied_volatility: number });
+  }
   if (quoted.length < 2) return null;
   const manySymbols = new Set(quoted.map((o) => o.symbol)).size > 1;
   const groups = new Map<string, [number, number][]>();
@@ -94,7 +102,7 @@ export function smilePanel(options: readonly BlackScholesOptionResult[]): PlotSp
   );
   return {
     title: 'Implied volatility smile',
-    subtitle: solved.length > quoted.length ? `the first ${quoted.length} of ${solved.length} quotes with an implied volatility` : `${quoted.length} quotes with an implied volatility`,
+    subtitle: solvedCount > quoted.length ? `the first ${quoted.length} of ${solvedCount} quotes with an implied volatility` : `${quoted.length} quotes with an implied volatility`,
     xLabel: 'Strike',
     yLabel: 'Implied volatility',
     yFormat: 'percent',

@@ -16,8 +16,8 @@ import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import type { PriceHistory } from '../../prices/history.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
-import { SOURCES } from './optionBatch.js';
-import { newBatch, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
+import { allEntries, SOURCES, type OptionEntries } from './optionBatch.js';
+import { newBatch, PARALLEL_OPTIONS, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
 /**
@@ -96,7 +96,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     const { options: overrides, periods_per_year: periodsPerYear, ...defaults } = job.params;
     const list: readonly OptionParams[] = overrides ?? [defaults];
     // A large batch's worker starts now, while the options are checked and resolved.
-    const threads = valuationThreads(list.length);
+    const threads = valuationThreads(list.length, context.config.BS_THREADS);
     if (threads > 1) prewarmValuationWorker();
     const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
 
@@ -168,7 +168,13 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       batch.symbolIndex[i] = symbol === undefined ? -1 : (symbolIndex.get(symbol) as number);
       pricedFromSymbol[i] = givenSpot === undefined || source === 'historical';
     }
-    const { options: results, optionsJson } = await valueBatch(batch, threads);
+    // A large batch's JSON is written by the threads that value it, in chunks (never one string),
+    // and its entries are built as objects only where read (the chart, the metrics).
+    const large = list.length >= PARALLEL_OPTIONS;
+    let chart = '';
+    const drawChart = (valued: OptionEntries) => void (chart = blackscholesChartSvg(valued, pricedFromSymbol));
+    const { entries, optionsJson, threads: valuedOn } = await valueBatch(batch, threads, { json: large, whenValued: drawChart });
+    context.log.debug('Options valued.', { options: entries.length, threads: valuedOn });
 
     const warnings: string[] = [];
     for (const [symbol, entry] of symbolInputs) {
@@ -176,20 +182,38 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
       const warning = fewObservationsWarning(entry.observations, `${symbol}'s historical volatility`, entry.window);
       if (warning) (warnings.push(warning), context.log.warn(warning));
     }
-    const result: BlackScholesResult = { options: results, ...withWarnings(warnings) };
+    const result: BlackScholesResult = large ? lazyResult(entries, warnings) : { options: allEntries(entries), ...withWarnings(warnings) };
     return {
-      inputs: { option_count: results.length, periods_per_year: periodsPerYear, symbols: Object.fromEntries(symbolInputs) },
+      inputs: { option_count: entries.length, periods_per_year: periodsPerYear, symbols: Object.fromEntries(symbolInputs) },
       result: result as unknown as Record<string, unknown>,
-      metrics: optionMetrics(results),
-      chart: blackscholesChartSvg(results, pricedFromSymbol),
-      ...(optionsJson !== undefined && { resultText: resultJsonText(result, optionsJson) }),
+      metrics: optionMetrics(entries),
+      chart,
+      ...(optionsJson !== undefined && { resultText: resultJsonChunks(result, optionsJson) }),
     };
   },
 };
 
-/** `JSON.stringify(result)` given its options' JSON: the same keys in the same order. */
-export function resultJsonText(result: BlackScholesResult, optionsJson: string): string {
-  return `{"options":${optionsJson}${result.warnings !== undefined ? `,"warnings":${JSON.stringify(result.warnings)}` : ''}}`;
+/**
+ * `JSON.stringify(result)` as UTF-8 chunks, given its options' JSON as chunks (ValuedBatch.optionsJson):
+ * the same keys in the same order.
+ */
+export function resultJsonChunks(result: BlackScholesResult, optionsJson: readonly Uint8Array[]): Uint8Array[] {
+  const tail = `]${result.warnings !== undefined ? `,"warnings":${JSON.stringify(result.warnings)}` : ''}}`;
+  return [Buffer.from('{"options":['), ...optionsJson, Buffer.from(tail, 'utf8')];
+}
+
+/**
+ * A large batch's result: `options` is built as an array the first time it is read (a test, a
+ * caller of run()); the job itself writes it from its chunks and never reads it.
+ */
+function lazyResult(entries: OptionEntries, warnings: readonly string[]): BlackScholesResult {
+  let options: BlackScholesOptionResult[] | undefined;
+  return {
+    get options() {
+      return (options ??= allEntries(entries));
+    },
+    ...withWarnings([...warnings]),
+  };
 }
 
 /** Last price (and historical volatility where needed) of each symbol, one history request for all. */
@@ -232,11 +256,11 @@ async function loadSymbolInputs(
  * `options.<i>.price` and `options.<i>.implied_volatility` for the first METRIC_OPTIONS options
  * (a batch of 100,000 would otherwise write 200,000 rows), plus `option_count`.
  */
-function optionMetrics(results: readonly BlackScholesOptionResult[]): Metric[] {
+function optionMetrics(results: OptionEntries): Metric[] {
   const metrics: Metric[] = [{ metric: 'option_count', value: results.length }];
   const n = Math.min(results.length, METRIC_OPTIONS);
   for (let i = 0; i < n; i++) {
-    const r = results[i];
+    const r = results.at(i) as BlackScholesOptionResult;
     const symbol = r.symbol === null ? {} : { symbol: r.symbol };
     if (r.price !== null && Number.isFinite(r.price)) metrics.push({ metric: `options.${i}.price`, value: r.price, ...symbol });
     if (typeof r.implied_volatility === 'number') {

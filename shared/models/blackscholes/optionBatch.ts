@@ -185,9 +185,72 @@ export function optionResult(batch: OptionBatch, values: OptionValues, errors: R
   return out;
 }
 
+/**
+ * `result.options` read one entry at a time, by index from 0 to `length` - 1: an array, or a
+ * batch's entries built from its columns as they are read (batchEntries), so that a large
+ * batch's 100,000 entries are never all held as objects (each is ~20 allocations that would
+ * live to the end of the job).
+ */
+export interface OptionEntries {
+  readonly length: number;
+  at(index: number): BlackScholesOptionResult | undefined;
+}
+
+/** The entries of a valued batch, each built from its columns when read. */
+export function batchEntries(batch: OptionBatch, values: OptionValues, errors: ReadonlyMap<number, string>): OptionEntries {
+  return { length: batch.count, at: (i) => (i >= 0 && i < batch.count ? optionResult(batch, values, errors, i) : undefined) };
+}
+
+/** Every entry of `entries`, as an array. */
+export function allEntries(entries: OptionEntries): BlackScholesOptionResult[] {
+  const out: BlackScholesOptionResult[] = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) out[i] = entries.at(i) as BlackScholesOptionResult;
+  return out;
+}
+
 /** Entries `from` to `to` (exclusive) of `result.options`. */
 export function optionResults(batch: OptionBatch, values: OptionValues, errors: ReadonlyMap<number, string>, from: number, to: number): BlackScholesOptionResult[] {
   const out: BlackScholesOptionResult[] = new Array(to - from);
   for (let i = from; i < to; i++) out[i - from] = optionResult(batch, values, errors, i);
   return out;
+}
+
+/**
+ * Entries JSON.stringify writes at a time: ~90 KB of text, which V8 keeps in its young
+ * generation (a string over ~128 KB goes to its large-object space, freed only by a full
+ * collection), so each group's objects and text die young.
+ */
+export const JSON_CHUNK_OPTIONS = 200;
+
+/** Bytes of a chunk of a batch's JSON: each group's text is written into the current chunk while it fits. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * `count` entries of `result.options` as JSON, in UTF-8 chunks: joined, their bytes are the
+ * text `JSON.stringify` writes for those entries inside the array's brackets (after a ',' when
+ * `afterOthers`: entries before them are written elsewhere). Each chunk has an ArrayBuffer
+ * of its own (never Node's shared pool), so a worker can hand it over.
+ * @param entries the entries `from` to `to` (exclusive) of the range, 0 being its first
+ */
+export function optionsJsonChunks(count: number, entries: (from: number, to: number) => readonly BlackScholesOptionResult[], afterOthers: boolean): Buffer[] {
+  const chunks: Buffer[] = [];
+  let chunk: Buffer | undefined;
+  let start = 0;
+  let end = 0;
+  for (let from = 0; from < count; from += JSON_CHUNK_OPTIONS) {
+    const text = JSON.stringify(entries(from, Math.min(count, from + JSON_CHUNK_OPTIONS)));
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (chunk === undefined || end + bytes > chunk.length) {
+      if (chunk !== undefined) chunks.push(chunk.subarray(start, end));
+      chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
+      start = end = 0;
+    }
+    chunk.write(text, end, 'utf8');
+    // '[' entries ']': the '[' becomes the ',' after the entries before, the ']' gives way to the next group.
+    if (from === 0 && !afterOthers) start = end + 1;
+    else chunk[end] = 0x2c;
+    end += bytes - 1;
+  }
+  if (chunk !== undefined) chunks.push(chunk.subarray(start, end));
+  return chunks;
 }

@@ -1,42 +1,42 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../workerScript.js';
-import { allocateBatch, allocateValues, optionResults, valueOptions, type OptionBatch } from './optionBatch.js';
-import type { BlackScholesOptionResult } from './result.js';
-import type { ValuationReply, ValuationTask } from './worker.js';
+import { allocateBatch, allocateValues, batchEntries, optionResults, optionsJsonChunks, valueOptions, type OptionBatch, type OptionEntries } from './optionBatch.js';
+import type { ValuationTask, ValuedReply, WrittenReply } from './worker.js';
 
 /**
- * From this many options on, a batch is valued on two threads when a core is spare
- * (spareCore): a worker takes the second half and writes its part of the result's JSON, which
- * is most of the time of a large batch besides parsing (a worker costs ~40 ms to start, hidden
- * behind the first half).
+ * From this many options on, a batch is valued on two threads when two cores are there
+ * (valuationThreads): a worker values the second half and writes its part of the result's
+ * JSON, which with the valuation is most of the time of a large batch besides parsing (a
+ * worker costs ~40 ms of start-up, hidden behind reading the job when the command line or the
+ * job prewarms it). From this many options on, too, the result's JSON is written in chunks.
  */
 export const PARALLEL_OPTIONS = 20_000;
 
-/** A valued batch: `result.options`, and, when valued on two threads, that array's JSON text. */
+/** A valued batch: `result.options`, and when asked for (or valued on two threads), their JSON. */
 export interface ValuedBatch {
-  readonly options: BlackScholesOptionResult[];
-  /** `JSON.stringify(options)`, each half written by the thread that valued it. */
-  readonly optionsJson?: string;
+  /** The entries of `result.options`, each built from the batch's columns when read. */
+  readonly entries: OptionEntries;
+  /**
+   * `JSON.stringify(options)` without its brackets, as UTF-8 chunks in order, each half
+   * written by the thread that valued it (optionsJsonChunks).
+   */
+  readonly optionsJson?: readonly Uint8Array[];
   /** Threads that valued it: 2 when a worker took half, else 1. */
   readonly threads: number;
 }
 
-/** How many threads value a batch of `count` options: 2 for a large batch when a core is spare, else 1. */
-export function valuationThreads(count: number): number {
-  return count >= PARALLEL_OPTIONS && spareCore() ? 2 : 1;
-}
-
 /**
- * Whether a second thread would have a core of its own: two cores or more, and the last
- * minute's load average leaves one idle. On a busy machine a worker only adds its start-up,
- * a second warm-up of the code and the copy of its answer: measured on the shared 2-core
- * machine at load 7-8, a 100,000-option job took 10-30% longer on two threads than on one
- * (and ~45 MB more memory).
+ * How many threads value a batch of `count` options: 2 for a large batch on a machine with
+ * two cores or more, else 1; `setting` (config BS_THREADS) says 1 or 2 instead of the cores.
+ *
+ * Not the load average: a user's machine normally has a core to spare, and a second thread
+ * that finds none costs only its start-up and its share of the copy-free hand-over. (An
+ * earlier rule, "the last minute's load leaves a core idle", kept the worker off on every
+ * shared or busy machine, which is where it was measured.)
  */
-export function spareCore(): boolean {
-  const cores = availableParallelism();
-  return cores >= 2 && loadavg()[0] <= cores - 1;
+export function valuationThreads(count: number, setting?: number): number {
+  return count >= PARALLEL_OPTIONS && (setting ?? availableParallelism()) >= 2 ? 2 : 1;
 }
 
 /** An empty batch to fill, on shared memory when `threads` > 1. */
@@ -52,44 +52,73 @@ export function defaultWorkerUrl(here: string = import.meta.url): URL {
   return here.endsWith('.ts') ? new URL('./worker.ts', here) : new URL('./blackscholesWorker.js', here);
 }
 
+/** How valueBatch goes about it. */
+export interface ValueBatchOptions {
+  /** Whether to write the options' JSON (ValuedBatch.optionsJson); always on two threads. @default false */
+  readonly json?: boolean;
+  /** @default defaultWorkerUrl() */
+  readonly workerUrl?: URL;
+  /**
+   * Called on this thread once every option is valued, with the entries: on two threads,
+   * while the worker still writes its JSON (the job draws its chart there, off the critical path).
+   */
+  readonly whenValued?: (entries: OptionEntries) => void;
+}
+
 /**
  * Prices every option of `batch` with its Greeks and solves its quotes' implied volatilities,
  * on this thread, or with `threads` = 2 (a batch from newBatch with 2) on this one and a
- * worker, each taking about half. The entries are the same either way (the same code on the
- * same numbers); if the worker cannot start or fails, this thread values its part too.
+ * worker, each taking half and writing that half's JSON. The entries and their bytes are the
+ * same either way (the same code on the same numbers); if the worker cannot start or fails,
+ * this thread values its half too.
  */
-export async function valueBatch(batch: OptionBatch, threads: number, workerUrl: URL = defaultWorkerUrl()): Promise<ValuedBatch> {
+export async function valueBatch(batch: OptionBatch, threads: number, options: ValueBatchOptions = {}): Promise<ValuedBatch> {
+  const { json = false, workerUrl = defaultWorkerUrl(), whenValued } = options;
   const n = batch.count;
   const values = allocateValues(n, threads > 1);
   if (threads <= 1 || n < 2) {
     const errors = valueOptions(batch, values, 0, n);
-    return { options: optionResults(batch, values, errors, 0, n), threads: 1 };
+    const entries = batchEntries(batch, values, errors);
+    whenValued?.(entries);
+    const optionsJson = json ? optionsJsonChunks(n, (a, b) => optionResults(batch, values, errors, a, b), false) : undefined;
+    return { entries, ...(optionsJson && { optionsJson }), threads: 1 };
   }
   const split = Math.max(1, Math.floor(n * THIS_THREAD_SHARE));
-  const reply = workerValuation(workerUrl, { batch, values, from: split, to: n });
-  const firstErrors = valueOptions(batch, values, 0, split);
-  const first = optionResults(batch, values, firstErrors, 0, split);
-  const firstJson = JSON.stringify(first);
-  let second: ValuationReply;
+  const worker = workerValuation(workerUrl, { batch, values, from: split, to: n });
+  const errors = valueOptions(batch, values, 0, split);
+  const firstJson = optionsJsonChunks(split, (a, b) => optionResults(batch, values, errors, a, b), false);
+  // The worker's half written here, should the worker fail (its values, if it gave them, are in the shared columns).
+  const secondHalfJson = () => optionsJsonChunks(n - split, (a, b) => optionResults(batch, values, errors, split + a, split + b), true);
+  let secondJson: Promise<readonly Uint8Array[]>;
   let threadsUsed = 2;
   try {
-    second = await reply;
+    for (const [i, error] of (await worker.valued).errors) errors.set(i, error);
+    secondJson = worker.written.then((reply) => reply.json, secondHalfJson);
   } catch {
-    const errors = valueOptions(batch, values, split, n);
-    second = { errors: [...errors], json: JSON.stringify(optionResults(batch, values, errors, split, n)) };
+    for (const [i, error] of valueOptions(batch, values, split, n)) errors.set(i, error);
+    secondJson = Promise.resolve(secondHalfJson());
     threadsUsed = 1;
   }
-  const options = first.concat(optionResults(batch, values, new Map(second.errors), split, n));
-  // JSON.stringify of an array is '[' + its entries' JSON joined by ',' + ']': the parts' texts joined.
-  return { options, optionsJson: `[${firstJson.slice(1, -1)},${second.json.slice(1, -1)}]`, threads: threadsUsed };
+  const entries = batchEntries(batch, values, errors);
+  whenValued?.(entries);
+  return { entries, optionsJson: [...firstJson, ...(await secondJson)], threads: threadsUsed };
 }
 
 /**
- * The part of a two-thread batch this thread values. It also builds the worker's entries from
- * the shared values afterwards (~4% of valuing and encoding them), about what the worker's
- * answer takes to arrive (its 20 MB of JSON is copied across): measured, half and half.
+ * The part of a two-thread batch this thread values (and writes); it then draws the chart
+ * (whenValued) while the worker still writes. More than half: the worker runs its code cold
+ * (it has not warmed it up on anything), and measured with half each this thread waited for it
+ * after the chart (0-320 ms of 2-3 s, on the loaded 2-core machine).
  */
-const THIS_THREAD_SHARE = 0.5;
+const THIS_THREAD_SHARE = 0.55;
+
+/**
+ * The worker's young generation capped: everything it allocates but the JSON's bytes dies
+ * within a group of entries, so a small nursery costs little, while V8's default (semi-spaces
+ * growing to 16 MB each) let the worker's heap add up to ~60 MB to the process's peak in some
+ * runs (peak RSS 243-253 MB with the cap in 15 runs; 243-314 MB without it in 8).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 };
 
 /** A started worker, and what ends it if it fails or exits (it answers one task). */
 interface StartedWorker {
@@ -106,7 +135,7 @@ let prewarmed: StartedWorker | undefined;
  * and the job once it sees a large batch. Idle, it does not keep the process alive.
  */
 export function prewarmValuationWorker(url: URL = defaultWorkerUrl()): void {
-  if (prewarmed !== undefined || !spareCore()) return;
+  if (prewarmed !== undefined || valuationThreads(PARALLEL_OPTIONS, threadsSetting()) < 2) return;
   try {
     prewarmed = start(url);
     prewarmed.worker.unref();
@@ -115,8 +144,14 @@ export function prewarmValuationWorker(url: URL = defaultWorkerUrl()): void {
   }
 }
 
+/** BS_THREADS as the environment gives it (the job reads it from its parsed config): a bad value counts as unset here. */
+function threadsSetting(): number | undefined {
+  const setting = Number(process.env.BS_THREADS);
+  return setting === 1 || setting === 2 ? setting : undefined;
+}
+
 function start(url: URL): StartedWorker {
-  const worker = startWorker(url);
+  const worker = startWorker(url, WORKER_LIMITS);
   const ended = new Promise<Error>((resolve) => {
     worker.once('error', resolve);
     worker.once('exit', (code) => resolve(new Error(`The Black-Scholes worker exited (${code}) before answering.`)));
@@ -124,21 +159,37 @@ function start(url: URL): StartedWorker {
   return { worker, url: url.href, ended };
 }
 
-/** Runs `task` on the prewarmed worker or a new one; rejects if the worker fails or exits without answering. */
-async function workerValuation(url: URL, task: ValuationTask): Promise<ValuationReply> {
+/** A worker's two answers to a task; each rejects if the worker fails or exits before giving it. */
+interface WorkerValuation {
+  readonly valued: Promise<ValuedReply>;
+  readonly written: Promise<WrittenReply>;
+}
+
+/** Runs `task` on the prewarmed worker or a new one, which is ended once it has answered (or failed). */
+function workerValuation(url: URL, task: ValuationTask): WorkerValuation {
   let started = prewarmed;
   prewarmed = undefined;
   if (started === undefined || started.url !== url.href) {
     if (started) void started.worker.terminate();
-    started = start(url);
+    try {
+      started = start(url);
+    } catch (error) {
+      // Not started (a worker that cannot be made at all): both answers fail, and the job values on.
+      const failed = Promise.reject(error as Error);
+      failed.catch(() => undefined);
+      return { valued: failed, written: failed };
+    }
   }
   const { worker, ended } = started;
   worker.ref(); // the job waits on it
-  try {
-    const answer = new Promise<ValuationReply>((resolve) => worker.once('message', resolve));
-    worker.postMessage(task);
-    return await Promise.race([answer, ended.then((error) => Promise.reject(error))]);
-  } finally {
-    void worker.terminate();
-  }
+  const failed = ended.then((error) => Promise.reject(error));
+  // One listener for both answers, told apart by their fields: none can slip past between two.
+  let onValued: (reply: ValuedReply) => void = () => {};
+  let onWritten: (reply: WrittenReply) => void = () => {};
+  worker.on('message', (reply: ValuedReply | WrittenReply) => ('errors' in reply ? onValued(reply) : onWritten(reply)));
+  const valued = Promise.race([new Promise<ValuedReply>((resolve) => (onValued = resolve)), failed]);
+  const written = Promise.race([new Promise<WrittenReply>((resolve) => (onWritten = resolve)), failed]);
+  written.catch(() => undefined).finally(() => void worker.terminate());
+  worker.postMessage(task);
+  return { valued, written };
 }

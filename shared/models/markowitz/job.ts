@@ -18,7 +18,8 @@ import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Metric, ModelDefinition } from '../../job/model.js';
 import { alignOnCommonDates, distinctDateCount } from '../../prices/history.js';
 import { checkSymbolDays } from './limits.js';
-import { tileRowsOnHelperThread } from '../../parallel/helperThread.js';
+import { matrixJsonOnHelperThread, tileRowsOnHelperThread } from '../../parallel/helperThread.js';
+import { matrixRows } from './matrixJson.js';
 import { markowitzInTwo } from './markowitz.js';
 import type { Portfolio } from './portfolio.js';
 import type { MarkowitzResult, PortfolioResult } from './result.js';
@@ -73,9 +74,12 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
       frontierPoints: params.frontier_points,
       periodsPerYear: params.periods_per_year,
     };
-    // Half the covariance product on the helper thread where there is one (same numbers).
-    const analysis = await markowitzInTwo(aligned.prices, symbols, options, tileRowsOnHelperThread());
     const p = symbols.length;
+    // Half the covariance product on the helper thread where there is one (same numbers), and
+    // a large covariance's JSON text there too, while this thread solves for the portfolios.
+    let covarianceJson: Promise<string | null> | undefined;
+    const writeCovarianceJson = p >= COVARIANCE_JSON_ASSETS ? (c: Float64Array) => void (covarianceJson = matrixJsonOnHelperThread(c, p)) : undefined;
+    const analysis = await markowitzInTwo(aligned.prices, symbols, options, tileRowsOnHelperThread(), writeCovarianceJson);
     const bySymbol = (values: ArrayLike<number>): Record<string, number> =>
       Object.fromEntries(symbols.map((s, i) => [s, values[i]]));
     const portfolioResult = (x: Portfolio): PortfolioResult => ({
@@ -84,7 +88,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
       volatility: x.volatility,
       sharpe: x.sharpe,
     });
-    const covariance = symbols.map((_, i) => Array.from(analysis.covariance.subarray(i * p, (i + 1) * p)));
+    const covariance = matrixRows(analysis.covariance, p);
     const result: MarkowitzResult = {
       symbols: [...symbols],
       gmv: portfolioResult(analysis.gmv),
@@ -120,7 +124,10 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
     }
     metrics.push({ metric: 'shrinkage', value: analysis.shrinkage });
 
+    const resultDocument = { ...result, ...withWarnings(warnings) };
+    const covarianceText = covarianceJson && (await covarianceJson);
     return {
+      ...(covarianceText ? { resultText: resultTextWith(resultDocument, covarianceText) } : {}),
       inputs: {
         symbols: [...symbols],
         window: { start: aligned.dates[0], end: aligned.dates[aligned.dates.length - 1] },
@@ -134,9 +141,26 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
         asset_classes: Object.fromEntries(histories.map((h) => [h.symbol, h.assetClass ?? null])),
         frontier_points: params.frontier_points,
       },
-      result: { ...result, ...withWarnings(warnings) },
+      result: resultDocument,
       metrics: metrics.filter((m) => Number.isFinite(m.value)),
       chart: markowitzChart(result, { covariance: params.covariance, longOnly: params.long_only }),
     };
   },
 };
+
+/**
+ * From this many assets the covariance's JSON text is written on the helper thread (1,000
+ * assets: a million numbers, ~0.15 s; 200: 40,000, less than handing them over).
+ */
+const COVARIANCE_JSON_ASSETS = 400;
+
+/** A placeholder no other string of the result can be: `covariance` is the only key whose value it can take. */
+const COVARIANCE_PLACEHOLDER = '\u0000covariance\u0000';
+
+/** `JSON.stringify(result)` with the covariance written as `covarianceText` (its JSON text), byte for byte. */
+export function resultTextWith(result: MarkowitzResult, covarianceText: string): string {
+  const text = JSON.stringify({ ...result, covariance: COVARIANCE_PLACEHOLDER });
+  const slot = `"covariance":${JSON.stringify(COVARIANCE_PLACEHOLDER)}`;
+  const at = text.indexOf(slot);
+  return `${text.slice(0, at)}"covariance":${covarianceText}${text.slice(at + slot.length)}`;
+}

@@ -52,9 +52,11 @@ export async function markowitzInTwo(
   symbols: readonly string[],
   options: MarkowitzOptions,
   helper: TileRowsHelper | null,
+  /** Given the (annualized) covariance as soon as it is known, before the portfolios are solved for; it must not change it. */
+  onCovariance?: (covariance: Float64Array) => void,
 ): Promise<MarkowitzAnalysis> {
   const returns = checkedReturns(prices, symbols);
-  return analyse(returns, await returnMomentsInTwo(returns, helper), symbols, options);
+  return analyse(returns, await returnMomentsInTwo(returns, helper), symbols, options, onCovariance);
 }
 
 /** Simple returns, or the job's error when they cannot be formed. */
@@ -75,10 +77,17 @@ function checkedReturns(prices: readonly Float64Array[], symbols: readonly strin
   return returns;
 }
 
-function analyse(returns: AssetReturns, moments: ReturnMoments, symbols: readonly string[], options: MarkowitzOptions): MarkowitzAnalysis {
+function analyse(
+  returns: AssetReturns,
+  moments: ReturnMoments,
+  symbols: readonly string[],
+  options: MarkowitzOptions,
+  onCovariance?: (covariance: Float64Array) => void,
+): MarkowitzAnalysis {
   const estimate = options.covariance === 'sample' ? sampleCovariance(moments) : ledoitWolfCovariance(moments);
   const p = returns.assets;
   const covariance = estimate.covariance.map((x) => x * options.periodsPerYear);
+  onCovariance?.(covariance);
   const expectedReturns = moments.means.map((x) => x * options.periodsPerYear);
 
   // Every path needs a positive definite covariance: the closed form solves with this

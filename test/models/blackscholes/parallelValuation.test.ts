@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resultJsonText } from '../../../shared/models/blackscholes/job.js';
-import { IMPLIED_SOURCE } from '../../../shared/models/blackscholes/optionBatch.js';
-import { newBatch, valueBatch } from '../../../shared/models/blackscholes/parallelValuation.js';
+import { resultJsonChunks } from '../../../shared/models/blackscholes/job.js';
+import { allEntries, IMPLIED_SOURCE, JSON_CHUNK_OPTIONS } from '../../../shared/models/blackscholes/optionBatch.js';
+import { newBatch, valuationThreads, valueBatch } from '../../../shared/models/blackscholes/parallelValuation.js';
 import type { BlackScholesResult } from '../../../shared/models/blackscholes/result.js';
 
 /**
@@ -11,8 +11,7 @@ import type { BlackScholesResult } from '../../../shared/models/blackscholes/res
  * volatility to be implied from a quote that has none (null price and Greeks), options with
  * and without a symbol, and plain ones in between.
  */
-function edgeBatch(threads: number) {
-  const n = 400;
+function edgeBatch(threads: number, n = 400) {
   const batch = newBatch(n, ['AAPL', 'BRK.B'], threads);
   for (let i = 0; i < n; i++) {
     const kind = i % 8;
@@ -35,37 +34,77 @@ function edgeBatch(threads: number) {
   return batch;
 }
 
+/** Chunks of UTF-8 as the text they spell. */
+const text = (chunks: readonly Uint8Array[] | undefined): string => Buffer.concat(chunks ?? []).toString('utf8');
+
 describe('valuing a batch on two threads', () => {
   it('gives the same entries as one thread, and their JSON byte for byte', async () => {
     const single = await valueBatch(edgeBatch(1), 1);
     const parallel = await valueBatch(edgeBatch(2), 2);
-    expect(single.optionsJson).toBeUndefined();
+    expect(single.optionsJson).toBeUndefined(); // not asked for
     expect(parallel.threads).toBe(2); // the worker did value its half
-    expect(parallel.options).toEqual(single.options);
-    expect(parallel.optionsJson).toBe(JSON.stringify(single.options));
+    expect(allEntries(parallel.entries)).toEqual(allEntries(single.entries));
+    expect(`[${text(parallel.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
     // The batch does hold the cases it is meant to.
-    const text = parallel.optionsJson as string;
-    expect(text).toMatch(/"risk_free_rate":0,"dividend_yield":0,/);
-    expect(text).toMatch(/e-\d/);
-    expect(text).toContain('"implied_volatility":null,"implied_volatility_error":"The ');
-    expect(text).toContain('"volatility":null,"volatility_source":"implied","price":null');
-    expect(text).toContain('"symbol":null');
-    expect(text).toContain('"symbol":"BRK.B"');
+    const json = text(parallel.optionsJson);
+    expect(json).toMatch(/"risk_free_rate":0,"dividend_yield":0,/);
+    expect(json).toMatch(/e-\d/);
+    expect(json).toContain('"implied_volatility":null,"implied_volatility_error":"The ');
+    expect(json).toContain('"volatility":null,"volatility_source":"implied","price":null');
+    expect(json).toContain('"symbol":null');
+    expect(json).toContain('"symbol":"BRK.B"');
+  });
+
+  it('writes the same bytes on one thread and on two across many chunks, with every error sentence', async () => {
+    const n = 35 * JSON_CHUNK_OPTIONS + 7; // ~3 MB: each half spans chunks of 1 MB, and its last group is short
+    const single = await valueBatch(edgeBatch(1, n), 1, { json: true });
+    const parallel = await valueBatch(edgeBatch(2, n), 2);
+    expect(parallel.threads).toBe(2);
+    expect(single.optionsJson!.length).toBeGreaterThanOrEqual(3);
+    expect(parallel.optionsJson!.length).toBeGreaterThanOrEqual(4);
+    const bytes = Buffer.concat(parallel.optionsJson!);
+    expect(bytes.equals(Buffer.concat(single.optionsJson!))).toBe(true);
+    expect(`[${bytes.toString('utf8')}]`).toBe(JSON.stringify(allEntries(single.entries)));
+    expect(allEntries(parallel.entries)).toEqual(allEntries(single.entries));
+    const errors = allEntries(single.entries).filter((o) => o.implied_volatility_error !== undefined).length;
+    expect(errors).toBeGreaterThan(n / 10);
+    expect(bytes.toString('utf8').split('"implied_volatility_error":').length - 1).toBe(errors);
   });
 
   it('values the worker half on this thread when the worker cannot start', async () => {
     const single = await valueBatch(edgeBatch(1), 1);
-    const fallback = await valueBatch(edgeBatch(2), 2, new URL('file:///no/such/worker.js'));
+    const fallback = await valueBatch(edgeBatch(2), 2, { workerUrl: new URL('file:///no/such/worker.js') });
     expect(fallback.threads).toBe(1);
-    expect(fallback.options).toEqual(single.options);
-    expect(fallback.optionsJson).toBe(JSON.stringify(single.options));
+    expect(allEntries(fallback.entries)).toEqual(allEntries(single.entries));
+    expect(`[${text(fallback.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
+  });
+
+  it('writes the worker half on this thread when the worker dies after valuing it', async () => {
+    const single = await valueBatch(edgeBatch(1), 1);
+    let drawnFrom = -1;
+    const workerUrl = new URL('../../support/valuingThenExitingWorker.ts', import.meta.url);
+    const survived = await valueBatch(edgeBatch(2), 2, { workerUrl, whenValued: (entries) => void (drawnFrom = entries.length) });
+    expect(survived.threads).toBe(2); // its values were used
+    expect(drawnFrom).toBe(400);
+    expect(allEntries(survived.entries)).toEqual(allEntries(single.entries));
+    expect(`[${text(survived.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
   });
 
   it('writes the result as JSON.stringify does, with and without warnings', async () => {
-    const { options, optionsJson } = await valueBatch(edgeBatch(2), 2);
+    const valued = await valueBatch(edgeBatch(2), 2);
+    const { optionsJson } = valued;
+    const options = allEntries(valued.entries);
     const plain: BlackScholesResult = { options };
-    const warned: BlackScholesResult = { options, warnings: ['AAPL\'s historical volatility rests on 5 "returns"'] };
-    expect(resultJsonText(plain, optionsJson as string)).toBe(JSON.stringify(plain));
-    expect(resultJsonText(warned, optionsJson as string)).toBe(JSON.stringify(warned));
+    const warned: BlackScholesResult = { options, warnings: ['AAPL\'s historical volatility rests on 5 "returns" — é'] };
+    expect(text(resultJsonChunks(plain, optionsJson!))).toBe(JSON.stringify(plain));
+    expect(text(resultJsonChunks(warned, optionsJson!))).toBe(JSON.stringify(warned));
+  });
+});
+
+describe('the number of threads', () => {
+  it('is 2 from 20,000 options on when two cores (or BS_THREADS=2) are there, else 1', () => {
+    expect(valuationThreads(19_999, 2)).toBe(1);
+    expect(valuationThreads(20_000, 2)).toBe(2);
+    expect(valuationThreads(100_000, 1)).toBe(1);
   });
 });

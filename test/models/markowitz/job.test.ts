@@ -7,6 +7,7 @@ import { createLogger } from '../../../shared/log.js';
 import { markowitzModel, markowitzParams } from '../../../shared/models/markowitz/job.js';
 import type { MarkowitzResult } from '../../../shared/models/markowitz/result.js';
 import type { PriceHistory } from '../../../shared/prices/history.js';
+import { seededUniform } from '../../support/seededRandom.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../../fixtures/markowitz/markowitz_cases.json', import.meta.url), 'utf8')) as {
   cases: { name: string; symbols: string[]; histories: PriceHistory[]; shrinkage: number; expected_returns: number[]; max_sharpe: unknown }[];
@@ -103,5 +104,22 @@ describe('markowitz job', () => {
 
   it('passes unknown_symbol through from the context', async () => {
     await expect(markowitzModel.run(job(['AAA', 'NOPE']), context(gaps.histories))).rejects.toMatchObject({ code: 'unknown_symbol' });
+  });
+
+  it('writes a large covariance\'s JSON on the helper thread: the result text is JSON.stringify(result), byte for byte', async () => {
+    // 400 symbols (from there the covariance's text is written on the helper thread), one named
+    // "covariance", over 30 days: few observations, so a warning is in the result too.
+    const u = seededUniform(400);
+    const dates = Array.from({ length: 30 }, (_, t) => new Date(Date.UTC(2024, 0, 1 + t)).toISOString().slice(0, 10));
+    const symbols = Array.from({ length: 400 }, (_, k) => (k === 7 ? 'covariance' : `S${k}`));
+    const histories: PriceHistory[] = symbols.map((symbol) => {
+      let price = 50 + 100 * u();
+      return { symbol, dates, prices: dates.map(() => (price *= 1 + 0.02 * (u() - 0.5))) };
+    });
+    const out = await markowitzModel.run({ ...job(symbols, { risk_free_rate: 0.01 }), start: '2024-01-01', end: '2024-12-31' }, context(histories));
+    expect(out.resultText).toBeDefined();
+    expect(out.resultText).toBe(JSON.stringify(out.result));
+    expect((out.result as unknown as MarkowitzResult).covariance[7][7]).toBeGreaterThan(0);
+    expect(out.result.warnings).toBeDefined();
   });
 });
