@@ -79,9 +79,10 @@ export function transient(what: string, error: unknown): TransientError {
 function serviceMessage(error: unknown): string {
   const text = (error instanceof Error ? error.message : String(error)).trim();
   if (text !== '') return text;
-  const rows = (error as { errors?: { errors?: { message?: unknown; reason?: unknown }[] }[] })?.errors;
+  const rows = (error as { errors?: { index?: unknown; errors?: { message?: unknown; reason?: unknown }[] }[] })?.errors;
   if (Array.isArray(rows)) {
-    const messages = rows.flatMap((row, index) => (row.errors ?? []).filter((e) => e.reason !== 'stopped' && typeof e.message === 'string' && e.message !== '').map((e) => `row ${index}: ${String(e.message)}`));
+    // A row's own index in its request where the failure says it (BigQuery's insertErrors do).
+    const messages = rows.flatMap((row, index) => (row.errors ?? []).filter((e) => e.reason !== 'stopped' && typeof e.message === 'string' && e.message !== '').map((e) => `row ${typeof row.index === 'number' ? row.index : index}: ${String(e.message)}`));
     if (messages.length > 0) return [...messages.slice(0, 5), ...(messages.length > 5 ? [`and ${messages.length - 5} more`] : [])].join('; ');
   }
   return 'no message from the service';

@@ -88,7 +88,8 @@ export async function createServices(env: NodeJS.ProcessEnv = process.env, log?:
   return { store, warehouse, prices, secrets, config, log: logger, leaseMs: config.JOB_LEASE_SECONDS * 1000, events, ...(publisher && { publisher }) };
 }
 
-// The Storage and BigQuery adapters' modules, with the Google clients (~720 KB bundled).
+// The Storage and BigQuery adapters' modules: their own requests, no Google client (the
+// BigQuery client, which the warehouse needs for queries and MERGE only, loads on such a call).
 const storageModule = () => import('./results/gcsObjectStore.js');
 const bigQueryModule = () => import('./warehouse/bigQueryWarehouse.js');
 

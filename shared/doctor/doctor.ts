@@ -69,7 +69,7 @@ async function cloudDoctor(config: DoctorConfig, bucket: string, now: () => Date
   const [{ BigQuery }, { GcsObjectStore }, { emulatorAuth }, { BigQueryTableInspector }] = await Promise.all([
     import('@google-cloud/bigquery'),
     import('../results/gcsObjectStore.js'),
-    import('../warehouse/bigQueryWarehouse.js'),
+    import('../emulatorAuth.js'),
     import('./bigQueryTableInspector.js'),
   ]);
   const bigquery = new BigQuery({
@@ -136,7 +136,7 @@ async function pubsubOf(config: DoctorConfig, project: string, options: DoctorOp
   const [{ PubSub }, { GooglePubsubInspector, PeekBacklogReader }] = await Promise.all([import('@google-cloud/pubsub'), import('./googlePubsubInspector.js')]);
   // With the emulator, a fixed token: otherwise the client looks for Google credentials and a metadata server first.
   // The cast bridges two copies of google-auth-library (ours and google-gax's); the client only asks it for headers.
-  const emulatorCredentials = config.PUBSUB_EMULATOR_HOST ? { authClient: (await import('../warehouse/bigQueryWarehouse.js')).emulatorAuth() as unknown as NonNullable<ClientConfig['authClient']> } : {};
+  const emulatorCredentials = config.PUBSUB_EMULATOR_HOST ? { authClient: (await import('../emulatorAuth.js')).emulatorAuth() as unknown as NonNullable<ClientConfig['authClient']> } : {};
   const client: PubSub = new PubSub({ projectId: project, ...emulatorCredentials });
   const where = config.PUBSUB_EMULATOR_HOST ? `the emulator at ${config.PUBSUB_EMULATOR_HOST} (project ${project})` : `project ${project}`;
   let backlogs: BacklogReader;

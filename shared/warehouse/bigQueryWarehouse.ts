@@ -1,6 +1,7 @@
-import { BigQuery } from '@google-cloud/bigquery';
-import { OAuth2Client } from 'google-auth-library';
+import type { BigQuery } from '@google-cloud/bigquery';
+import type { AccessTokenSource } from '../cloudAccessToken.js';
 import { cloudFailure } from '../cloudErrors.js';
+import { INSERT_ALL_RETRY, InsertAllClient, type InsertAllRetry } from './insertAllClient.js';
 import { insertBatches } from './insertBatches.js';
 import { mergeSql } from './mergeSql.js';
 import { mergeStatement } from './mergeStatement.js';
@@ -23,26 +24,60 @@ export interface BigQueryWarehouseOptions {
   readonly client?: BigQuery;
   /** Retries of a failed request inside the client before the fault goes to Pub/Sub (client default: 3). */
   readonly maxRetries?: number;
+  /** The streaming inserts' retry delays (default: the client's; tests shorten them). `maxRetries` above still counts. */
+  readonly insertRetry?: InsertAllRetry;
+  /** The streaming inserts' access token (default: the metadata server, or application default credentials; none with an emulator). */
+  readonly token?: AccessTokenSource;
 }
+
+type BigQueryModule = typeof import('@google-cloud/bigquery');
 
 /** Rows per MERGE statement: keeps each request well under BigQuery's 10 MB limit. */
 const MERGE_BATCH = 2000;
 
-/** The warehouse in BigQuery: streaming inserts with insert ids, MERGE for upserts, parameterized queries. */
+/**
+ * The warehouse in BigQuery: streaming inserts with insert ids, MERGE for upserts, parameterized queries.
+ * The inserts (a job's rows and metrics: all a cloud function's first event writes) are direct
+ * `insertAll` requests (`InsertAllClient`); everything else goes through the BigQuery client,
+ * whose module (~90 ms of evaluation) is imported on the first such call only.
+ */
 export class BigQueryWarehouse implements Warehouse {
-  private readonly client: BigQuery;
+  private readonly inserts: InsertAllClient;
+  private loading: Promise<{ client: BigQuery; BigQuery: BigQueryModule['BigQuery'] }> | undefined;
 
   constructor(private readonly options: BigQueryWarehouseOptions) {
-    this.client =
-      options.client ??
-      new BigQuery({
-        ...(options.projectId ? { projectId: options.projectId } : {}),
-        location: options.location,
-        ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
-        ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, authClient: emulatorAuth() } : {}),
-        // The client reads `maxRetries: 0` as "use the default (3)": no retries is autoRetry off.
-        ...(options.maxRetries !== undefined ? { retryOptions: options.maxRetries > 0 ? { maxRetries: options.maxRetries } : { autoRetry: false } } : {}),
-      });
+    const retry = options.insertRetry ?? INSERT_ALL_RETRY;
+    this.inserts = new InsertAllClient({
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      ...(options.emulatorHost ? { emulatorHost: options.emulatorHost } : {}),
+      ...(options.token ? { token: options.token } : {}),
+      retry: options.maxRetries !== undefined ? { ...retry, maxRetries: options.maxRetries } : retry,
+    });
+  }
+
+  /** The BigQuery client, its module imported on first use (a failed import is tried again by the next call). */
+  private bigQuery(): Promise<{ client: BigQuery; BigQuery: BigQueryModule['BigQuery'] }> {
+    this.loading ??= import('@google-cloud/bigquery').then(
+      async ({ BigQuery }) => {
+        const options = this.options;
+        const client =
+          options.client ??
+          new BigQuery({
+            ...(options.projectId ? { projectId: options.projectId } : {}),
+            location: options.location,
+            ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+            ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, authClient: (await import('../emulatorAuth.js')).emulatorAuth() } : {}),
+            // The client reads `maxRetries: 0` as "use the default (3)": no retries is autoRetry off.
+            ...(options.maxRetries !== undefined ? { retryOptions: options.maxRetries > 0 ? { maxRetries: options.maxRetries } : { autoRetry: false } } : {}),
+          });
+        return { client, BigQuery };
+      },
+      (error: unknown) => {
+        this.loading = undefined;
+        throw error;
+      },
+    );
+    return this.loading;
   }
 
   /**
@@ -56,15 +91,8 @@ export class BigQueryWarehouse implements Warehouse {
     let sent = 0;
     for (const batch of insertBatches(rows)) {
       try {
-        await this.client
-          .dataset(dataset)
-          .table(table)
-          .insert(
-            batch.map((r) => ({ insertId: r.insertId, json: r.row })),
-            // partialRetries 0: the client would otherwise re-send rows BigQuery rejected as
-            // invalid, which never pass; a partial failure is classified below instead.
-            { raw: true, partialRetries: 0 },
-          );
+        // Rows BigQuery rejected as invalid are not re-sent (they never pass); the failure is classified below.
+        await this.inserts.insert(await this.project(), dataset, table, batch);
       } catch (error) {
         const which = batch.length === rows.length ? `${rows.length} rows` : `rows ${sent + 1}-${sent + batch.length} of ${rows.length}`;
         throw cloudFailure(`Inserting ${which} into ${dataset}.${table}`, error);
@@ -76,15 +104,16 @@ export class BigQueryWarehouse implements Warehouse {
   async upsertRows(table: TableName, keyColumns: readonly string[], rows: readonly Row[]): Promise<{ inserted: number; updated: number }> {
     const columns = TABLES[table].columns;
     const target = await this.qualified(table);
+    const { client, BigQuery } = await this.bigQuery();
     const rowType = Object.fromEntries(columns.map((c) => [c.name, paramType(c)]));
     let inserted = 0;
     let updated = 0;
     for (let i = 0; i < rows.length; i += MERGE_BATCH) {
       const slice = rows.slice(i, i + MERGE_BATCH);
       const { sql, range } = mergeStatement(target, columns, keyColumns, slice);
-      const batch = slice.map((row) => Object.fromEntries(columns.map((c) => [c.name, paramValue(c, row[c.name])])));
+      const batch = slice.map((row) => Object.fromEntries(columns.map((c) => [c.name, paramValue(BigQuery, c, row[c.name])])));
       try {
-        const [job] = await this.client.createQueryJob({
+        const [job] = await client.createQueryJob({
           query: sql,
           location: this.options.location,
           params: { rows: batch, ...(range ? { symbols: [...range.symbols], first_date: BigQuery.date(range.firstDate), last_date: BigQuery.date(range.lastDate) } : {}) },
@@ -113,8 +142,9 @@ export class BigQueryWarehouse implements Warehouse {
     const projectId = target.split('.')[0];
     const datasetId = this.dataset(table);
     const tableId = `_stage_${stageId.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 1024);
+    const { client } = await this.bigQuery();
     try {
-      const [load] = await this.client.createJob({
+      const [load] = await client.createJob({
         location: this.options.location,
         configuration: {
           load: {
@@ -134,7 +164,7 @@ export class BigQueryWarehouse implements Warehouse {
     const sql = mergeSql({ target, source: `\`${projectId}.${datasetId}.${tableId}\``, keyColumns, columns: columns.map((c) => c.name), dateRange: staged.dateRange });
     let counts: { inserted: number; updated: number };
     try {
-      const [job] = await this.client.createQueryJob({ query: sql, location: this.options.location });
+      const [job] = await client.createQueryJob({ query: sql, location: this.options.location });
       await job.getQueryResults();
       const [metadata] = await job.getMetadata();
       const stats = metadata?.statistics?.query?.dmlStats ?? {};
@@ -143,7 +173,7 @@ export class BigQueryWarehouse implements Warehouse {
       throw cloudFailure(`Merging ${projectId}.${datasetId}.${tableId} into ${target}`, error);
     }
     // The rows are merged: a staging table left behind (the drop failed) is replaced by the next load of this stage.
-    await this.client
+    await client
       .dataset(datasetId)
       .table(tableId)
       .delete({ ignoreNotFound: true })
@@ -155,8 +185,9 @@ export class BigQueryWarehouse implements Warehouse {
     const target = await this.qualified(relation);
     const schema = relation === PRICES_VIEW.name ? PRICES_VIEW : TABLES[relation];
     const names = schema.columns.map((c) => (c.type === 'DATE' ? `CAST(${c.name} AS STRING) AS ${c.name}` : c.name));
+    const { client, BigQuery } = await this.bigQuery();
     try {
-      const [rows] = await this.client.query({
+      const [rows] = await client.query({
         query: `SELECT ${names.join(', ')} FROM \`${target}\` WHERE symbol IN UNNEST(@symbols) AND date BETWEEN @start AND @end ORDER BY symbol, date`,
         location: this.options.location,
         params: { symbols: [...symbols], start: BigQuery.date(start), end: BigQuery.date(end) },
@@ -173,16 +204,13 @@ export class BigQueryWarehouse implements Warehouse {
   }
 
   private async qualified(relation: RelationName): Promise<string> {
-    const project = this.options.projectId ?? (await this.client.getProjectId());
-    return `${project}.${this.dataset(relation)}.${relation}`;
+    return `${await this.project()}.${this.dataset(relation)}.${relation}`;
   }
-}
 
-/** Credentials for an emulator: a fixed token, so the client never looks for Google's metadata server. */
-export function emulatorAuth(): OAuth2Client {
-  const client = new OAuth2Client();
-  client.setCredentials({ access_token: 'emulator', expiry_date: Date.now() + 10 * 365 * 86_400_000 });
-  return client;
+  /** The configured project, else the one the client finds (its credentials, the metadata server): the client is loaded only then. */
+  private async project(): Promise<string> {
+    return this.options.projectId ?? (await (await this.bigQuery()).client.getProjectId());
+  }
 }
 
 function paramType(column: Column): string {
@@ -193,7 +221,7 @@ function paramType(column: Column): string {
  * The client sends a plain string as a DATE or TIMESTAMP parameter with an empty value;
  * it needs its own wrapper types for those.
  */
-function paramValue(column: Column, value: Row[string] | undefined): unknown {
+function paramValue(BigQuery: BigQueryModule['BigQuery'], column: Column, value: Row[string] | undefined): unknown {
   if (value === null || value === undefined) return null;
   if (column.type === 'DATE') return BigQuery.date(String(value));
   if (column.type === 'TIMESTAMP') return BigQuery.timestamp(String(value));

@@ -7,6 +7,8 @@ import { GcsObjectStore, STORAGE_RETRY } from '../../shared/results/gcsObjectSto
 import { BigQueryWarehouse } from '../../shared/warehouse/bigQueryWarehouse.js';
 import { PRICES_VIEW, TABLES } from '../../shared/warehouse/schemas.js';
 import { INSERT_BATCH_BYTES, insertBatches } from '../../shared/warehouse/insertBatches.js';
+import { INSERT_ALL_RETRY, bigQueryApiRoot } from '../../shared/warehouse/insertAllClient.js';
+import type { BigQuery } from '@google-cloud/bigquery';
 import { FakeGoogleApis, INSERT_ALL_MAX_BYTES, INSERT_ALL_MAX_ROWS } from '../support/fakeGoogleApis.js';
 
 // The cloud adapters, pointed at a local server standing in for the REST endpoints: the
@@ -508,5 +510,124 @@ describe('BigQueryWarehouse against the BigQuery REST API', () => {
   it('a warehouse outage is a TransientError', async () => {
     fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 500, times: 4 });
     await expect(warehouse({ maxRetries: 0 }).insertRows('job_runs', [{ insertId: 'a', row: run('a') }])).rejects.toBeInstanceOf(TransientError);
+  });
+
+  describe('streaming inserts without the BigQuery client (direct tabledata.insertAll)', () => {
+    /** The client's retry rules, delays 20 times shorter. */
+    const QUICK_INSERT_RETRY = { ...INSERT_ALL_RETRY, unitMs: 50, jitterMs: 50 };
+    /** A client that fails the test if anything touches it: inserts must not need the BigQuery client. */
+    const untouchable = new Proxy({}, { get: (_target, key) => { throw new Error(`the BigQuery client was used (${String(key)})`); } }) as unknown as BigQuery;
+    const quick = (options: { maxRetries?: number; token?: CachedToken } = {}) =>
+      new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, location: 'europe-west3', emulatorHost: base, client: untouchable, insertRetry: QUICK_INSERT_RETRY, ...options });
+    const inserts = (requests: ReturnType<ReturnType<typeof since>>) => requests.filter((r) => r.path.endsWith('/insertAll'));
+
+    it('sends exactly the request the client sent with raw rows: {"rows":[{"insertId","json"}]}, JSON, no other option, no token with an emulator', async () => {
+      const requests = since();
+      await quick().insertRows('model_metrics', [
+        { insertId: 'montecarlo/j9/var/', row: metric('j9', 'var', 0.1) },
+        { insertId: 'montecarlo/j9/cvar/', row: metric('j9', 'cvar', 0.2) },
+      ]);
+      const [request] = inserts(requests());
+      expect(request!.method).toBe('POST');
+      expect(request!.path).toBe('/bigquery/v2/projects/test-project/datasets/curated_eu/tables/model_metrics/insertAll');
+      expect(request!.headers['content-type']).toBe('application/json');
+      expect(request!.headers.authorization).toBeUndefined();
+      expect(JSON.parse(request!.body)).toEqual({
+        rows: [
+          { insertId: 'montecarlo/j9/var/', json: metric('j9', 'var', 0.1) },
+          { insertId: 'montecarlo/j9/cvar/', json: metric('j9', 'cvar', 0.2) },
+        ],
+      });
+      expect(fake.rows('curated_eu.model_metrics').filter((r) => r.job_id === 'j9').map((r) => r.metric)).toEqual(['var', 'cvar']);
+    });
+
+    it('finds the REST root as the client does: BIGQUERY_EMULATOR_HOST verbatim, else the endpoint with https:// and /bigquery/v2, else Google', () => {
+      expect(bigQueryApiRoot({}, {})).toBe('https://bigquery.googleapis.com/bigquery/v2');
+      expect(bigQueryApiRoot({ apiEndpoint: 'bq.example.com/' }, {})).toBe('https://bq.example.com/bigquery/v2');
+      expect(bigQueryApiRoot({ emulatorHost: 'http://127.0.0.1:9050' }, {})).toBe('http://127.0.0.1:9050/bigquery/v2');
+      expect(bigQueryApiRoot({ emulatorHost: 'http://127.0.0.1:9050' }, { BIGQUERY_EMULATOR_HOST: 'http://127.0.0.1:9060' })).toBe('http://127.0.0.1:9060');
+    });
+
+    it('sends the access token; a 401 fetches a fresh one and is sent again once, a second 401 is permanent', async () => {
+      let issued = 0;
+      const token = new CachedToken(async () => ({ accessToken: `bq-token-${++issued}`, expiresInS: 3600 }));
+      const warehouse = quick({ token });
+      const requests = since();
+      await warehouse.insertRows('job_runs', [{ insertId: 'montecarlo/tok1', row: run('tok1') }]);
+      fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 401, times: 1, reason: 'authError' });
+      await warehouse.insertRows('job_runs', [{ insertId: 'montecarlo/tok2', row: run('tok2') }]);
+      expect(inserts(requests()).map((r) => r.headers.authorization)).toEqual(['Bearer bq-token-1', 'Bearer bq-token-1', 'Bearer bq-token-2']);
+      fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 401, times: 2, reason: 'authError' });
+      const error = await warehouse.insertRows('job_runs', [{ insertId: 'montecarlo/tok3', row: run('tok3') }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobError);
+      expect((error as Error).message).not.toContain('bq-token');
+      expect(fake.rows('curated_eu.job_runs').filter((r) => String(r.job_id).startsWith('tok')).map((r) => r.job_id)).toEqual(['tok1', 'tok2']);
+    });
+
+    it.each([
+      [500, 'backendError'],
+      [503, 'backendError'],
+      [429, 'rateLimitExceeded'],
+      [403, 'rateLimitExceeded'],
+    ] as const)('HTTP %i %s is retried with backoff, and the rows are stored once', async (status, reason) => {
+      const requests = since();
+      fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status, times: 2, reason });
+      const id = `retried-${status}-${reason}`;
+      await quick().insertRows('job_runs', [{ insertId: `montecarlo/${id}`, row: run(id) }]);
+      const sent = inserts(requests());
+      expect(sent).toHaveLength(3);
+      // Backoff: 2^1 then 2^2 units (100, 200 ms) plus jitter under 50 ms.
+      expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(90);
+      expect(sent[2]!.at - sent[1]!.at).toBeGreaterThanOrEqual(190);
+      expect(fake.rows('curated_eu.job_runs').filter((r) => r.job_id === id)).toHaveLength(1);
+    });
+
+    it('a server fault that outlasts the retries (3, as the client) is a TransientError after 4 requests', async () => {
+      const requests = since();
+      fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status: 502, times: 10 });
+      const error = await quick().insertRows('job_runs', [{ insertId: 'montecarlo/outage', row: run('outage') }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as Error).message).toBe('Inserting 1 rows into curated_eu.job_runs failed (HTTP 502, backendError): injected fault');
+      expect(inserts(requests())).toHaveLength(4);
+    });
+
+    it.each([
+      [400, 'invalid'],
+      [403, 'accessDenied'],
+      [404, 'notFound'],
+    ] as const)('HTTP %i %s is permanent: sent once, the job fails as internal', async (status, reason) => {
+      const requests = since();
+      fake.faults.push({ match: (r) => r.path.endsWith('/insertAll'), status, times: 1, reason });
+      const error = await quick().insertRows('job_runs', [{ insertId: `montecarlo/perm-${status}`, row: run(`perm-${status}`) }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobError);
+      expect((error as JobError).code).toBe('internal');
+      expect((error as Error).message).toBe(`Inserting 1 rows into curated_eu.job_runs failed (HTTP ${status}, ${reason}): injected fault`);
+      expect(inserts(requests())).toHaveLength(1);
+    });
+
+    it('insertErrors (rows refused) are permanent, not re-sent, and name each refused row by its index in the request', async () => {
+      const requests = since();
+      const rows = [
+        { insertId: 'montecarlo/ie-ok', row: run('ie-ok') },
+        { insertId: 'montecarlo/ie-bad1', row: { job_id: 'ie-bad1', status: 'completed' } },
+        { insertId: 'montecarlo/ie-bad2', row: { ...run('ie-bad2'), colour: 'blue' } },
+      ];
+      const error = await quick().insertRows('job_runs', rows).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobError);
+      expect((error as Error).message).toBe('Inserting 3 rows into curated_eu.job_runs failed (invalid): row 1: Missing required field: model.; row 2: no such field: colour.');
+      expect(inserts(requests())).toHaveLength(1);
+      expect(fake.rows('curated_eu.job_runs').filter((r) => String(r.job_id).startsWith('ie-'))).toEqual([]);
+    });
+
+    it('a connection that fails (nothing listening) is retried, then a TransientError', async () => {
+      const closed = http.createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const port = (closed.address() as { port: number }).port;
+      await new Promise((resolve) => closed.close(resolve));
+      const warehouse = new BigQueryWarehouse({ projectId: 'test-project', datasets: { raw: 'raw_eu', curated: 'curated_eu' }, location: 'europe-west3', emulatorHost: `http://127.0.0.1:${port}`, client: untouchable, insertRetry: QUICK_INSERT_RETRY, maxRetries: 1 });
+      const error = await warehouse.insertRows('job_runs', [{ insertId: 'montecarlo/refused', row: run('refused') }]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransientError);
+      expect((error as Error).message).toMatch(/^Inserting 1 rows into curated_eu\.job_runs failed: .*ECONNREFUSED/);
+    });
   });
 });

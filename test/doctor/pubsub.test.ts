@@ -6,7 +6,7 @@ import { GooglePubsubInspector, PeekBacklogReader } from '../../shared/doctor/go
 import { MonitoringBacklogReader } from '../../shared/doctor/monitoringBacklogReader.js';
 import { pubsubChecks } from '../../shared/doctor/pubsubChecks.js';
 import { FUNCTION_NAMES } from '../../shared/registry.js';
-import { emulatorAuth } from '../../shared/warehouse/bigQueryWarehouse.js';
+import { emulatorAuth } from '../../shared/emulatorAuth.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
 import { locatePubsubEmulator, startPubsubEmulator, type PubsubEmulator as RunningPubsubEmulator } from '../../scripts/pubsub/emulator.js';
 

@@ -10,7 +10,7 @@ import type { Config } from '../../shared/config.js';
 import type { ModelContext } from '../../shared/job/model.js';
 import type { Logger } from '../../shared/log.js';
 import { montecarloModel } from '../../shared/models/montecarlo/job.js';
-import { emulatorAuth } from '../../shared/warehouse/bigQueryWarehouse.js';
+import { emulatorAuth } from '../../shared/emulatorAuth.js';
 import { locatePubsubEmulator, startPubsubEmulator, type PubsubEmulator as RunningPubsubEmulator } from '../../scripts/pubsub/emulator.js';
 
 // A sharded Monte Carlo job through the real Pub/Sub emulator: the job and its shard tasks
