@@ -76,14 +76,16 @@ export function identityOnThread(model: ModelName, bytes: Uint8Array | undefined
 }
 
 /**
- * Whether a helper thread would have a core: two or more, and the last minute's load average
- * under their number (the job itself is one of the loads).
+ * Whether a helper thread would have a core of its own: three or more, and the last minute's
+ * load average under two fewer (the job's thread and its valuation worker take two: on a
+ * 2-core machine, measured calm, the digest thread gained no wall time against the valuation
+ * worker and raised the peak by ~50 MB, past 250 MB).
  */
 function threadWanted(): boolean {
   const setting = process.env.IDENTITY_THREAD;
   if (setting === '0' || setting === '1') return setting === '1';
   const cores = availableParallelism();
-  return cores >= 2 && loadavg()[0] < cores;
+  return cores >= 3 && loadavg()[0] < cores - 2;
 }
 
 /**

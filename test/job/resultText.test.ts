@@ -5,18 +5,9 @@ import { JobError } from '../../shared/job/errors.js';
 import { pubsubCloudEvent } from '../../shared/job/pubsubCloudEvent.js';
 import { decodePubsubEvent } from '../../shared/job/pubsubEvent.js';
 import { blackscholesModel } from '../../shared/models/blackscholes/job.js';
+import { completedDocument } from '../support/completedDocument.js';
 
-const completed = (options: unknown[]): CompletedDocument => ({
-  job_id: 'text-1',
-  model: 'blackscholes',
-  status: 'completed',
-  started_at: '2026-12-01T00:00:00.000Z',
-  finished_at: '2026-12-01T00:00:01.000Z',
-  duration_ms: 1000.5,
-  inputs: { option_count: options.length, symbols: {} },
-  result: { options, warnings: ['few "observations"'] },
-  artifacts: { result: 'file:///tmp/result.json', report: 'file:///tmp/report.html' },
-});
+const completed = (options: unknown[]): CompletedDocument => completedDocument('text-1', options, ['few "observations"']);
 
 describe('a result document written from the model\'s own result text', () => {
   it('is the same text as encoding the document, small (indented) and large (compact)', () => {

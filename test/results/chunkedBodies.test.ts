@@ -6,6 +6,7 @@ import { resultBody, resultJson, withResultText, type CompletedDocument } from '
 import { GcsObjectStore, STORAGE_RETRY } from '../../shared/results/gcsObjectStore.js';
 import { LocalObjectStore } from '../../shared/results/localObjectStore.js';
 import { FakeGoogleApis } from '../support/fakeGoogleApis.js';
+import { completedDocument } from '../support/completedDocument.js';
 
 /** A body as chunks of bytes cut anywhere, a multi-byte character split between two of them. */
 function chunked(text: string, cuts: readonly number[]): Uint8Array[] {
@@ -70,17 +71,7 @@ describe('a body written from chunks', () => {
 });
 
 describe('a result document whose result text came as chunks', () => {
-  const completed = (options: unknown[], warnings?: string[]): CompletedDocument => ({
-    job_id: 'chunks-1',
-    model: 'blackscholes',
-    status: 'completed',
-    started_at: '2026-12-01T00:00:00.000Z',
-    finished_at: '2026-12-01T00:00:01.000Z',
-    duration_ms: 1000.5,
-    inputs: { option_count: options.length, symbols: {} },
-    result: { options, ...(warnings && { warnings }) },
-    artifacts: { result: 'file:///tmp/result.json', report: 'file:///tmp/report.html' },
-  });
+  const completed = (options: unknown[], warnings?: string[]): CompletedDocument => completedDocument('chunks-1', options, warnings);
 
   it('has the bytes of encoding the whole document, never built as one string', () => {
     for (const warnings of [undefined, ['few "observations" — é']]) {
