@@ -30,7 +30,7 @@ export interface BigQueryWarehouseOptions {
   readonly token?: AccessTokenSource;
 }
 
-type BigQueryModule = typeof import('@google-cloud/bigquery');
+type BigQueryModule = typeof import('./bigQueryClient.js');
 
 /** Rows per MERGE statement: keeps each request well under BigQuery's 10 MB limit. */
 const MERGE_BATCH = 2000;
@@ -57,21 +57,8 @@ export class BigQueryWarehouse implements Warehouse {
 
   /** The BigQuery client, its module imported on first use (a failed import is tried again by the next call). */
   private bigQuery(): Promise<{ client: BigQuery; BigQuery: BigQueryModule['BigQuery'] }> {
-    this.loading ??= import('@google-cloud/bigquery').then(
-      async ({ BigQuery }) => {
-        const options = this.options;
-        const client =
-          options.client ??
-          new BigQuery({
-            ...(options.projectId ? { projectId: options.projectId } : {}),
-            location: options.location,
-            ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
-            ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, authClient: (await import('../emulatorAuth.js')).emulatorAuth() } : {}),
-            // The client reads `maxRetries: 0` as "use the default (3)": no retries is autoRetry off.
-            ...(options.maxRetries !== undefined ? { retryOptions: options.maxRetries > 0 ? { maxRetries: options.maxRetries } : { autoRetry: false } } : {}),
-          });
-        return { client, BigQuery };
-      },
+    this.loading ??= import('./bigQueryClient.js').then(
+      ({ BigQuery, createBigQueryClient }) => ({ client: this.options.client ?? createBigQueryClient(this.options), BigQuery }),
       (error: unknown) => {
         this.loading = undefined;
         throw error;
