@@ -65,6 +65,13 @@ export const configSchema = z.object({
    * default 2 when the machine has two cores or more.
    */
   BS_THREADS: z.coerce.number().int().min(1).max(2).optional(),
+  /**
+   * `0` keeps Markowitz on one thread (no helper thread for half the fixture CSV, half the
+   * covariance product and a large covariance's JSON); default: a helper with two cores or
+   * more. Read by shared/parallel/helperThread.ts before any config exists; listed here for
+   * Terraform's check that every variable it sets is one the code reads.
+   */
+  HELPER_THREAD: z.enum(['0', '1']).optional(),
   /** Threads for Monte Carlo; default: all cores. */
   MC_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   /**

@@ -34,6 +34,19 @@ function deployedMemoryMiB(fn: string): number {
   return Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1);
 }
 
+/**
+ * The thread settings a function is deployed with (its `env` in functions.tf): the job runs
+ * here with the threads it has there, not with this machine's cores.
+ */
+function deployedThreadEnv(fn: string): Record<string, string> {
+  const text = readFileSync(path.join(root, 'terraform', 'functions.tf'), 'utf8');
+  const block = text.slice(text.indexOf(`${fn} = {`));
+  const env = /\benv\s*=\s*\{([^}]*)\}/.exec(block)?.[1] ?? '';
+  const settings: Record<string, string> = {};
+  for (const [, key, value] of env.matchAll(/\b(BS_THREADS|HELPER_THREAD)\s*=\s*"([^"]*)"/g)) settings[key!] = value!;
+  return settings;
+}
+
 /** Runs a job with the heap capped; resolves with its exit code, stored result status and peak RSS (MiB). */
 function runCapped(fn: string, job: unknown, capMiB: number, env: Record<string, string> = {}): Promise<{ code: number | null; status?: string; peakMiB: number; stderr: string }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), `limits-${fn}-`));
@@ -42,7 +55,7 @@ function runCapped(fn: string, job: unknown, capMiB: number, env: Record<string,
   const child = spawn(
     process.execPath,
     [`--max-old-space-size=${capMiB}`, '-r', path.join(root, 'test', 'support', 'peakRss.cjs'), path.join(root, 'dist', 'cli', 'job.js'), fn, file],
-    { env: { ...process.env, LOCAL_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'ERROR', ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: { ...process.env, LOCAL_DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'ERROR', ...deployedThreadEnv(fn), ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
