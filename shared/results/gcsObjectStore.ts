@@ -3,6 +3,7 @@ import { cloudAccessToken, type AccessTokenSource } from '../cloudAccessToken.js
 import { cloudFailure, httpStatus } from '../cloudErrors.js';
 import { httpRequest, type HttpAnswer } from '../httpRequest.js';
 import type { ObjectBody, ObjectStore, StoredObject } from './objectStore.js';
+import { GoogleApiHttpError, googleApiErrorBody, type GoogleApiRetry } from '../googleApiError.js';
 
 /**
  * How failed requests are retried (see `retryable`): every request this store makes is safe to repeat (a plain
@@ -10,16 +11,7 @@ import type { ObjectBody, ObjectStore, StoredObject } from './objectStore.js';
  * reads). The delays are the storage client's: `multiplier^n` seconds plus up to a second of
  * jitter, at most `maxDelayMs`, no retry started after `totalTimeoutMs`.
  */
-export interface StorageRetry {
-  readonly maxRetries: number;
-  readonly multiplier: number;
-  readonly maxDelayMs: number;
-  readonly totalTimeoutMs: number;
-  /** The jitter's range (the client's: 1 s); tests shorten it with the other delays. */
-  readonly jitterMs: number;
-  /** Seconds unit of `multiplier^n` (1 s); tests shorten it. */
-  readonly unitMs: number;
-}
+export type StorageRetry = GoogleApiRetry;
 
 export const STORAGE_RETRY: StorageRetry = { maxRetries: 4, multiplier: 2, maxDelayMs: 16_000, totalTimeoutMs: 60_000, jitterMs: 1000, unitMs: 1000 };
 
@@ -46,16 +38,7 @@ const WRITE_ID = 'write_id';
 const SCOPE = 'https://www.googleapis.com/auth/devstorage.read_write';
 
 /** An answer of the JSON API that is not a success, shaped as `cloudFailure` reads Google clients' errors. */
-export class StorageHttpError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly errors: readonly { reason?: string; message?: string }[],
-  ) {
-    super(message);
-    this.name = 'StorageHttpError';
-  }
-}
+export class StorageHttpError extends GoogleApiHttpError {}
 
 interface ObjectResource {
   generation?: string;
@@ -268,16 +251,7 @@ export class GcsObjectStore implements ObjectStore {
 
 /** A failed answer as a `StorageHttpError`: the service's message and reasons from its JSON error body. */
 function httpError(response: HttpAnswer): StorageHttpError {
-  const text = response.body.toString('utf8');
-  let message = text.slice(0, 300) || `HTTP ${response.status}`;
-  let errors: { reason?: string; message?: string }[] = [];
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown; errors?: unknown } };
-    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
-    if (Array.isArray(parsed.error?.errors)) errors = parsed.error.errors as typeof errors;
-  } catch {
-    // Not JSON (a proxy's page): its first characters are the message.
-  }
+  const { message, errors } = googleApiErrorBody(response);
   return new StorageHttpError(response.status, message, errors);
 }
 

@@ -2,6 +2,7 @@ import { cloudAccessToken, type AccessTokenSource } from '../cloudAccessToken.js
 import { httpStatus } from '../cloudErrors.js';
 import { httpRequest, type HttpAnswer } from '../httpRequest.js';
 import type { InsertRow } from './warehouse.js';
+import { GoogleApiHttpError, googleApiErrorBody, type GoogleApiRetry } from '../googleApiError.js';
 
 /**
  * How a failed `insertAll` request is retried: the BigQuery client's rules (retry-request's
@@ -9,32 +10,14 @@ import type { InsertRow } from './warehouse.js';
  * `multiplier^n` seconds (n = 1, 2, ...) plus up to a second of jitter, at most `maxDelayMs`,
  * none started after `totalTimeoutMs`.
  */
-export interface InsertAllRetry {
-  readonly maxRetries: number;
-  readonly multiplier: number;
-  readonly maxDelayMs: number;
-  readonly totalTimeoutMs: number;
-  /** The jitter's range (1 s); tests shorten it with the other delays. */
-  readonly jitterMs: number;
-  /** Seconds unit of `multiplier^n` (1 s); tests shorten it. */
-  readonly unitMs: number;
-}
+export type InsertAllRetry = GoogleApiRetry;
 
 export const INSERT_ALL_RETRY: InsertAllRetry = { maxRetries: 3, multiplier: 2, maxDelayMs: 64_000, totalTimeoutMs: 600_000, jitterMs: 1000, unitMs: 1000 };
 
 const SCOPE = 'https://www.googleapis.com/auth/bigquery';
 
 /** An answer of the REST API that is not a success, shaped as `cloudFailure` reads Google clients' errors. */
-export class BigQueryHttpError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly errors: readonly { reason?: string; message?: string }[],
-  ) {
-    super(message);
-    this.name = 'BigQueryHttpError';
-  }
-}
+export class BigQueryHttpError extends GoogleApiHttpError {}
 
 /**
  * An `insertAll` answered 200 with `insertErrors`: BigQuery stored none of the request's rows
@@ -138,16 +121,7 @@ export class InsertAllClient {
 
 /** A failed answer as a `BigQueryHttpError`: the service's message and reasons from its JSON error body. */
 function httpError(response: HttpAnswer): BigQueryHttpError {
-  const text = response.body.toString('utf8');
-  let message = text.slice(0, 300) || `HTTP ${response.status}`;
-  let errors: { reason?: string; message?: string }[] = [];
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown; errors?: unknown } };
-    if (typeof parsed.error?.message === 'string') message = parsed.error.message;
-    if (Array.isArray(parsed.error?.errors)) errors = parsed.error.errors as typeof errors;
-  } catch {
-    // Not JSON (a proxy's page): its first characters are the message.
-  }
+  const { message, errors } = googleApiErrorBody(response);
   return new BigQueryHttpError(response.status, message, errors);
 }
 
