@@ -7,23 +7,9 @@ import { parseJob } from '../../shared/job/envelope.js';
 import { jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity } from '../../shared/job/jobDigest.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { MODEL_LOADERS, type FunctionName } from '../../shared/registry.js';
-import { adversarialDocumentText, quotedOptions } from '../support/digestDocuments.js';
+import { adversarialDocumentText, quotedOptions, referenceCanonicalJson } from '../support/digestDocuments.js';
 
-/**
- * The reference: a plain recursive writer with the canonical rules (keys sorted as UTF-16
- * strings, undefined members left out, an undefined element null, anything else as
- * JSON.stringify writes it alone, or null).
- */
-const reference = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`
-    : typeof v === 'object' && v !== null
-      ? `{${Object.keys(v)
-          .sort()
-          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-          .map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`)
-          .join(',')}}`
-      : (JSON.stringify(v) ?? 'null');
+const reference = referenceCanonicalJson;
 
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../shared/job/jobDigest.js';
+import { referenceCanonicalJson } from '../support/digestDocuments.js';
 
-// The reference: a plain recursive writer (objects' keys sorted as strings), as in jobDigest.test.ts.
-const reference = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`
-    : typeof v === 'object' && v !== null
-      ? `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`).join(',')}}`
-      : JSON.stringify(v);
+// The reference: a plain recursive writer (objects' keys sorted as strings).
+const reference = referenceCanonicalJson;
 
 describe('canonical JSON of a large array written with its own key list', () => {
   it('equals sorted-keys JSON whatever keys its elements and the rest of the document have', () => {

@@ -4,6 +4,7 @@ import { canonicalJson, differentJobMessage, jobIdentity, parseJobIdentity, jobI
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { decodePubsubEvent } from '../../shared/job/pubsubEvent.js';
 import { markowitzModel } from '../../shared/models/markowitz/job.js';
+import { referenceCanonicalJson } from '../support/digestDocuments.js';
 
 const model = markowitzModel as ModelDefinition<unknown>;
 
@@ -94,12 +95,7 @@ describe('the refusal sentence', () => {
 
 describe('canonical JSON of large and unusual documents', () => {
   // The reference: a plain recursive writer (objects' keys sorted as strings, so "10" before "2").
-  const reference = (v: unknown): string =>
-    Array.isArray(v)
-      ? `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`
-      : typeof v === 'object' && v !== null
-        ? `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`).join(',')}}`
-        : JSON.stringify(v);
+  const reference = referenceCanonicalJson;
 
   it('equals sorted-keys JSON for numeric-like, unicode and escaped keys, holes and undefined members', () => {
     const doc = { b: [1, undefined, { '10': 1, '2': 2, é: 'x', 'a"b': null }], a: { z: true, y: -0, x: 1e21, w: '\u2028' }, '': [[], {}] };

@@ -51,3 +51,19 @@ export function adversarialDocumentText(): string {
     '},"symbols":[[],{},[[[]]]]}'
   );
 }
+
+/**
+ * The reference canonical JSON: a plain recursive writer with the canonical rules (keys sorted
+ * as UTF-16 strings, undefined members left out, an undefined element null, anything else as
+ * JSON.stringify writes it alone, or null), for the digest tests to check the writers against.
+ */
+export const referenceCanonicalJson = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map((x) => (x === undefined ? 'null' : referenceCanonicalJson(x))).join(',')}]`
+    : typeof v === 'object' && v !== null
+      ? `{${Object.keys(v)
+          .sort()
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .map((k) => `${JSON.stringify(k)}:${referenceCanonicalJson((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : (JSON.stringify(v) ?? 'null');
