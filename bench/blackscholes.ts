@@ -13,57 +13,14 @@ import { createRequire } from 'node:module';
 import type { Config } from '../shared/config.js';
 import type { Logger } from '../shared/log.js';
 import type { ModelContext } from '../shared/job/model.js';
-import { blackScholes, type BlackScholesInputs, type BlackScholesValuationBuffer } from '../shared/models/blackscholes/blackscholes.js';
+import { blackScholes, type BlackScholesValuationBuffer } from '../shared/models/blackscholes/blackscholes.js';
 import { blackscholesModel, type BlackScholesParams } from '../shared/models/blackscholes/job.js';
 import { impliedVolatility } from '../shared/models/blackscholes/impliedVolatility.js';
+import { makeBatch, quotedBatch } from './blackscholesBatch.js';
 import { alternate, list, measureProcess, median, npmJob, python, root, seconds } from './wholeProcess.js';
 
 const N = 100_000;
 const jStat = createRequire(import.meta.url)('jstat') as { normal: { cdf(x: number, m: number, s: number): number } };
-
-// A deterministic spread of options: strikes 50%..150% of spot, 1 day..10 years, vol 5%..105%.
-function makeBatch(): BlackScholesInputs[] {
-  const out: BlackScholesInputs[] = [];
-  let seed = 12345;
-  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  for (let i = 0; i < N; i++) {
-    out.push({
-      optionType: i % 2 ? 'put' : 'call',
-      spot: 100,
-      strike: 50 + 100 * next(),
-      timeToExpiry: 1 / 365 + 10 * next(),
-      riskFreeRate: 0.05 * next() - 0.01,
-      dividendYield: 0.03 * next(),
-      volatility: 0.05 + next(),
-    });
-  }
-  return out;
-}
-
-/**
- * The whole-job batch: the same spread with inputs as quotes come (cents, basis points, four
- * decimals of a year) and a market price from a volatility 30% off the option's own, so that
- * every option is priced with Greeks and every quote's implied volatility is solved.
- */
-function quotedBatch(): Record<string, number | string>[] {
-  const round = (v: number, digits: number) => Number(v.toFixed(digits));
-  let seed = 777;
-  const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  return makeBatch().map((o) => {
-    const option = {
-      option_type: o.optionType,
-      spot: o.spot,
-      strike: round(o.strike, 2),
-      time_to_expiry: round(o.timeToExpiry, 4),
-      risk_free_rate: round(o.riskFreeRate, 4),
-      dividend_yield: round(o.dividendYield, 4),
-      volatility: round(o.volatility, 4),
-    };
-    const quoteVolatility = option.volatility * (0.7 + 0.6 * next());
-    const price = blackScholes({ ...o, strike: option.strike, timeToExpiry: option.time_to_expiry, riskFreeRate: option.risk_free_rate, dividendYield: option.dividend_yield, volatility: quoteVolatility }).price;
-    return { ...option, market_price: Math.max(0.01, round(price, 2)) };
-  });
-}
 
 function best(runs: number, f: () => void): number {
   let bestMs = Infinity;
@@ -75,7 +32,7 @@ function best(runs: number, f: () => void): number {
   return bestMs;
 }
 
-const batch = makeBatch();
+const batch = makeBatch(N);
 const buffer: BlackScholesValuationBuffer = { price: 0, delta: 0, gamma: 0, theta: 0, vega: 0, rho: 0 };
 let sink = 0;
 
@@ -144,7 +101,7 @@ for (let r = 0; r < 3; r++) {
 const outDir = path.join(root, 'bench', '.out', 'blackscholes');
 mkdirSync(outDir, { recursive: true });
 const jobFile = path.join(outDir, 'job-100k-iv.json');
-writeFileSync(jobFile, JSON.stringify({ job_id: 'bench-100k', params: { options: quotedBatch() } }));
+writeFileSync(jobFile, JSON.stringify({ job_id: 'bench-100k', params: { options: quotedBatch(N) } }));
 const jobMb = statSync(jobFile).size / 1e6;
 const rounds = Number(process.env.BS_BENCH_ROUNDS ?? 3);
 const whole = alternate(

@@ -1,3 +1,5 @@
+import { MAX_NUMBER_BYTES, writeJsonNumber } from '../results/jsonBytes.js';
+
 /**
  * JSON with object keys sorted at every depth and no whitespace: equal values give equal
  * text, whatever order the publisher wrote the keys in. Array order is kept (it means
@@ -7,122 +9,175 @@
  * This text is what a job's digest is taken of (jobDigest.ts): it must never change.
  */
 export function canonicalJson(value: unknown): string {
-  const parts: string[] = [];
-  writeCanonicalJson(value, (text) => parts.push(text));
-  return parts.join('');
+  const pieces: Buffer[] = [];
+  writeCanonicalJsonBytes(value, (piece) => pieces.push(piece), SMALL_CHUNK);
+  return pieces.length === 1 ? pieces[0].toString('utf8') : Buffer.concat(pieces).toString('utf8');
 }
 
 /**
- * canonicalJson(value) handed to `write` in consecutive pieces of about `chunkSize`
- * characters, so that a 16 MB job is hashed and stored without ever being one string. Pieces
- * end between JSON tokens: each is valid UTF-16 on its own (JSON escapes a lone surrogate),
- * so the pieces' UTF-8 bytes, concatenated, are the UTF-8 of the whole text.
+ * canonicalJson(value) as UTF-8, handed to `write` in consecutive pieces of at most about
+ * `chunkBytes` bytes (more only for a single longer token), each a buffer of its own that
+ * `write` may keep: a 16 MB job is hashed and stored without ever being one string or one
+ * buffer. Pieces end between JSON tokens, so each is valid UTF-8 on its own.
  */
-export function writeCanonicalJson(value: unknown, write: (text: string) => void, chunkSize = 1 << 16): void {
-  const writer = new CanonicalWriter(write, chunkSize);
+export function writeCanonicalJsonBytes(value: unknown, write: (piece: Buffer) => void, chunkBytes = 1 << 16): void {
+  const writer = new CanonicalWriter(write, chunkBytes);
   writer.value(value, 0);
   writer.flush();
 }
 
+/**
+ * canonicalJson(value) handed to `write` in consecutive pieces of about `chunkSize` bytes of
+ * UTF-8 each (writeCanonicalJsonBytes's pieces as text): each piece ends between JSON tokens.
+ */
+export function writeCanonicalJson(value: unknown, write: (text: string) => void, chunkSize = 1 << 16): void {
+  writeCanonicalJsonBytes(value, (piece) => write(piece.toString('utf8')), chunkSize);
+}
+
+/** The first chunk of canonicalJson's writer: most documents it is given (a job, a field of one) fit. */
+const SMALL_CHUNK = 1 << 12;
+
 /** Deeper than this, a value is written by the stack writer (the recursive one would overflow the call stack). */
 const MAX_DEPTH = 200;
 
-/** An object's members in canonical order, with the text that introduces each. */
+/** An object's members in canonical order, with the bytes that introduce each. */
 interface Shape {
   /** The object's own keys, as Object.keys gives them: what the next object is compared with. */
   readonly keys: readonly string[];
   /** The same keys sorted (UTF-16 code units, as Array.prototype.sort). */
   readonly sorted: readonly string[];
-  /** `"key":` for each sorted key. */
-  readonly first: readonly string[];
-  /** `,"key":` for each sorted key. */
-  readonly next: readonly string[];
+  /** `"key":` for each sorted key, as UTF-8. */
+  readonly first: readonly Uint8Array[];
+  /** `,"key":` for each sorted key, as UTF-8. */
+  readonly next: readonly Uint8Array[];
 }
 
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const BACKSLASH = 0x5c;
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const NULL = Buffer.from('null');
+
 /**
- * Writes canonical JSON recursively into a string that is handed on and started afresh every
- * `chunkSize` characters. Numbers are written by string concatenation, which V8 does with
- * the same shortest round-trip digits as JSON.stringify (`${-0}` is "0", as in JSON), through
- * its number-to-string cache. An array of records (100,000 options) costs one Object.keys
- * per record: a record with the keys of the previous record at its depth reuses that
- * record's sorted order and key texts.
+ * Writes canonical JSON recursively into byte chunks, handing each on when the next token does
+ * not fit (tokens are never split). Numbers are written by writeJsonNumber (JSON.stringify's
+ * digits, without a string for the usual short decimals), plain ASCII strings byte by byte, any
+ * other string through JSON.stringify (its escapes, a lone surrogate as `\udxxx`) and then
+ * UTF-8. An array of records (100,000 options) costs one Object.keys per record: a record with
+ * the keys of the previous record at its depth reuses that record's sorted order and key bytes.
  */
 class CanonicalWriter {
-  private text = '';
+  private chunk: Buffer;
+  private at = 0;
   private readonly shapes: (Shape | undefined)[] = [];
 
   constructor(
-    private readonly write: (text: string) => void,
-    private readonly chunkSize: number,
-  ) {}
+    private readonly write: (piece: Buffer) => void,
+    private readonly chunkBytes: number,
+  ) {
+    this.chunk = Buffer.alloc(chunkBytes);
+  }
 
   value(value: unknown, depth: number): void {
     switch (typeof value) {
       case 'string':
-        this.text += JSON.stringify(value);
+        this.string(value);
         break;
       case 'number':
-        this.text += Number.isFinite(value) ? `${value}` : 'null';
+        if (this.at + MAX_NUMBER_BYTES > this.chunk.length) this.spill(MAX_NUMBER_BYTES);
+        this.at = writeJsonNumber(this.chunk, this.at, value);
         break;
       case 'boolean':
-        this.text += value ? 'true' : 'false';
+        this.bytes(value ? TRUE : FALSE);
         break;
       case 'object':
-        if (value === null) this.text += 'null';
-        else if (depth >= MAX_DEPTH) this.text += stackCanonicalJson(value);
+        if (value === null) this.bytes(NULL);
+        else if (depth >= MAX_DEPTH) this.text(stackCanonicalJson(value));
         else if (Array.isArray(value)) this.array(value, depth);
         else this.object(value as Record<string, unknown>, depth);
         break;
       default:
         // undefined, a function, a symbol: as JSON.stringify writes it alone, else null.
-        this.text += stackCanonicalJson(value);
+        this.text(stackCanonicalJson(value));
     }
-    if (this.text.length >= this.chunkSize) this.flush();
   }
 
+  /** Hands on what the current chunk holds (the last piece). */
   flush(): void {
-    if (this.text === '') return;
-    this.write(this.text);
-    this.text = '';
+    if (this.at > 0) this.write(this.chunk.subarray(0, this.at));
+    this.at = 0;
+  }
+
+  /** Hands on the current chunk and starts one with room for `bytes`. */
+  private spill(bytes: number): void {
+    if (this.at > 0) this.write(this.chunk.subarray(0, this.at));
+    this.chunk = Buffer.alloc(Math.max(this.chunkBytes, bytes));
+    this.at = 0;
+  }
+
+  private byte(code: number): void {
+    if (this.at === this.chunk.length) this.spill(1);
+    this.chunk[this.at++] = code;
+  }
+
+  private bytes(bytes: Uint8Array): void {
+    const length = bytes.length;
+    if (this.at + length > this.chunk.length) this.spill(length);
+    const chunk = this.chunk;
+    let at = this.at;
+    // Keys and literals are a few bytes: a loop beats TypedArray.set's call on them.
+    if (length < 32) for (let i = 0; i < length; i++) chunk[at++] = bytes[i];
+    else (chunk.set(bytes, at), (at += length));
+    this.at = at;
+  }
+
+  /** JSON text (a string JSON.stringify escaped, the stack writer's output) as UTF-8. */
+  private text(json: string): void {
+    const most = json.length * 3;
+    if (this.at + most > this.chunk.length) this.spill(most);
+    this.at += this.chunk.write(json, this.at, most, 'utf8');
+  }
+
+  /** A string as JSON.stringify writes it: printable ASCII but a quote or a backslash byte for byte, anything else through JSON.stringify. */
+  private string(value: string): void {
+    const length = value.length;
+    if (this.at + length + 2 > this.chunk.length) this.spill(length + 2);
+    const chunk = this.chunk;
+    let at = this.at;
+    chunk[at++] = QUOTE;
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) return this.text(JSON.stringify(value));
+      chunk[at++] = code;
+    }
+    chunk[at++] = QUOTE;
+    this.at = at;
   }
 
   private array(items: readonly unknown[], depth: number): void {
-    this.text += '[';
-    for (let i = 0; i < items.length; ) {
-      const records = items.length >= RECORD_RUN ? recordRun(items, i) : null;
-      if (records !== null) {
-        // JSON.stringify with the sorted key list as property list writes these records'
-        // canonical text (in C++, ~1.5x the writer's speed): each has exactly those keys and only
-        // primitive values, so nothing is looked up through a prototype and nothing nested
-        // meets the list.
-        const text = JSON.stringify(items.slice(i, records.end), records.sorted as string[]);
-        this.text += i > 0 ? `,${text.slice(1, -1)}` : text.slice(1, -1);
-        i = records.end;
-        if (this.text.length >= this.chunkSize) this.flush();
-        continue;
-      }
-      if (i > 0) this.text += ',';
+    this.byte(0x5b); // [
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) this.byte(COMMA);
       const item = items[i];
-      if (item === undefined) this.text += 'null';
+      if (item === undefined) this.bytes(NULL);
       else this.value(item, depth + 1);
-      i++;
     }
-    this.text += ']';
+    this.byte(0x5d); // ]
   }
 
   private object(record: Record<string, unknown>, depth: number): void {
-    const shape = this.shapeOf(Object.keys(record), depth);
-    const { sorted, first, next } = shape;
-    this.text += '{';
+    const { sorted, first, next } = this.shapeOf(Object.keys(record), depth);
+    this.byte(0x7b); // {
     let written = false;
     for (let i = 0; i < sorted.length; i++) {
       const member = record[sorted[i]];
       if (member === undefined) continue;
-      this.text += written ? next[i] : first[i];
+      this.bytes(written ? next[i] : first[i]);
       written = true;
       this.value(member, depth + 1);
     }
-    this.text += '}';
+    this.byte(0x7d); // }
   }
 
   /** The shape of an object with these own keys: the previous one at this depth if its keys are the same. */
@@ -130,51 +185,11 @@ class CanonicalWriter {
     const last = this.shapes[depth];
     if (last !== undefined && sameKeys(last.keys, keys)) return last;
     const sorted = [...keys].sort();
-    const first = sorted.map((key) => `${JSON.stringify(key)}:`);
-    const shape: Shape = { keys, sorted, first, next: first.map((text) => `,${text}`) };
+    const first = sorted.map((key) => Buffer.from(`${JSON.stringify(key)}:`, 'utf8'));
+    const shape: Shape = { keys, sorted, first, next: sorted.map((key) => Buffer.from(`,${JSON.stringify(key)}:`, 'utf8')) };
     this.shapes[depth] = shape;
     return shape;
   }
-}
-
-/** From this many elements on, an array's runs of flat records are written by JSON.stringify. */
-const RECORD_RUN = 256;
-/** At most this many records a JSON.stringify call (a piece of text of ~100 KB for options). */
-const RUN_LENGTH = 1024;
-
-/**
- * The run of flat records starting at items[start]: elements that are plain objects (prototype
- * Object.prototype or null) with the same own keys in the same order as the first, none of
- * them `__proto__`, and only strings, numbers, booleans, null or undefined as values; at
- * least 2 and at most RUN_LENGTH of them. Null if items[start] does not start one.
- */
-function recordRun(items: readonly unknown[], start: number): { end: number; sorted: readonly string[] } | null {
-  const first = items[start];
-  const keys = flatRecordKeys(first);
-  if (keys === null || keys.includes('__proto__')) return null;
-  const limit = Math.min(items.length, start + RUN_LENGTH);
-  let end = start + 1;
-  while (end < limit) {
-    const next = flatRecordKeys(items[end]);
-    if (next === null || !sameKeys(keys, next)) break;
-    end++;
-  }
-  return end - start >= 2 ? { end, sorted: [...keys].sort() } : null;
-}
-
-/** The own keys of a plain object whose values are all primitives that JSON writes alike in any writer; else null. */
-function flatRecordKeys(item: unknown): string[] | null {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) return null;
-  const prototype = Object.getPrototypeOf(item) as unknown;
-  if (prototype !== Object.prototype && prototype !== null) return null;
-  const record = item as Record<string, unknown>;
-  const keys = Object.keys(record);
-  for (let k = 0; k < keys.length; k++) {
-    const value = record[keys[k]];
-    const type = typeof value;
-    if (type !== 'number' && type !== 'string' && type !== 'boolean' && value !== null && value !== undefined) return null;
-  }
-  return keys;
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { canonicalJson, writeCanonicalJson } from './canonicalJson.js';
+import { canonicalJson, writeCanonicalJsonBytes } from './canonicalJson.js';
 import type { Job, ModelName } from './model.js';
 
 export { canonicalJson } from './canonicalJson.js';
@@ -121,15 +121,14 @@ function identity(model: ModelName, jobId: string, job: unknown, valid: boolean)
 
 /**
  * canonicalJson({ model, job, valid }) hashed as the job's text (most of it) is written: in
- * 64 KB pieces, each turned into UTF-8 once, for the hash and for job.json.
+ * UTF-8 pieces of 64 KB, each hashed as it fills and kept for job.json.
  */
 function digestParts(model: ModelName, job: unknown, valid: boolean): { digest: string; chunks: Buffer[] } {
   const hash = createHash('sha256').update('{"job":');
   const chunks: Buffer[] = [];
-  writeCanonicalJson(job, (text) => {
-    const bytes = Buffer.from(text, 'utf8');
-    hash.update(bytes);
-    chunks.push(bytes);
+  writeCanonicalJsonBytes(job, (piece) => {
+    hash.update(piece);
+    chunks.push(piece);
   });
   const digest = hash.update(`,"model":${JSON.stringify(model)},"valid":${valid}}`).digest('hex');
   return { digest: `sha256:${digest}`, chunks };
