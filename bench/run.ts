@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
-const benches = ['cliStartup', 'coldStart', 'blackscholes', 'montecarlo', 'montecarloShards', 'montecarloSelection', 'montecarloMulti', 'markowitz', 'ingest', 'ingestExchange'].filter((b) => only.length === 0 || only.includes(b));
+const benches = ['cliStartup', 'coldStart', 'blackscholes', 'jobDigest', 'montecarlo', 'montecarloShards', 'montecarloSelection', 'montecarloMulti', 'markowitz', 'ingest', 'ingestExchange'].filter((b) => only.length === 0 || only.includes(b));
 // The reference implementations need numpy, pandas and scikit-learn (Debian:
 // apt-get install python3-numpy python3-pandas python3-sklearn). Use the first Python that has them.
 const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { bodyText, type ObjectBody } from '../results/objectStore.js';
 import { canonicalJson, writeCanonicalJsonBytes } from './canonicalJson.js';
 import type { Job, ModelName } from './model.js';
 
@@ -74,22 +75,36 @@ export function parseJobIdentity(text: string): JobIdentity | null {
   }
 }
 
-/** `job.json`'s body: indented, or compact for a large job. */
-export function jobIdentityJson(identity: JobIdentity): string {
+/**
+ * `job.json`'s body for the store: indented text, or for a large job compact, as the UTF-8
+ * chunks its digest was taken of between a head and a tail (a 16 MB job is never one string).
+ */
+export function jobIdentityBody(identity: JobIdentity): ObjectBody {
   if (largeJobs.has(identity)) {
     // The text kept from the digest serves once (job.json is written once); then it is let go.
-    const text = largeJobText.get(identity) ?? [Buffer.from(canonicalJson(identity.job), 'utf8')];
+    const text = largeJobText.get(identity) ?? canonicalPieces(identity.job);
     largeJobText.delete(identity);
     // Compact, like a large result: the same fields in the same order, the job's keys sorted.
     const { model, job_id, digest, valid } = identity;
     const head = Buffer.from(`{"model":${JSON.stringify(model)},"job_id":${JSON.stringify(job_id)},"digest":${JSON.stringify(digest)},"job":`, 'utf8');
-    return Buffer.concat([head, ...text, Buffer.from(`,"valid":${valid}}\n`, 'utf8')]).toString('utf8');
+    return [head, ...text, Buffer.from(`,"valid":${valid}}\n`, 'utf8')];
   }
   try {
     return JSON.stringify(identity, null, 2) + '\n';
   } catch {
     return JSON.stringify({ ...identity, job: null }, null, 2) + '\n'; // too deep to write back: the digest is what counts
   }
+}
+
+/** `job.json`'s body as one text: jobIdentityBody's. */
+export function jobIdentityJson(identity: JobIdentity): string {
+  return bodyText(jobIdentityBody(identity));
+}
+
+function canonicalPieces(value: unknown): Buffer[] {
+  const pieces: Buffer[] = [];
+  writeCanonicalJsonBytes(value, (piece) => pieces.push(piece));
+  return pieces;
 }
 
 /**

@@ -91,7 +91,7 @@ export class GcsObjectStore implements ObjectStore {
     return this.conditionalSave(name, body, contentType, '0');
   }
 
-  async put(name: string, body: string, contentType: string): Promise<void> {
+  async put(name: string, body: ObjectBody, contentType: string): Promise<void> {
     try {
       await this.save(name, body, { contentType });
     } catch (error) {

@@ -30,7 +30,7 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async put(name: string, body: string): Promise<void> {
+  async put(name: string, body: ObjectBody): Promise<void> {
     await this.replace(name, body);
   }
 

@@ -5,6 +5,11 @@
  */
 export type ObjectBody = string | readonly Uint8Array[];
 
+/** The text a body spells (its chunks' UTF-8 decoded as one): what reading the object back gives. */
+export function bodyText(body: ObjectBody): string {
+  return typeof body === 'string' ? body : Buffer.concat(body).toString('utf8');
+}
+
 /** An object as read back, with the generation that a conditional write can match. */
 export interface StoredObject {
   readonly body: string;
@@ -27,8 +32,8 @@ export interface ObjectStore {
    * before this call (nothing written). A retried write that was stored counts as written.
    */
   createOnly(name: string, body: ObjectBody, contentType: string): Promise<string | null>;
-  /** Writes or overwrites the object. */
-  put(name: string, body: string, contentType: string): Promise<void>;
+  /** Writes or overwrites the object (a large job's job.json as the chunks of its canonical text). */
+  put(name: string, body: ObjectBody, contentType: string): Promise<void>;
   /** Replaces the object only if it is still at `generation`: its new generation, or null if it had changed. */
   replaceIf(name: string, body: ObjectBody, contentType: string, generation: string): Promise<string | null>;
   /** Whether the object exists: one metadata request, whatever the object's size. */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseJob } from '../../shared/job/envelope.js';
-import { canonicalJson, differentJobMessage, jobIdentity, parseJobIdentity, jobIdentityJson, unvalidatedJobIdentity } from '../../shared/job/jobDigest.js';
+import { canonicalJson, differentJobMessage, jobIdentity, jobIdentityBody, parseJobIdentity, jobIdentityJson, unvalidatedJobIdentity } from '../../shared/job/jobDigest.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { decodePubsubEvent } from '../../shared/job/pubsubEvent.js';
+import { blackscholesModel } from '../../shared/models/blackscholes/job.js';
 import { markowitzModel } from '../../shared/models/markowitz/job.js';
-import { referenceCanonicalJson } from '../support/digestDocuments.js';
+import { quotedOptions, referenceCanonicalJson } from '../support/digestDocuments.js';
 
 const model = markowitzModel as ModelDefinition<unknown>;
 
@@ -125,5 +126,24 @@ describe('canonical JSON of large and unusual documents', () => {
     expect(back).toEqual(bs);
     // The digest is of the same canonical text as a small job's.
     expect(bs.digest).toBe(unvalidatedJobIdentity('blackscholes', 'bs-big', { params: { options }, job_id: 'bs-big' }).digest);
+  });
+});
+
+describe("job.json's body for the store", () => {
+  it('is, for a large job, the chunks of its canonical text between head and tail: the compact text, byte for byte', () => {
+    const job = parseJob({ job_id: 'bs-body', symbols: ['AAPL'], params: { options: quotedOptions(20_000) } }, blackscholesModel, '2026-06-03');
+    const identity = jobIdentity('blackscholes', job);
+    const compact = `{"model":"blackscholes","job_id":"bs-body","digest":"${identity.digest}","job":${referenceCanonicalJson(identity.job)},"valid":true}\n`;
+    const body = jobIdentityBody(identity);
+    expect(Array.isArray(body)).toBe(true);
+    expect((body as Uint8Array[]).length).toBeGreaterThan(3); // the digest's pieces, not one copy
+    expect(Buffer.concat(body as Uint8Array[]).equals(Buffer.from(compact, 'utf8'))).toBe(true);
+    // The digest's pieces are let go once written; asked again, the body is written afresh, the same.
+    expect(jobIdentityJson(identity)).toBe(compact);
+  });
+
+  it('is, for a small job, the indented text', () => {
+    const identity = jobIdentity('markowitz', parseJob({ job_id: 'mk-body', symbols: ['AAPL', 'MSFT'], params: {} }, markowitzModel, '2026-06-03'));
+    expect(jobIdentityBody(identity)).toBe(`${JSON.stringify(identity, null, 2)}\n`);
   });
 });

@@ -5,6 +5,7 @@ import type { StatusDocument } from '../../shared/job/documents.js';
 import type { ModelDefinition } from '../../shared/job/model.js';
 import { progressReporter, type ProgressFields } from '../../shared/job/progress.js';
 import { createLogger } from '../../shared/log.js';
+import { bodyText } from '../../shared/results/objectStore.js';
 import { montecarloModel } from '../../shared/models/montecarlo/job.js';
 import { stopWorkers } from '../../shared/models/montecarlo/parallelRunner.js';
 import { startFunction } from '../support/functionServer.js';
@@ -71,7 +72,7 @@ describe('status.json while a Monte Carlo job runs', () => {
     const statuses: StatusDocument[] = [];
     const put = fn.services.store.put.bind(fn.services.store);
     fn.services.store.put = async (name, body, type) => {
-      if (name.endsWith('/status.json')) statuses.push(JSON.parse(body) as StatusDocument);
+      if (name.endsWith('/status.json')) statuses.push(JSON.parse(bodyText(body)) as StatusDocument);
       return put(name, body, type);
     };
     try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StatusDocument } from '../../shared/job/documents.js';
 import { StatusWriter } from '../../shared/job/statusWriter.js';
-import type { ObjectStore } from '../../shared/results/objectStore.js';
+import { bodyText, type ObjectStore } from '../../shared/results/objectStore.js';
 
 /** A store that records each put with its time, and refuses the ones `refuse` picks. */
 function recordingStore(refuse: (body: string) => boolean = () => false) {
@@ -9,8 +9,8 @@ function recordingStore(refuse: (body: string) => boolean = () => false) {
   const store: ObjectStore = {
     updateIntervalMs: 200,
     async put(_name, body) {
-      if (refuse(body)) throw new Error('429 rateLimitExceeded');
-      puts.push({ at: performance.now(), status: JSON.parse(body) as StatusDocument });
+      if (refuse(bodyText(body))) throw new Error('429 rateLimitExceeded');
+      puts.push({ at: performance.now(), status: JSON.parse(bodyText(body)) as StatusDocument });
     },
     createOnly: () => Promise.reject(new Error('unused')),
     replaceIf: () => Promise.reject(new Error('unused')),

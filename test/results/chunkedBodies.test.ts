@@ -34,6 +34,16 @@ describe('a body written from chunks', () => {
     expect(readdirSync(path.join(root, 'jobs/x/1'))).toEqual(['result.json']);
   });
 
+  it('is written and overwritten whole by the local store\'s put (a large job.json)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'chunked-'));
+    const store = new LocalObjectStore(root);
+    await store.put('jobs/x/4/job.json', CHUNKS);
+    expect(readFileSync(path.join(root, 'jobs/x/4/job.json'), 'utf8')).toBe(TEXT);
+    await store.put('jobs/x/4/job.json', chunked('{"n":2}', [2]));
+    expect((await store.get('jobs/x/4/job.json'))?.body).toBe('{"n":2}');
+    expect(readdirSync(path.join(root, 'jobs/x/4'))).toEqual(['job.json']);
+  });
+
   describe('by the Cloud Storage store', () => {
     const fake = new FakeGoogleApis();
     const previousEmulator = process.env.STORAGE_EMULATOR_HOST;
@@ -58,6 +68,16 @@ describe('a body written from chunks', () => {
       expect(uploads[0]!.query.get('ifGenerationMatch')).toBe('0');
       expect(await store().createOnly('jobs/x/2/result.json', chunked('{"other":1}', [4]), 'application/json')).toBeNull();
       expect(fake.objects.get('artifacts/jobs/x/2/result.json')?.body.toString('utf8')).toBe(TEXT);
+    });
+
+    it('is one unconditional upload of every chunk by put (a large job.json), over what was there', async () => {
+      await store().put('jobs/x/5/job.json', '{"before":true}', 'application/json');
+      const start = fake.requests.length;
+      await store().put('jobs/x/5/job.json', CHUNKS, 'application/json');
+      expect(fake.objects.get('artifacts/jobs/x/5/job.json')?.body.toString('utf8')).toBe(TEXT);
+      const uploads = fake.requests.slice(start).filter((r) => r.method === 'POST' && r.query.get('name') === 'jobs/x/5/job.json');
+      expect(uploads).toHaveLength(1);
+      expect(uploads[0]!.query.get('ifGenerationMatch')).toBeNull();
     });
 
     it('is sent again from its first chunk when an upload fails, and a stored upload whose reply was lost is recognised as ours', async () => {

@@ -1,4 +1,4 @@
-import type { ObjectBody, ObjectStore, StoredObject } from '../../shared/results/objectStore.js';
+import { bodyText, type ObjectBody, type ObjectStore, type StoredObject } from '../../shared/results/objectStore.js';
 
 /** An operation on the store, as a fault hook sees it (before it happens). */
 export interface StoreOperation {
@@ -25,7 +25,7 @@ export class MemoryObjectStore implements ObjectStore {
     return this.store(name, body);
   }
 
-  async put(name: string, body: string): Promise<void> {
+  async put(name: string, body: ObjectBody): Promise<void> {
     await this.hook({ op: 'put', name });
     this.store(name, body);
   }
@@ -69,7 +69,7 @@ export class MemoryObjectStore implements ObjectStore {
   private store(name: string, body: ObjectBody): string {
     const generation = String(++this.generation);
     // A body given as chunks (a large result) is kept as the text its bytes spell, as read back.
-    this.objects.set(name, { body: typeof body === 'string' ? body : Buffer.concat(body).toString('utf8'), generation });
+    this.objects.set(name, { body: bodyText(body), generation });
     this.writes.set(name, (this.writes.get(name) ?? 0) + 1);
     return generation;
   }
