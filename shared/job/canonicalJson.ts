@@ -9,6 +9,7 @@ import { MAX_NUMBER_BYTES, writeJsonNumber } from '../results/jsonBytes.js';
  * This text is what a job's digest is taken of (jobDigest.ts): it must never change.
  */
 export function canonicalJson(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null'; // what the writer writes for it
   const pieces: Buffer[] = [];
   const writer = new CanonicalWriter((piece) => pieces.push(piece), 1 << 16, FIRST_CHUNK);
   writer.value(value, 0);

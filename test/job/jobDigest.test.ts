@@ -92,6 +92,21 @@ describe('the refusal sentence', () => {
     const invalid = unvalidatedJobIdentity('markowitz', 'mk-1', { job_id: 'mk-1', params: { risk_free_rate: 'x' } });
     expect(differentJobMessage(invalid, stored)).toContain('already names a different markowitz job (one that did not validate);');
   });
+
+  it('names the field of two large batches, and own members only (not what an object inherits)', () => {
+    const options = quotedOptions(20_000);
+    const changed = options.map((option, i) => (i === 19_999 ? { ...option, strike: 1 } : option));
+    const bs = (list: unknown[]) => unvalidatedJobIdentity('blackscholes', 'bs-1', { job_id: 'bs-1', params: { options: list } });
+    expect(differentJobMessage(bs(options), bs(changed))).toContain(`(params.options[19999].strike was ${options[19_999]!.strike}, this job has 1)`);
+    // Two documents that did not validate: `toString` is the offered job's own, the stored one's is inherited.
+    const stored = unvalidatedJobIdentity('markowitz', 'mk-1', { params: {} });
+    expect(differentJobMessage(stored, unvalidatedJobIdentity('markowitz', 'mk-1', { params: { toString: [] } }))).toContain('(params.toString was absent, this job has [])');
+    const parsed = JSON.parse('{"params":{"__proto__":{"a":1}}}') as unknown; // an own __proto__ key, as JSON.parse makes it
+    expect(differentJobMessage(stored, unvalidatedJobIdentity('markowitz', 'mk-1', parsed))).toContain('(params.__proto__ was absent, this job has {"a":1})');
+    // Written in one and left out of the other: null against undefined.
+    const nulls = (value: unknown) => unvalidatedJobIdentity('markowitz', 'mk-1', { params: { a: value, b: 1 } });
+    expect(differentJobMessage(nulls(null), nulls(undefined))).toContain('(params was {"a":null,"b":1}, this job has {"b":1})');
+  });
 });
 
 describe('canonical JSON of large and unusual documents', () => {
