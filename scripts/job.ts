@@ -44,6 +44,8 @@ try {
   const event = message!;
   message = undefined;
   const outcome = await handler(event);
+  // A job that never reached its batch (invalid, a duplicate) leaves a speculative valuation behind.
+  if (name === 'blackscholes') (await import('../shared/models/blackscholes/speculativeValuation.js')).dropSpeculation();
   // The local store's result is a file: its bytes are printed as they are, not read back into
   // a string (a 40 MB result would be decoded and encoded again, beside the job's own memory).
   const uri = outcome ? services.store.uri(outcome.resultObject) : '';
@@ -71,8 +73,16 @@ async function readMessage(): Promise<CloudEventV1<unknown>> {
           process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
           return process.exit(2);
         });
-  // A large Black-Scholes batch is valued on two threads: its worker starts while the job is parsed.
-  if (name === 'blackscholes' && bytes.length >= 1 << 20) (await import('../shared/models/blackscholes/parallelValuation.js')).prewarmValuationWorker();
+  // A large Black-Scholes batch is valued on two threads: its worker reads the options from the
+  // bytes and starts valuing them while this thread parses and validates the job (the job adopts
+  // that work only if it is of the very options it validated: speculativeValuation.ts).
+  if (name === 'blackscholes' && bytes.length >= 1 << 20) {
+    const [{ speculateValuation }, { PARALLEL_OPTIONS }] = await Promise.all([
+      import('../shared/models/blackscholes/speculativeValuation.js'),
+      import('../shared/models/blackscholes/parallelValuation.js'),
+    ]);
+    speculateValuation(bytes, PARALLEL_OPTIONS);
+  }
   // A job file that is not JSON is the caller's mistake with this command, not a job to record.
   let document: unknown;
   try {
