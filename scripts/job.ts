@@ -6,11 +6,7 @@
 import type { CloudEventV1 } from 'cloudevents';
 import { promises as fs } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { jobEventHandler, RedeliveryRequest } from '../shared/job/cloudEventHandler.js';
-import { pubsubCloudEvent } from '../shared/job/pubsubCloudEvent.js';
 import { FUNCTION_NAMES, MODEL_LOADERS, isFunctionName, type FunctionName } from '../shared/registry.js';
-import { utf8Chunks } from '../shared/results/textChunks.js';
-import { createServices } from '../shared/runtime.js';
 
 const USAGE = `usage: npm run --silent job -- <${FUNCTION_NAMES.join('|')}> <job.json | ->\n`;
 const [name, source, ...extra] = process.argv.slice(2);
@@ -29,9 +25,29 @@ if (extra.length > 0) usageError(`Unexpected argument "${extra[0]}" after the jo
 const workers = name === 'montecarlo' ? await import('../shared/models/montecarlo/parallelRunner.js') : undefined;
 workers?.prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
 
+// The job file is read first: a large Black-Scholes job's worker starts on its bytes while the
+// handler's modules load and the job is parsed.
+let jobBytes: Buffer | undefined = await readJobBytes();
+// A large Black-Scholes batch is valued on two threads: its worker reads the options from the
+// bytes and starts valuing them while this thread parses and validates the job (the job adopts
+// that work only if it is of the very options it validated: speculativeValuation.ts).
+if (name === 'blackscholes' && jobBytes.length >= 1 << 20) {
+  const [{ speculateValuation }, { PARALLEL_OPTIONS }] = await Promise.all([
+    import('../shared/models/blackscholes/speculativeValuation.js'),
+    import('../shared/models/blackscholes/parallelValuation.js'),
+  ]);
+  speculateValuation(jobBytes, PARALLEL_OPTIONS);
+}
+const [{ jobEventHandler, RedeliveryRequest }, { pubsubCloudEvent }, { utf8Chunks }, { createServices }] = await Promise.all([
+  import('../shared/job/cloudEventHandler.js'),
+  import('../shared/job/pubsubCloudEvent.js'),
+  import('../shared/results/textChunks.js'),
+  import('../shared/runtime.js'),
+]);
 // The job's bytes go into the message as they are (the handler checks that they are UTF-8);
 // nothing here keeps them once the message is built.
-let message: CloudEventV1<unknown> | undefined = await readMessage();
+let message: CloudEventV1<unknown> | undefined = messageOf(jobBytes);
+jobBytes = undefined;
 process.env.USE_FIXTURE ??= 'true';
 // The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
 delete process.env.GCS_BUCKET;
@@ -44,6 +60,8 @@ try {
   const event = message!;
   message = undefined;
   const outcome = await handler(event);
+  // A job that never reached its batch (invalid, a duplicate) leaves a speculative valuation behind.
+  if (name === 'blackscholes') (await import('../shared/models/blackscholes/speculativeValuation.js')).dropSpeculation();
   // The local store's result is a file: its bytes are printed as they are, not read back into
   // a string (a 40 MB result would be decoded and encoded again, beside the job's own memory).
   const uri = outcome ? services.store.uri(outcome.resultObject) : '';
@@ -63,16 +81,18 @@ try {
   process.exitCode = transient ? 75 : 1;
 }
 
-async function readMessage(): Promise<CloudEventV1<unknown>> {
-  const bytes =
-    source === '-'
-      ? await readStdin()
-      : await readShared(source as string).catch((error: NodeJS.ErrnoException) => {
-          process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
-          return process.exit(2);
-        });
-  // A large Black-Scholes batch is valued on two threads: its worker starts while the job is parsed.
-  if (name === 'blackscholes' && bytes.length >= 1 << 20) (await import('../shared/models/blackscholes/parallelValuation.js')).prewarmValuationWorker();
+/** The job's bytes: the file's (a usage error if it cannot be read), or standard input's. */
+async function readJobBytes(): Promise<Buffer> {
+  return source === '-'
+    ? await readStdin()
+    : await readShared(source as string).catch((error: NodeJS.ErrnoException) => {
+        process.stderr.write(`Cannot read the job file ${source}: ${error.code ?? error.message}\n`);
+        return process.exit(2);
+      });
+}
+
+/** The Pub/Sub CloudEvent around the job's bytes, with their parse (a usage error if they are not JSON). */
+function messageOf(bytes: Buffer): CloudEventV1<unknown> {
   // A job file that is not JSON is the caller's mistake with this command, not a job to record.
   let document: unknown;
   try {

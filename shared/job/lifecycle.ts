@@ -105,11 +105,15 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
 
   const boundJobId: string = jobId;
   const objects = jobObjects(model.name, { jobId });
-  // Needed before the commit (job.json), or at once if the job_id already has a result.
-  const identity: Promise<JobIdentity> = job
-    ? (digestThread?.identity(model.name, job) ?? Promise.resolve(jobIdentity(model.name, job)))
-    : Promise.resolve(unvalidatedJobIdentity(model.name, jobId, message.document));
-  identity.catch(() => undefined); // a failure is met where it is awaited (job.json's write, a stored result's check)
+  // The job's identity: needed before the commit (job.json), or at once if the job_id already
+  // has a result. Taken when first asked for: a valid job's once its run is under way (below),
+  // so that a large job's digest (~0.1-0.2 s of this thread) does not hold up the run's start.
+  // A failure is met where it is awaited (job.json's write, a stored result's check).
+  let identityTaken: Promise<JobIdentity> | undefined;
+  const identity = (): Promise<JobIdentity> =>
+    (identityTaken ??= job
+      ? (digestThread?.identity(model.name, job) ?? new Promise<JobIdentity>((resolve) => resolve(jobIdentity(model.name, job))))
+      : new Promise<JobIdentity>((resolve) => resolve(unvalidatedJobIdentity(model.name, jobId, message.document))));
   const jobLog = log.child({ job_id: jobId });
   const stored = await storedAnswer();
   if (stored) return stored;
@@ -132,12 +136,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     resultStands = settled !== null; // a final result (or a refusal, which answers from one)
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
-    // job.json is written while the job runs: it only has to be stored before the commit.
-    binding = identity.then((bound) => services.store.put(objects.job, jobIdentityJson(bound), JSON_TYPE));
-    binding.catch(() => undefined); // its failure is met where it is awaited
+    const bind = () => identity().then((bound) => services.store.put(objects.job, jobIdentityJson(bound), JSON_TYPE));
     if (!job) {
       const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
-      await binding;
+      await (binding = bind());
       return await commit({ job_id: jobId, model: model.name, status: 'failed', ...timingSoFar(), error: { code: error.code, message: error.message } }, []);
     }
 
@@ -149,6 +151,11 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
 
     // A model with tasks of its own may have handed this run off already (its message delivered again).
     const handedOff = model.tasks ? await resumableHandOff(services.store, objects) : null;
+    // job.json is written while the job runs (it only has to be stored before the commit), from
+    // the next turn of the event loop: after the run's first wait (a large Black-Scholes batch
+    // waits once its worker is valuing, which then takes more of the batch while this thread digests).
+    binding = new Promise<void>((resolve) => setImmediate(resolve)).then(bind);
+    binding.catch(() => undefined); // its failure is met where it is awaited
     let output: ModelOutput | undefined;
     let failure: FailedDocument['error'] | undefined;
     try {
@@ -238,7 +245,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     }
     const bound = await services.store.get(objects.job);
     const boundIdentity = bound ? parseJobIdentity(bound.body) : null;
-    const offered = boundIdentity ? await identity : null;
+    const offered = boundIdentity ? await identity() : null;
     // A result committed before job.json existed has no recorded job: it is taken to be this one.
     if (boundIdentity && offered && boundIdentity.digest !== offered.digest) {
       const refusal: FailedDocument = {

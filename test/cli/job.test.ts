@@ -1,18 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PARALLEL_OPTIONS } from '../../shared/models/blackscholes/parallelValuation.js';
 
 // `npm run --silent job -- <function> <job.json | ->`, as the contract specifies it.
 const root = path.resolve(import.meta.dirname, '..', '..');
-function job(args: string[], input?: string) {
+function job(args: string[], input?: string, env: Record<string, string> = {}) {
   const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'job.ts'), ...args], {
     cwd: root,
     input,
     encoding: 'utf8',
-    env: { ...process.env, LOCAL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'cli-')), GCS_BUCKET: 'must-be-ignored', LOG_LEVEL: 'ERROR' },
+    env: { ...process.env, LOCAL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'cli-')), GCS_BUCKET: 'must-be-ignored', LOG_LEVEL: 'ERROR', ...env },
+    maxBuffer: 1 << 30,
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
@@ -48,6 +50,43 @@ describe('the job command line', () => {
     const run = job(['markowitz', '-'], '{"job_id": "x",');
     expect(run).toMatchObject({ status: 2, stdout: '' });
     expect(run.stderr).toMatch(/^The job on standard input is not JSON: /);
+  });
+});
+
+describe('a large Black-Scholes job on the command line', () => {
+  // Enough options for two threads; a worker reads them from the file's bytes and starts valuing
+  // while the job is parsed (speculativeValuation.ts).
+  const options = Array.from({ length: PARALLEL_OPTIONS + 3 }, (_, i) => ({
+    option_type: i % 2 ? 'put' : 'call',
+    spot: 100,
+    strike: 60 + (i % 80) + 0.25,
+    time_to_expiry: 0.05 + (i % 37) / 10,
+    ...(i % 3 === 0 ? { market_price: i % 9 === 0 ? 0 : 4.5 } : { volatility: 0.1 + (i % 20) / 40 }),
+  }));
+  const withoutTimes = (text: string) => text.replace(/"started_at":"[^"]*","finished_at":"[^"]*","duration_ms":[\d.]+/, '').replace(/"artifacts":\{[^}]*\}/, '');
+
+  it('values the options the worker read from the file, and prints what one thread prints', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cli-large-')), 'job.json');
+    writeFileSync(file, JSON.stringify({ job_id: 'cli-large', params: { options } }));
+    const two = job(['blackscholes', file], undefined, { LOG_LEVEL: 'DEBUG', BS_THREADS: '2' });
+    const one = job(['blackscholes', file], undefined, { LOG_LEVEL: 'DEBUG', BS_THREADS: '1' });
+    expect([two.status, one.status]).toEqual([0, 0]);
+    const valued = (stderr: string) => stderr.split('\n').filter((l) => l.includes('"Options valued."')).map((l) => JSON.parse(l) as { threads: number; speculative: boolean });
+    expect(valued(two.stderr)).toEqual([expect.objectContaining({ threads: 2, speculative: true })]);
+    expect(valued(one.stderr)).toEqual([expect.objectContaining({ threads: 1, speculative: false })]);
+    expect(withoutTimes(two.stdout)).toBe(withoutTimes(one.stdout));
+    expect(two.stdout).toContain('"implied_volatility_error":"The ');
+  });
+
+  it('fails a large job with a bad option as one thread does, the worker\'s reading notwithstanding', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cli-large-')), 'job.json');
+    const bad = options.map((o, i) => (i === 20_000 ? { ...o, strike: -5 } : o));
+    writeFileSync(file, JSON.stringify({ job_id: 'cli-large-bad', params: { options: bad } }));
+    const run = job(['blackscholes', file], undefined, { BS_THREADS: '2' });
+    expect(run.status).toBe(1);
+    const document = JSON.parse(run.stdout) as { status: string; error: { code: string; message: string } };
+    expect(document).toMatchObject({ status: 'failed', error: { code: 'invalid_job' } });
+    expect(document.error.message).toContain('params.options[20000].strike');
   });
 });
 

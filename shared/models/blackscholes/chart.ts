@@ -28,7 +28,13 @@ export function blackscholesChartSvg(options: OptionEntries, pricedFromSymbol: r
   const drawnStrikes = new Set<number>();
   const leftOut: string[] = [];
   let beyond = 0;
+  const scan = options.scan;
   for (let i = 0; i < options.length; i++) {
+    // Past the panels, only an unpriced option or a twin of a drawn one is read whole.
+    if (scan !== undefined && seen.size >= CHART_OPTIONS && scan.priced(i) && !drawnStrikes.has(scan.strike(i))) {
+      beyond++;
+      continue;
+    }
     const o = options.at(i) as BlackScholesOptionResult;
     if (o.volatility === null || o.price === null) {
       leftOut.push(`option ${i + 1}: no volatility to price with (${o.implied_volatility_error ? 'its quote has no implied volatility' : 'none given or implied'})`);
@@ -73,7 +79,12 @@ export function smilePanel(options: OptionEntries): PlotSpec | null {
   // A smile of 100,000 quotes would be a 15 MB drawing nobody can read: the first SMILE_QUOTES.
   const quoted: (BlackScholesOptionResult & { implied_volatility: number })[] = [];
   let solvedCount = 0;
+  const scan = options.scan;
   for (let i = 0; i < options.length; i++) {
+    if (scan !== undefined && quoted.length >= SMILE_QUOTES) {
+      if (scan.solved(i)) solvedCount++; // counted, not read
+      continue;
+    }
     const o = options.at(i) as BlackScholesOptionResult;
     if (typeof o.implied_volatility !== 'number') continue;
     solvedCount++;

@@ -18,6 +18,7 @@ import type { PriceHistory } from '../../prices/history.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
 import { allEntries, SOURCES, type OptionEntries } from './optionBatch.js';
 import { newBatch, PARALLEL_OPTIONS, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
+import { speculationPending } from './speculativeValuation.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
 /**
@@ -95,9 +96,10 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
   async run(job: Job<BlackScholesParams>, context: ModelContext): Promise<ModelOutput> {
     const { options: overrides, periods_per_year: periodsPerYear, ...defaults } = job.params;
     const list: readonly OptionParams[] = overrides ?? [defaults];
-    // A large batch's worker starts now, while the options are checked and resolved.
+    // A large batch's worker starts now, while the options are checked and resolved (unless one
+    // already values them from the job's bytes: the command line's speculativeValuation).
     const threads = valuationThreads(list.length, context.config.BS_THREADS);
-    if (threads > 1) prewarmValuationWorker();
+    if (threads > 1 && !speculationPending()) prewarmValuationWorker();
     const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
 
     // First pass: check what needs history, per symbol.
@@ -173,8 +175,8 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     const large = list.length >= PARALLEL_OPTIONS;
     let chart = '';
     const drawChart = (valued: OptionEntries) => void (chart = blackscholesChartSvg(valued, pricedFromSymbol));
-    const { entries, optionsJson, threads: valuedOn } = await valueBatch(batch, threads, { json: large, whenValued: drawChart });
-    context.log.debug('Options valued.', { options: entries.length, threads: valuedOn });
+    const { entries, optionsJson, threads: valuedOn, speculative = false } = await valueBatch(batch, threads, { json: large, whenValued: drawChart });
+    context.log.debug('Options valued.', { options: entries.length, threads: valuedOn, speculative });
 
     const warnings: string[] = [];
     for (const [symbol, entry] of symbolInputs) {

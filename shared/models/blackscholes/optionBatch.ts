@@ -194,11 +194,29 @@ export function optionResult(batch: OptionBatch, values: OptionValues, errors: R
 export interface OptionEntries {
   readonly length: number;
   at(index: number): BlackScholesOptionResult | undefined;
+  /**
+   * What a scan over every entry (the chart's) asks of each, read without building the entry:
+   * whether it was priced (its volatility and price are not null), whether its implied
+   * volatility is a number, its strike.
+   */
+  readonly scan?: {
+    priced(index: number): boolean;
+    solved(index: number): boolean;
+    strike(index: number): number;
+  };
 }
 
 /** The entries of a valued batch, each built from its columns when read. */
 export function batchEntries(batch: OptionBatch, values: OptionValues, errors: ReadonlyMap<number, string>): OptionEntries {
-  return { length: batch.count, at: (i) => (i >= 0 && i < batch.count ? optionResult(batch, values, errors, i) : undefined) };
+  return {
+    length: batch.count,
+    at: (i) => (i >= 0 && i < batch.count ? optionResult(batch, values, errors, i) : undefined),
+    scan: {
+      priced: (i) => (values.state[i] & PRICED) !== 0,
+      solved: (i) => batch.hasMarketPrice[i] === 1 && (values.state[i] & SOLVED) !== 0,
+      strike: (i) => batch.strike[i],
+    },
+  };
 }
 
 /** Every entry of `entries`, as an array. */

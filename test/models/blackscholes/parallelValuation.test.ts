@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resultJsonChunks } from '../../../shared/models/blackscholes/job.js';
 import { allEntries, IMPLIED_SOURCE, JSON_CHUNK_OPTIONS } from '../../../shared/models/blackscholes/optionBatch.js';
 import { newBatch, valuationThreads, valueBatch } from '../../../shared/models/blackscholes/parallelValuation.js';
+import { CHUNK_OPTIONS } from '../../../shared/models/blackscholes/sharedChunks.js';
 import type { BlackScholesResult } from '../../../shared/models/blackscholes/result.js';
 
 /**
@@ -56,7 +57,7 @@ describe('valuing a batch on two threads', () => {
   });
 
   it('writes the same bytes on one thread and on two across many chunks, with every error sentence', async () => {
-    const n = 35 * JSON_CHUNK_OPTIONS + 7; // ~3 MB: each half spans chunks of 1 MB, and its last group is short
+    const n = 35 * JSON_CHUNK_OPTIONS + 7; // ~3 MB: chunks of CHUNK_OPTIONS taken by either thread, the last one short
     const single = await valueBatch(edgeBatch(1, n), 1, { json: true });
     const parallel = await valueBatch(edgeBatch(2, n), 2);
     expect(parallel.threads).toBe(2);
@@ -79,13 +80,14 @@ describe('valuing a batch on two threads', () => {
     expect(`[${text(fallback.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
   });
 
-  it('writes the worker half on this thread when the worker dies after valuing it', async () => {
-    const single = await valueBatch(edgeBatch(1), 1);
+  it('values and writes again on this thread the chunks a worker took when it dies before answering', async () => {
+    const n = 4 * CHUNK_OPTIONS + 7;
+    const single = await valueBatch(edgeBatch(1, n), 1);
     let drawnFrom = -1;
     const workerUrl = new URL('../../support/valuingThenExitingWorker.ts', import.meta.url);
-    const survived = await valueBatch(edgeBatch(2), 2, { workerUrl, whenValued: (entries) => void (drawnFrom = entries.length) });
-    expect(survived.threads).toBe(2); // its values were used
-    expect(drawnFrom).toBe(400);
+    const survived = await valueBatch(edgeBatch(2, n), 2, { workerUrl, whenValued: (entries) => void (drawnFrom = entries.length) });
+    expect(survived.threads).toBe(1); // nothing of the worker's was used
+    expect(drawnFrom).toBe(n);
     expect(allEntries(survived.entries)).toEqual(allEntries(single.entries));
     expect(`[${text(survived.optionsJson)}]`).toBe(JSON.stringify(allEntries(single.entries)));
   });
