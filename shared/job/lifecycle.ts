@@ -14,7 +14,7 @@ import { JobError, TransientError } from './errors.js';
 import { FINAL_ERROR_CODES, isFinal } from './finality.js';
 import { claimJob, releaseUnheldClaim, type HeldClaim } from './jobClaim.js';
 import { identityOnThread } from './identityThread.js';
-import { differentJobMessage, jobIdentity, jobIdentityJson, parseJobIdentity, unvalidatedJobIdentity, type JobIdentity } from './jobDigest.js';
+import { differentJobMessage, jobIdentity, jobIdentityBody, parseJobIdentity, unvalidatedJobIdentity, type JobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import { jobFolderFiles } from './jobFiles.js';
 import { jobReportHtml } from './report.js';
@@ -136,7 +136,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     resultStands = settled !== null; // a final result (or a refusal, which answers from one)
     if (settled) return settled;
     // Under the claim, this run alone writes job.json and result.json (see README "A job_id names one job").
-    const bind = () => identity().then((bound) => services.store.put(objects.job, jobIdentityJson(bound), JSON_TYPE));
+    const bind = () => identity().then((bound) => services.store.put(objects.job, jobIdentityBody(bound), JSON_TYPE));
     if (!job) {
       const error = rejection ?? new JobError('internal', 'Internal error: the job neither validated nor was rejected.');
       await (binding = bind());
