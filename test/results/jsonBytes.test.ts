@@ -39,6 +39,57 @@ describe('writeJsonNumber', () => {
     );
   });
 
+  it('writes numbers of 16 and 17 significant digits between 1e-6 and 1e15 as JSON.stringify does', () => {
+    // Every double of the range with a random significand: almost all need 16 or 17 digits.
+    const bitsOf = new Float64Array(1);
+    const words = new Uint32Array(bitsOf.buffer);
+    fc.assert(
+      fc.property(fc.integer({ min: -20, max: 49 }), fc.integer({ min: 0, max: 0xfffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.boolean(), (exponent, high, low, negative) => {
+        words[1] = ((exponent + 1023) << 20) | high;
+        words[0] = low;
+        const x = negative ? -bitsOf[0] : bitsOf[0];
+        expect(written(x)).toBe(JSON.stringify(x));
+      }),
+      { numRuns: 60_000 },
+    );
+  });
+
+  it('writes the neighbours of short decimals, powers of two and halfway cases as JSON.stringify does', () => {
+    const bitsOf = new Float64Array(1);
+    const words = new Uint32Array(bitsOf.buffer);
+    const near: number[] = [];
+    for (const x of [0.1, 0.3, 1, 1.5, 2, 100, 115.52, 0.0216, 1e-6, 2 ** -19, 2 ** 20, 2 ** 49, 999999999999999, 123456.789, 1e15 - 0.125]) {
+      for (let step = -3; step <= 3; step++) {
+        bitsOf[0] = x;
+        words[0] += step; // the doubles around x (x's own low word never wraps for these)
+        near.push(bitsOf[0]);
+      }
+    }
+    // Odd multiples of 2^-n: halfway between decimals of some length.
+    for (let n = 1; n < 40; n++) near.push(2 ** -n, 3 * 2 ** -n, 1 + 2 ** -n, 1000 + 5 * 2 ** -n);
+    for (const x of near) expect(written(x), String(x)).toBe(JSON.stringify(x));
+  });
+
+  it('writes the prices and Greeks of a batch of options without falling back on String', () => {
+    // Outputs of the models need 16 or 17 digits: the second fast path, not V8's String, writes them.
+    const values: number[] = [];
+    for (let i = 1; i <= 5_000; i++) {
+      const x = i / 977;
+      values.push(Math.exp(-x) * x, Math.sqrt(x) / 3, Math.log1p(x) * 1e3, 1 / (1 + x * x));
+    }
+    const original = globalThis.String;
+    let calls = 0;
+    globalThis.String = ((value?: unknown) => (calls++, original(value))) as StringConstructor;
+    const texts: string[] = [];
+    try {
+      for (const x of values) texts.push(written(x));
+    } finally {
+      globalThis.String = original;
+    }
+    expect(calls).toBe(0);
+    expect(texts).toEqual(values.map((x) => JSON.stringify(x)));
+  });
+
   it('writes the decimals of quotes (cents, four decimals of a year) without falling back on String', () => {
     // The fast path is what makes the writer worth having: a short decimal never reaches String().
     const original = globalThis.String;
