@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,6 +76,21 @@ describe('a large Black-Scholes job on the command line', () => {
     expect(valued(one.stderr)).toEqual([expect.objectContaining({ threads: 1, speculative: false })]);
     expect(withoutTimes(two.stdout)).toBe(withoutTimes(one.stdout));
     expect(two.stdout).toContain('"implied_volatility_error":"The ');
+  });
+
+  it('prints the stored result.json byte for byte (a result of many 256 KB reads, through a pipe)', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cli-large-')), 'job.json');
+    writeFileSync(file, JSON.stringify({ job_id: 'cli-large-print', params: { options } }));
+    const store = mkdtempSync(path.join(os.tmpdir(), 'cli-store-'));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'job.ts'), 'blackscholes', file], {
+      cwd: root,
+      env: { ...process.env, LOCAL_DATA_DIR: store, LOG_LEVEL: 'ERROR' },
+      maxBuffer: 1 << 30,
+    });
+    expect(run.status).toBe(0);
+    const stored = readFileSync(path.join(store, 'bucket', 'jobs', 'blackscholes', 'cli-large-print', 'result.json'));
+    expect(stored.length).toBeGreaterThan(4 << 20);
+    expect(Buffer.compare(run.stdout, stored)).toBe(0);
   });
 
   it('fails a large job with a bad option as one thread does, the worker\'s reading notwithstanding', () => {
