@@ -1,5 +1,5 @@
 import { crossProductsSimd, type TileRows } from '../models/markowitz/crossProductsKernel.js';
-import { matrixJson } from '../models/markowitz/matrixJson.js';
+import { matrixJsonChunks } from '../models/markowitz/matrixJson.js';
 import { FastRowReader, type CsvColumns, type FastRows } from '../prices/csvRows.js';
 
 /**
@@ -17,10 +17,10 @@ export interface HelperTasks {
     input: { readonly d: Float64Array; readonly p: number; readonly n: number; readonly chunk: number; readonly rows: TileRows };
     output: Float64Array | null;
   };
-  /** The JSON text of a p*p matrix as rows (matrixJson). */
+  /** The JSON text of a p*p matrix as rows, in UTF-8 chunks (matrixJsonChunks). */
   matrixJson: {
     input: { readonly values: Float64Array; readonly p: number };
-    output: string;
+    output: Uint8Array[];
   };
 }
 
@@ -51,7 +51,8 @@ export function runHelperTask(task: HelperTask): { output: unknown; transfer: Ar
     }
     case 'matrixJson': {
       const { values, p } = (task as HelperTask<'matrixJson'>).input;
-      return { output: matrixJson(values, p), transfer: [] };
+      const chunks = matrixJsonChunks(values, p);
+      return { output: chunks, transfer: chunks.map((chunk) => chunk.buffer as ArrayBuffer) };
     }
   }
   throw new Error(`unknown task ${String((task as { kind: unknown }).kind)}`);

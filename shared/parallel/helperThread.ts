@@ -87,11 +87,11 @@ export function tileRowsOnHelperThread(thread: () => HelperThread | null = helpe
 }
 
 /**
- * The JSON text of a p*p matrix (matrixJson) written on the helper thread, so the calling
+ * The JSON text of a p*p matrix (matrixJsonChunks) written on the helper thread, so the calling
  * thread goes on meanwhile; null where there is no helper thread or it fails (the caller
  * writes it itself).
  */
-export function matrixJsonOnHelperThread(values: Float64Array, p: number, thread: () => HelperThread | null = helperThread): Promise<string | null> {
+export function matrixJsonOnHelperThread(values: Float64Array, p: number, thread: () => HelperThread | null = helperThread): Promise<Uint8Array[] | null> {
   const helper = thread();
   return helper ? helper.run({ kind: 'matrixJson', input: { values, p } }).catch(() => null) : Promise.resolve(null);
 }

@@ -77,7 +77,7 @@ export const markowitzModel: ModelDefinition<MarkowitzParams> = {
     const p = symbols.length;
     // Half the covariance product on the helper thread where there is one (same numbers), and
     // a large covariance's JSON text there too, while this thread solves for the portfolios.
-    let covarianceJson: Promise<string | null> | undefined;
+    let covarianceJson: Promise<Uint8Array[] | null> | undefined;
     const writeCovarianceJson = p >= COVARIANCE_JSON_ASSETS ? (c: Float64Array) => void (covarianceJson = matrixJsonOnHelperThread(c, p)) : undefined;
     const analysis = await markowitzInTwo(aligned.prices, symbols, options, tileRowsOnHelperThread(), writeCovarianceJson);
     const bySymbol = (values: ArrayLike<number>): Record<string, number> =>
@@ -157,10 +157,10 @@ const COVARIANCE_JSON_ASSETS = 400;
 /** A placeholder no other string of the result can be: `covariance` is the only key whose value it can take. */
 const COVARIANCE_PLACEHOLDER = '\u0000covariance\u0000';
 
-/** `JSON.stringify(result)` with the covariance written as `covarianceText` (its JSON text), byte for byte. */
-export function resultTextWith(result: MarkowitzResult, covarianceText: string): string {
+/** `JSON.stringify(result)` as UTF-8 chunks, the covariance's being `covarianceText` (its JSON text), byte for byte. */
+export function resultTextWith(result: MarkowitzResult, covarianceText: readonly Uint8Array[]): Uint8Array[] {
   const text = JSON.stringify({ ...result, covariance: COVARIANCE_PLACEHOLDER });
   const slot = `"covariance":${JSON.stringify(COVARIANCE_PLACEHOLDER)}`;
   const at = text.indexOf(slot);
-  return `${text.slice(0, at)}"covariance":${covarianceText}${text.slice(at + slot.length)}`;
+  return [Buffer.from(`${text.slice(0, at)}"covariance":`, 'utf8'), ...covarianceText, Buffer.from(text.slice(at + slot.length), 'utf8')];
 }

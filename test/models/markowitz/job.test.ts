@@ -117,8 +117,8 @@ describe('markowitz job', () => {
       return { symbol, dates, prices: dates.map(() => (price *= 1 + 0.02 * (u() - 0.5))) };
     });
     const out = await markowitzModel.run({ ...job(symbols, { risk_free_rate: 0.01 }), start: '2024-01-01', end: '2024-12-31' }, context(histories));
-    expect(out.resultText).toBeDefined();
-    expect(out.resultText).toBe(JSON.stringify(out.result));
+    expect(Array.isArray(out.resultText)).toBe(true);
+    expect(Buffer.concat(out.resultText as Uint8Array[]).toString('utf8')).toBe(JSON.stringify(out.result));
     expect((out.result as unknown as MarkowitzResult).covariance[7][7]).toBeGreaterThan(0);
     expect(out.result.warnings).toBeDefined();
   });
