@@ -1,15 +1,18 @@
+import { closeSync, openSync } from 'node:fs';
 import { crossProductsSimd, type TileRows } from '../models/markowitz/crossProductsKernel.js';
 import { matrixJsonChunks } from '../models/markowitz/matrixJson.js';
 import { FastRowReader, type CsvColumns, type FastRows } from '../prices/csvRows.js';
+import { readRowWindows } from '../prices/csvWindows.js';
 
 /**
- * What the helper thread (helperThread.ts) can be asked to do, each a pure function of its
- * input: the same code the calling thread runs on its own half.
+ * What the helper thread (helperThread.ts) can be asked to do, each a function of its input
+ * alone (the CSV reader reads its range of the file itself): the same code the calling
+ * thread runs on its own half.
  */
 export interface HelperTasks {
-  /** The fast CSV reader over the rows starting in [from, to) of a file in shared memory. */
+  /** The fast CSV reader over the rows starting in [from, to) of a file of `size` bytes, which it reads a window at a time. */
   csvRows: {
-    input: { readonly bytes: SharedArrayBuffer; readonly columns: CsvColumns; readonly from: number; readonly to: number };
+    input: { readonly file: string; readonly size: number; readonly columns: CsvColumns; readonly from: number; readonly to: number; readonly windowBytes?: number };
     output: { readonly rows: FastRows; readonly stop: number; readonly lines: number };
   };
   /** Tile rows of the cross products G = D D' of D (p*n, in shared memory); null without WebAssembly SIMD. */
@@ -38,11 +41,22 @@ export type HelperReply = { readonly id: number; readonly output: unknown } | { 
 export function runHelperTask(task: HelperTask): { output: unknown; transfer: ArrayBuffer[] } {
   switch (task.kind) {
     case 'csvRows': {
-      const { bytes, columns, from, to } = (task as HelperTask<'csvRows'>).input;
-      const reader = new FastRowReader(new Uint8Array(bytes), columns, Math.ceil((to - from) / 48));
-      const { stop, lines } = reader.read(from, to);
-      const rows = reader.take();
-      return { output: { rows, stop, lines }, transfer: [rows.symbolIds.buffer, rows.dateDigits.buffer, rows.close.buffer, rows.adjClose.buffer] };
+      const { file, size, columns, from, to, windowBytes } = (task as HelperTask<'csvRows'>).input;
+      const fd = openSync(file, 'r');
+      try {
+        const reader = new FastRowReader(new Uint8Array(0), columns, Math.ceil((to - from) / 48));
+        let lines = 0;
+        const stop = readRowWindows(fd, size, from, to, (window, end) => {
+          reader.rebind(window);
+          const read = reader.read(0, end);
+          lines += read.lines;
+          return read.stop;
+        }, windowBytes);
+        const rows = reader.take();
+        return { output: { rows, stop, lines }, transfer: [rows.symbolIds.buffer, rows.dateDigits.buffer, rows.close.buffer, rows.adjClose.buffer] };
+      } finally {
+        closeSync(fd);
+      }
     }
     case 'crossProductTiles': {
       const { d, p, n, chunk, rows } = (task as HelperTask<'crossProductTiles'>).input;

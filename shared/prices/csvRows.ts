@@ -49,7 +49,7 @@ export class FastRowReader {
   /** What each cell up to the last one needed is to the reader. */
   private readonly roles: Uint8Array;
   /** The same bytes, to read four at once. */
-  private readonly view: DataView;
+  private view: DataView;
   private readonly lastColumn: number;
   private capacity: number;
   private count = 0;
@@ -59,7 +59,7 @@ export class FastRowReader {
   private adjClose: Float64Array<ArrayBuffer>;
 
   constructor(
-    private readonly bytes: Uint8Array,
+    private bytes: Uint8Array,
     private readonly columns: CsvColumns,
     /** Rows expected (grows as needed). */
     expectedRows = 1024,
@@ -76,6 +76,15 @@ export class FastRowReader {
     this.dateDigits = new Int32Array(this.capacity);
     this.close = new Float64Array(this.capacity);
     this.adjClose = new Float64Array(this.capacity);
+  }
+
+  /**
+   * Reads from `bytes` from now on: the next window of a file read through one reused buffer
+   * (csvWindows.ts). Symbols met before stay known (the table keeps its own copy of their bytes).
+   */
+  rebind(bytes: Uint8Array): void {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -266,7 +275,7 @@ function isoDateDigits(bytes: Uint8Array, at: number): number {
 /** 10^k for the plain decimals' fraction digits. */
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
-/** A symbol met by the fast reader: where its bytes first were (in `bytes` of that call), its id. */
+/** A symbol met by the fast reader: its bytes (bytes[start, end)), its id. */
 interface KnownSymbol {
   readonly bytes: Uint8Array;
   readonly start: number;
@@ -325,7 +334,10 @@ class SymbolTable {
     } else this.byHash.set(hash, (bucket = []));
     if (!found) {
       // Met as text before (the general reader) or new.
-      found = { bytes, start, end, id: this.idOf(String.fromCharCode(...bytes.subarray(start, end))), next: null };
+      // Its own copy of the bytes (not `slice`: a Buffer's is a view), as the reader's buffer
+      // holds the next window of the file later.
+      const own = new Uint8Array(bytes.subarray(start, end));
+      found = { bytes: own, start: 0, end: own.length, id: this.idOf(String.fromCharCode(...own)), next: null };
       bucket.push(found);
     }
     if (previous) previous.next = found;

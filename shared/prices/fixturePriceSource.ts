@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import type { PriceHistory } from './history.js';
 import { FastRowReader, isoDate, type CsvColumns, type FastRows } from './csvRows.js';
+import { newlineFrom, readAt, readRowWindows, WINDOW_BYTES } from './csvWindows.js';
 import { helperThread, type HelperThread } from '../parallel/helperThread.js';
 import { historiesFromRows, type PriceRow, type PriceSource } from './priceSource.js';
 
@@ -122,43 +123,57 @@ export function parsePriceCsv(input: string | Uint8Array, name: string): Map<str
 const SPLIT_BYTES = 32 << 20;
 
 /**
- * Reads and parses the fixture CSV, as parsePriceCsv does: a large file is read into shared
- * memory and parsed in two halves (split at a line boundary), the second by the helper
- * thread's fast reader; the halves are joined in file order, so the columns and the errors
- * are the ones of one thread (a row the fast reader does not take in the second half is read
- * by this thread, from there on).
+ * Reads and parses the fixture CSV, as parsePriceCsv does. A large file is never in memory
+ * whole: it is read a window at a time (csvWindows.ts) in two halves split at a line
+ * boundary, the second by the helper thread's fast reader, which reads its half of the file
+ * itself; the halves are joined in file order, so the columns and the errors are the ones of
+ * one thread (a row the fast reader does not take in the second half is read by this
+ * thread, from there on).
  */
-export async function readPriceCsv(file: string, helperOf: () => HelperThread | null = helperThread): Promise<Map<string, CsvSeries>> {
+export async function readPriceCsv(
+  file: string,
+  helperOf: () => HelperThread | null = helperThread,
+  /** Tests' knobs: the size from which a file is read in two, and the window (bytes). */
+  { splitBytes = SPLIT_BYTES, windowBytes = WINDOW_BYTES }: { readonly splitBytes?: number; readonly windowBytes?: number } = {},
+): Promise<Map<string, CsvSeries>> {
   const handle = await fs.open(file);
   try {
     const { size } = await handle.stat();
-    // The helper thread starts (if it has not) only for a large file, and loads while the file is read.
-    const helper = size < SPLIT_BYTES ? null : helperOf();
+    // The helper thread starts (if it has not) only for a large file, and loads while the header is read.
+    const helper = size < splitBytes ? null : helperOf();
     if (!helper) return parsePriceCsv(await handle.readFile(), file);
-    const shared = new SharedArrayBuffer(size);
-    const bytes = Buffer.from(shared);
-    let length = 0;
-    while (length < size) {
-      const { bytesRead } = await handle.read(bytes, length, size - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return await parseInTwo(bytes.subarray(0, length), shared, file, helper);
+    const head = Buffer.allocUnsafe(Math.min(size, WINDOW_BYTES));
+    const headLength = readAt(handle.fd, head, head.length, 0);
+    // A header longer than a window (not a price file anyone writes) is read the plain way.
+    if (head.subarray(0, headLength).indexOf(NEWLINE) < 0) return parsePriceCsv(await handle.readFile(), file);
+    return await parseInTwo(handle.fd, size, new CsvParser(head.subarray(0, headLength), file, size), file, helper, windowBytes);
   } finally {
     await handle.close();
   }
 }
 
-async function parseInTwo(bytes: Buffer, shared: SharedArrayBuffer, name: string, helper: HelperThread): Promise<Map<string, CsvSeries>> {
-  const parser = new CsvParser(bytes, name);
-  const split = bytes.indexOf(NEWLINE, parser.bodyStart + ((bytes.length - parser.bodyStart) >> 1));
+async function parseInTwo(fd: number, size: number, parser: CsvParser, file: string, helper: HelperThread, windowBytes: number): Promise<Map<string, CsvSeries>> {
+  const parse = (from: number, to: number) =>
+    readRowWindows(
+      fd,
+      size,
+      from,
+      to,
+      (window, end) => {
+        parser.rebind(window);
+        parser.parse(0, end);
+        return end;
+      },
+      windowBytes,
+    );
+  const split = newlineFrom(fd, size, parser.bodyStart + ((size - parser.bodyStart) >> 1));
   if (split < 0) {
-    parser.parse(parser.bodyStart, bytes.length);
+    parse(parser.bodyStart, size);
     return parser.finish();
   }
-  const secondHalf = helper.run({ kind: 'csvRows', input: { bytes: shared, columns: parser.columns, from: split + 1, to: bytes.length } });
+  const secondHalf = helper.run({ kind: 'csvRows', input: { file, size, columns: parser.columns, from: split + 1, to: size, windowBytes } });
   try {
-    parser.parse(parser.bodyStart, split + 1);
+    parse(parser.bodyStart, split + 1);
   } catch (error) {
     secondHalf.catch(() => undefined);
     throw error;
@@ -166,7 +181,7 @@ async function parseInTwo(bytes: Buffer, shared: SharedArrayBuffer, name: string
   // Should the helper fail, this thread reads the second half itself.
   const other = await secondHalf.catch(() => null);
   if (other) parser.addRows(other.rows, other.lines);
-  parser.parse(other ? other.stop : split + 1, bytes.length);
+  parse(other ? other.stop : split + 1, size);
   return parser.finish();
 }
 
@@ -185,9 +200,14 @@ export class CsvParser {
   /** Lines read so far, the header included. */
   private line = 1;
 
+  /**
+   * @param bytes the file's bytes from its start (its header at least; later windows come by `rebind`)
+   * @param fileBytes the whole file's size, to size the columns for its rows
+   */
   constructor(
-    private readonly bytes: Buffer,
+    private bytes: Buffer,
     private readonly name: string,
+    fileBytes = bytes.length,
   ) {
     let lineEnd = bytes.indexOf(NEWLINE);
     if (lineEnd < 0) lineEnd = bytes.length;
@@ -198,7 +218,13 @@ export class CsvParser {
     }
     this.columns = { date: this.index.date, symbol: this.index.symbol, close: this.index.close, adjClose: this.index.adj_close };
     this.bodyStart = Math.min(bytes.length, lineEnd + 1);
-    this.reader = new FastRowReader(bytes, this.columns, Math.ceil((bytes.length - this.bodyStart) / 48));
+    this.reader = new FastRowReader(bytes, this.columns, Math.ceil((fileBytes - this.bodyStart) / 48));
+  }
+
+  /** Reads from `bytes` from now on (the next window of the file); positions are in it. */
+  rebind(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.reader.rebind(bytes);
   }
 
   /** Reads the rows starting in [from, to), `from` at the start of a row after every row read so far. */

@@ -172,13 +172,43 @@ describe('readPriceCsv on two threads', () => {
     for (const [symbol, s] of one) expect(plain(two.get(symbol)), symbol).toEqual(plain(s));
     // The helper itself reads rows (the result above would be the same if it fell back to this thread).
     const bytes = Buffer.from(text);
-    const shared = new SharedArrayBuffer(bytes.length);
-    new Uint8Array(shared).set(bytes);
     const from = bytes.indexOf(10, bytes.length >> 1) + 1;
-    const half = await helper!.run({ kind: 'csvRows', input: { bytes: shared, columns: { date: 0, symbol: 1, close: 5, adjClose: 6 }, from, to: bytes.length } });
+    const input = { file, size: bytes.length, columns: { date: 0, symbol: 1, close: 5, adjClose: 6 }, from, to: bytes.length };
+    const half = await helper!.run({ kind: 'csvRows', input });
     expect(half.lines).toBeGreaterThan(1000);
     expect(half.rows.count).toBe(half.lines);
     expect(half.rows.close[0]).toBe(Number(text.slice(from).split('\n')[0].split(',')[5]));
+  });
+
+  it('reads a file through windows of any size as parsePriceCsv reads it whole: rows across windows, rows longer than a window, rows either reader takes', async () => {
+    const helper = helperThread();
+    expect(helper, 'a helper thread on this machine').not.toBeNull();
+    const lines = ['date,symbol,open,high,low,close,adj_close,volume'];
+    for (let i = 0; i < 3000; i++) {
+      const day = `2010-${String(1 + (Math.floor(i / 28) % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`;
+      const symbol = i % 500 === 7 ? '"Q7"' : `S${i % 37}`;
+      const tail = i % 211 === 3 ? `,${'x'.repeat(300)}` : ''; // longer than the smallest windows
+      lines.push(i % 97 === 5 ? '' : `${day},${symbol},1,1,1,${priceCell()},${priceCell()},1000${tail}${i % 13 === 0 ? '\r' : ''}`);
+    }
+    for (const ending of ['\n', '']) {
+      const text = lines.join('\n') + ending; // the last row with and without its newline
+      const file = path.join(files, `windows${ending === '' ? '-open' : ''}.csv`);
+      writeFileSync(file, text);
+      const whole = parsePriceCsv(text, file);
+      for (const windowBytes of [1, 16, 100, 4096, 1 << 20]) {
+        const read = await readPriceCsv(file, () => helper, { splitBytes: 0, windowBytes });
+        expect([...read.keys()], `window ${windowBytes}`).toEqual([...whole.keys()]);
+        for (const [symbol, s] of whole) expect(plain(read.get(symbol)), `${symbol}, window ${windowBytes}`).toEqual(plain(s));
+      }
+    }
+  });
+
+  it('names the line of a malformed row through small windows, in either half', async () => {
+    const file = path.join(files, 'bad-small.csv');
+    for (const bad of [100, 1900]) {
+      writeFileSync(file, rows(2000, (i) => (i === bad ? '2010-13,S1,1,1,1,1,1,1' : null)));
+      await expect(readPriceCsv(file, () => helperThread(), { splitBytes: 0, windowBytes: 64 })).rejects.toThrow(`${file}: line ${bad + 2} has no ISO date.`);
+    }
   });
 
   it('names the line of a malformed row in the second half', async () => {
