@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { helperThread } from '../../shared/parallel/helperThread.js';
+import { helperThread, type HelperThread } from '../../shared/parallel/helperThread.js';
 import { parsePriceCsv, readPriceCsv, type CsvSeries } from '../../shared/prices/fixturePriceSource.js';
 
 /** A symbol's columns as plain arrays, to compare with the reference's. */
@@ -201,6 +201,19 @@ describe('readPriceCsv on two threads', () => {
         for (const [symbol, s] of whole) expect(plain(read.get(symbol)), `${symbol}, window ${windowBytes}`).toEqual(plain(s));
       }
     }
+  });
+
+  it('reads the second half itself, through its windows, when the helper thread fails', async () => {
+    const file = path.join(files, 'helper-fails.csv');
+    const text = rows(3000, (i) => (i === 2500 ? '2010-01-05,"S7",1,1,1,1e2,2.5E-1,1' : null));
+    writeFileSync(file, text);
+    let asked = 0;
+    const failing: HelperThread = { run: () => (asked++, Promise.reject(new Error('the helper thread died'))) };
+    const read = await readPriceCsv(file, () => failing, { splitBytes: 0, windowBytes: 256 });
+    expect(asked).toBe(1);
+    const whole = parsePriceCsv(text, file);
+    expect([...read.keys()]).toEqual([...whole.keys()]);
+    for (const [symbol, s] of whole) expect(plain(read.get(symbol)), symbol).toEqual(plain(s));
   });
 
   it('names the line of a malformed row through small windows, in either half', async () => {
