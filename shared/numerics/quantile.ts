@@ -147,30 +147,24 @@ export function radixQuantiles(values: Float32Array | Float64Array, probabilitie
  * and the result is exact whatever the sample; the sample only sets how evenly the values
  * spread. Two linear passes instead of a selection per rank: a few ms per million values.
  * Float64 only: V8 compiles the loops for one element type, and a second type would
- * deoptimize them (measured: a 70 ms first call after the switch).
+ * deoptimize them (measured: a 70 ms first call after the switch). The passes are functions
+ * of their own (sampledRange, countBins, keepBins): a loop inside this function was compiled
+ * on the stack (OSR) before the code after it had run, and that code's first run threw the
+ * compiled function away, the rest of the loop interpreted, call after call (seen with
+ * --trace-deopt in a several-symbol Monte Carlo job, whose 24 selections took ~2.5x longer
+ * than warm ones while both cores simulated and the compiler waited for one).
  */
 export function orderStatistics(values: Float64Array, ranks: readonly number[], depth = 0): Float64Array {
   const n = values.length;
   for (const rank of ranks) {
     if (!(Number.isInteger(rank) && rank >= 0 && rank < n)) throw new RangeError(`rank ${rank} is outside 0..${n - 1}`);
   }
-  const step = Math.max(1, Math.floor(n / 16384));
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < n; i += step) {
-    const v = values[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const { lo, hi } = sampledRange(values, Math.max(1, Math.floor(n / 16384)));
   const scale = (BINS - 2) / (hi - lo);
   if (n < RADIX_MIN_VALUES || depth >= MAX_DEPTH || !(scale > 0 && scale < Infinity)) return selectRanks(Float64Array.from(values), ranks);
   // Bin 0 holds values below lo, bins 1..BINS-2 the sampled range, the last those above.
-  const last = BINS - 1;
   const counts = new Int32Array(BINS);
-  for (let i = 0; i < n; i++) {
-    const t = (values[i] - lo) * scale;
-    counts[t < 0 ? 0 : t >= BINS - 2 ? last : 1 + (t | 0)]++;
-  }
+  countBins(values, lo, scale, counts);
 
   // The bin of each rank and the values in the bins before it; the wanted bins' values are
   // copied to consecutive stretches of one array, a bin's from its first[] offset.
@@ -189,17 +183,7 @@ export function orderStatistics(values: Float64Array, ranks: readonly number[], 
     }
   }
   const members = new Float64Array(total);
-  const next = first.slice();
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    const t = (v - lo) * scale;
-    const k = t < 0 ? 0 : t >= BINS - 2 ? last : 1 + (t | 0);
-    const at = next[k];
-    if (at >= 0) {
-      members[at] = v;
-      next[k] = at + 1;
-    }
-  }
+  keepBins(values, lo, scale, first.slice(), members);
   const result = new Float64Array(ranks.length);
   const bins = new Set([...placed.values()].map((p) => p.bin));
   for (const b of bins) {
@@ -210,6 +194,42 @@ export function orderStatistics(values: Float64Array, ranks: readonly number[], 
     wanted.forEach(({ i }, j) => (result[i] = stats[j]));
   }
   return result;
+}
+
+/** The least and greatest of every step-th value. */
+function sampledRange(values: Float64Array, step: number): { lo: number; hi: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < values.length; i += step) {
+    const v = values[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return { lo, hi };
+}
+
+/** The bin of (v - lo) * scale: 0 below the range, BINS - 1 above it (orderStatistics). */
+function countBins(values: Float64Array, lo: number, scale: number, counts: Int32Array): void {
+  const last = BINS - 1;
+  for (let i = 0; i < values.length; i++) {
+    const t = (values[i] - lo) * scale;
+    counts[t < 0 ? 0 : t >= BINS - 2 ? last : 1 + (t | 0)]++;
+  }
+}
+
+/** Copies each value whose bin k has next[k] >= 0 to members[next[k]++] (bins as countBins). */
+function keepBins(values: Float64Array, lo: number, scale: number, next: Int32Array, members: Float64Array): void {
+  const last = BINS - 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    const t = (v - lo) * scale;
+    const k = t < 0 ? 0 : t >= BINS - 2 ? last : 1 + (t | 0);
+    const at = next[k];
+    if (at >= 0) {
+      members[at] = v;
+      next[k] = at + 1;
+    }
+  }
 }
 
 /** The order statistics of `ranks` by selection, rearranging `values`. */
