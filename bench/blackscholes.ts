@@ -5,6 +5,7 @@
  * Then the whole job as a user runs it (npm run --silent job) against the numpy/scipy peer.
  * Run: npm run bench -- blackscholes (builds first)
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,9 +105,10 @@ const jobFile = path.join(outDir, 'job-100k-iv.json');
 writeFileSync(jobFile, JSON.stringify({ job_id: 'bench-100k', params: { options: quotedBatch(N) } }));
 const jobMb = statSync(jobFile).size / 1e6;
 const rounds = Number(process.env.BS_BENCH_ROUNDS ?? 3);
+let dataDir = '';
 const whole = alternate(
   rounds,
-  () => npmJob('blackscholes', jobFile, { LOCAL_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'bench-bs-')) }),
+  () => npmJob('blackscholes', jobFile, { LOCAL_DATA_DIR: (dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-bs-'))) }),
   () => measureProcess(python, [path.join(root, 'bench', 'blackscholes_numpy.py'), jobFile, path.join(outDir, 'numpy-result.json')]),
 );
 const oursSeconds = median(seconds(whole.ours));
@@ -114,6 +116,38 @@ const peerSeconds = median(seconds(whole.peer));
 const oursPeakMb = Math.max(...whole.ours.map((r) => r.maxRssMb));
 const peerPeakMb = Math.max(...whole.peer.map((r) => r.maxRssMb));
 const processMs = oursSeconds * 1000;
+const oursCpuMs = median(whole.ours.map((r) => r.cpuSeconds)) * 1000;
+
+// What 3x would take: the floor of any Node implementation (bench/jsonFloor.ts: parse the job,
+// digest it, write the result's numbers as JSON, write the result, on one thread), plus the
+// valuation measured above, split perfectly over the 2 cores, plus what npm and node cost
+// before any of it (the usage line's runs, as in bench/cliStartup.ts). A bound, not a plan:
+// no real job splits its work perfectly or does nothing else.
+const floorRuns = Array.from({ length: 3 }, () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'jsonFloor.ts'), jobFile, path.join(dataDir, 'bucket', 'jobs', 'blackscholes', 'bench-100k', 'result.json')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(run.stderr.trim().split('\n').pop() ?? '{}') as Record<string, number>;
+});
+const floorStep = (key: string) => median(floorRuns.map((r) => r[key]));
+const startRuns = (command: string, args: string[]) =>
+  median(
+    Array.from({ length: 5 }, () => {
+      const t0 = performance.now();
+      spawnSync(command, args, { cwd: root, stdio: 'ignore' });
+      return performance.now() - t0;
+    }),
+  );
+const nodeStartMs = startRuns(process.execPath, ['-e', '0']);
+const npmOverheadMs = startRuns('npm', ['run', '--silent', 'job']) - startRuns(process.execPath, [path.join(root, 'scripts', 'job.mjs')]);
+const floorMs = floorStep('total_ms');
+const valuationMs = modelMs + ivMs;
+const bestCaseSeconds = (npmOverheadMs + nodeStartMs + (floorMs + valuationMs) / 2) / 1000;
+// ... and with the digest at the cost of hashing the job's bytes (no number written): the bound no design beats.
+const hashOnlyFloorMs = floorMs - floorStep('digest_job_ms') + floorStep('hash_job_bytes_ms');
+const boundSeconds = (npmOverheadMs + nodeStartMs + (hashOnlyFloorMs + valuationMs) / 2) / 1000;
 
 const perSecond = (ms: number) => Math.round((N / ms) * 1000);
 console.log(`Black-Scholes, ${N.toLocaleString()} options (best of several runs, one process)`);
@@ -123,6 +157,15 @@ console.log(`  job run() (resolve + results + chart): ${jobMs.toFixed(1)} ms  ${
 console.log(`  whole job with implied vol (${jobMb.toFixed(1)} MB job), npm run --silent job: ${oursSeconds.toFixed(2)} s (median of ${list(seconds(whole.ours))}), peak ${oursPeakMb.toFixed(0)} MB`);
 console.log(`  numpy/scipy peer (bench/blackscholes_numpy.py), same job:  ${peerSeconds.toFixed(2)} s (median of ${list(seconds(whole.peer))}), peak ${peerPeakMb.toFixed(0)} MB`);
 console.log(`  ratio numpy / ours: ${(peerSeconds / oursSeconds).toFixed(2)}x (goal >= 3x, peak < 250 MB); load average ${os.loadavg()[0].toFixed(1)}`);
+console.log(
+  `  floor (bench/jsonFloor.ts, one thread): parse the job ${floorStep('parse_job_ms').toFixed(0)} ms, digest it ${floorStep('digest_job_ms').toFixed(0)} ms, ` +
+    `the result's numbers as JSON and its bytes ${floorStep('encode_result_ms').toFixed(0)} ms, write it ${floorStep('write_result_ms').toFixed(0)} ms: ${floorMs.toFixed(0)} ms (medians of 3); valuation (model + implied vol, above) ${valuationMs.toFixed(0)} ms`,
+);
+console.log(
+  `  best case on 2 cores, perfectly split: npm ${npmOverheadMs.toFixed(0)} ms + node ${nodeStartMs.toFixed(0)} ms + (${floorMs.toFixed(0)} + ${valuationMs.toFixed(0)}) / 2 ms = ${bestCaseSeconds.toFixed(2)} s: ` +
+    `at most ${(peerSeconds / bestCaseSeconds).toFixed(2)}x the peer; ${(peerSeconds / boundSeconds).toFixed(2)}x with the digest at the cost of hashing the job's bytes (${floorStep('hash_job_bytes_ms').toFixed(0)} ms)`,
+);
+console.log(`  today's job: ${oursCpuMs.toFixed(0)} ms of CPU in all (median; npm and node included), where the floor and the valuation take ${(floorMs + valuationMs).toFixed(0)} ms`);
 console.log(`  implied volatility:              ${ivMs.toFixed(1)} ms  ${perSecond(ivMs).toLocaleString()} solves/s, iterations mean ${meanIterations.toFixed(2)} max ${maxIterations}, failures ${failures}`);
 if (sink === 42) console.log('');
 console.log(
@@ -142,6 +185,16 @@ console.log(
       numpy_runs: seconds(whole.peer),
       numpy_peak_mb: peerPeakMb,
       numpy_over_ours: peerSeconds / oursSeconds,
+      whole_job_cpu_ms: oursCpuMs,
+      floor_ms: floorMs,
+      floor_steps_ms: Object.fromEntries(['read_job_ms', 'parse_job_ms', 'digest_job_ms', 'encode_result_ms', 'write_result_ms'].map((k) => [k, floorStep(k)])),
+      valuation_ms: valuationMs,
+      node_start_ms: nodeStartMs,
+      npm_overhead_ms: npmOverheadMs,
+      best_case_seconds: bestCaseSeconds,
+      best_case_numpy_over_ours: peerSeconds / bestCaseSeconds,
+      bound_seconds: boundSeconds,
+      bound_numpy_over_ours: peerSeconds / boundSeconds,
       load_average: os.loadavg()[0],
       iv_ms: ivMs,
       iv_solves_per_second: perSecond(ivMs),

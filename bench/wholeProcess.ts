@@ -13,6 +13,8 @@ export const python = process.env.PYTHON ?? 'python3';
 export interface ProcessRun {
   readonly seconds: number;
   readonly maxRssMb: number;
+  /** User + system CPU of the process and its descendants. */
+  readonly cpuSeconds: number;
 }
 
 /** Runs `command args` from the repository root (stdout discarded); throws if it exits non-zero. */
@@ -23,9 +25,9 @@ export function measureProcess(command: string, args: readonly string[], env: No
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; max_rss_mb: number; status: number };
+  const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; max_rss_mb: number; cpu_seconds: number; status: number };
   if (run.status !== 0 || report.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${report.status ?? run.status}`);
-  return { seconds: report.seconds, maxRssMb: report.max_rss_mb };
+  return { seconds: report.seconds, maxRssMb: report.max_rss_mb, cpuSeconds: report.cpu_seconds };
 }
 
 export function median(values: readonly number[]): number {
