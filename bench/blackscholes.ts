@@ -18,7 +18,7 @@ import { blackScholes, type BlackScholesValuationBuffer } from '../shared/models
 import { blackscholesModel, type BlackScholesParams } from '../shared/models/blackscholes/job.js';
 import { impliedVolatility } from '../shared/models/blackscholes/impliedVolatility.js';
 import { makeBatch, quotedBatch } from './blackscholesBatch.js';
-import { alternate, list, measureProcess, median, npmJob, python, root, seconds } from './wholeProcess.js';
+import { alternate, list, measureProcess, median, npmJob, python, root, seconds, timeRun } from './wholeProcess.js';
 
 const N = 100_000;
 const jStat = createRequire(import.meta.url)('jstat') as { normal: { cdf(x: number, m: number, s: number): number } };
@@ -132,16 +132,9 @@ const floorRuns = Array.from({ length: 3 }, () => {
   return JSON.parse(run.stderr.trim().split('\n').pop() ?? '{}') as Record<string, number>;
 });
 const floorStep = (key: string) => median(floorRuns.map((r) => r[key]));
-const startRuns = (command: string, args: string[]) =>
-  median(
-    Array.from({ length: 5 }, () => {
-      const t0 = performance.now();
-      spawnSync(command, args, { cwd: root, stdio: 'ignore' });
-      return performance.now() - t0;
-    }),
-  );
-const nodeStartMs = startRuns(process.execPath, ['-e', '0']);
-const npmOverheadMs = startRuns('npm', ['run', '--silent', 'job']) - startRuns(process.execPath, [path.join(root, 'scripts', 'job.mjs')]);
+const startMs = (command: string, args: string[]) => median(Array.from({ length: 5 }, () => timeRun(command, args).ms));
+const nodeStartMs = startMs(process.execPath, ['-e', '0']);
+const npmOverheadMs = startMs('npm', ['run', '--silent', 'job']) - startMs(process.execPath, [path.join(root, 'scripts', 'job.mjs')]);
 const floorMs = floorStep('total_ms');
 const valuationMs = modelMs + ivMs;
 const bestCaseSeconds = (npmOverheadMs + nodeStartMs + (floorMs + valuationMs) / 2) / 1000;

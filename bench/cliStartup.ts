@@ -6,31 +6,21 @@
  * the load, its CPU time much less). Goal: within 60 ms. npm's own start-up (~130 ms) comes
  * on top for `npm run job` and is measured separately.
  */
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { median, python, root } from './wholeProcess.js';
+import { median, root, timeRun } from './wholeProcess.js';
 
 const rounds = Number(process.env.STARTUP_ROUNDS ?? 21);
-interface Sample {
-  readonly ms: number;
-  readonly cpuMs: number;
-}
-/** One run through bench/measure.py (spawn to exit, and CPU time); any exit status (the usage line exits 2). */
-const time = (command: string, args: string[]): Sample => {
-  const run = spawnSync(python, [path.join(root, 'bench', 'measure.py'), command, ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; cpu_seconds: number };
-  return { ms: report.seconds * 1000, cpuMs: report.cpu_seconds * 1000 };
-};
+type Sample = ReturnType<typeof timeRun>;
 const launcher = path.join(root, 'scripts', 'job.mjs');
-time(process.execPath, [launcher]); // builds dist/cli if it is stale, outside the timing
+timeRun(process.execPath, [launcher]); // builds dist/cli if it is stale, outside the timing
 const bare: Sample[] = [];
 const cli: Sample[] = [];
 const npm: Sample[] = [];
 for (let r = 0; r < rounds; r++) {
-  bare.push(time(process.execPath, ['-e', '0']));
-  cli.push(time(process.execPath, [launcher]));
-  if (r % 3 === 0) npm.push(time('npm', ['run', '--silent', 'job']));
+  bare.push(timeRun(process.execPath, ['-e', '0']));
+  cli.push(timeRun(process.execPath, [launcher]));
+  if (r % 3 === 0) npm.push(timeRun('npm', ['run', '--silent', 'job']));
 }
 const wall = (s: Sample[]) => median(s.map((x) => x.ms));
 const cpu = (s: Sample[]) => median(s.map((x) => x.cpuMs));

@@ -25,7 +25,8 @@ const resultBytes = readFileSync(resultFile);
 const resultNumbers = numbersOf(JSON.parse(resultBytes.toString('utf8')));
 // Room for the numbers' text, touched once before the timing: a job that reuses its buffers
 // pays no first touch, and the floor should not either.
-const numberText = new Uint8Array(Math.max(resultNumbers.length, 1_000_000) * (MAX_NUMBER_BYTES + 1)).fill(1);
+const jobNumbers = numbersOf(JSON.parse(readFileSync(jobFile, 'utf8'))).length;
+const numberText = new Uint8Array(Math.max(resultNumbers.length, jobNumbers) * (MAX_NUMBER_BYTES + 1)).fill(1);
 const resultCopy = Buffer.alloc(resultBytes.length, 1);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'json-floor-'));
 

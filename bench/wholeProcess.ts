@@ -30,6 +30,13 @@ export function measureProcess(command: string, args: readonly string[], env: No
   return { seconds: report.seconds, maxRssMb: report.max_rss_mb, cpuSeconds: report.cpu_seconds };
 }
 
+/** A short run through bench/measure.py, whatever its exit status (a usage line exits 2): wall and CPU time in ms. */
+export function timeRun(command: string, args: readonly string[]): { readonly ms: number; readonly cpuMs: number } {
+  const run = spawnSync(python, [path.join(root, 'bench', 'measure.py'), command, ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const report = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; cpu_seconds: number };
+  return { ms: report.seconds * 1000, cpuMs: report.cpu_seconds * 1000 };
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
