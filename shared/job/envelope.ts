@@ -48,8 +48,8 @@ const envelopeSchema = z
  * Without `end` the window ends today (UTC); without `start` it starts one year before `end`.
  * @param today the date the defaults count from (YYYY-MM-DD).
  */
-export function parseJob<P>(document: unknown, model: ModelDefinition<P>, today: string): Job<P> {
-  const prototypeKey = findPrototypeKey(document);
+export function parseJob<P>(document: unknown, model: ModelDefinition<P>, today: string, source?: Uint8Array): Job<P> {
+  const prototypeKey = source !== undefined && !mayHoldPrototypeKey(source) ? undefined : findPrototypeKey(document);
   if (prototypeKey !== undefined) {
     throw new JobError('invalid_job', `${prototypeKey || 'the job'} has a key "__proto__", which no job has (and which parsing would silently drop); remove it.`);
   }
@@ -91,6 +91,21 @@ function describeParamsIssues(error: z.ZodError, functionName: string): string {
     }
   }
   return describeIssues(error, ['params']);
+}
+
+const PROTOTYPE_KEY = Buffer.from('__proto__');
+const UNICODE_ESCAPE = Buffer.from('\\u');
+
+/**
+ * Whether the JSON text in `bytes` (UTF-8) could parse to a document with a key "__proto__":
+ * only if it spells `__proto__`, or has a `\u` escape, which could spell any of its letters
+ * (no other escape, and no byte of a multi-byte character, is an ASCII letter or `_`). Two
+ * memchr-speed searches of a 16 MB job (a few ms) spare the walk over its 100,000 options.
+ * @param source the exact bytes the document was parsed from
+ */
+export function mayHoldPrototypeKey(source: Uint8Array): boolean {
+  const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  return bytes.includes(PROTOTYPE_KEY) || bytes.includes(UNICODE_ESCAPE);
 }
 
 /**

@@ -33,7 +33,7 @@ function digest(task: IdentityTask): { reply: IdentityReply; transfer: ArrayBuff
   const publishTime = new Date(task.publishTime);
   const text = new TextDecoder('utf-8', { fatal: true }).decode(task.bytes);
   const document = expandDateTemplates(JSON.parse(text) as Record<string, unknown>, publishTime);
-  const job = parseJob(document, model, publishTime.toISOString().slice(0, 10));
+  const job = parseJob(document, model, publishTime.toISOString().slice(0, 10), task.bytes);
   const { digest, text: pieces } = validatedJobDigest(task.model, job);
   // Moved to the job's thread rather than copied: each piece in a buffer of its own.
   const canonical = pieces.map((piece) => (piece.byteOffset === 0 && piece.byteLength === piece.buffer.byteLength ? piece : new Uint8Array(piece)));

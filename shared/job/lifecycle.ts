@@ -225,7 +225,7 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
   /** The validated job, or why it is not one. */
   function validate(decoded: DecodedMessage): { job?: Job<P>; rejection?: JobError } {
     try {
-      return { job: parseJob(decoded.document, model, decoded.publishTime.toISOString().slice(0, 10)) };
+      return { job: parseJob(decoded.document, model, decoded.publishTime.toISOString().slice(0, 10), decoded.source) };
     } catch (error) {
       return { rejection: asRejection(error, 'validating the job') };
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resultJson, withResultText, type CompletedDocument } from '../../shared/job/documents.js';
-import { parseJob } from '../../shared/job/envelope.js';
+import { mayHoldPrototypeKey, parseJob } from '../../shared/job/envelope.js';
 import { JobError } from '../../shared/job/errors.js';
 import { pubsubCloudEvent } from '../../shared/job/pubsubCloudEvent.js';
 import { decodePubsubEvent } from '../../shared/job/pubsubEvent.js';
@@ -47,5 +47,27 @@ describe('a "__proto__" key deep in a job', () => {
     const document = JSON.parse('{"job_id":"proto-3","params":{"options":[{"strike":1},{"strike":2,"__proto__":{}}]}}') as unknown;
     expect(() => parseJob(document, blackscholesModel, '2026-12-01')).toThrow(JobError);
     expect(() => parseJob(document, blackscholesModel, '2026-12-01')).toThrow(/^params\.options\[1\] has a key "__proto__"/);
+  });
+
+  // With the bytes the document was parsed from, the walk over every object is needed only if
+  // the text could spell the key: literally, or through \u escapes.
+  it('is found from the bytes too, spelled literally or with \\u escapes', () => {
+    for (const key of ['__proto__', '\\u005f_proto__', '__pr\\u006fto__']) {
+      const text = `{"job_id":"proto-4","params":{"options":[{"strike":1},{"strike":2,"${key}":{}}]}}`;
+      const bytes = Buffer.from(text);
+      expect(mayHoldPrototypeKey(bytes)).toBe(true);
+      expect(() => parseJob(JSON.parse(text), blackscholesModel, '2026-12-01', bytes)).toThrow(/^params\.options\[1\] has a key "__proto__"/);
+    }
+  });
+
+  it('is not looked for when the bytes cannot spell it (the bytes are trusted to be the document\'s)', () => {
+    const plain = Buffer.from('{"job_id":"proto-5","params":{"options":[{"strike":1,"note":"\\n é 😀 \\" proto"}]}}');
+    expect(mayHoldPrototypeKey(plain)).toBe(false);
+    expect(mayHoldPrototypeKey(plain.subarray(0, 20))).toBe(false);
+    expect(mayHoldPrototypeKey(Buffer.from('{"note":"__proto__"}'))).toBe(true); // in a value: the walk decides
+    const withKey = JSON.parse('{"job_id":"proto-5","params":{"options":[{"strike":2,"__proto__":{}}]}}') as unknown;
+    // The walk skipped, the strict schema still refuses the key, in zod's words rather than the walk's.
+    expect(() => parseJob(withKey, blackscholesModel, '2026-12-01', plain)).toThrow(/^Unknown key "__proto__" in params\.options\[0\]/);
+    expect(() => parseJob(withKey, blackscholesModel, '2026-12-01')).toThrow(/^params\.options\[0\] has a key "__proto__"/);
   });
 });
