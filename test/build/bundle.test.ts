@@ -159,7 +159,7 @@ describe('the job launcher', () => {
     const { GLIBC_TUNABLES: _, ...withoutTunables } = process.env;
     expect(tunablesOfJob(withoutTunables)).toBe('glibc.malloc.hugetlb=1');
     expect(tunablesOfJob({ ...withoutTunables, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
-  });
+  }, 60_000); // npm twice, and a rebuild of the bundle if another suite left it stale
 
   it('builds the bundle when it is missing', async () => {
     await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
