@@ -47,6 +47,8 @@ const envelopeSchema = z
  * params. Throws JobError `invalid_job` with a sentence naming the field at fault.
  * Without `end` the window ends today (UTC); without `start` it starts one year before `end`.
  * @param today the date the defaults count from (YYYY-MM-DD).
+ * @param source the bytes `document` was parsed from, if known: where they cannot spell a key
+ *   `__proto__` (mayHoldPrototypeKey), the document is not walked for one.
  */
 export function parseJob<P>(document: unknown, model: ModelDefinition<P>, today: string, source?: Uint8Array): Job<P> {
   const prototypeKey = source !== undefined && !mayHoldPrototypeKey(source) ? undefined : findPrototypeKey(document);
