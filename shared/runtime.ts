@@ -108,10 +108,19 @@ export function preloadAdapters(env: NodeJS.ProcessEnv = process.env): void {
     .catch(() => undefined);
 }
 
-/** The fixture CSV: beside the bundle (dist/<function>/fixtures/) or in the repo's fixtures/. */
+/**
+ * The fixture CSV: beside a function's bundle (dist/<function>/fixtures/), else the repo's
+ * fixtures/ seen from the sources (shared/) or from the command line's bundle (dist/cli/),
+ * whatever folder the command runs in; else fixtures/ under the working folder.
+ */
 export function defaultFixturePrices(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.join(here, 'fixtures', 'prices.csv'), path.join(here, '..', 'fixtures', 'prices.csv'), path.resolve('fixtures', 'prices.csv')];
+  const candidates = [
+    path.join(here, 'fixtures', 'prices.csv'),
+    path.join(here, '..', 'fixtures', 'prices.csv'),
+    path.join(here, '..', '..', 'fixtures', 'prices.csv'),
+    path.resolve('fixtures', 'prices.csv'),
+  ];
   return candidates.find((c) => existsSync(c)) ?? candidates[candidates.length - 1];
 }
 

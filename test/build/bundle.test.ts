@@ -161,6 +161,21 @@ describe('the job launcher', () => {
     expect(tunablesOfJob({ ...withoutTunables, GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toBe('glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1');
   }, 60_000); // npm twice, and a rebuild of the bundle if another suite left it stale
 
+  // `node <repo>/scripts/job.mjs` from another folder (the README's form for shells without
+  // `npm run`): the job file is the caller's, the fixture prices still the repository's.
+  it('runs a job that needs fixture prices from a folder other than the repository', async () => {
+    const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'elsewhere-'));
+    await fs.writeFile(path.join(elsewhere, 'job.json'), JSON.stringify({ job_id: 'elsewhere', symbols: ['AAPL'], params: { simulations: 1000, time_steps: 10, seed: 1 } }));
+    const { FIXTURE_PRICES: _, ...env } = process.env;
+    const run = spawnSync(process.execPath, [path.join(root, 'scripts', 'job.mjs'), 'montecarlo', 'job.json'], {
+      cwd: elsewhere,
+      encoding: 'utf8',
+      env: { ...env, LOCAL_DATA_DIR: path.join(elsewhere, 'data'), LOG_LEVEL: 'ERROR', USE_FIXTURE: 'true' },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed', inputs: { symbols: ['AAPL'] } });
+  }, 60_000);
+
   it('builds the bundle when it is missing', async () => {
     await fs.rm(path.join(root, 'dist', 'cli'), { recursive: true, force: true });
     const run = launch(job);
