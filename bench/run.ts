@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstTouch } from './firstTouch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
@@ -15,7 +16,15 @@ const python = [process.env.PYTHON, 'python3', '/usr/bin/python3'].find(
 );
 if (!python) console.warn('No Python with numpy, pandas and scikit-learn found: the comparisons with Python will fail.');
 
-const results: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString() };
+// The cost of touching fresh memory differs sixfold between machines of this project's kind
+// and weighs on every whole-process ratio below: it heads the report.
+const machine = { cpus: (await import('node:os')).cpus().length, node: process.version, first_touch: firstTouch() };
+const touch = machine.first_touch;
+console.log(
+  `machine: ${machine.cpus} CPUs, Node ${machine.node}; first touch of fresh memory ${touch.small_pages_ms_per_mb.toFixed(1)} ms a MB ` +
+    `(4 KiB pages), ${touch.huge_pages_ms_per_mb.toFixed(1)} ms a MB (glibc asked for huge pages, as npm run job does)`,
+);
+const results: Record<string, unknown> = { machine, at: new Date().toISOString() };
 for (const bench of benches) {
   const file = path.join(root, 'bench', `${bench}.ts`);
   if (!existsSync(file)) continue;
