@@ -29,8 +29,10 @@ workers?.prewarmWorkers(Number(process.env.MC_THREADS) || undefined);
 // handler's modules load and the job is parsed.
 let jobBytes: Buffer | undefined = await readJobBytes();
 // A large Black-Scholes batch is valued on two threads: its worker reads the options from the
-// bytes and starts valuing them while this thread parses and validates the job (the job adopts
-// that work only if it is of the very options it validated: speculativeValuation.ts).
+// bytes and starts valuing them while this thread loads the handler; the job then takes those
+// columns as its options rather than parsing them (withPresentedOptions below), or parses and
+// validates them and adopts the work only if it is of the very options it validated
+// (speculativeValuation.ts).
 if (name === 'blackscholes' && jobBytes.length >= 1 << 20) {
   const [{ speculateValuation }, { PARALLEL_OPTIONS }] = await Promise.all([
     import('../shared/models/blackscholes/speculativeValuation.js'),
@@ -46,7 +48,7 @@ const [{ jobEventHandler, RedeliveryRequest }, { pubsubCloudEvent }, { utf8Chunk
 ]);
 // The job's bytes go into the message as they are (the handler checks that they are UTF-8);
 // nothing here keeps them once the message is built.
-let message: CloudEventV1<unknown> | undefined = messageOf(jobBytes);
+let message: CloudEventV1<unknown> | undefined = await messageOf(jobBytes);
 jobBytes = undefined;
 process.env.USE_FIXTURE ??= 'true';
 // The contract's command-line runner stores locally (LOCAL_DATA_DIR), whatever the shell exports.
@@ -92,16 +94,46 @@ async function readJobBytes(): Promise<Buffer> {
 }
 
 /** The Pub/Sub CloudEvent around the job's bytes, with their parse (a usage error if they are not JSON). */
-function messageOf(bytes: Buffer): CloudEventV1<unknown> {
+async function messageOf(bytes: Buffer): Promise<CloudEventV1<unknown>> {
   // A job file that is not JSON is the caller's mistake with this command, not a job to record.
   let document: unknown;
   try {
-    document = JSON.parse(bytes.toString('utf8'));
+    document = (await withPresentedOptions(bytes)) ?? JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     usageError(`The job ${source === '-' ? 'on standard input' : `file ${source}`} is not JSON: ${(error as Error).message}`);
   }
   // The handler takes this parse rather than parsing the message's copy of the file again.
   return pubsubCloudEvent(bytes, `jobs-${name}`, undefined, { document });
+}
+
+/**
+ * A large Black-Scholes job's parse without its 100,000 option objects, or undefined: the
+ * worker read the options from the bytes (speculativeValuation.ts), so the rest of the
+ * document is parsed with the options' array left empty, and the array's place holds the
+ * options as read (presentedOptions.ts), if the schema accepts every one of them as it is. The
+ * job's thread then neither parses, validates nor resolves an option (~0.4 s of CPU less).
+ * Anything else (symbols to resolve the options with, an option the schema refuses, JSON
+ * the reader did not take) is parsed whole, as before: the same job, the same messages.
+ */
+async function withPresentedOptions(bytes: Buffer): Promise<Record<string, unknown> | undefined> {
+  if (name !== 'blackscholes' || bytes.length < 1 << 20) return undefined;
+  const [{ speculatedRead }, { presentOptions }] = await Promise.all([
+    import('../shared/models/blackscholes/speculativeValuation.js'),
+    import('../shared/models/blackscholes/job.js'),
+  ]);
+  const read = await speculatedRead();
+  if (read === null) return undefined;
+  let document: { symbols?: unknown; params: { options: unknown } };
+  try {
+    document = JSON.parse(Buffer.concat([bytes.subarray(0, read.start), Buffer.from('[]'), bytes.subarray(read.end)]).toString('utf8'));
+  } catch {
+    return undefined; // said by the whole document's parse, with its own positions
+  }
+  if (document.symbols !== undefined && !(Array.isArray(document.symbols) && document.symbols.length === 0)) return undefined;
+  const options = presentOptions(read, bytes);
+  if (options === null) return undefined;
+  document.params.options = options;
+  return document;
 }
 
 /** Writes a result of any size to stdout in chunks (no second full copy as bytes), then calls done. */

@@ -1,4 +1,5 @@
 import { MAX_NUMBER_BYTES, writeJsonNumber } from '../results/jsonBytes.js';
+import { isPresented, type PresentedValue } from './presentedValue.js';
 
 /**
  * JSON with object keys sorted at every depth and no whitespace: equal values give equal
@@ -106,6 +107,7 @@ class CanonicalWriter {
         if (value === null) this.bytes(NULL);
         else if (depth >= MAX_DEPTH) this.text(stackCanonicalJson(value));
         else if (Array.isArray(value)) this.array(value, depth);
+        else if (isPresented(value)) this.presented(value);
         else this.object(value as Record<string, unknown>, depth);
         break;
       default:
@@ -117,6 +119,14 @@ class CanonicalWriter {
   /** Hands on what the current chunk holds (the last piece). */
   flush(): void {
     if (this.at > 0) this.write(this.chunk.subarray(0, this.at));
+    this.at = 0;
+  }
+
+  /** A presented value's own canonical pieces, after what the current chunk holds; writing goes on in the chunk's unused rest. */
+  private presented(value: PresentedValue): void {
+    if (this.at > 0) this.write(this.chunk.subarray(0, this.at));
+    value.writeCanonical(this.write);
+    this.chunk = this.chunk.length - this.at >= 256 ? this.chunk.subarray(this.at) : Buffer.alloc(this.chunkBytes);
     this.at = 0;
   }
 

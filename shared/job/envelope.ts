@@ -3,6 +3,7 @@ import { JobError } from './errors.js';
 import { fastParse, NOT_SURE } from './fastParse.js';
 import type { Job, ModelDefinition } from './model.js';
 import { functionOwningKeys } from './paramKeys.js';
+import { isPresented } from './presentedValue.js';
 
 /** 1-128 characters of `[A-Za-z0-9_.-]`, and not only dots: `.` and `..` would name the folder above the job's. */
 export const JOB_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9_.-]{1,128}$/;
@@ -66,13 +67,16 @@ export function parseJob<P>(document: unknown, model: ModelDefinition<P>, today:
   const end = envelope.data.end ?? today;
   const start = envelope.data.start ?? oneYearBefore(end);
   if (start > end) throw new JobError('invalid_job', `start (${start}) is after end (${end}); the window is inclusive and must not be empty.`);
-  // A large params (100,000 options) is checked by the validator compiled from the schema;
+  // Members already read and validated (presentedValue.ts) are kept as they are; the others
+  // are checked, a large params (100,000 options) by the validator compiled from the schema;
   // whatever it cannot vouch for is parsed by zod, whose message names the field at fault.
-  const fast = fastParse(model.params, params);
-  if (fast !== NOT_SURE) return { job_id, symbols, start, end, params: fast };
-  const parsedParams = model.params.safeParse(params);
+  const presented = Object.entries(params).filter(([, value]) => isPresented(value));
+  const checked = presented.length === 0 ? params : Object.fromEntries(Object.entries(params).filter(([, value]) => !isPresented(value)));
+  const fast = fastParse(model.params, checked);
+  const parsedParams = fast !== NOT_SURE ? { success: true as const, data: fast } : model.params.safeParse(checked);
   if (!parsedParams.success) throw new JobError('invalid_job', describeParamsIssues(parsedParams.error, model.name));
-  return { job_id, symbols, start, end, params: parsedParams.data };
+  const validated = presented.length === 0 ? parsedParams.data : ({ ...parsedParams.data, ...Object.fromEntries(presented) } as P);
+  return { job_id, symbols, start, end, params: validated };
 }
 
 /** The job_id of a document that may be invalid otherwise, if it has a usable one. */
@@ -124,7 +128,7 @@ function findPrototypeKey(document: unknown): string | undefined {
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) {
         const item: unknown = value[i];
-        if (typeof item === 'object' && item !== null) pending.push({ value: item, parent: next, key: i });
+        if (typeof item === 'object' && item !== null && !isPresented(item)) pending.push({ value: item, parent: next, key: i });
       }
       continue;
     }
@@ -135,7 +139,8 @@ function findPrototypeKey(document: unknown): string | undefined {
     const start = pending.length;
     for (const key in record) {
       const item = record[key];
-      if (typeof item === 'object' && item !== null && Object.hasOwn(record, key)) pending.push({ value: item, parent: next, key });
+      // A presented value was read by a reader that takes no key but its fields.
+      if (typeof item === 'object' && item !== null && Object.hasOwn(record, key) && !isPresented(item)) pending.push({ value: item, parent: next, key });
     }
     reverseFrom(pending, start);
   }

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { bodyText, type ObjectBody } from '../results/objectStore.js';
 import { canonicalJson, writeCanonicalJsonBytes } from './canonicalJson.js';
 import type { Job, ModelName } from './model.js';
+import { withoutPresented } from './presentedValue.js';
 
 export { canonicalJson } from './canonicalJson.js';
 
@@ -202,7 +203,9 @@ function safeFirstDifference(stored: unknown, offered: unknown): Difference | nu
  * they are the same. Arrays of one length and objects are walked member by member rather than
  * written whole at each level (two batches of 100,000 options: one pass, not one a level).
  */
-function firstDifference(stored: unknown, offered: unknown, path: string): Difference | null {
+function firstDifference(storedValue: unknown, offeredValue: unknown, path: string): Difference | null {
+  // A presented value (a batch read into columns) is compared as the JSON it stands for.
+  const [stored, offered] = [withoutPresented(storedValue), withoutPresented(offeredValue)];
   if (Array.isArray(stored) && Array.isArray(offered) && stored.length === offered.length) {
     for (let i = 0; i < stored.length; i++) {
       const d = firstDifference(stored[i], offered[i], `${path}[${i}]`);

@@ -14,6 +14,7 @@ import { JobError, TransientError } from './errors.js';
 import { FINAL_ERROR_CODES, isFinal } from './finality.js';
 import { claimJob, releaseUnheldClaim, type HeldClaim } from './jobClaim.js';
 import { identityOnThread } from './identityThread.js';
+import { holdsPresented } from './presentedValue.js';
 import { differentJobMessage, jobIdentity, jobIdentityBody, parseJobIdentity, unvalidatedJobIdentity, type JobIdentity } from './jobDigest.js';
 import { jobRunRow, metricRows } from './jobRows.js';
 import { jobFolderFiles } from './jobFiles.js';
@@ -97,8 +98,10 @@ export async function runJobEvent<P>(model: ModelDefinition<P>, event: IncomingE
     return await rejectUnidentified(asRejection(error, 'decoding the message'));
   }
   const jobId = salvageJobId(message.document);
-  // A large job's digest starts on a helper thread now, while this one validates and runs it.
-  const digestThread = jobId !== undefined ? identityOnThread(model.name, message.source, message.publishTime) : null;
+  // A large job's digest starts on a helper thread now, while this one validates and runs it;
+  // not for options already read into columns, whose text this thread writes faster than the
+  // helper would parse them again.
+  const digestThread = jobId !== undefined && !holdsPresented(message.document) ? identityOnThread(model.name, message.source, message.publishTime) : null;
   const { job, rejection } = validate(message);
   if (!job) digestThread?.cancel();
   if (jobId === undefined) return await rejectUnidentified(rejection ?? new JobError('invalid_job', 'job_id: is missing.'));

@@ -65,17 +65,52 @@ describe('a large Black-Scholes job on the command line', () => {
   }));
   const withoutTimes = (text: string) => text.replace(/"started_at":"[^"]*","finished_at":"[^"]*","duration_ms":[\d.]+/, '').replace(/"artifacts":\{[^}]*\}/, '');
 
-  it('values the options the worker read from the file, and prints what one thread prints', () => {
+  const valued = (stderr: string) =>
+    stderr.split('\n').filter((l) => l.includes('"Options valued."')).map((l) => JSON.parse(l) as { threads: number; speculative: boolean; presented: boolean });
+  /** The job run on two threads (its options read by the worker) and on one (parsed as usual), each with its own store. */
+  function twoWays(document: object) {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cli-large-')), 'job.json');
-    writeFileSync(file, JSON.stringify({ job_id: 'cli-large', params: { options } }));
-    const two = job(['blackscholes', file], undefined, { LOG_LEVEL: 'DEBUG', BS_THREADS: '2' });
-    const one = job(['blackscholes', file], undefined, { LOG_LEVEL: 'DEBUG', BS_THREADS: '1' });
+    writeFileSync(file, JSON.stringify(document));
+    const [twoStore, oneStore] = [mkdtempSync(path.join(os.tmpdir(), 'cli-two-')), mkdtempSync(path.join(os.tmpdir(), 'cli-one-'))];
+    const two = job(['blackscholes', file], undefined, { LOG_LEVEL: 'DEBUG', BS_THREADS: '2', LOCAL_DATA_DIR: twoStore });
+    const one = job(['blackscholes', file], undefined, { LOG_LEVEL: 'DEBUG', BS_THREADS: '1', LOCAL_DATA_DIR: oneStore });
     expect([two.status, one.status]).toEqual([0, 0]);
-    const valued = (stderr: string) => stderr.split('\n').filter((l) => l.includes('"Options valued."')).map((l) => JSON.parse(l) as { threads: number; speculative: boolean });
-    expect(valued(two.stderr)).toEqual([expect.objectContaining({ threads: 2, speculative: true })]);
-    expect(valued(one.stderr)).toEqual([expect.objectContaining({ threads: 1, speculative: false })]);
+    const stored = (store: string, name: string) => readFileSync(path.join(store, 'bucket', 'jobs', 'blackscholes', (document as { job_id: string }).job_id, name), 'utf8');
+    return { two, one, stored: (name: string) => [stored(twoStore, name), stored(oneStore, name)] };
+  }
+
+  it('values the options the worker read from the file, presented to the job as read, and prints and stores what one thread does', () => {
+    const { two, one, stored } = twoWays({ job_id: 'cli-large', params: { options } });
+    expect(valued(two.stderr)).toEqual([expect.objectContaining({ threads: 2, speculative: true, presented: true })]);
+    expect(valued(one.stderr)).toEqual([expect.objectContaining({ threads: 1, speculative: false, presented: false })]);
     expect(withoutTimes(two.stdout)).toBe(withoutTimes(one.stdout));
     expect(two.stdout).toContain('"implied_volatility_error":"The ');
+    // The same job: job.json (its canonical text and digest) byte for byte, and the same chart.
+    const [twoJob, oneJob] = stored('job.json');
+    expect(twoJob.length).toBeGreaterThan(1 << 20);
+    expect(twoJob).toBe(oneJob);
+    expect(stored('chart.svg')[0]).toBe(stored('chart.svg')[1]);
+  });
+
+  it('says a large job file is not JSON as for any job, where the text around the options is not', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'cli-large-')), 'job.json');
+    const text = `{"job_id":cli-large-broken,"params":{"options":${JSON.stringify(options)}}}`;
+    writeFileSync(file, text);
+    const run = job(['blackscholes', file], undefined, { BS_THREADS: '2' });
+    expect(run).toMatchObject({ status: 2, stdout: '' });
+    let message = '';
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(run.stderr).toContain(`is not JSON: ${message}`);
+  });
+
+  it('parses the options as usual for a job with symbols, which resolve them: the same result', () => {
+    const { two, one } = twoWays({ job_id: 'cli-large-symbols', symbols: ['AAPL'], params: { options } });
+    expect(valued(two.stderr)).toEqual([expect.objectContaining({ threads: 2, presented: false })]);
+    expect(withoutTimes(two.stdout)).toBe(withoutTimes(one.stdout));
   });
 
   it('prints the stored result.json byte for byte (a result of many 256 KB reads, through a pipe)', () => {

@@ -12,12 +12,15 @@ import * as z from 'zod';
 import { blackscholesChartSvg } from './chart.js';
 import { fewObservationsWarning, withWarnings } from '../../job/calibrationWarning.js';
 import { JobError } from '../../job/errors.js';
+import { fastParse, NOT_SURE } from '../../job/fastParse.js';
 import { periodsPerYearParam } from '../../job/periodsPerYear.js';
 import type { Job, Metric, ModelContext, ModelDefinition, ModelOutput } from '../../job/model.js';
 import type { PriceHistory } from '../../prices/history.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
-import { allEntries, SOURCES, type OptionEntries } from './optionBatch.js';
+import { allEntries, SOURCES, type OptionBatch, type OptionEntries } from './optionBatch.js';
 import { newBatch, PARALLEL_OPTIONS, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
+import type { ReadOptions } from './optionsReader.js';
+import { isPresentedOptions, PresentedOptions } from './presentedOptions.js';
 import { speculationPending } from './speculativeValuation.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
@@ -94,89 +97,28 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
   params: paramsSchema,
   symbolsOptional: true,
   async run(job: Job<BlackScholesParams>, context: ModelContext): Promise<ModelOutput> {
-    const { options: overrides, periods_per_year: periodsPerYear, ...defaults } = job.params;
-    const list: readonly OptionParams[] = overrides ?? [defaults];
+    const { options: given, periods_per_year: periodsPerYear, ...defaults } = job.params;
+    // Options the command line read into columns (presentedOptions.ts) are resolved already
+    // when nothing else has a say: no symbols, no job-wide default. Otherwise they are read
+    // as the objects they stand for.
+    const presented = isPresentedOptions(given) && job.symbols.length === 0 && Object.keys(defaults).length === 0 ? given : undefined;
+    const overrides = isPresentedOptions(given) ? (presented ? undefined : (given.toJSON() as OptionParams[])) : given;
+    const list: readonly OptionParams[] = presented ? [] : (overrides ?? [defaults]);
+    const count = presented?.count ?? list.length;
     // A large batch's worker starts now, while the options are checked and resolved (unless one
     // already values them from the job's bytes: the command line's speculativeValuation).
-    const threads = valuationThreads(list.length, context.config.BS_THREADS);
+    const threads = valuationThreads(count, context.config.BS_THREADS);
     if (threads > 1 && !speculationPending()) prewarmValuationWorker();
-    const fieldName = (i: number, key: string) => (overrides ? `params.options[${i}].${key}` : `params.${key}`);
-
-    // First pass: check what needs history, per symbol.
-    const needsSpot = new Set<string>();
-    const needsVolatility = new Set<string>();
-    for (let i = 0; i < list.length; i++) {
-      const o = list[i];
-      const symbol = o.symbol ?? defaults.symbol;
-      if (symbol !== undefined && !job.symbols.includes(symbol)) {
-        const listed = job.symbols.length > 0 ? `one of ${job.symbols.join(', ')}` : 'listed in symbols (the job has none)';
-        throw new JobError('invalid_job', `${fieldName(i, 'symbol')} is "${symbol}" but must be ${listed}.`);
-      }
-      const resolvedSymbol = symbol ?? job.symbols[0];
-      for (const key of ['strike', 'time_to_expiry'] as const) {
-        if (o[key] === undefined && defaults[key] === undefined) {
-          throw new JobError('invalid_job', `${fieldName(i, key)} is required: give it in the option or as a default in params.`);
-        }
-      }
-      const spotMissing = o.spot === undefined && defaults.spot === undefined;
-      const volatilityMissing =
-        o.volatility === undefined && defaults.volatility === undefined && o.market_price === undefined && defaults.market_price === undefined;
-      if ((spotMissing || volatilityMissing) && resolvedSymbol === undefined) {
-        const key = spotMissing ? 'spot' : 'volatility';
-        const from = spotMissing ? 'last price' : 'historical volatility';
-        throw new JobError(
-          'invalid_job',
-          `${fieldName(i, key)} is required when the job has no symbols: give it, or list a symbol to use its ${from}${key === 'volatility' ? ' (or give market_price to imply it)' : ''}.`,
-        );
-      }
-      if (spotMissing) needsSpot.add(resolvedSymbol as string);
-      if (volatilityMissing) needsVolatility.add(resolvedSymbol as string);
-    }
-
-    const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, periodsPerYear, context);
-
-    // Resolve every option's inputs into columns, which this thread and a worker value half each.
-    const symbols = [...new Set(list.map((o) => o.symbol ?? defaults.symbol ?? job.symbols[0]).filter((s) => s !== undefined))];
-    const symbolIndex = new Map(symbols.map((s, i) => [s, i]));
-    const batch = newBatch(list.length, symbols, threads);
-    const pricedFromSymbol: boolean[] = new Array(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const o = list[i];
-      const symbol = o.symbol ?? defaults.symbol ?? job.symbols[0];
-      const fromHistory = symbol === undefined ? undefined : symbolInputs.get(symbol);
-      const marketPrice = o.market_price ?? defaults.market_price;
-      const givenVolatility = o.volatility ?? defaults.volatility;
-      const givenSpot = o.spot ?? defaults.spot;
-      batch.isCall[i] = (o.option_type ?? defaults.option_type ?? 'call') === 'call' ? 1 : 0;
-      batch.spot[i] = givenSpot ?? (fromHistory as SymbolInputs).last_price;
-      batch.strike[i] = (o.strike ?? defaults.strike) as number;
-      batch.timeToExpiry[i] = (o.time_to_expiry ?? defaults.time_to_expiry) as number;
-      batch.riskFreeRate[i] = o.risk_free_rate ?? defaults.risk_free_rate ?? 0;
-      batch.dividendYield[i] = o.dividend_yield ?? defaults.dividend_yield ?? 0;
-      if (marketPrice !== undefined) {
-        batch.hasMarketPrice[i] = 1;
-        batch.marketPrice[i] = marketPrice;
-      }
-      let source: VolatilitySource;
-      if (givenVolatility !== undefined) {
-        source = 'params';
-        batch.volatility[i] = givenVolatility;
-      } else if (marketPrice !== undefined) source = 'implied';
-      else {
-        source = 'historical';
-        batch.volatility[i] = (fromHistory as SymbolInputs).historical_volatility as number;
-      }
-      batch.source[i] = SOURCES.indexOf(source);
-      batch.symbolIndex[i] = symbol === undefined ? -1 : (symbolIndex.get(symbol) as number);
-      pricedFromSymbol[i] = givenSpot === undefined || source === 'historical';
-    }
+    const { batch, pricedFromSymbol, symbolInputs } = presented
+      ? { batch: presented.batch, pricedFromSymbol: new Array<boolean>(count).fill(false), symbolInputs: new Map<string, SymbolInputs>() }
+      : await resolveBatch(job, list, overrides !== undefined, defaults, threads, periodsPerYear, context);
     // A large batch's JSON is written by the threads that value it, in chunks (never one string),
     // and its entries are built as objects only where read (the chart, the metrics).
-    const large = list.length >= PARALLEL_OPTIONS;
+    const large = count >= PARALLEL_OPTIONS;
     let chart = '';
     const drawChart = (valued: OptionEntries) => void (chart = blackscholesChartSvg(valued, pricedFromSymbol));
     const { entries, optionsJson, threads: valuedOn, speculative = false } = await valueBatch(batch, threads, { json: large, whenValued: drawChart });
-    context.log.debug('Options valued.', { options: entries.length, threads: valuedOn, speculative });
+    context.log.debug('Options valued.', { options: entries.length, threads: valuedOn, speculative, presented: presented !== undefined });
 
     const warnings: string[] = [];
     for (const [symbol, entry] of symbolInputs) {
@@ -216,6 +158,106 @@ function lazyResult(entries: OptionEntries, warnings: readonly string[]): BlackS
     },
     ...withWarnings([...warnings]),
   };
+}
+
+/**
+ * The job's options from what the command line's worker read of its bytes (ReadOptions), in
+ * their place in `params` (presentedValue.ts), if the schema accepts every one as it is: each
+ * is checked by the validator compiled from optionSchema (zod's own checks, fastParse.ts), and
+ * there are at most MAX_OPTIONS. Null otherwise: the job then parses its options as usual, and
+ * zod names the field at fault.
+ */
+export function presentOptions(read: Pick<ReadOptions, 'batch' | 'present' | 'textStart' | 'textLength'>, bytes: Uint8Array): PresentedOptions | null {
+  const presented = new PresentedOptions(read, bytes);
+  if (presented.count < 1 || presented.count > MAX_OPTIONS) return null;
+  return presented.every((option) => fastParse(optionSchema, option) !== NOT_SURE) ? presented : null;
+}
+
+/**
+ * The options' inputs resolved into a batch's columns: each field the option's own, else the
+ * job-wide default, else the contract's; spot and volatility from a symbol's history where
+ * missing (each history loaded once). Throws JobError `invalid_job` naming the option at fault.
+ */
+async function resolveBatch(
+  job: Job<BlackScholesParams>,
+  list: readonly OptionParams[],
+  perOption: boolean,
+  defaults: Omit<BlackScholesParams, 'options' | 'periods_per_year'>,
+  threads: number,
+  periodsPerYear: number,
+  context: ModelContext,
+): Promise<{ batch: OptionBatch; pricedFromSymbol: boolean[]; symbolInputs: Map<string, SymbolInputs> }> {
+  const fieldName = (i: number, key: string) => (perOption ? `params.options[${i}].${key}` : `params.${key}`);
+
+  // First pass: check what needs history, per symbol.
+  const needsSpot = new Set<string>();
+  const needsVolatility = new Set<string>();
+  for (let i = 0; i < list.length; i++) {
+    const o = list[i];
+    const symbol = o.symbol ?? defaults.symbol;
+    if (symbol !== undefined && !job.symbols.includes(symbol)) {
+      const listed = job.symbols.length > 0 ? `one of ${job.symbols.join(', ')}` : 'listed in symbols (the job has none)';
+      throw new JobError('invalid_job', `${fieldName(i, 'symbol')} is "${symbol}" but must be ${listed}.`);
+    }
+    const resolvedSymbol = symbol ?? job.symbols[0];
+    for (const key of ['strike', 'time_to_expiry'] as const) {
+      if (o[key] === undefined && defaults[key] === undefined) {
+        throw new JobError('invalid_job', `${fieldName(i, key)} is required: give it in the option or as a default in params.`);
+      }
+    }
+    const spotMissing = o.spot === undefined && defaults.spot === undefined;
+    const volatilityMissing =
+      o.volatility === undefined && defaults.volatility === undefined && o.market_price === undefined && defaults.market_price === undefined;
+    if ((spotMissing || volatilityMissing) && resolvedSymbol === undefined) {
+      const key = spotMissing ? 'spot' : 'volatility';
+      const from = spotMissing ? 'last price' : 'historical volatility';
+      throw new JobError(
+        'invalid_job',
+        `${fieldName(i, key)} is required when the job has no symbols: give it, or list a symbol to use its ${from}${key === 'volatility' ? ' (or give market_price to imply it)' : ''}.`,
+      );
+    }
+    if (spotMissing) needsSpot.add(resolvedSymbol as string);
+    if (volatilityMissing) needsVolatility.add(resolvedSymbol as string);
+  }
+
+  const symbolInputs = await loadSymbolInputs([...new Set([...needsSpot, ...needsVolatility])], needsVolatility, periodsPerYear, context);
+
+  // Resolve every option's inputs into columns, which this thread and a worker value half each.
+  const symbols = [...new Set(list.map((o) => o.symbol ?? defaults.symbol ?? job.symbols[0]).filter((s) => s !== undefined))];
+  const symbolIndex = new Map(symbols.map((s, i) => [s, i]));
+  const batch = newBatch(list.length, symbols, threads);
+  const pricedFromSymbol: boolean[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const o = list[i];
+    const symbol = o.symbol ?? defaults.symbol ?? job.symbols[0];
+    const fromHistory = symbol === undefined ? undefined : symbolInputs.get(symbol);
+    const marketPrice = o.market_price ?? defaults.market_price;
+    const givenVolatility = o.volatility ?? defaults.volatility;
+    const givenSpot = o.spot ?? defaults.spot;
+    batch.isCall[i] = (o.option_type ?? defaults.option_type ?? 'call') === 'call' ? 1 : 0;
+    batch.spot[i] = givenSpot ?? (fromHistory as SymbolInputs).last_price;
+    batch.strike[i] = (o.strike ?? defaults.strike) as number;
+    batch.timeToExpiry[i] = (o.time_to_expiry ?? defaults.time_to_expiry) as number;
+    batch.riskFreeRate[i] = o.risk_free_rate ?? defaults.risk_free_rate ?? 0;
+    batch.dividendYield[i] = o.dividend_yield ?? defaults.dividend_yield ?? 0;
+    if (marketPrice !== undefined) {
+      batch.hasMarketPrice[i] = 1;
+      batch.marketPrice[i] = marketPrice;
+    }
+    let source: VolatilitySource;
+    if (givenVolatility !== undefined) {
+      source = 'params';
+      batch.volatility[i] = givenVolatility;
+    } else if (marketPrice !== undefined) source = 'implied';
+    else {
+      source = 'historical';
+      batch.volatility[i] = (fromHistory as SymbolInputs).historical_volatility as number;
+    }
+    batch.source[i] = SOURCES.indexOf(source);
+    batch.symbolIndex[i] = symbol === undefined ? -1 : (symbolIndex.get(symbol) as number);
+    pricedFromSymbol[i] = givenSpot === undefined || source === 'historical';
+  }
+  return { batch, pricedFromSymbol, symbolInputs };
 }
 
 /** Last price (and historical volatility where needed) of each symbol, one history request for all. */

@@ -2,10 +2,13 @@ import { allocateBatch, IMPLIED_SOURCE, type OptionBatch } from './optionBatch.j
 
 /**
  * A large Black-Scholes job's options read from the job's bytes straight into a batch's
- * columns, without JSON.parse, objects or validation: what a worker does while the job's
- * thread parses and validates the same bytes the usual way, so that valuation starts early
- * (parallelValuation.ts, speculative valuation). It is never trusted: the job's thread uses
- * these columns only if they equal, bit for bit, the ones it resolved from the validated job.
+ * columns, without JSON.parse, objects or validation: what a worker does as soon as the
+ * command line has the bytes, so that valuation starts early (speculativeValuation.ts). The
+ * command line then hands the job these columns in place of the options' objects
+ * (presentedOptions.ts), once the schema's compiled validator has accepted every option as
+ * read; otherwise the job parses the options itself, and uses these columns only if they
+ * equal, bit for bit, the ones it resolved. The reader also gives which fields each option
+ * gave and where the options' array lies in the bytes (ReadOptions).
  *
  * It reads only the plainest form of a batch and gives up (null) on anything else: a job whose
  * params hold anything but `options` (and `periods_per_year`), an option with a symbol, an
@@ -15,7 +18,7 @@ import { allocateBatch, IMPLIED_SOURCE, type OptionBatch } from './optionBatch.j
  * rounded division or product of two exact doubles (Clinger's fast path), anything longer by
  * Number() on its text.
  */
-export function readOptionColumns(bytes: Uint8Array, minimumOptions: number): OptionBatch | null {
+export function readOptionColumns(bytes: Uint8Array, minimumOptions: number): ReadOptions | null {
   try {
     return new OptionsReader(bytes).document(minimumOptions);
   } catch (error) {
@@ -24,10 +27,31 @@ export function readOptionColumns(bytes: Uint8Array, minimumOptions: number): Op
   }
 }
 
+/** A plain batch read from a job's bytes: its columns, which fields each option gave, and where its array lies in the bytes. */
+export interface ReadOptions {
+  readonly batch: OptionBatch;
+  /**
+   * Per option, a bit per field it gave (OPTION_FIELDS order): columns alone cannot tell a
+   * rate of 0 given from one left out, which the job's canonical text does tell apart.
+   */
+  readonly present: Uint8Array;
+  /** `params.options`'s array in the bytes: from its '[' to just after its ']'. */
+  readonly start: number;
+  readonly end: number;
+  /**
+   * Where each number's text is in the bytes, at `i * OPTION_FIELDS.length + field`, and its
+   * length where the text is already canonical (what the canonical writer writes for its
+   * value, so it can be copied), else 0.
+   */
+  readonly textStart: Int32Array;
+  readonly textLength: Uint8Array;
+}
+
 const GIVE_UP = new Error('not a plain batch');
 
-/** Option fields by the bit that marks each as seen, in an option object. */
-const FIELDS = ['option_type', 'spot', 'strike', 'time_to_expiry', 'risk_free_rate', 'dividend_yield', 'volatility', 'market_price'] as const;
+/** Option fields by the bit that marks each as seen, in an option object (ReadOptions.present). */
+export const OPTION_FIELDS = ['option_type', 'spot', 'strike', 'time_to_expiry', 'risk_free_rate', 'dividend_yield', 'volatility', 'market_price'] as const;
+const FIELDS = OPTION_FIELDS;
 const FIELD_KEYS = FIELDS.map((name) => Buffer.from(`"${name}"`, 'latin1'));
 const [OPTION_TYPE, SPOT, STRIKE, TIME, RATE, YIELD, VOLATILITY, MARKET_PRICE] = [0, 1, 2, 3, 4, 5, 6, 7];
 
@@ -47,8 +71,8 @@ class OptionsReader {
 
   constructor(private readonly bytes: Uint8Array) {}
 
-  document(minimumOptions: number): OptionBatch | null {
-    let batch: OptionBatch | null = null;
+  document(minimumOptions: number): ReadOptions | null {
+    let batch: ReadOptions | null = null;
     this.expect(OPEN_OBJECT);
     if (this.peek() === CLOSE_OBJECT) return null;
     for (;;) {
@@ -65,8 +89,8 @@ class OptionsReader {
     return batch;
   }
 
-  private params(minimumOptions: number): OptionBatch {
-    let batch: OptionBatch | undefined;
+  private params(minimumOptions: number): ReadOptions {
+    let batch: ReadOptions | undefined;
     this.expect(OPEN_OBJECT);
     for (;;) {
       const key = this.key();
@@ -81,15 +105,25 @@ class OptionsReader {
   }
 
   /** The options array, read into columns of a batch allocated for as many options as the bytes could hold. */
-  private options(minimumOptions: number): OptionBatch {
+  private options(minimumOptions: number): ReadOptions {
     this.expect(OPEN_ARRAY);
+    const start = this.at - 1;
     // No option is shorter than {"spot":1,"strike":1,"time_to_expiry":1,"volatility":1}: the
     // columns are sized for that many, on shared memory whose untouched pages cost nothing.
     const capacity = Math.ceil((this.bytes.length - this.at) / MIN_OPTION_BYTES) + 1;
     const columns = allocateBatch(capacity, [], true);
-    const count = readOptions(this.bytes, this, columns);
+    const present = new Uint8Array(new SharedArrayBuffer(capacity));
+    const texts = { start: new Int32Array(new SharedArrayBuffer(4 * FIELDS.length * capacity)), length: new Uint8Array(new SharedArrayBuffer(FIELDS.length * capacity)) };
+    const count = readOptions(this.bytes, this, columns, present, texts);
     if (count < minimumOptions) throw GIVE_UP;
-    return trimmed(columns, count);
+    return {
+      batch: trimmed(columns, count),
+      present: present.subarray(0, count),
+      start,
+      end: this.at,
+      textStart: texts.start.subarray(0, FIELDS.length * count),
+      textLength: texts.length.subarray(0, FIELDS.length * count),
+    };
   }
 
   /** A key without escapes, and its colon. */
@@ -190,13 +224,22 @@ function trimmed(columns: OptionBatch, count: number): OptionBatch {
 
 /** Where a number read by readNumber ended (one module-level slot: the reader is not re-entrant). */
 let numberEnd = 0;
+/**
+ * Whether that number's text is the one the canonical writer writes for its value
+ * (writeJsonNumber, as JSON.stringify): at most 15 significant digits (the shortest text
+ * that reads back as the same double is then those digits), no exponent, no trailing zero
+ * after a point, and a value JSON.stringify writes without an exponent (from 1e-6 up; 0
+ * only as "0", not "-0").
+ */
+let numberCanonical = false;
 
 /**
  * Reads the options of an array whose '[' is behind `reader.at` into `columns`, up to its ']'
  * (left behind too); returns how many. One function with the position in a local: the loop
  * that runs 100,000 times keeps everything in registers.
  */
-function readOptions(b: Uint8Array, reader: { at: number }, columns: OptionBatch): number {
+function readOptions(b: Uint8Array, reader: { at: number }, columns: OptionBatch, present: Uint8Array, texts: { start: Int32Array; length: Uint8Array }): number {
+  const { start: textStart, length: textLength } = texts;
   const { isCall, spot, strike, timeToExpiry, riskFreeRate, dividendYield, volatility, marketPrice, hasMarketPrice, source } = columns;
   const capacity = columns.count;
   let at = reader.at;
@@ -241,6 +284,9 @@ function readOptions(b: Uint8Array, reader: { at: number }, columns: OptionBatch
         else throw GIVE_UP;
       } else {
         const value = readNumber(b, at);
+        const slot = i * FIELDS.length + field;
+        textStart[slot] = at;
+        textLength[slot] = numberCanonical ? numberEnd - at : 0;
         at = numberEnd;
         if (field === STRIKE) strike[i] = value;
         else if (field === TIME) timeToExpiry[i] = value;
@@ -256,6 +302,7 @@ function readOptions(b: Uint8Array, reader: { at: number }, columns: OptionBatch
       if (c !== COMMA) throw GIVE_UP;
     }
     if ((seen & REQUIRED) !== REQUIRED) throw GIVE_UP;
+    present[i] = seen;
     if (seen & (1 << MARKET_PRICE)) (hasMarketPrice[i] = 1), (marketPrice[i] = quote);
     if (seen & (1 << VOLATILITY)) volatility[i] = vol;
     else if (seen & (1 << MARKET_PRICE)) source[i] = IMPLIED_SOURCE;
@@ -289,6 +336,7 @@ function readNumber(b: Uint8Array, start: number): number {
       c = b[++at];
     } while (c >= 0x30 && c <= 0x39);
   } else throw GIVE_UP;
+  let trailingZero = false;
   if (c === 0x2e) {
     c = b[++at];
     if (!(c >= 0x30 && c <= 0x39)) throw GIVE_UP;
@@ -298,11 +346,13 @@ function readNumber(b: Uint8Array, start: number): number {
         if (mantissa !== 0) digits++;
         scale--;
       }
+      trailingZero = c === 0x30;
       c = b[++at];
     } while (c >= 0x30 && c <= 0x39);
   }
   let fast = digits <= 15;
-  if (c === 0x65 || c === 0x45) {
+  const exponential = c === 0x65 || c === 0x45;
+  if (exponential) {
     c = b[++at];
     let sign = 1;
     if (c === 0x2d || c === 0x2b) (sign = c === 0x2d ? -1 : 1), (c = b[++at]);
@@ -319,6 +369,10 @@ function readNumber(b: Uint8Array, start: number): number {
   let value: number;
   // Clinger's fast path: an integer below 2^53 and a power of ten up to 1e22, both exact, so one operation rounds correctly.
   if (fast && scale >= -22 && scale <= 22) value = scale < 0 ? mantissa / EXACT_POW10[-scale] : mantissa * EXACT_POW10[scale];
-  else return Number(Buffer.from(b.buffer, b.byteOffset + start, at - start).toString('latin1'));
+  else {
+    numberCanonical = false;
+    return Number(Buffer.from(b.buffer, b.byteOffset + start, at - start).toString('latin1'));
+  }
+  numberCanonical = !exponential && !trailingZero && (value === 0 ? at - start === 1 : value >= 1e-6);
   return negative ? -value : value;
 }

@@ -1,20 +1,22 @@
 import type { OptionBatch } from './optionBatch.js';
 import { answerOf, defaultWorkerUrl, keepIdleWorker, secondThreadExpected, startValuationWorker, type StartedWorker } from './valuationWorker.js';
-import type { SpeculatedReply, ValuationTask, ValuedReply, WorkerMessage } from './worker.js';
+import type { SpeculatedReply, SpeculatedTask, ValuationTask, ValuedReply, WorkerMessage } from './worker.js';
 
 /**
  * A large batch valued before its job is validated. The command line has the job's bytes
- * ~0.3 s before the job's thread has parsed, validated and resolved them into a batch; a
- * worker reads the options from the bytes in ~0.1 s (optionsReader.ts) and starts valuing
- * them, chunk by chunk, while that thread is busy. When the job's thread reaches its batch,
- * it adopts the worker's work only if the worker's columns are its own, bit for bit:
- * otherwise (a job with defaults or symbols, an invalid job) the worker is stopped and the
- * batch is valued as if nothing had happened. Either way the result is the same bytes.
+ * before the job's thread has validated them; a worker reads the options from the bytes in
+ * ~0.1 s (optionsReader.ts) and starts valuing them, chunk by chunk, while that thread is
+ * busy. The command line gives the job those very columns as its options where the schema
+ * accepts them (speculatedRead, presentedOptions.ts). When the job's thread reaches its batch,
+ * it adopts the worker's work only if the worker's columns are its own, bit for bit (the same
+ * columns, for presented options): otherwise (a job with defaults or symbols, an invalid job)
+ * the worker is stopped and the batch is valued as if nothing had happened. Either way the
+ * result is the same bytes.
  */
 interface Speculation {
   readonly started: StartedWorker;
   /** The task the worker gave itself, or null if it read no batch (or failed). */
-  readonly speculated: Promise<ValuationTask | null>;
+  readonly speculated: Promise<SpeculatedTask | null>;
   /** Its answer, listened for from the start (it may come before the job's thread adopts it). */
   readonly answered: Promise<ValuedReply>;
 }
@@ -33,7 +35,7 @@ export function speculateValuation(jobBytes: Uint8Array, minimumOptions: number,
   const { worker, ended } = started;
   worker.unref(); // not adopted (an invalid job), it does not keep the process alive
   const speculated = Promise.race([
-    new Promise<ValuationTask | null>((resolve) => {
+    new Promise<SpeculatedTask | null>((resolve) => {
       const onMessage = (message: WorkerMessage) => {
         if (!('speculated' in message)) return;
         worker.off('message', onMessage);
@@ -46,6 +48,16 @@ export function speculateValuation(jobBytes: Uint8Array, minimumOptions: number,
   const answered = answerOf(started, { keepAlive: false });
   worker.postMessage({ jobBytes, minimumOptions });
   pending = { started, speculated, answered };
+}
+
+/**
+ * What the worker read of the job's bytes, once it has (null if it read no plain batch, or no
+ * speculation is under way): the command line builds the job's options from it
+ * (presentedOptions.ts) rather than parsing them. The speculation stays pending, for the batch
+ * to adopt.
+ */
+export async function speculatedRead(): Promise<SpeculatedTask | null> {
+  return (await pending?.speculated) ?? null;
 }
 
 /** What adopting a speculation gives valueBatch: the worker's task, which it is carrying out, and its coming answer. */
@@ -67,7 +79,8 @@ export async function adoptSpeculation(batch: OptionBatch): Promise<AdoptedValua
     keepIdleWorker(speculation.started);
     return null;
   }
-  if (!sameColumns(task.batch, batch)) {
+  // The batch the command line built from the worker's reading is the worker's own columns.
+  if (task.batch !== batch && !sameColumns(task.batch, batch)) {
     Atomics.store(task.next, 0, STOP); // it takes no further chunk
     void speculation.started.worker.terminate();
     return null;

@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { allocateValues, type OptionBatch, type OptionValues } from './optionBatch.js';
-import { readOptionColumns } from './optionsReader.js';
+import { readOptionColumns, type ReadOptions } from './optionsReader.js';
 import { chunkCounter, valueChunks } from './sharedChunks.js';
 
 /**
@@ -25,9 +25,15 @@ export interface SpeculationTask {
   readonly minimumOptions: number;
 }
 
+/**
+ * The task a worker gave itself from a job's bytes, with what else the reading told: which
+ * fields each option gave, where the options' array and each number lie in the bytes (ReadOptions).
+ */
+export interface SpeculatedTask extends ValuationTask, ReadOptions {}
+
 /** The worker's first answer to a speculation: the task it gave itself, or null. */
 export interface SpeculatedReply {
-  readonly speculated: ValuationTask | null;
+  readonly speculated: SpeculatedTask | null;
 }
 
 /**
@@ -44,8 +50,8 @@ export type WorkerMessage = SpeculatedReply | ValuedReply;
 // One valuation a worker: the job starts it for a large batch and ends it once answered.
 parentPort?.on('message', (task: ValuationTask | SpeculationTask) => {
   if ('jobBytes' in task) {
-    const batch = readOptionColumns(task.jobBytes, task.minimumOptions);
-    const speculated = batch && { batch, values: allocateValues(batch.count, true), next: chunkCounter() };
+    const read = readOptionColumns(task.jobBytes, task.minimumOptions);
+    const speculated = read && { ...read, values: allocateValues(read.batch.count, true), next: chunkCounter() };
     parentPort?.postMessage({ speculated } satisfies SpeculatedReply);
     if (speculated) value(speculated);
     return;

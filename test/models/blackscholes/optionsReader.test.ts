@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IMPLIED_SOURCE, type OptionBatch } from '../../../shared/models/blackscholes/optionBatch.js';
-import { readOptionColumns } from '../../../shared/models/blackscholes/optionsReader.js';
+import { OPTION_FIELDS, readOptionColumns } from '../../../shared/models/blackscholes/optionsReader.js';
+import { optionText, plainOption } from '../../support/optionTexts.js';
 
 type Option = Record<string, unknown>;
 
@@ -37,39 +38,7 @@ function plain(batch: OptionBatch | null) {
   return { count, symbols, ...Object.fromEntries(Object.entries(columns).map(([key, column]) => [key, Array.from(column as ArrayLike<number>)])) };
 }
 
-const read = (text: string, minimum = 1) => plain(readOptionColumns(Buffer.from(text, 'utf8'), minimum));
-
-/** A JSON number's text in any of its forms: signs, leading "0.", fractions, exponents of either case and sign, 17+ digits. */
-const numberText = fc
-  .tuple(
-    fc.boolean(),
-    fc.oneof(fc.constant('0'), fc.bigInt({ min: 1n, max: 10n ** 20n }).map(String)),
-    fc.option(fc.stringMatching(/^[0-9]{1,20}$/), { nil: undefined }),
-    fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), fc.integer({ min: 0, max: 400 })), { nil: undefined }),
-  )
-  .map(([negative, whole, fraction, exponent]) => `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}${exponent ? exponent.join('') : ''}`);
-
-const plainOption = fc.record(
-  {
-    option_type: fc.constantFrom('call', 'put'),
-    spot: numberText,
-    strike: numberText,
-    time_to_expiry: numberText,
-    risk_free_rate: numberText,
-    dividend_yield: numberText,
-    volatility: numberText,
-    market_price: numberText,
-  },
-  { requiredKeys: ['spot', 'strike', 'time_to_expiry', 'volatility'] },
-);
-
-/** An option's JSON text with its keys in the given order and the numbers' texts as they are. */
-function optionText(option: Record<string, string>, order: readonly number[], space: string): string {
-  const keys = Object.keys(option);
-  const sorted = order.map((i) => keys[i % keys.length]!).filter((key, i, all) => all.indexOf(key) === i);
-  for (const key of keys) if (!sorted.includes(key)) sorted.push(key);
-  return `{${space}${sorted.map((key) => `"${key}"${space}:${space}${key === 'option_type' ? `"${option[key]}"` : option[key]}`).join(`,${space}`)}${space}}`;
-}
+const read = (text: string, minimum = 1) => plain(readOptionColumns(Buffer.from(text, 'utf8'), minimum)?.batch ?? null);
 
 describe('reading a batch of options from a job\'s bytes', () => {
   it('gives the columns the job resolves from JSON.parse, for numbers of every form, any key order and spacing', () => {
@@ -80,6 +49,13 @@ describe('reading a batch of options from a job\'s bytes', () => {
         (options, space) => {
           const text = `{${space}"job_id":${space}"fuzz",${space}"params":${space}{"options":${space}[${options.map(([o, order]) => optionText(o, order, space)).join(`,${space}`)}]${space},"periods_per_year":365}${space}}${space}`;
           expect(read(text)).toEqual(resolved(text));
+          // Which fields each option gave, and where the array lies: what the command line builds the job's options from.
+          const bytes = Buffer.from(text, 'utf8');
+          const { present, start, end } = readOptionColumns(bytes, 1)!;
+          const parsed = (JSON.parse(text) as { params: { options: Option[] } }).params.options;
+          expect(Array.from(present)).toEqual(parsed.map((o) => OPTION_FIELDS.reduce((bits, field, bit) => (field in o ? bits | (1 << bit) : bits), 0)));
+          expect(JSON.parse(bytes.subarray(start, end).toString('utf8'))).toEqual(parsed);
+          expect([bytes[start], bytes[end - 1]]).toEqual([0x5b, 0x5d]);
         },
       ),
       { numRuns: 1500 },
@@ -88,7 +64,7 @@ describe('reading a batch of options from a job\'s bytes', () => {
 
   it('reads a quoted option without a volatility as one to imply, and keeps -0', () => {
     const text = '{"params":{"options":[{"strike":100,"time_to_expiry":1,"spot":100,"market_price":10.5,"risk_free_rate":-0}]},"job_id":"q","symbols":[]}';
-    const batch = readOptionColumns(Buffer.from(text), 1)!;
+    const { batch } = readOptionColumns(Buffer.from(text), 1)!;
     expect(batch.source[0]).toBe(IMPLIED_SOURCE);
     expect(batch.hasMarketPrice[0]).toBe(1);
     expect(Object.is(batch.riskFreeRate[0], -0)).toBe(true);
