@@ -68,6 +68,30 @@ describe('options presented from the columns the reader took from the bytes', ()
     expect(accepted, 'batches the schema accepted').toBeGreaterThan(200);
   });
 
+  it('copy a number\'s text only where it is what the canonical writer writes for its value', () => {
+    // Each text in every numeric field it fits: canonical already, or not (exponent, trailing zero, -0, below 1e-6, 16 digits).
+    const texts = ['100', '100.0', '1e2', '0.5', '0.50', '5E-1', '0.000001', '0.0000005', '0', '-0', '0.0', '123456789012345', '1234567890123456', '-0.25', '99.99999999999999', '1.0000000000000002'];
+    const fits: Record<string, (value: number) => boolean> = {
+      spot: (v) => v >= 1e-6 && v <= 1e9,
+      strike: (v) => v >= 1e-6 && v <= 1e9,
+      time_to_expiry: (v) => v > 0 && v <= 100,
+      risk_free_rate: (v) => v >= -1 && v <= 1,
+      dividend_yield: (v) => v >= -1 && v <= 1,
+      volatility: (v) => v > 0 && v <= 100,
+      market_price: (v) => v >= 0 && v <= 1e9,
+    };
+    const base: Record<string, string> = { spot: '100', strike: '100', time_to_expiry: '1', volatility: '0.2' };
+    const options: string[] = [];
+    for (const [field, fits1] of Object.entries(fits)) {
+      for (const text of texts) if (fits1(Number(text))) options.push(`{${Object.entries({ ...base, [field]: text }).map(([k, t]) => `"${k}":${t}`).join(',')}}`);
+    }
+    const { parsed, presented } = bothWays(options);
+    expect(presented).not.toBeNull();
+    const pieces: Buffer[] = [];
+    presented!.writeCanonical((piece) => pieces.push(Buffer.from(piece)));
+    expect(Buffer.concat(pieces).toString('utf8')).toBe(canonicalJson(parsed.params.options));
+  });
+
   it('are not presented where one field is out of the schema\'s range (zod then names it)', () => {
     const fields = { spot: '100', strike: '100', time_to_expiry: '1', volatility: '0.2' };
     const option = (changed: Record<string, string> = {}) => `{${Object.entries({ ...fields, ...changed }).map(([key, text]) => `"${key}":${text}`).join(',')}}`;
