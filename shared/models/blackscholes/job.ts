@@ -19,8 +19,7 @@ import type { PriceHistory } from '../../prices/history.js';
 import { annualizedLogReturnStats } from '../../numerics/historicalVolatility.js';
 import { allEntries, SOURCES, type OptionBatch, type OptionEntries } from './optionBatch.js';
 import { newBatch, PARALLEL_OPTIONS, prewarmValuationWorker, valuationThreads, valueBatch } from './parallelValuation.js';
-import type { ReadOptions } from './optionsReader.js';
-import { isPresentedOptions, PresentedOptions } from './presentedOptions.js';
+import { isPresentedOptions, PresentedOptions, type OptionsRead } from './presentedOptions.js';
 import { speculationPending } from './speculativeValuation.js';
 import type { BlackScholesOptionResult, BlackScholesResult, VolatilitySource } from './result.js';
 
@@ -102,7 +101,7 @@ export const blackscholesModel: ModelDefinition<BlackScholesParams> = {
     // when nothing else has a say: no symbols, no job-wide default. Otherwise they are read
     // as the objects they stand for.
     const presented = isPresentedOptions(given) && job.symbols.length === 0 && Object.keys(defaults).length === 0 ? given : undefined;
-    const overrides = isPresentedOptions(given) ? (presented ? undefined : (given.toJSON() as OptionParams[])) : given;
+    const overrides = presented ? undefined : isPresentedOptions(given) ? (given.toJSON() as OptionParams[]) : given;
     const list: readonly OptionParams[] = presented ? [] : (overrides ?? [defaults]);
     const count = presented?.count ?? list.length;
     // A large batch's worker starts now, while the options are checked and resolved (unless one
@@ -167,7 +166,7 @@ function lazyResult(entries: OptionEntries, warnings: readonly string[]): BlackS
  * there are at most MAX_OPTIONS. Null otherwise: the job then parses its options as usual, and
  * zod names the field at fault.
  */
-export function presentOptions(read: Pick<ReadOptions, 'batch' | 'present' | 'textStart' | 'textLength'>, bytes: Uint8Array): PresentedOptions | null {
+export function presentOptions(read: OptionsRead, bytes: Uint8Array): PresentedOptions | null {
   const presented = new PresentedOptions(read, bytes);
   if (presented.count < 1 || presented.count > MAX_OPTIONS) return null;
   return presented.every((option) => fastParse(optionSchema, option) !== NOT_SURE) ? presented : null;

@@ -1,5 +1,5 @@
 import { MAX_NUMBER_BYTES, writeJsonNumber } from '../../results/jsonBytes.js';
-import { PRESENTED, isPresented, type PresentedValue } from '../../job/presentedValue.js';
+import { PRESENTED, type PresentedValue } from '../../job/presentedValue.js';
 import type { OptionBatch } from './optionBatch.js';
 import { OPTION_FIELDS, type ReadOptions } from './optionsReader.js';
 
@@ -19,13 +19,17 @@ export class PresentedOptions implements PresentedValue {
   readonly present: Uint8Array;
   private readonly textStart: Int32Array;
   private readonly textLength: Uint8Array;
+  /** Each numeric field's column, by its index in OPTION_FIELDS (option_type's slot is unused). */
+  private readonly columns: readonly Float64Array[];
 
   /** @param bytes the job's bytes the options were read from (their canonical number texts are copied from there) */
-  constructor(read: Pick<ReadOptions, 'batch' | 'present' | 'textStart' | 'textLength'>, private readonly bytes: Uint8Array) {
+  constructor(read: OptionsRead, private readonly bytes: Uint8Array) {
     this.batch = read.batch;
     this.present = read.present;
     this.textStart = read.textStart;
     this.textLength = read.textLength;
+    const b = read.batch;
+    this.columns = [b.spot, b.spot, b.strike, b.timeToExpiry, b.riskFreeRate, b.dividendYield, b.volatility, b.marketPrice];
   }
 
   get count(): number {
@@ -116,38 +120,19 @@ export class PresentedOptions implements PresentedValue {
       // A number's text that is canonical already is copied (most publishers write numbers as JSON.stringify does).
       const slot = i * OPTION_FIELDS.length + field;
       const length = textLength[slot];
-      if (length === 0) at = writeJsonNumber(chunk, at, this.column(field)[i]);
+      if (length === 0) at = writeJsonNumber(chunk, at, this.columns[field][i]);
       else for (let from = textStart[slot], to = from + length; from < to; from++) chunk[at++] = bytes[from];
     }
     chunk[at++] = 0x7d; // }
     return at;
   }
-
-  /** The column a numeric field's values are in. */
-  private column(field: number): Float64Array {
-    const b = this.batch;
-    switch (OPTION_FIELDS[field]) {
-      case 'strike':
-        return b.strike;
-      case 'time_to_expiry':
-        return b.timeToExpiry;
-      case 'risk_free_rate':
-        return b.riskFreeRate;
-      case 'dividend_yield':
-        return b.dividendYield;
-      case 'volatility':
-        return b.volatility;
-      case 'market_price':
-        return b.marketPrice;
-      default:
-        return b.spot;
-    }
-  }
-
 }
 
+/** What of a reading of the options (ReadOptions) their stand-in keeps. */
+export type OptionsRead = Pick<ReadOptions, 'batch' | 'present' | 'textStart' | 'textLength'>;
+
 export function isPresentedOptions(value: unknown): value is PresentedOptions {
-  return isPresented(value) && value instanceof PresentedOptions;
+  return value instanceof PresentedOptions;
 }
 
 const OPTION_TYPE = OPTION_FIELDS.indexOf('option_type');
